@@ -1,0 +1,20 @@
+"""Crossings: a sourced inventory of China–DPRK border crossings and what happened at them."""
+
+from geo.errors import GeoError, RecordValidationError
+from geo.model import Crossing, FuzzyDate, LonLat, Observation, TradeFigure
+from geo.store import Store, open_store
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Crossing",
+    "FuzzyDate",
+    "GeoError",
+    "LonLat",
+    "Observation",
+    "RecordValidationError",
+    "Store",
+    "TradeFigure",
+    "__version__",
+    "open_store",
+]

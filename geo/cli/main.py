@@ -1,0 +1,59 @@
+"""The ``crossings`` command group: options common to every command, and error handling."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import click
+
+from geo import __version__
+from geo.errors import GeoError
+
+__all__ = ["cli"]
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
+class _Group(click.Group):
+    """A group that turns library errors into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GeoError as err:
+            raise click.ClickException(str(err)) from err
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, prog_name="crossings")
+@click.option("-v", "--verbose", count=True, help="More log messages on stderr (repeatable).")
+@click.option("-q", "--quiet", count=True, help="Fewer log messages on stderr.")
+def cli(verbose: int, quiet: int) -> None:
+    r"""Keep and query the inventory of China–DPRK border crossings.
+
+    The inventory is a GeoPackage (default layers/crossings.gpkg) of crossings
+    and their dated, sourced observations. Tables go to stdout; use
+    --format json|csv|geojson for scripts.
+
+    \b
+    Start with:
+      crossings init                 build the store from layers/seed/
+      crossings list                 every crossing and its status today
+      crossings show quanhe-wonjong  one crossing and its history
+    """
+    level = logging.WARNING - 10 * (verbose - quiet)
+    logging.basicConfig(
+        level=max(logging.DEBUG, min(level, logging.CRITICAL)), format="%(levelname)s: %(message)s"
+    )
+
+
+def _register() -> None:
+    from geo.cli import browse, build, maps, record
+
+    for module in (build, browse, record, maps):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()

@@ -1,0 +1,92 @@
+"""Exceptions raised by the crossings library.
+
+Every error derives from :class:`GeoError`. Errors about bad input also derive
+from :class:`ValueError`, failed look-ups from :class:`LookupError`, so callers
+can catch either the library's base class or the usual built-in one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "BatchValidationError",
+    "DuplicateRecordError",
+    "GeoError",
+    "NotAStoreError",
+    "RecordValidationError",
+    "SchemaVersionError",
+    "StoreError",
+    "StoreExistsError",
+    "UnknownCrossingError",
+    "UnknownRecordError",
+]
+
+
+class GeoError(Exception):
+    """Base class of every error raised by the crossings library."""
+
+
+class RecordValidationError(GeoError, ValueError):
+    """One field of one record is not acceptable.
+
+    The message names the field, repeats the value given, says what is
+    allowed and how to fix it.
+    """
+
+    def __init__(self, field: str, value: object, problem: str, allowed: str, fix: str):
+        self.field = field
+        self.value = value
+        self.problem = problem
+        self.allowed = allowed
+        self.fix = fix
+        super().__init__(f"{field}: {value!r} {problem}. Allowed: {allowed}. Fix: {fix}")
+
+
+class DuplicateRecordError(RecordValidationError):
+    """The record is already in the store (same crossing, date, kind, summary, source)."""
+
+
+class UnknownCrossingError(RecordValidationError, LookupError):
+    """A crossing id that is not in the inventory."""
+
+
+class UnknownRecordError(RecordValidationError, LookupError):
+    """An observation id that is not in the store."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad field in one row of a file being imported."""
+
+    row: int
+    error: RecordValidationError
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.error}"
+
+
+class BatchValidationError(GeoError, ValueError):
+    """Several rows of an import are bad; none was written."""
+
+    def __init__(self, source: str, problems: list[RowProblem]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s), nothing was imported:\n{lines}")
+
+
+class StoreError(GeoError):
+    """The store file cannot be used."""
+
+
+class NotAStoreError(StoreError):
+    """The file is missing, is not a GeoPackage, or is not a crossings store."""
+
+
+class SchemaVersionError(StoreError):
+    """The store was written by a newer release of crossings."""
+
+
+class StoreExistsError(StoreError, FileExistsError):
+    """``init`` would overwrite an existing store."""

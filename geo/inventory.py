@@ -1,0 +1,308 @@
+"""What the CLI does, one function a command: build, read and add to the inventory.
+
+Each function checks all its input before it writes anything.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from geo.errors import BatchValidationError, RecordValidationError, RowProblem
+from geo.exchange import read_csv_rows, read_rows
+from geo.query import StatusAnswer, in_force, status_as_of
+from geo.store import create_store, open_store
+from geo.validate import parse_crossing, parse_observation, parse_trade_figure
+
+if TYPE_CHECKING:
+    from geo.model import Crossing, Observation, TradeFigure
+
+__all__ = [
+    "DEFAULT_SEED",
+    "DEFAULT_STORE",
+    "CrossingHistory",
+    "CrossingStatus",
+    "add_observation",
+    "import_observations",
+    "init_inventory",
+    "list_crossings",
+    "load_seed",
+    "overview_map",
+    "show_crossing",
+    "validate_inventory",
+]
+
+#: Where the CLI looks for the store and the seed, relative to the working directory.
+DEFAULT_STORE = Path("layers/crossings.gpkg")
+DEFAULT_SEED = Path("layers/seed")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CrossingStatus:
+    """A crossing with its status on a date."""
+
+    crossing: Crossing
+    status: StatusAnswer
+
+
+@dataclass(frozen=True)
+class CrossingHistory:
+    """A crossing, its status on a date, and all its records, oldest first."""
+
+    crossing: Crossing
+    status: StatusAnswer
+    records: list[Observation]
+    superseded: frozenset[str]
+
+
+def _recorder() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return ""
+
+
+def _parse_rows(
+    source: str, rows: list[tuple[int, dict[str, object]]], parse: Callable[[dict[str, object]], T]
+) -> list[T]:
+    """Parse every row, collecting every bad one before raising."""
+    records: list[T] = []
+    problems: list[RowProblem] = []
+    for number, fields in rows:
+        try:
+            records.append(parse(fields))
+        except RecordValidationError as err:
+            problems.append(RowProblem(number, err))
+    if problems:
+        raise BatchValidationError(source, problems)
+    return records
+
+
+def load_seed(
+    seed_dir: str | Path = DEFAULT_SEED, *, today: date | None = None
+) -> tuple[list[Crossing], list[Observation], list[TradeFigure]]:
+    """Read and check the seed files ``crossings.csv``, ``observations.csv`` and ``trade.csv``.
+
+    Raises
+    ------
+    BatchValidationError
+        Listing every bad row of the first file that has one.
+    """
+    seed_dir = Path(seed_dir)
+    crossings = _parse_rows(
+        str(seed_dir / "crossings.csv"), read_csv_rows(seed_dir / "crossings.csv"), parse_crossing
+    )
+    by_id = {c.id: c for c in crossings}
+    observations = _parse_rows(
+        str(seed_dir / "observations.csv"),
+        read_csv_rows(seed_dir / "observations.csv"),
+        lambda raw: parse_observation(raw, by_id, today=today),
+    )
+    trade = _parse_rows(
+        str(seed_dir / "trade.csv"),
+        read_csv_rows(seed_dir / "trade.csv"),
+        lambda raw: parse_trade_figure(raw, today=today),
+    )
+    return crossings, observations, trade
+
+
+def init_inventory(
+    store: str | Path = DEFAULT_STORE, *, seed: str | Path = DEFAULT_SEED, force: bool = False
+) -> dict[str, int]:
+    """Build the store from the seed; return how many records of each kind it holds.
+
+    Raises
+    ------
+    StoreExistsError
+        If the store exists and ``force`` is false.
+    BatchValidationError
+        If the seed has bad rows (nothing is written).
+    """
+    crossings, observations, trade = load_seed(seed)
+    create_store(store, crossings, observations, trade, force=force)
+    return {"crossings": len(crossings), "observations": len(observations), "trade": len(trade)}
+
+
+def _today(as_of: date | None) -> date:
+    return as_of or datetime.now(UTC).date()
+
+
+def list_crossings(
+    store: str | Path = DEFAULT_STORE, *, as_of: date | None = None
+) -> list[CrossingStatus]:
+    """Return every crossing with its status on ``as_of`` (default: today)."""
+    day = _today(as_of)
+    with open_store(store) as opened:
+        records = opened.observations()
+        crossings = opened.crossings()
+    by_crossing: dict[str | None, list[Observation]] = {}
+    for record in records:
+        by_crossing.setdefault(record.crossing_id, []).append(record)
+    border = by_crossing.get(None, [])
+    return [
+        CrossingStatus(crossing, status_as_of(by_crossing.get(crossing.id, []) + border, day))
+        for crossing in crossings.values()
+    ]
+
+
+def show_crossing(
+    store: str | Path, crossing_id: str, *, as_of: date | None = None
+) -> CrossingHistory:
+    """Return one crossing (by id or any of its names) with its whole history.
+
+    Raises
+    ------
+    UnknownCrossingError
+        If no crossing has that id or name; the message suggests close ids.
+    """
+    from geo.validate import resolve_crossing_id
+
+    with open_store(store) as opened:
+        crossings = opened.crossings()
+        found = resolve_crossing_id(crossing_id, crossings, field="ID")
+        if found is None:
+            raise RecordValidationError(
+                "ID",
+                crossing_id,
+                "names the whole border, not a crossing",
+                "a crossing id from `crossings list`",
+                "pick one crossing",
+            )
+        records = opened.observations(found)
+    current = in_force(records)
+    superseded = frozenset(o.id for o in records if o not in current)
+    return CrossingHistory(
+        crossings[found], status_as_of(records, _today(as_of)), records, superseded
+    )
+
+
+def add_observation(
+    store: str | Path, fields: Mapping[str, object], *, ignore_duplicate: bool = False
+) -> str:
+    """Check one observation and add it; return its id.
+
+    Parameters
+    ----------
+    store : str or Path
+        The store.
+    fields : mapping
+        The record's fields as text (see :func:`geo.validate.parse_observation`).
+    ignore_duplicate : bool, default False
+        Return the existing id instead of failing when the record is stored already.
+
+    Raises
+    ------
+    RecordValidationError
+        The first field that is not acceptable (nothing is written).
+    """
+    with open_store(store, writable=True) as opened:
+        record = parse_observation(fields, opened.crossings(), default_recorded_by=_recorder())
+        opened.add_observations([record], on_duplicate="ignore" if ignore_duplicate else "error")
+    return record.id
+
+
+def import_observations(
+    store: str | Path, path: str | Path, *, ignore_duplicates: bool = False
+) -> list[str]:
+    """Add every observation of a CSV or GeoJSON file, or none; return the ids added.
+
+    Raises
+    ------
+    BatchValidationError
+        Listing every bad row (row number, field, value); nothing is written.
+    """
+    rows = read_rows(path)
+    with open_store(store, writable=True) as opened:
+        crossings = opened.crossings()
+        recorder = _recorder()
+        records = _parse_rows(
+            str(path),
+            rows,
+            lambda raw: parse_observation(raw, crossings, default_recorded_by=recorder),
+        )
+        seen: dict[str, int] = {}
+        problems = []
+        for (number, _), record in zip(rows, records, strict=True):
+            if record.id in seen and not ignore_duplicates:
+                problems.append(
+                    RowProblem(
+                        number,
+                        RecordValidationError(
+                            "observation",
+                            record.id,
+                            f"repeats row {seen[record.id]}",
+                            "each record once",
+                            "remove the repeated row, or pass --ignore",
+                        ),
+                    )
+                )
+            seen.setdefault(record.id, number)
+        if problems:
+            raise BatchValidationError(str(path), problems)
+        return opened.add_observations(
+            records, on_duplicate="ignore" if ignore_duplicates else "error"
+        )
+
+
+def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
+    """Check a whole store: its file, its references, and every record against the rules.
+
+    Returns
+    -------
+    list of str
+        One line per problem; empty when the store is sound.
+    """
+    with open_store(store) as opened:
+        problems = opened.integrity_problems()
+        crossings = opened.crossings()
+        records = opened.observations()
+        trade = opened.trade()
+    for record in records:
+        raw = {
+            "crossing_id": record.crossing_id or "border",
+            "date": record.date.text,
+            "precision": record.date.precision,
+            "kind": record.kind,
+            "status": record.status or "",
+            "summary": record.summary,
+            "source_name": record.source_name,
+            "source_url": record.source_url or "",
+            "source_published": record.source_published.text if record.source_published else "",
+            "source_type": record.source_type,
+            "side": record.side or "",
+            "lat": record.location.lat if record.has_own_location and record.location else "",
+            "lon": record.location.lon if record.has_own_location and record.location else "",
+            "replaces": record.replaces or "",
+            "id": record.id,
+        }
+        try:
+            parse_observation(raw, crossings)
+        except RecordValidationError as err:
+            problems.append(f"observation {record.id}: {err}")
+    for figure in trade:
+        if figure.value_usd < 0:
+            problems.append(
+                f"trade {figure.period} {figure.flow}: negative value {figure.value_usd}"
+            )
+    return problems
+
+
+def overview_map(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None):  # type: ignore[no-untyped-def]
+    """Return the overview ``folium.Map`` of every crossing, coloured by status on ``as_of``."""
+    from geo.render import overview_map as render_overview
+
+    day = _today(as_of)
+    with open_store(store) as opened:
+        crossings = list(opened.crossings().values())
+        records = opened.observations()
+    border = [o for o in records if o.crossing_id is None]
+    histories = [[o for o in records if o.crossing_id == c.id] + border for c in crossings]
+    histories = [sorted(h, key=lambda o: (o.date.start, o.date.end)) for h in histories]
+    statuses = [status_as_of(h, day) for h in histories]
+    return render_overview(crossings, statuses, histories, as_of=day)

@@ -1,0 +1,218 @@
+"""Record types of the inventory: crossings, observations, trade figures.
+
+Plain values only: nothing here reads or writes a file. Coordinates are always
+``lon, lat`` (x, y) in EPSG:4326, as in GeoJSON and shapely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import NamedTuple
+
+__all__ = [
+    "BORDER_WIDE",
+    "CROSSING_KINDS",
+    "FLOWS",
+    "MODES",
+    "OBSERVATION_KINDS",
+    "PRECISIONS",
+    "QUALIFIERS",
+    "RIVERS",
+    "SIDES",
+    "SOURCE_TYPES",
+    "STATUSES",
+    "Crossing",
+    "FuzzyDate",
+    "LonLat",
+    "Observation",
+    "TradeFigure",
+    "observation_id",
+]
+
+#: Status of a crossing after a record, as the record's source describes it.
+STATUSES = (
+    "open",
+    "restricted",
+    "closed",
+    "under_construction",
+    "built_not_opened",
+    "unknown",
+)
+#: What an observation is about. A ``retraction`` withdraws the record it replaces.
+OBSERVATION_KINDS = (
+    "status",
+    "infrastructure",
+    "traffic",
+    "trade",
+    "context",
+    "retraction",
+)
+#: How the source learned what it reports.
+SOURCE_TYPES = (
+    "satellite_imagery",
+    "ground_observation",
+    "news_report",
+    "customs_data",
+    "official_statement",
+    "state_media",
+    "secondary",
+)
+#: Which side of the border a record concerns.
+SIDES = ("china", "dprk", "both")
+#: How exactly a date is known: ``2025-03`` is a month, not 1 March.
+PRECISIONS = ("day", "month", "year")
+RIVERS = ("yalu", "tumen", "land")
+MODES = ("road", "rail", "road+rail", "unknown")
+CROSSING_KINDS = ("official", "local", "former", "unverified")
+#: Direction of a trade figure: both ways, China to the DPRK, the DPRK to China.
+FLOWS = ("total", "cn_to_kp", "kp_to_cn")
+#: How a trade figure was stated by its source ("more than $1 billion").
+QUALIFIERS = ("exact", "about", "more_than", "nearly")
+#: The crossing id that marks a record about the whole border.
+BORDER_WIDE = "border"
+
+
+class LonLat(NamedTuple):
+    """A WGS84 position, longitude first."""
+
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True)
+class FuzzyDate:
+    """A date known to a day, a month or a year, kept as the text it was given in.
+
+    ``start`` and ``end`` are the first and last day the text can mean, both
+    inclusive: ``2025-03`` is 2025-03-01 to 2025-03-31.
+    """
+
+    text: str
+    precision: str
+    start: date
+    end: date
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def label(self) -> str:
+        """The date as a reader expects it, at its precision.
+
+        Examples
+        --------
+        >>> FuzzyDate("2025-03", "month", date(2025, 3, 1), date(2025, 3, 31)).label
+        'Mar 2025'
+        """
+        if self.precision == "year":
+            return f"{self.start.year}"
+        if self.precision == "month":
+            return self.start.strftime("%b %Y")
+        return f"{self.start.day} {self.start.strftime('%b %Y')}"
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A border crossing: one point (where known) and what is known about it."""
+
+    id: str
+    name_en: str
+    name_zh: str
+    name_ko: str
+    aliases: tuple[str, ...]
+    cn_place: str
+    cn_province: str
+    kp_place: str
+    kp_province: str
+    river: str
+    mode: str
+    mode_detail: str
+    kind: str
+    location: LonLat | None
+    location_precision_m: int | None
+    location_note: str
+    location_source: str
+    location_source_url: str | None
+    alt_locations: str
+    structure: str
+    notes: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the crossing is known by, in any script."""
+        return (self.id, self.name_en, self.name_zh, self.name_ko, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a source saw or reported about a crossing (or the whole border) on a date.
+
+    Records are never edited: a correction or retraction is a new record whose
+    ``replaces`` names the one it supersedes.
+    """
+
+    id: str
+    crossing_id: str | None  # None: the record is about the whole border
+    date: FuzzyDate
+    kind: str
+    status: str | None
+    summary: str
+    source_name: str
+    source_url: str | None
+    source_published: FuzzyDate | None
+    source_type: str
+    source_detail: str
+    side: str | None
+    location: LonLat | None
+    has_own_location: bool
+    replaces: str | None
+    notes: str
+    recorded_at: datetime
+    recorded_by: str
+
+
+@dataclass(frozen=True)
+class TradeFigure:
+    """A China–DPRK trade value for a period, as one source gave it."""
+
+    period: str
+    period_kind: str
+    period_start: date
+    period_end: date
+    flow: str
+    value_usd: int
+    qualifier: str
+    source_name: str
+    source_url: str | None
+    source_published: FuzzyDate | None
+    notes: str
+
+
+def observation_id(
+    crossing_id: str | None,
+    date_text: str,
+    kind: str,
+    summary: str,
+    source_url: str | None,
+    source_name: str,
+) -> str:
+    """Return the stable id of an observation, derived from what it says.
+
+    The same crossing, date, kind, summary and source always give the same id,
+    so adding a record twice is caught as a duplicate.
+
+    Examples
+    --------
+    >>> observation_id("quanhe-wonjong", "2023-07", "traffic", "Trucks  queued",
+    ...                "https://example.org/a", "AsiaPress")
+    'o-4771ba71e8'
+    >>> observation_id("quanhe-wonjong", "2023-07", "traffic", "trucks queued",
+    ...                "https://example.org/a", "AsiaPress")
+    'o-4771ba71e8'
+    """
+    text = " ".join(summary.split()).casefold()
+    source = source_url or source_name.casefold()
+    key = "\x1f".join([crossing_id or BORDER_WIDE, date_text, kind, text, source])
+    return "o-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]

@@ -1,0 +1,727 @@
+"""The store: the only module that opens the GeoPackage.
+
+Layers are created by GDAL (through fiona, which writes typed DATE, DATETIME
+and BOOLEAN columns), so the file is a real OGC GeoPackage with R-tree spatial
+indexes. Records are written with SQLite directly: one INSERT per record inside
+one transaction, so adding a record never rewrites a layer. GDAL's R-tree
+triggers call ``ST_IsEmpty``/``ST_MinX``/...; this module registers those
+functions on its own connections, as GDAL and QGIS do on theirs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+import struct
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+from geo.errors import (
+    DuplicateRecordError,
+    NotAStoreError,
+    RecordValidationError,
+    SchemaVersionError,
+    StoreExistsError,
+    UnknownRecordError,
+)
+from geo.model import Crossing, FuzzyDate, LonLat, Observation, TradeFigure
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Store",
+    "create_store",
+    "open_store",
+]
+
+#: Version of the layers' schema that this release writes and reads.
+SCHEMA_VERSION = 1
+_APPLICATION = "crossings"
+_GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
+_SRS_ID = 4326
+
+_CROSSING_FIELDS = {
+    "id": "str",
+    "name_en": "str",
+    "name_zh": "str",
+    "name_ko": "str",
+    "aliases": "str",
+    "cn_place": "str",
+    "cn_province": "str",
+    "kp_place": "str",
+    "kp_province": "str",
+    "river": "str",
+    "mode": "str",
+    "mode_detail": "str",
+    "kind": "str",
+    "location_precision_m": "int",
+    "location_note": "str",
+    "location_source": "str",
+    "location_source_url": "str",
+    "alt_locations": "str",
+    "structure": "str",
+    "notes": "str",
+}
+_OBSERVATION_FIELDS = {
+    "id": "str",
+    "crossing_id": "str",
+    "date": "str",
+    "date_precision": "str",
+    "date_start": "date",
+    "date_end": "date",
+    "kind": "str",
+    "status": "str",
+    "summary": "str",
+    "source_name": "str",
+    "source_url": "str",
+    "source_published": "str",
+    "source_type": "str",
+    "source_detail": "str",
+    "side": "str",
+    "has_own_location": "bool",
+    "replaces": "str",
+    "notes": "str",
+    "recorded_at": "datetime",
+    "recorded_by": "str",
+}
+_TRADE_FIELDS = {
+    "period": "str",
+    "period_kind": "str",
+    "period_start": "date",
+    "period_end": "date",
+    "flow": "str",
+    "value_usd": "int64",
+    "qualifier": "str",
+    "source_name": "str",
+    "source_url": "str",
+    "source_published": "str",
+    "notes": "str",
+}
+_META_FIELDS = {"key": "str", "value": "str"}
+
+# Named, recorded migrations: version -> SQL statements that bring a store of
+# the previous version up to it. Version 1 is the first schema.
+_MIGRATIONS: dict[int, Sequence[str]] = {}
+
+
+# -- GeoPackage geometry blobs (OGC 12-128r18, section 2.1.3) ----------------
+
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def _point_blob(location: LonLat | None) -> bytes | None:
+    """Return the GeoPackage blob of a point: header without envelope, then WKB."""
+    if location is None:
+        return None
+    header = b"GP\x00\x01" + struct.pack("<i", _SRS_ID)
+    return header + struct.pack("<BIdd", 1, 1, location.lon, location.lat)
+
+
+def _blob_point(blob: bytes | None) -> LonLat | None:
+    """Return the point in a GeoPackage blob, or None for a null or empty one."""
+    if blob is None:
+        return None
+    flags = blob[3]
+    if flags & 0x10:
+        return None
+    start = 8 + _ENVELOPE_BYTES.get((flags >> 1) & 0x07, 0)
+    order = "<" if blob[start] == 1 else ">"
+    (kind,) = struct.unpack_from(order + "I", blob, start + 1)
+    if kind % 1000 != 1:
+        raise NotAStoreError(f"expected point geometries, found WKB type {kind}")
+    lon, lat = struct.unpack_from(order + "dd", blob, start + 5)
+    if math.isnan(lon) or math.isnan(lat):  # NaN coordinates: an empty point
+        return None
+    return LonLat(lon, lat)
+
+
+def _st_is_empty(blob: bytes | None) -> int | None:
+    if blob is None:
+        return None
+    return int(_blob_point(blob) is None)
+
+
+def _st_coordinate(index: int):  # type: ignore[no-untyped-def]
+    def coordinate(blob: bytes | None) -> float | None:
+        point = _blob_point(blob)
+        return None if point is None else point[index]
+
+    return coordinate
+
+
+def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    uri = path.resolve().as_uri() + ("?mode=ro" if readonly else "?mode=rw")
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+    except sqlite3.Error as err:
+        raise NotAStoreError(f"{path}: cannot be opened ({err})") from err
+    for name, function in (
+        ("ST_IsEmpty", _st_is_empty),
+        ("ST_MinX", _st_coordinate(0)),
+        ("ST_MaxX", _st_coordinate(0)),
+        ("ST_MinY", _st_coordinate(1)),
+        ("ST_MaxY", _st_coordinate(1)),
+    ):
+        connection.create_function(name, 1, function, deterministic=True)
+    return connection
+
+
+# -- creating a store --------------------------------------------------------
+
+
+def _create_layers(path: Path) -> None:
+    """Create the empty layers and tables with GDAL (through fiona)."""
+    import fiona
+
+    layers = (
+        ("crossings", "Point", _CROSSING_FIELDS),
+        ("observations", "Point", _OBSERVATION_FIELDS),
+        ("trade", None, _TRADE_FIELDS),
+        ("crossings_meta", None, _META_FIELDS),
+    )
+    for name, geometry, fields in layers:
+        schema = {"geometry": geometry, "properties": fields}
+        crs = "EPSG:4326" if geometry else None
+        with fiona.open(path, "w", driver="GPKG", layer=name, schema=schema, crs=crs):
+            pass
+    connection = _connect(path, readonly=False)
+    try:
+        connection.executescript(
+            """
+            CREATE UNIQUE INDEX crossings_id ON crossings (id);
+            CREATE UNIQUE INDEX observations_id ON observations (id);
+            CREATE INDEX observations_crossing_date
+                ON observations (crossing_id, date_end, date_start);
+            CREATE INDEX observations_date ON observations (date_start, date_end);
+            CREATE INDEX observations_replaces ON observations (replaces);
+            """
+        )
+        connection.executemany(
+            "INSERT INTO crossings_meta (key, value) VALUES (?, ?)",
+            [("application", _APPLICATION), ("schema_version", str(SCHEMA_VERSION))],
+        )
+        for table, description in (
+            ("crossings", "China–DPRK border crossings, one point each"),
+            ("observations", "Dated, sourced status and infrastructure records"),
+            ("trade", "China–DPRK trade figures by period and flow (USD)"),
+            ("crossings_meta", "Application and schema version of this store"),
+        ):
+            connection.execute(
+                "UPDATE gpkg_contents SET description = ? WHERE table_name = ?",
+                (description, table),
+            )
+    finally:
+        connection.close()
+
+
+def create_store(
+    path: str | Path,
+    crossings: Iterable[Crossing],
+    observations: Iterable[Observation],
+    trade: Iterable[TradeFigure],
+    *,
+    force: bool = False,
+) -> Path:
+    """Write a new store holding the given records.
+
+    The file is built beside ``path`` and moved into place only when complete,
+    so a failure never leaves a half-written store.
+
+    Parameters
+    ----------
+    path : str or Path
+        Where to write the GeoPackage.
+    crossings, observations, trade : iterables of records
+        The records, already validated.
+    force : bool, default False
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The store's path.
+
+    Raises
+    ------
+    StoreExistsError
+        If ``path`` exists and ``force`` is false.
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise StoreExistsError(
+            f"{path} already exists. Fix: pass --force to rebuild it from the seed "
+            "(records added since are lost), or choose another --store path"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(suffix=".gpkg", dir=path.parent, prefix=".building-")
+    os.close(handle)
+    os.unlink(temporary)
+    building = Path(temporary)
+    try:
+        _create_layers(building)
+        with Store(building, writable=True) as store:
+            with store._transaction() as connection:
+                store._insert_crossings(connection, crossings)
+                store._insert_trade(connection, trade)
+            store.add_observations(list(observations))
+        os.replace(building, path)
+    finally:
+        building.unlink(missing_ok=True)
+    return path
+
+
+def open_store(path: str | Path, *, writable: bool = False) -> Store:
+    """Open an existing store.
+
+    Raises
+    ------
+    NotAStoreError
+        If the file is missing, not a GeoPackage, or not a crossings store.
+    SchemaVersionError
+        If it was written by a newer release.
+    """
+    return Store(Path(path), writable=writable)
+
+
+# -- reading and writing -----------------------------------------------------
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _fuzzy(text: str | None, precision: str | None = None) -> FuzzyDate | None:
+    if not text:
+        return None
+    from geo.validate import parse_fuzzy_date
+
+    return parse_fuzzy_date(text, precision=precision, today=date.max)
+
+
+class Store:
+    """An open crossings GeoPackage. Use :func:`open_store` to get one."""
+
+    def __init__(self, path: Path, *, writable: bool = False) -> None:
+        self.path = path
+        if not path.is_file():
+            raise NotAStoreError(
+                f"{path}: no such store. Fix: run `crossings init` to build it from the "
+                "seed, or pass --store PATH (or set CROSSINGS_STORE)"
+            )
+        self._connection = _connect(path, readonly=not writable)
+        self._crossings: dict[str, Crossing] | None = None
+        try:
+            self._check_format()
+        except BaseException:
+            self._connection.close()
+            raise
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file."""
+        self._connection.close()
+
+    def _check_format(self) -> None:
+        fix = "Fix: pass the path of a store made by `crossings init`"
+        try:
+            (application_id,) = self._connection.execute("PRAGMA application_id").fetchone()
+            meta = dict(self._connection.execute("SELECT key, value FROM crossings_meta"))
+        except sqlite3.DatabaseError as err:
+            if "no such table" in str(err):
+                raise NotAStoreError(
+                    f"{self.path}: is a GeoPackage but not a crossings store (no crossings_meta "
+                    f"table). {fix}"
+                ) from err
+            raise NotAStoreError(f"{self.path}: is not a GeoPackage ({err}). {fix}") from err
+        if application_id != _GPKG_APPLICATION_ID or meta.get("application") != _APPLICATION:
+            raise NotAStoreError(f"{self.path}: is not a crossings GeoPackage. {fix}")
+        version = int(meta.get("schema_version", "0"))
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.path}: has schema version {version}, newer than this release "
+                f"reads ({SCHEMA_VERSION}). Fix: upgrade crossings"
+            )
+        if version < SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.path}: has schema version {version}; this release needs "
+                f"{SCHEMA_VERSION}. Fix: rebuild it with `crossings init --force`"
+            )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run writes in one immediate transaction: all of them or none."""
+        connection = self._connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    # crossings -------------------------------------------------------------
+
+    def crossings(self) -> dict[str, Crossing]:
+        """Return every crossing by id, in inventory order."""
+        if self._crossings is None:
+            columns = ", ".join(_CROSSING_FIELDS)
+            rows = self._connection.execute(f"SELECT geom, {columns} FROM crossings ORDER BY fid")
+            self._crossings = {}
+            for geom, *values in rows:
+                row = dict(zip(_CROSSING_FIELDS, values, strict=True))
+                self._crossings[row["id"]] = Crossing(
+                    id=row["id"],
+                    name_en=_text(row["name_en"]),
+                    name_zh=_text(row["name_zh"]),
+                    name_ko=_text(row["name_ko"]),
+                    aliases=tuple(a for a in _text(row["aliases"]).split("; ") if a),
+                    cn_place=_text(row["cn_place"]),
+                    cn_province=_text(row["cn_province"]),
+                    kp_place=_text(row["kp_place"]),
+                    kp_province=_text(row["kp_province"]),
+                    river=_text(row["river"]),
+                    mode=_text(row["mode"]),
+                    mode_detail=_text(row["mode_detail"]),
+                    kind=_text(row["kind"]),
+                    location=_blob_point(geom),
+                    location_precision_m=row["location_precision_m"],
+                    location_note=_text(row["location_note"]),
+                    location_source=_text(row["location_source"]),
+                    location_source_url=row["location_source_url"],
+                    alt_locations=_text(row["alt_locations"]),
+                    structure=_text(row["structure"]),
+                    notes=_text(row["notes"]),
+                )
+        return self._crossings
+
+    def _insert_crossings(
+        self, connection: sqlite3.Connection, crossings: Iterable[Crossing]
+    ) -> None:
+        columns = ", ".join(_CROSSING_FIELDS)
+        marks = ", ".join("?" * (len(_CROSSING_FIELDS) + 1))
+        rows = [
+            (
+                _point_blob(c.location),
+                c.id,
+                c.name_en,
+                c.name_zh,
+                c.name_ko,
+                "; ".join(c.aliases),
+                c.cn_place,
+                c.cn_province,
+                c.kp_place,
+                c.kp_province,
+                c.river,
+                c.mode,
+                c.mode_detail,
+                c.kind,
+                c.location_precision_m,
+                c.location_note,
+                c.location_source,
+                c.location_source_url,
+                c.alt_locations,
+                c.structure,
+                c.notes,
+            )
+            for c in crossings
+        ]
+        connection.executemany(f"INSERT INTO crossings (geom, {columns}) VALUES ({marks})", rows)
+        self._extend_extent(connection, "crossings", [_blob_point(r[0]) for r in rows])
+        self._crossings = None
+
+    # observations ------------------------------------------------------------
+
+    def _observation(self, geom: bytes | None, values: Sequence[object]) -> Observation:
+        row = dict(zip(_OBSERVATION_FIELDS, values, strict=True))
+        crossing_id = row["crossing_id"]
+        return Observation(
+            id=str(row["id"]),
+            crossing_id=None if crossing_id is None else str(crossing_id),
+            date=FuzzyDate(
+                str(row["date"]),
+                str(row["date_precision"]),
+                date.fromisoformat(str(row["date_start"])),
+                date.fromisoformat(str(row["date_end"])),
+            ),
+            kind=str(row["kind"]),
+            status=row["status"],  # type: ignore[arg-type]
+            summary=_text(row["summary"]),
+            source_name=_text(row["source_name"]),
+            source_url=row["source_url"],  # type: ignore[arg-type]
+            source_published=_fuzzy(row["source_published"]),  # type: ignore[arg-type]
+            source_type=_text(row["source_type"]),
+            source_detail=_text(row["source_detail"]),
+            side=row["side"],  # type: ignore[arg-type]
+            location=_blob_point(geom),
+            has_own_location=bool(row["has_own_location"]),
+            replaces=row["replaces"],  # type: ignore[arg-type]
+            notes=_text(row["notes"]),
+            recorded_at=datetime.fromisoformat(str(row["recorded_at"]).replace("Z", "+00:00")),
+            recorded_by=_text(row["recorded_by"]),
+        )
+
+    def observations(
+        self, crossing_id: str | None = None, *, include_border_wide: bool = True
+    ) -> list[Observation]:
+        """Return observations, oldest first.
+
+        Parameters
+        ----------
+        crossing_id : str or None, default None
+            Only this crossing's records (plus border-wide ones if
+            ``include_border_wide``); None: every record.
+        include_border_wide : bool, default True
+            With ``crossing_id``, also return the records about the whole border.
+        """
+        columns = ", ".join(_OBSERVATION_FIELDS)
+        sql = f"SELECT geom, {columns} FROM observations"
+        params: tuple[object, ...] = ()
+        if crossing_id is not None:
+            sql += " WHERE crossing_id = ?" + (
+                " OR crossing_id IS NULL" if include_border_wide else ""
+            )
+            params = (crossing_id,)
+        sql += " ORDER BY date_start, date_end, fid"
+        return [
+            self._observation(geom, values)
+            for geom, *values in self._connection.execute(sql, params)
+        ]
+
+    def observation(self, observation_id: str) -> Observation | None:
+        """Return one observation by id, or None."""
+        columns = ", ".join(_OBSERVATION_FIELDS)
+        row = self._connection.execute(
+            f"SELECT geom, {columns} FROM observations WHERE id = ?", (observation_id,)
+        ).fetchone()
+        return None if row is None else self._observation(row[0], row[1:])
+
+    def count(self, layer: str = "observations") -> int:
+        """Return the number of rows in a layer."""
+        if layer not in ("crossings", "observations", "trade"):
+            raise ValueError(f"layer={layer!r}: must be one of crossings, observations, trade")
+        (count,) = self._connection.execute(f"SELECT count(*) FROM {layer}").fetchone()
+        return int(count)
+
+    def add_observations(
+        self, records: Sequence[Observation], *, on_duplicate: str = "error"
+    ) -> list[str]:
+        """Add records in one transaction: all of them, or none if one is refused.
+
+        Parameters
+        ----------
+        records : sequence of Observation
+            Validated records.
+        on_duplicate : {"error", "ignore"}, default "error"
+            What to do with a record already in the store: refuse the batch,
+            or skip that record.
+
+        Returns
+        -------
+        list of str
+            Ids of the records written (skipped duplicates are not listed).
+
+        Raises
+        ------
+        DuplicateRecordError
+            A record is already stored (or twice in ``records``).
+        UnknownRecordError
+            A record replaces an id that is not in the store.
+        RecordValidationError
+            A record replaces one of another crossing.
+        """
+        if on_duplicate not in ("error", "ignore"):
+            raise ValueError(f"on_duplicate={on_duplicate!r}: must be 'error' or 'ignore'")
+        columns = ", ".join(_OBSERVATION_FIELDS)
+        marks = ", ".join("?" * (len(_OBSERVATION_FIELDS) + 1))
+        insert = f"INSERT INTO observations (geom, {columns}) VALUES ({marks})"
+        crossings = self.crossings()
+        batch: dict[str, Observation] = {}
+        written: list[str] = []
+        with self._transaction() as connection:
+            for record in records:
+                if record.id in batch or self._has(record.id):
+                    if on_duplicate == "ignore":
+                        continue
+                    raise DuplicateRecordError(
+                        "observation",
+                        record.id,
+                        "is already in the store (same crossing, date, kind, summary and source)",
+                        "a record not yet stored",
+                        "drop it, or pass --ignore to skip duplicates",
+                    )
+                if record.replaces is not None:
+                    self._check_replaces(record, batch)
+                location = record.location
+                if location is None and record.crossing_id is not None:
+                    location = crossings[record.crossing_id].location
+                connection.execute(insert, (_point_blob(location), *self._observation_row(record)))
+                batch[record.id] = record
+                written.append(record.id)
+            self._extend_extent(
+                connection, "observations", [r.location for r in batch.values() if r.location]
+            )
+        return written
+
+    def _has(self, observation_id: str) -> bool:
+        return (
+            self._connection.execute(
+                "SELECT 1 FROM observations WHERE id = ?", (observation_id,)
+            ).fetchone()
+            is not None
+        )
+
+    def _check_replaces(self, record: Observation, batch: dict[str, Observation]) -> None:
+        target = batch.get(record.replaces or "") or self.observation(record.replaces or "")
+        if target is None:
+            raise UnknownRecordError(
+                "replaces",
+                record.replaces,
+                "is not an observation in the store",
+                "the id of an existing record",
+                "copy the id from `crossings show ID`",
+            )
+        if target.crossing_id != record.crossing_id:
+            raise RecordValidationError(
+                "replaces",
+                record.replaces,
+                f"belongs to {target.crossing_id or 'the whole border'}, not "
+                f"{record.crossing_id or 'the whole border'}",
+                "a record of the same crossing",
+                "check the crossing id or the record id",
+            )
+
+    @staticmethod
+    def _observation_row(o: Observation) -> tuple[object, ...]:
+        return (
+            o.id,
+            o.crossing_id,
+            o.date.text,
+            o.date.precision,
+            o.date.start.isoformat(),
+            o.date.end.isoformat(),
+            o.kind,
+            o.status,
+            o.summary,
+            o.source_name,
+            o.source_url,
+            o.source_published.text if o.source_published else None,
+            o.source_type,
+            o.source_detail,
+            o.side,
+            int(o.has_own_location),
+            o.replaces,
+            o.notes,
+            o.recorded_at.isoformat().replace("+00:00", "Z"),
+            o.recorded_by,
+        )
+
+    @staticmethod
+    def _extend_extent(
+        connection: sqlite3.Connection, table: str, points: Iterable[LonLat | None]
+    ) -> None:
+        """Grow the layer's extent in gpkg_contents to cover new points."""
+        xs = [p.lon for p in points if p is not None]
+        ys = [p.lat for p in points if p is not None]
+        if not xs:
+            return
+        connection.execute(
+            """UPDATE gpkg_contents SET
+                 min_x = min(coalesce(min_x, :x0), :x0), max_x = max(coalesce(max_x, :x1), :x1),
+                 min_y = min(coalesce(min_y, :y0), :y0), max_y = max(coalesce(max_y, :y1), :y1),
+                 last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+               WHERE table_name = :table""",
+            {"x0": min(xs), "x1": max(xs), "y0": min(ys), "y1": max(ys), "table": table},
+        )
+
+    # trade --------------------------------------------------------------------
+
+    def _insert_trade(self, connection: sqlite3.Connection, trade: Iterable[TradeFigure]) -> None:
+        columns = ", ".join(_TRADE_FIELDS)
+        marks = ", ".join("?" * len(_TRADE_FIELDS))
+        connection.executemany(
+            f"INSERT INTO trade ({columns}) VALUES ({marks})",
+            [
+                (
+                    t.period,
+                    t.period_kind,
+                    t.period_start.isoformat(),
+                    t.period_end.isoformat(),
+                    t.flow,
+                    t.value_usd,
+                    t.qualifier,
+                    t.source_name,
+                    t.source_url,
+                    t.source_published.text if t.source_published else None,
+                    t.notes,
+                )
+                for t in trade
+            ],
+        )
+
+    def trade(self) -> list[TradeFigure]:
+        """Return every trade figure, by period."""
+        columns = ", ".join(_TRADE_FIELDS)
+        figures = []
+        for values in self._connection.execute(
+            f"SELECT {columns} FROM trade ORDER BY period_start, period_end, fid"
+        ):
+            row = dict(zip(_TRADE_FIELDS, values, strict=True))
+            figures.append(
+                TradeFigure(
+                    period=str(row["period"]),
+                    period_kind=str(row["period_kind"]),
+                    period_start=date.fromisoformat(str(row["period_start"])),
+                    period_end=date.fromisoformat(str(row["period_end"])),
+                    flow=str(row["flow"]),
+                    value_usd=int(row["value_usd"]),  # type: ignore[call-overload]
+                    qualifier=str(row["qualifier"]),
+                    source_name=_text(row["source_name"]),
+                    source_url=row["source_url"],  # type: ignore[arg-type]
+                    source_published=_fuzzy(row["source_published"]),  # type: ignore[arg-type]
+                    notes=_text(row["notes"]),
+                )
+            )
+        return figures
+
+    # integrity ----------------------------------------------------------------
+
+    def integrity_problems(self) -> list[str]:
+        """Return what SQLite and the store's own references find wrong (empty: fine)."""
+        problems = [
+            f"sqlite: {message}"
+            for (message,) in self._connection.execute("PRAGMA integrity_check")
+            if message != "ok"
+        ]
+        problems += [
+            f"observation {oid}: crossing_id {cid!r} is not in the crossings layer"
+            for oid, cid in self._connection.execute(
+                "SELECT id, crossing_id FROM observations WHERE crossing_id IS NOT NULL "
+                "AND crossing_id NOT IN (SELECT id FROM crossings)"
+            )
+        ]
+        problems += [
+            f"observation {oid}: replaces {rid!r}, which is not in the store"
+            for oid, rid in self._connection.execute(
+                "SELECT id, replaces FROM observations WHERE replaces IS NOT NULL "
+                "AND replaces NOT IN (SELECT id FROM observations)"
+            )
+        ]
+        (indexed,) = self._connection.execute(
+            "SELECT count(*) FROM rtree_observations_geom"
+        ).fetchone()
+        (located,) = self._connection.execute(
+            "SELECT count(*) FROM observations WHERE geom IS NOT NULL"
+        ).fetchone()
+        if indexed != located:
+            problems.append(
+                f"observations: spatial index holds {indexed} rows, layer has {located} points"
+            )
+        return problems
