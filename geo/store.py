@@ -183,7 +183,8 @@ def _create_layers(path: Path) -> None:
         ("crossings_meta", None, _META_FIELDS),
     )
     for name, geometry, fields in layers:
-        schema = {"geometry": geometry, "properties": fields}
+        # fiona writes an attributes table (no geometry column) for "None".
+        schema = {"geometry": geometry or "None", "properties": fields}
         crs = "EPSG:4326" if geometry else None
         with fiona.open(path, "w", driver="GPKG", layer=name, schema=schema, crs=crs):
             pass

@@ -1,0 +1,313 @@
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sqlite3
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from geo.errors import (
+    DuplicateRecordError,
+    NotAStoreError,
+    RecordValidationError,
+    SchemaVersionError,
+    StoreExistsError,
+    UnknownRecordError,
+)
+from geo.inventory import add_observation, import_observations, init_inventory
+from geo.model import STATUSES
+from geo.store import open_store
+from geo.validate import parse_observation
+
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
+def _validator() -> Path:
+    spec = importlib.util.find_spec("osgeo_utils")
+    assert spec is not None and spec.submodule_search_locations, "gdal-utils is not installed"
+    return Path(next(iter(spec.submodule_search_locations))) / "samples" / "validate_gpkg.py"
+
+
+def run_gdal_validator(path: Path) -> subprocess.CompletedProcess[str]:
+    """Run GDAL's validate_gpkg.py (gdal-utils) under Debian's python3-gdal."""
+    return subprocess.run(
+        [str(SYSTEM_PYTHON), str(_validator()), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def new_record(**changes: object) -> dict[str, object]:
+    record: dict[str, object] = {
+        "crossing_id": "quanhe-wonjong",
+        "date": "2025-06",
+        "kind": "infrastructure",
+        "summary": "New warehouse roofs at the Chinese customs area",
+        "source_url": "https://example.org/quanhe-2025-06",
+        "source_type": "satellite_imagery",
+    }
+    record.update(changes)
+    return record
+
+
+@pytest.mark.gdal
+def test_gdal_validator_accepts_the_store_before_and_after_adding(store: Path):
+    before = run_gdal_validator(store)
+    assert before.returncode == 0, before.stdout + before.stderr
+    add_observation(store, new_record(lat="42.57", lon="130.53"))
+    add_observation(store, new_record(summary="Second record, no own point"))
+    after = run_gdal_validator(store)
+    assert after.returncode == 0, after.stdout + after.stderr
+
+
+@pytest.mark.gdal
+def test_gdal_validator_can_fail(store: Path):
+    # The companion of the test above: a broken GeoPackage is reported.
+    with sqlite3.connect(store) as connection:
+        connection.execute("PRAGMA application_id = 0")
+    result = run_gdal_validator(store)
+    assert result.returncode != 0
+    assert "application_id" in (result.stdout + result.stderr)
+
+
+def test_store_layers_are_real_geopackage_layers(store: Path):
+    import pyogrio
+
+    layers = dict(pyogrio.list_layers(store))
+    assert layers["crossings"] == "Point" and layers["observations"] == "Point"
+    assert layers["trade"] is None
+    info = pyogrio.read_info(store, layer="observations")
+    assert info["crs"] == "EPSG:4326"
+    assert (
+        dict(zip(info["fields"], info["dtypes"], strict=True))["date_start"] == "datetime64[D]"
+    )  # a DATE column
+    frame = pyogrio.read_dataframe(store, layer="observations")
+    with open_store(store) as opened:
+        assert len(frame) == opened.count()
+
+
+def test_rtree_index_follows_appends(store: Path):
+    add_observation(store, new_record(lat="42.60", lon="130.55"))
+    with sqlite3.connect(store) as connection:
+        rows = connection.execute(
+            "SELECT o.id FROM observations o JOIN rtree_observations_geom r ON r.id = o.fid "
+            "WHERE r.minx BETWEEN 130.549 AND 130.551 AND r.miny BETWEEN 42.599 AND 42.601"
+        ).fetchall()
+        (extent,) = connection.execute(
+            "SELECT max_y FROM gpkg_contents WHERE table_name = 'observations'"
+        ).fetchone()
+    assert len(rows) == 1
+    assert extent >= 42.60
+
+
+def test_added_record_reads_back(store: Path):
+    new_id = add_observation(store, new_record(status="open", side="china", notes="n"))
+    with open_store(store) as opened:
+        record = opened.observation(new_id)
+    assert record is not None
+    assert (record.crossing_id, record.date.text, record.status, record.side) == (
+        "quanhe-wonjong",
+        "2025-06",
+        "open",
+        "china",
+    )
+    # No own point: the record sits on the crossing's point.
+    assert record.location is not None and not record.has_own_location
+
+
+def test_rejected_record_leaves_the_file_unchanged(store: Path):
+    before = store.read_bytes()
+    with pytest.raises(RecordValidationError):
+        add_observation(store, new_record(date="2025-02-30"))
+    with pytest.raises(RecordValidationError):
+        add_observation(store, new_record(crossing_id="nowhere"))
+    assert store.read_bytes() == before
+
+
+def test_duplicate_is_refused_or_ignored(store: Path):
+    first = add_observation(store, new_record())
+    before = store.read_bytes()
+    with pytest.raises(
+        DuplicateRecordError, match=rf"observation: '{first}' is already in the store"
+    ):
+        add_observation(
+            store, new_record(summary="new warehouse roofs at the  Chinese customs area")
+        )
+    assert store.read_bytes() == before
+    assert add_observation(store, new_record(), ignore_duplicate=True) == first
+    with open_store(store) as opened:
+        assert sum(o.id == first for o in opened.observations()) == 1
+
+
+def test_replaces_must_name_a_stored_record_of_the_same_crossing(store: Path):
+    first = add_observation(store, new_record())
+    with pytest.raises(UnknownRecordError, match=r"replaces: 'o-ffffffffff' is not an observation"):
+        add_observation(
+            store, new_record(kind="retraction", replaces="o-ffffffffff", summary="wrong")
+        )
+    with pytest.raises(
+        RecordValidationError, match=r"belongs to quanhe-wonjong, not friendship-bridge"
+    ):
+        add_observation(
+            store, new_record(crossing_id="friendship-bridge", replaces=first, summary="fix")
+        )
+    retraction = add_observation(
+        store, new_record(kind="retraction", replaces=first, summary="Misread image")
+    )
+    with open_store(store) as opened:
+        assert opened.observation(first) is not None  # kept: history is never edited
+        assert opened.observation(retraction).replaces == first
+
+
+def test_import_is_all_or_nothing(store: Path, tmp_path: Path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "crossing_id,date,kind,summary,source_url,source_type\n"
+        "quanhe-wonjong,2025-05,traffic,Trucks queued,https://example.org/a,ground_observation\n"
+        "quanhe-wonjong,2025-13,traffic,Trucks queued,https://example.org/b,ground_observation\n"
+        "nowhere,2025-05,traffic,Trucks queued,https://example.org/c,ground_observation\n",
+        encoding="utf-8",
+    )
+    before = store.read_bytes()
+    with pytest.raises(Exception, match=r"2 problem\(s\), nothing was imported") as info:
+        import_observations(store, bad)
+    text = str(info.value)
+    assert "row 3: date: '2025-13' has no month 13" in text
+    assert "row 4: crossing_id: 'nowhere' is not a crossing" in text
+    assert store.read_bytes() == before
+
+
+def test_import_refuses_a_row_repeated_in_the_file(store: Path, tmp_path: Path):
+    path = tmp_path / "twice.csv"
+    row = "quanhe-wonjong,2025-05,traffic,Trucks queued,https://example.org/a,ground_observation\n"
+    path.write_text("crossing_id,date,kind,summary,source_url,source_type\n" + row + row)
+    with pytest.raises(Exception, match=r"row 3: observation: 'o-\w+' repeats row 2"):
+        import_observations(store, path)
+    assert len(import_observations(store, path, ignore_duplicates=True)) == 1
+
+
+def test_import_geojson_points_are_lon_lat(store: Path, tmp_path: Path):
+    import json
+
+    path = tmp_path / "points.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [130.53, 42.57]},
+                        "properties": new_record(),
+                    }
+                ],
+            }
+        )
+    )
+    (new_id,) = import_observations(store, path)
+    with open_store(store) as opened:
+        record = opened.observation(new_id)
+    assert record is not None and record.has_own_location
+    assert (record.location.lon, record.location.lat) == (130.53, 42.57)
+
+
+def test_init_refuses_to_overwrite(store: Path, data_dir: Path):
+    before = store.read_bytes()
+    with pytest.raises(StoreExistsError, match=r"already exists\. Fix: pass --force"):
+        init_inventory(store, seed=data_dir / "seed")
+    assert store.read_bytes() == before
+    init_inventory(store, seed=data_dir / "seed", force=True)
+
+
+def test_bad_seed_writes_nothing(tmp_path: Path, data_dir: Path):
+    seed = tmp_path / "seed"
+    shutil.copytree(data_dir / "seed", seed)
+    text = (seed / "observations.csv").read_text(encoding="utf-8")
+    (seed / "observations.csv").write_text(
+        text.replace("2022-04-29", "2022-04-31"), encoding="utf-8"
+    )
+    with pytest.raises(Exception, match=r"'2022-04-31' is not a calendar date"):
+        init_inventory(tmp_path / "x.gpkg", seed=seed)
+    assert not (tmp_path / "x.gpkg").exists()
+    assert list(tmp_path.glob(".building-*")) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, r"no such store\. Fix: run `crossings init`"),
+        (b"hello, this is not a database" * 10, r"is not a GeoPackage"),
+        (
+            "plain-sqlite",
+            r"is a GeoPackage but not a crossings store|is not a crossings GeoPackage",
+        ),
+        ("other-gpkg", r"is a GeoPackage but not a crossings store"),
+    ],
+)
+def test_not_a_store(tmp_path: Path, content, message):
+    path = tmp_path / "x.gpkg"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content == "plain-sqlite":
+        sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    elif content == "other-gpkg":
+        import geopandas as gpd
+        from shapely import Point
+
+        gpd.GeoDataFrame({"a": [1]}, geometry=[Point(1, 2)], crs=4326).to_file(path)
+    with pytest.raises(NotAStoreError, match=message):
+        open_store(path)
+
+
+def test_newer_schema_version_is_refused(store: Path):
+    with sqlite3.connect(store) as connection:
+        connection.execute("UPDATE crossings_meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(SchemaVersionError, match=r"schema version 99, newer than this release"):
+        open_store(store)
+
+
+texts = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=80
+).filter(lambda s: s.strip())
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    summary=texts,
+    year=st.integers(1900, 2025),
+    month=st.one_of(st.none(), st.integers(1, 12)),
+    status=st.one_of(st.none(), st.sampled_from(STATUSES)),
+    dlat=st.floats(-0.1, 0.1),
+    dlon=st.floats(-0.1, 0.1),
+    own=st.booleans(),
+)
+def test_write_read_round_trip(
+    _built_store, tmp_path_factory, summary, year, month, status, dlat, dlon, own
+):
+    when = f"{year}" if month is None else f"{year}-{month:02d}"
+    raw = new_record(date=when, summary=summary + " 신의주 新义州 <b>'\"`", status=status or "")
+    if own:
+        raw.update(lat=str(42.568379 + dlat), lon=str(130.523456 + dlon))
+    store = tmp_path_factory.mktemp("round-trip") / "crossings.gpkg"
+    shutil.copyfile(_built_store, store)
+    with open_store(store, writable=True) as opened:
+        record = parse_observation(
+            raw, opened.crossings(), now=datetime(2026, 1, 1, tzinfo=UTC)
+        )
+        assert opened.add_observations([record]) == [record.id]
+        back = opened.observation(record.id)
+    assert back is not None
+    if own:
+        assert back == record
+    else:
+        assert back.location is not None  # the crossing's point
+        assert back == record.__class__(**{**record.__dict__, "location": back.location})
