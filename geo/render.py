@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from html import escape
+from html import escape as _html_escape
 from typing import TYPE_CHECKING
 
 from geo.errors import GeoError
@@ -41,6 +41,26 @@ _STATUS_LABELS = {
     "unknown": "unknown",
     None: "no status on record",
 }
+
+
+def escape(text: str) -> str:
+    r"""Escape text for HTML that Folium places inside a JavaScript template literal.
+
+    Besides ``<>&"'``, the backtick, ``$`` and the backslash are replaced by
+    character references, so a text cannot end the literal, interpolate
+    ``${...}`` or form an escape sequence (folium issues #850, #1640).
+
+    Examples
+    --------
+    >>> escape("<b>`${x}`</b> \\")
+    '&lt;b&gt;&#96;&#36;{x}&#96;&lt;/b&gt; &#92;'
+    """
+    return (
+        _html_escape(text, quote=True)
+        .replace("`", "&#96;")
+        .replace("$", "&#36;")
+        .replace("\\", "&#92;")
+    )
 
 
 def _import_folium():  # type: ignore[no-untyped-def]

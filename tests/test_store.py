@@ -300,9 +300,7 @@ def test_write_read_round_trip(
     store = tmp_path_factory.mktemp("round-trip") / "crossings.gpkg"
     shutil.copyfile(_built_store, store)
     with open_store(store, writable=True) as opened:
-        record = parse_observation(
-            raw, opened.crossings(), now=datetime(2026, 1, 1, tzinfo=UTC)
-        )
+        record = parse_observation(raw, opened.crossings(), now=datetime(2026, 1, 1, tzinfo=UTC))
         assert opened.add_observations([record]) == [record.id]
         back = opened.observation(record.id)
     assert back is not None

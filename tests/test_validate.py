@@ -127,8 +127,10 @@ def test_lat_lon_in_range_round_trip(point: LonLat):
         (
             "124.39",
             "40.11",
-            (r"location\.lat: '124\.39' is out of range\. Allowed: -90 to 90\. "
-            r"Fix: check that latitude and longitude are not swapped"),
+            (
+                r"location\.lat: '124\.39' is out of range\. Allowed: -90 to 90\. "
+                r"Fix: check that latitude and longitude are not swapped"
+            ),
         ),
         ("40.1", "181", r"location\.lon: '181' is out of range"),
         ("nan", "124", r"location\.lat: 'nan' is out of range"),
@@ -202,8 +204,10 @@ def test_unknown_crossing_suggests_the_closest_ids(crossings):
         ({"source_type": "twitter"}, r"source_type: 'twitter' is not a known value"),
         (
             {"source_url": "ftp://example.org/x"},
-            (r"source_url: 'ftp://example.org/x' is not a web address\. "
-            r"Allowed: an http:// or https:// URL"),
+            (
+                r"source_url: 'ftp://example.org/x' is not a web address\. "
+                r"Allowed: an http:// or https:// URL"
+            ),
         ),
         (
             {"source_url": "javascript:alert(1)"},

@@ -1,0 +1,285 @@
+"""The `crossings` commands: exit codes, JSON output, and the exact error texts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from geo.cli import cli
+
+
+def run(*args: str, store: Path | None = None):
+    full = [*args, "--store", str(store)] if store is not None else list(args)
+    return CliRunner().invoke(cli, full, catch_exceptions=False)
+
+
+OBSERVE = [
+    "observe",
+    "new-yalu-river-bridge",
+    "--on",
+    "2025-03",
+    "--kind",
+    "infrastructure",
+    "--summary",
+    "Small buildings going up on the DPRK side",
+    "--source-url",
+    "https://www.38north.org/2025/03/example",
+    "--source-type",
+    "satellite_imagery",
+    "--side",
+    "dprk",
+    "--status",
+    "built_not_opened",
+]
+
+
+def test_every_command_has_help():
+    assert run("--help").exit_code == 0
+    for name, command in cli.commands.items():
+        result = run(name, "--help")
+        assert result.exit_code == 0, name
+        assert command.help and "Example:" in command.help, name
+
+
+def test_help_check_can_fail():
+    # Companion of the test above: an unknown command is an error, not help.
+    assert run("no-such-command", "--help").exit_code == 2
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and "crossings, version" in result.output
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path, data_dir: Path):
+    store = tmp_path / "s.gpkg"
+    args = ("init", "--seed", str(data_dir / "seed"))
+    first = run(*args, store=store)
+    assert first.exit_code == 0
+    assert json.loads(first.output) == {
+        "store": str(store),
+        "crossings": 4,
+        "observations": 12,
+        "trade": 8,
+    }
+    again = run(*args, store=store)
+    assert again.exit_code == 1
+    assert again.output == (
+        f"Error: {store} already exists. Fix: pass --force to rebuild it from the seed "
+        "(records added since are lost), or choose another --store path\n"
+    )
+    assert run(*args, "--force", store=store).exit_code == 0
+
+
+def test_list_json(store: Path):
+    result = run("list", "--format", "json", store=store)
+    assert result.exit_code == 0
+    rows = {row["id"]: row for row in json.loads(result.output)}
+    assert set(rows) == {
+        "friendship-bridge",
+        "new-yalu-river-bridge",
+        "quanhe-wonjong",
+        "jian-manpo-road",
+    }
+    friendship = rows["friendship-bridge"]
+    assert (friendship["name_zh"], friendship["name_ko"]) == ("中朝友谊桥", "조중우의교")
+    assert (friendship["status"], friendship["status_date"]) == ("open", "2026-03-12")
+    assert friendship["lon"] == pytest.approx(124.3925)
+
+
+def test_list_as_of_and_store_from_environment(store: Path):
+    result = CliRunner().invoke(
+        cli,
+        ["list", "--as-of", "2021-06-01", "--format", "csv"],
+        env={"CROSSINGS_STORE": str(store)},
+    )
+    assert result.exit_code == 0
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    status = {row["id"]: row["status"] for row in rows}
+    assert status["friendship-bridge"] == "closed"
+    assert status["new-yalu-river-bridge"] == "built_not_opened"
+
+
+def test_list_table_is_readable(store: Path):
+    result = run("list", store=store)
+    assert result.exit_code == 0
+    assert "friendship-bridge" in result.output and "12 Mar 2026" in result.output
+    assert "(border-wide)" in result.output  # jian-manpo-road rests on the 2020 closure
+
+
+def test_list_bad_as_of_is_a_usage_error(store: Path):
+    result = run("list", "--as-of", "June 2021", store=store)
+    assert result.exit_code == 2
+    assert (
+        "Error: Invalid value for --as-of: 'June 2021' is not a day. Allowed: YYYY-MM-DD"
+        in result.output
+    )
+
+
+def test_show_by_name_in_any_script(store: Path):
+    for name in ("quanhe-wonjong", "圈河口岸", "원정리 통상구", "Wonjong"):
+        result = run("show", name, "--format", "json", store=store)
+        assert result.exit_code == 0, name
+        document = json.loads(result.output)
+        assert document["crossing"]["id"] == "quanhe-wonjong"
+    dates = [row["date_start"] for row in document["history"]]
+    assert dates == sorted(dates)
+
+
+def test_show_table(store: Path):
+    result = run("show", "friendship-bridge", store=store)
+    assert result.exit_code == 0
+    assert "status on" in result.output and "open since 12 Mar 2026" in result.output
+    assert result.output.index("16 Jan 2022") < result.output.index("29 Apr 2022")
+
+
+def test_show_unknown_id(store: Path):
+    result = run("show", "quanhe-wonjon", store=store)
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "Error: ID: 'quanhe-wonjon' is not a crossing in the inventory. Allowed: a crossing id from "
+        "`crossings list`, or 'border' for the whole border. Fix: did you mean quanhe-wonjong"
+    )
+
+
+def test_observe_prints_the_id_and_show_lists_it(store: Path):
+    result = run(*OBSERVE, store=store)
+    assert result.exit_code == 0
+    new_id = json.loads(result.output)["id"]
+    shown = json.loads(run("show", "new-yalu-river-bridge", "--format", "json", store=store).output)
+    assert new_id in [row["id"] for row in shown["history"]]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("--on", "2025-13"),
+            ("Error: date: '2025-13' has no month 13. Allowed: YYYY (a year), "
+            "YYYY-MM (a month) or YYYY-MM-DD (a day), month 01-12. Fix: check the month\n"),
+        ),
+        (
+            ("--kind", "gossip"),
+            ("Error: kind: 'gossip' is not a known value. Allowed: status, "
+            "infrastructure, traffic, trade, context, retraction. Fix: use one of status, "
+            "infrastructure, traffic, trade, context, retraction\n"),
+        ),
+        (
+            ("--source-url", "www.38north.org"),
+            ("Error: source_url: 'www.38north.org' is not a web "
+            "address. Allowed: an http:// or https:// URL. Fix: paste the full address of the source, "
+            "starting with https://\n"),
+        ),
+        (
+            ("--at", "41.5,124.37"),
+            ("Error: location: '41.5, 124.37' is 162.6 km from "
+            "new-yalu-river-bridge. Allowed: a point within 25 km of the crossing. Fix: check the "
+            "coordinates (lat, lon order) or the crossing id\n"),
+        ),
+    ],
+)
+def test_observe_bad_input_exit_1_nothing_written(store: Path, change, message):
+    args = list(OBSERVE)
+    flag = change[0]
+    if flag in args:
+        args[args.index(flag) + 1] = change[1]
+    else:
+        args += list(change)
+    before = store.read_bytes()
+    result = run(*args, store=store)
+    assert result.exit_code == 1
+    assert result.output == message
+    assert store.read_bytes() == before
+
+
+def test_observe_duplicate(store: Path):
+    first = json.loads(run(*OBSERVE, store=store).output)["id"]
+    again = run(*OBSERVE, store=store)
+    assert again.exit_code == 1
+    assert f"Error: observation: '{first}' is already in the store" in again.output
+    ignored = run(*OBSERVE, "--ignore", store=store)
+    assert ignored.exit_code == 0 and json.loads(ignored.output)["id"] == first
+
+
+def test_observe_missing_option_is_a_usage_error(store: Path):
+    result = run("observe", "quanhe-wonjong", "--on", "2025", store=store)
+    assert result.exit_code == 2
+    assert "Missing option '--kind'" in result.output
+
+
+def test_import_csv_and_report_every_bad_row(store: Path, tmp_path: Path):
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "\ufeffcrossing_id,date,kind,status,summary,source_url,source_type,lat,lon\n"
+        "quanhe-wonjong,2025-05,traffic,open,트럭 대기열 圈河,https://example.org/a,ground_observation,42.57,130.52\n"
+        "border,2025,trade,,Border-wide note,https://example.org/b,customs_data,,\n",
+        encoding="utf-8",
+    )
+    result = run("import", str(good), store=store)
+    assert result.exit_code == 0
+    assert json.loads(result.output)["imported"] == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "crossing_id,date,kind,summary,source_url,source_type\n"
+        "quanhe-wonjong,2025-05,traffic,,https://example.org/c,ground_observation\n"
+        "quanhe-wonjong,2025-05,traffic,ok,https://example.org/d,pigeon\n",
+        encoding="utf-8",
+    )
+    before = store.read_bytes()
+    result = run("import", str(bad), store=store)
+    assert result.exit_code == 1
+    assert f"Error: {bad}: 2 problem(s), nothing was imported:" in result.output
+    assert "row 2: summary: '' is empty." in result.output
+    assert "row 3: source_type: 'pigeon' is not a known value." in result.output
+    assert store.read_bytes() == before
+
+
+def test_import_unsupported_file(store: Path, tmp_path: Path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    result = run("import", str(path), store=store)
+    assert result.exit_code == 1
+    assert "Error: file: " in result.output and "has an unsupported type" in result.output
+
+
+def test_validate(store: Path):
+    result = run("validate", store=store)
+    assert result.exit_code == 0 and result.output.endswith(": ok\n")
+
+
+def test_validate_finds_problems(store: Path):
+    from geo.store import _connect  # registers the functions GDAL's triggers call
+
+    connection = _connect(store, readonly=False)
+    connection.execute("UPDATE observations SET source_type = 'rumour' WHERE fid = 1")
+    connection.execute("UPDATE observations SET replaces = 'o-missing' WHERE fid = 2")
+    connection.close()
+    result = run("validate", store=store)
+    assert result.exit_code == 1
+    assert "source_type: 'rumour' is not a known value" in result.output
+    assert "replaces 'o-missing', which is not in the store" in result.output
+    assert result.output.rstrip().endswith("2 problem(s)")
+
+
+def test_a_file_that_is_not_a_store(tmp_path: Path):
+    path = tmp_path / "notes.gpkg"
+    path.write_bytes(b"not sqlite at all" * 100)
+    result = run("list", store=path)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {path}: is not a GeoPackage")
+    assert "Traceback" not in result.output
+
+
+def test_map_writes_index(store: Path, tmp_path: Path):
+    out = tmp_path / "maps"
+    result = run("map", "--out", str(out), store=store)
+    assert result.exit_code == 0
+    assert result.output == f"{out / 'index.html'}\n"
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "leaflet" in html.lower() and "Sino-Korean Friendship Bridge" in html
