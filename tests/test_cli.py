@@ -143,8 +143,8 @@ def test_show_unknown_id(store: Path):
     result = run("show", "quanhe-wonjon", store=store)
     assert result.exit_code == 1
     assert result.output.startswith(
-        "Error: ID: 'quanhe-wonjon' is not a crossing in the inventory. Allowed: a crossing id from "
-        "`crossings list`, or 'border' for the whole border. Fix: did you mean quanhe-wonjong"
+        "Error: ID: 'quanhe-wonjon' is not a crossing in the inventory. "
+        "Allowed: a crossing id from `crossings list`, or 'border' for the whole border. Fix: did you mean quanhe-wonjong"
     )
 
 
@@ -161,26 +161,34 @@ def test_observe_prints_the_id_and_show_lists_it(store: Path):
     [
         (
             ("--on", "2025-13"),
-            ("Error: date: '2025-13' has no month 13. Allowed: YYYY (a year), "
-            "YYYY-MM (a month) or YYYY-MM-DD (a day), month 01-12. Fix: check the month\n"),
+            (
+                "Error: date: '2025-13' has no month 13. Allowed: YYYY (a year), "
+                "YYYY-MM (a month) or YYYY-MM-DD (a day), month 01-12. Fix: check the month\n"
+            ),
         ),
         (
             ("--kind", "gossip"),
-            ("Error: kind: 'gossip' is not a known value. Allowed: status, "
-            "infrastructure, traffic, trade, context, retraction. Fix: use one of status, "
-            "infrastructure, traffic, trade, context, retraction\n"),
+            (
+                "Error: kind: 'gossip' is not a known value. Allowed: status, "
+                "infrastructure, traffic, trade, context, retraction. Fix: use one of status, "
+                "infrastructure, traffic, trade, context, retraction\n"
+            ),
         ),
         (
             ("--source-url", "www.38north.org"),
-            ("Error: source_url: 'www.38north.org' is not a web "
-            "address. Allowed: an http:// or https:// URL. Fix: paste the full address of the source, "
-            "starting with https://\n"),
+            (
+                "Error: source_url: 'www.38north.org' is not a web "
+                "address. Allowed: an http:// or https:// URL. "
+                "Fix: paste the full address of the source, starting with https://\n"
+            ),
         ),
         (
             ("--at", "41.5,124.37"),
-            ("Error: location: '41.5, 124.37' is 162.6 km from "
-            "new-yalu-river-bridge. Allowed: a point within 25 km of the crossing. Fix: check the "
-            "coordinates (lat, lon order) or the crossing id\n"),
+            (
+                "Error: location: '41.5, 124.37' is 162.6 km from "
+                "new-yalu-river-bridge. Allowed: a point within 25 km of the crossing. Fix: check the "
+                "coordinates (lat, lon order) or the crossing id\n"
+            ),
         ),
     ],
 )
