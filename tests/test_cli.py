@@ -144,7 +144,8 @@ def test_show_unknown_id(store: Path):
     assert result.exit_code == 1
     assert result.output.startswith(
         "Error: ID: 'quanhe-wonjon' is not a crossing in the inventory. "
-        "Allowed: a crossing id from `crossings list`, or 'border' for the whole border. Fix: did you mean quanhe-wonjong"
+        "Allowed: a crossing id from `crossings list`, or 'border' for the whole border. "
+        "Fix: did you mean quanhe-wonjong"
     )
 
 
@@ -186,8 +187,8 @@ def test_observe_prints_the_id_and_show_lists_it(store: Path):
             ("--at", "41.5,124.37"),
             (
                 "Error: location: '41.5, 124.37' is 162.6 km from "
-                "new-yalu-river-bridge. Allowed: a point within 25 km of the crossing. Fix: check the "
-                "coordinates (lat, lon order) or the crossing id\n"
+                "new-yalu-river-bridge. Allowed: a point within 25 km of the crossing. "
+                "Fix: check the coordinates (lat, lon order) or the crossing id\n"
             ),
         ),
     ],
