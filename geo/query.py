@@ -58,17 +58,23 @@ def _order(record: Observation) -> tuple[date, date]:
     return (record.date.end, record.date.start)
 
 
+#: How open each status is, for border-wide records that tighten or loosen.
+_OPENNESS = {"closed": 0, "restricted": 1, "open": 2}
+
+
 def status_as_of(observations: Sequence[Observation], as_of: date) -> StatusAnswer:
     """Return the status on ``as_of`` from a crossing's records.
 
-    The rule: of the records in force that state a status and whose date is
+    The rule: take the records in force that state a status and whose date is
     known to be on or before ``as_of`` (a month or year counts from its last
-    day, so ``2025-03`` is known only from 31 March), the latest wins, ordered
-    by last possible day, then first possible day. Records about the whole
-    border count like the crossing's own, except for a crossing whose own
-    latest status is under construction or built but not open: a border-wide
-    closure or reopening does not apply to a crossing that never carried
-    traffic. Records of the same dates that disagree are returned as ``conflicts``.
+    day, so ``2025-03`` is known only from 31 March), in date order (last
+    possible day, then first possible day). Each of the crossing's own records
+    sets the status. A record about the whole border is a limit: one that
+    tightens the border (less open than the border-wide record before it, or
+    the first) lowers a crossing that is more open (open > restricted >
+    closed); one that loosens it raises a crossing that is less open. Border-wide
+    records never touch a crossing under construction or built but not opened.
+    Own records of the same dates that disagree are returned as ``conflicts``.
 
     Parameters
     ----------
@@ -81,19 +87,42 @@ def status_as_of(observations: Sequence[Observation], as_of: date) -> StatusAnsw
     -------
     StatusAnswer
         ``status`` is None when no record states one by that day.
+
+    Examples
+    --------
+    >>> status_as_of([], date(2021, 6, 1)).status is None
+    True
     """
-    candidates = [o for o in in_force(observations) if o.status is not None and o.date.end <= as_of]
-    own = [o for o in candidates if o.crossing_id is not None]
-    if own and max(own, key=_order).status in NOT_IN_SERVICE:
-        candidates = own
-    if not candidates:
+    candidates = sorted(
+        (o for o in in_force(observations) if o.status is not None and o.date.end <= as_of),
+        key=_order,
+    )
+    status: str | None = None
+    deciding: Observation | None = None
+    border: str | None = None
+    for record in candidates:
+        if record.crossing_id is not None:
+            status, deciding = record.status, record
+            continue
+        previous, border = border, record.status
+        if status in NOT_IN_SERVICE or record.status not in _OPENNESS:
+            continue
+        tightens = previous not in _OPENNESS or _OPENNESS[border] < _OPENNESS[previous]
+        current = _OPENNESS.get(status or "")
+        if status is None or current is None:
+            status, deciding = record.status, record
+        elif (tightens and _OPENNESS[border] < current) or (
+            not tightens and _OPENNESS[border] > current
+        ):
+            status, deciding = record.status, record
+    if deciding is None:
         return StatusAnswer(as_of=as_of, status=None, record=None)
-    latest = max(candidates, key=_order)
     conflicts = tuple(
         o
         for o in candidates
-        if o.date.end == latest.date.end
-        and o.date.start == latest.date.start
-        and o.status != latest.status
+        if o.crossing_id is not None
+        and deciding.crossing_id is not None
+        and _order(o) == _order(deciding)
+        and o.status != deciding.status
     )
-    return StatusAnswer(as_of=as_of, status=latest.status, record=latest, conflicts=conflicts)
+    return StatusAnswer(as_of=as_of, status=status, record=deciding, conflicts=conflicts)

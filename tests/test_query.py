@@ -120,3 +120,33 @@ def test_fuzzy_date_is_a_value():
     assert FuzzyDate("2025", "year", date(2025, 1, 1), date(2025, 12, 31)) == parse_fuzzy_date(
         "2025", today=date(2026, 1, 1)
     )
+
+
+def test_a_border_wide_reopening_does_not_lower_an_open_crossing():
+    records = [
+        obs("z1", "2020-01-31", "closed", crossing=None),
+        obs("a", "2023-02", "open"),
+        obs("z2", "2023-08-27", "restricted", crossing=None),  # loosening: closed -> restricted
+    ]
+    answer = status_as_of(records, date(2024, 1, 1))
+    assert (answer.status, answer.record.id) == ("open", "a")
+
+
+def test_a_border_wide_reopening_raises_a_closed_crossing():
+    records = [
+        obs("a", "2019-04-08", "open"),
+        obs("z1", "2020-01-31", "closed", crossing=None),
+        obs("z2", "2023-08-27", "restricted", crossing=None),
+    ]
+    answer = status_as_of(records, date(2024, 1, 1))
+    assert (answer.status, answer.record.id) == ("restricted", "z2")
+
+
+def test_a_border_wide_tightening_lowers_but_never_raises():
+    records = [
+        obs("a", "2019-12", "closed"),
+        obs("z1", "2020-01-22", "restricted", crossing=None),  # first border record: tightening
+    ]
+    assert status_as_of(records, date(2020, 6, 1)).record.id == "a"
+    records[0] = obs("a", "2019-12", "open")
+    assert status_as_of(records, date(2020, 6, 1)).record.id == "z1"
