@@ -18,11 +18,15 @@ __all__ = ["COMMANDS"]
 @as_of_option
 @format_option
 def list_command(store: str, as_of: date | None, output_format: str) -> None:
-    r"""List every crossing with its status, and the date and source of that status.
+    """List every crossing with its status, and the date and source of that status.
 
-    The status is that of the latest record known to be on or before the day
-    (a month or year record counts from its last day); records about the whole
-    border count too and are marked "border-wide".
+    A status comes from the records known to be on or before the day (a
+    month or year record counts from its last day), in date order: each of
+    the crossing's own records sets it. Records about the whole border
+    (marked "border-wide") are limits: a closure lowers a crossing that is
+    more open, a reopening raises one that is less open (open > restricted >
+    closed); neither touches a crossing never opened. Records of the same
+    date that disagree are shown as CONFLICT.
 
     \b
     Example:
@@ -66,7 +70,7 @@ def _history_rows(history_records: list, superseded: frozenset[str]) -> list[dic
 @as_of_option
 @format_option
 def show_command(crossing_id: str, store: str, as_of: date | None, output_format: str) -> None:
-    r"""Show one crossing: its names, places, point, and its whole dated history, oldest first.
+    """Show one crossing: its names, places, point, and its whole dated history, oldest first.
 
     ID is the crossing's id or any of its names (Sinuiju, 신의주, 新义州 ...).
     The history includes records about the whole border (marked border-wide)

@@ -25,7 +25,7 @@ __all__ = ["COMMANDS"]
     "--force", is_flag=True, help="Replace an existing store (its added records are lost)."
 )
 def init_command(store: str, seed: str, force: bool) -> None:
-    r"""Build the store from the seed files.
+    """Build the store from the seed files.
 
     Every seed row is checked first; nothing is written if one is bad. An
     existing store is kept unless --force is given.
@@ -42,7 +42,7 @@ def init_command(store: str, seed: str, force: bool) -> None:
 @click.command("validate")
 @store_option
 def validate_command(store: str) -> None:
-    r"""Check a whole store: file, spatial index, references, dates, sources.
+    """Check a whole store: file, spatial index, references, dates, sources.
 
     Prints each problem; exits with status 1 if there is any.
 

@@ -30,7 +30,7 @@ class _Group(click.Group):
 @click.option("-v", "--verbose", count=True, help="More log messages on stderr (repeatable).")
 @click.option("-q", "--quiet", count=True, help="Fewer log messages on stderr.")
 def cli(verbose: int, quiet: int) -> None:
-    r"""Keep and query the inventory of China–DPRK border crossings.
+    """Keep and query the inventory of China–DPRK border crossings.
 
     The inventory is a GeoPackage (default layers/crossings.gpkg) of crossings
     and their dated, sourced observations. Tables go to stdout; use

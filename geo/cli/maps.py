@@ -23,7 +23,7 @@ __all__ = ["COMMANDS"]
     help="Folder the HTML files are written to.",
 )
 def map_command(store: str, as_of: date | None, out: str) -> None:
-    r"""Write the overview map of every crossing to OUT/index.html and print its path.
+    """Write the overview map of every crossing to OUT/index.html and print its path.
 
     \b
     Example:

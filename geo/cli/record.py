@@ -72,7 +72,7 @@ def observe_command(
     ignore: bool,
     store: str,
 ) -> None:
-    r"""Add one observation of crossing ID and print its id.
+    """Add one observation of crossing ID and print its id.
 
     ID is a crossing id (see `crossings list`) or "border" for the whole
     border. The record is checked in full before anything is written.
@@ -114,7 +114,7 @@ def observe_command(
 )
 @store_option
 def import_command(file: str, ignore: bool, store: str) -> None:
-    r"""Add every observation in a CSV or GeoJSON FILE, or none.
+    """Add every observation in a CSV or GeoJSON FILE, or none.
 
     Columns (CSV) or properties (GeoJSON) are those of `crossings show
     --format csv`: crossing_id, date, kind, summary, source_url or
