@@ -95,7 +95,8 @@ def status_as_of(observations: Sequence[Observation], as_of: date) -> StatusAnsw
     """
     candidates = sorted(
         (o for o in in_force(observations) if o.status is not None and o.date.end <= as_of),
-        key=_order,
+        # On the same dates, a record that links its source is the one shown.
+        key=lambda o: (*_order(o), o.source_url is not None),
     )
     status: str | None = None
     deciding: Observation | None = None

@@ -42,6 +42,7 @@ def test_every_command_has_help():
         result = run(name, "--help")
         assert result.exit_code == 0, name
         assert command.help and "Example:" in command.help, name
+        assert "\n  Example:\n    crossings " in result.output, name  # kept verbatim
 
 
 def test_help_check_can_fail():
