@@ -139,16 +139,10 @@ def list_crossings(
     """Return every crossing with its status on ``as_of`` (default: today)."""
     day = _today(as_of)
     with open_store(store) as opened:
-        records = opened.observations()
-        crossings = opened.crossings()
-    by_crossing: dict[str | None, list[Observation]] = {}
-    for record in records:
-        by_crossing.setdefault(record.crossing_id, []).append(record)
-    border = by_crossing.get(None, [])
-    return [
-        CrossingStatus(crossing, status_as_of(by_crossing.get(crossing.id, []) + border, day))
-        for crossing in crossings.values()
-    ]
+        return [
+            CrossingStatus(crossing, status_as_of(opened.status_records(crossing.id, day), day))
+            for crossing in opened.crossings().values()
+        ]
 
 
 def show_crossing(

@@ -23,6 +23,7 @@ __all__ = [
     "SIDES",
     "SOURCE_TYPES",
     "STATUSES",
+    "BBox",
     "Crossing",
     "FuzzyDate",
     "LonLat",
@@ -79,6 +80,15 @@ class LonLat(NamedTuple):
 
     lon: float
     lat: float
+
+
+class BBox(NamedTuple):
+    """A geographic box in degrees: west, south, east, north (west <= east)."""
+
+    west: float
+    south: float
+    east: float
+    north: float
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,101 @@ Pure functions over records; the store does the reading.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from geo.model import Observation
+from geo.model import BBox, FuzzyDate, LonLat, Observation
 
-__all__ = ["NOT_IN_SERVICE", "StatusAnswer", "in_force", "status_as_of"]
+__all__ = [
+    "NOT_IN_SERVICE",
+    "StatusAnswer",
+    "dwithin_boxes",
+    "geodesic_inverse",
+    "in_force",
+    "overlaps",
+    "status_as_of",
+]
+
+# The smallest radius of curvature of the WGS84 ellipsoid (the meridian's, at the
+# equator) is about 6,335 km: measuring a distance on a sphere of that radius
+# overstates its angle, so a box built with it is never too small.
+_MIN_RADIUS_M = 6_335_000.0
+
+
+def dwithin_boxes(center: LonLat, distance_m: float) -> list[BBox]:
+    """Return degree boxes that together hold every point within ``distance_m`` of ``center``.
+
+    A pre-filter for a spatial index: the boxes may hold points farther away
+    (check those with :func:`geodesic_inverse`), never miss a nearer one. Near
+    a pole the box spans every longitude; across the antimeridian it is split
+    in two.
+
+    Raises
+    ------
+    ValueError
+        If ``distance_m`` is negative or NaN.
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in dwithin_boxes(LonLat(130.0, 42.0), 1000)[0]]
+    [129.988, 41.991, 130.012, 42.009]
+    >>> len(dwithin_boxes(LonLat(179.999, 0.0), 1000))
+    2
+    """
+    if not distance_m >= 0:
+        raise ValueError(f"distance_m={distance_m!r}: must be a distance >= 0")
+    angle = distance_m / _MIN_RADIUS_M
+    dlat = math.degrees(angle)
+    south, north = center.lat - dlat, center.lat + dlat
+    if south <= -90 or north >= 90 or angle >= math.pi / 2:
+        return [BBox(-180.0, max(south, -90.0), 180.0, min(north, 90.0))]
+    widest = math.cos(math.radians(max(abs(south), abs(north))))
+    dlon = math.degrees(math.asin(min(1.0, math.sin(angle) / widest)))
+    west, east = center.lon - dlon, center.lon + dlon
+    if dlon >= 180:
+        return [BBox(-180.0, south, 180.0, north)]
+    if west < -180:
+        return [BBox(west + 360, south, 180.0, north), BBox(-180.0, south, east, north)]
+    if east > 180:
+        return [BBox(west, south, 180.0, north), BBox(-180.0, south, east - 360, north)]
+    return [BBox(west, south, east, north)]
+
+
+def geodesic_inverse(origin: LonLat, points: Sequence[LonLat]) -> tuple[list[float], list[float]]:
+    """Return the WGS84 distance in metres and the bearing in degrees (0-360) to each point.
+
+    Examples
+    --------
+    >>> d, b = geodesic_inverse(LonLat(124.0, 40.0), [LonLat(124.0, 41.0)])
+    >>> round(d[0]), round(b[0])
+    (111044, 0)
+    """
+    if not points:
+        return [], []
+    from pyproj import Geod
+
+    count = len(points)
+    forward, _, distance = Geod(ellps="WGS84").inv(
+        [origin.lon] * count, [origin.lat] * count, [p.lon for p in points], [p.lat for p in points]
+    )
+    return [float(d) for d in distance], [float(a) % 360.0 for a in forward]
+
+
+def overlaps(when: FuzzyDate, since: date | None, until: date | None) -> bool:
+    """Whether a record's date can fall between ``since`` and ``until`` (both inclusive).
+
+    A month or year is an interval: ``2025-03`` overlaps ``since`` 2025-03-15.
+
+    Examples
+    --------
+    >>> march = FuzzyDate("2025-03", "month", date(2025, 3, 1), date(2025, 3, 31))
+    >>> overlaps(march, date(2025, 3, 15), None), overlaps(march, date(2025, 4, 1), None)
+    (True, False)
+    """
+    return (since is None or when.end >= since) and (until is None or when.start <= until)
+
 
 #: Statuses of a crossing that has never carried traffic: a border-wide
 #: closure or reopening does not change them.
@@ -106,15 +192,12 @@ def status_as_of(observations: Sequence[Observation], as_of: date) -> StatusAnsw
             status, deciding = record.status, record
             continue
         previous, border = border, record.status
-        if status in NOT_IN_SERVICE or record.status not in _OPENNESS:
+        level = _OPENNESS.get(record.status or "")
+        if status in NOT_IN_SERVICE or level is None:
             continue
-        tightens = previous not in _OPENNESS or _OPENNESS[border] < _OPENNESS[previous]
+        tightens = previous not in _OPENNESS or level < _OPENNESS[previous or ""]
         current = _OPENNESS.get(status or "")
-        if status is None or current is None:
-            status, deciding = record.status, record
-        elif (tightens and _OPENNESS[border] < current) or (
-            not tightens and _OPENNESS[border] > current
-        ):
+        if current is None or (tightens and level < current) or (not tightens and level > current):
             status, deciding = record.status, record
     if deciding is None:
         return StatusAnswer(as_of=as_of, status=None, record=None)

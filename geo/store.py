@@ -28,7 +28,7 @@ from geo.errors import (
     StoreExistsError,
     UnknownRecordError,
 )
-from geo.model import Crossing, FuzzyDate, LonLat, Observation, TradeFigure
+from geo.model import BBox, Crossing, FuzzyDate, LonLat, Observation, TradeFigure
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -101,6 +101,11 @@ _TRADE_FIELDS = {
     "notes": "str",
 }
 _META_FIELDS = {"key": "str", "value": "str"}
+# Rows of the observations' R-tree whose box meets the query box (east, west, north, south).
+_RTREE_BOX = (
+    "SELECT id FROM rtree_observations_geom"  # noqa: ISC003
+    + " WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?"
+)
 
 # Named, recorded migrations: version -> SQL statements that bring a store of
 # the previous version up to it. Version 1 is the first schema.
@@ -198,6 +203,8 @@ def _create_layers(path: Path) -> None:
                 ON observations (crossing_id, date_end, date_start);
             CREATE INDEX observations_date ON observations (date_start, date_end);
             CREATE INDEX observations_replaces ON observations (replaces);
+            CREATE INDEX observations_status ON observations (crossing_id, date_end, date_start)
+                WHERE status IS NOT NULL;
             """
         )
         connection.executemany(
@@ -503,6 +510,83 @@ class Store:
             f"SELECT geom, {columns} FROM observations WHERE id = ?", (observation_id,)
         ).fetchone()
         return None if row is None else self._observation(row[0], row[1:])
+
+    def observations_in_boxes(
+        self,
+        boxes: Sequence[BBox],
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        kind: str | None = None,
+        source_type: str | None = None,
+    ) -> list[Observation]:
+        """Return the observations whose point lies in any of ``boxes``, via the R-tree.
+
+        Only the rows the spatial index selects are read. ``since``/``until``
+        keep records whose date interval overlaps them; ``kind`` and
+        ``source_type`` keep records of that kind or source type.
+        """
+        if not boxes:
+            return []
+        box_sql = " UNION ".join([_RTREE_BOX] * len(boxes))
+        params: list[object] = []
+        for box in boxes:
+            params += [box.east, box.west, box.north, box.south]
+        conditions = [f"fid IN ({box_sql})"]
+        for sql, value in (
+            ("date_end >= ?", since.isoformat() if since else None),
+            ("date_start <= ?", until.isoformat() if until else None),
+            ("kind = ?", kind),
+            ("source_type = ?", source_type),
+        ):
+            if value is not None:
+                conditions.append(sql)
+                params.append(value)
+        columns = ", ".join(_OBSERVATION_FIELDS)
+        rows = self._connection.execute(
+            f"SELECT geom, {columns} FROM observations WHERE {' AND '.join(conditions)}", params
+        )
+        return [self._observation(geom, values) for geom, *values in rows]
+
+    def status_records(self, crossing_id: str, as_of: date) -> list[Observation]:
+        """Return the few records that decide a crossing's status on ``as_of``.
+
+        These are the crossing's latest status records on or before the day (all
+        of the same dates, for conflicts), the border-wide status records after
+        them, and the border-wide one just before: what
+        :func:`geo.query.status_as_of` needs, read through an index instead of
+        the whole history.
+        """
+        columns = ", ".join(_OBSERVATION_FIELDS)
+        base = (
+            f"SELECT geom, {columns} FROM observations WHERE status IS NOT NULL "
+            "AND date_end <= :as_of AND kind != 'retraction' AND id NOT IN "
+            "(SELECT replaces FROM observations WHERE replaces IS NOT NULL)"
+        )
+        params: dict[str, object] = {"as_of": as_of.isoformat(), "crossing": crossing_id}
+        key = self._connection.execute(
+            "SELECT date_end, date_start FROM observations WHERE crossing_id = :crossing "
+            "AND status IS NOT NULL AND date_end <= :as_of AND kind != 'retraction' AND id NOT IN "
+            "(SELECT replaces FROM observations WHERE replaces IS NOT NULL) "
+            "ORDER BY date_end DESC, date_start DESC LIMIT 1",
+            params,
+        ).fetchone()
+        queries = []
+        if key is None:
+            queries.append(base + " AND crossing_id IS NULL")
+        else:
+            params.update(end=key[0], start=key[1])
+            queries += [
+                base + " AND crossing_id = :crossing AND date_end = :end AND date_start = :start",
+                base + " AND crossing_id IS NULL AND (date_end, date_start) >= (:end, :start)",
+                base + " AND crossing_id IS NULL AND (date_end, date_start) < (:end, :start) "
+                "ORDER BY date_end DESC, date_start DESC LIMIT 1",
+            ]
+        records: list[Observation] = []
+        for sql in queries:
+            rows = self._connection.execute(sql, params)
+            records += [self._observation(geom, values) for geom, *values in rows]
+        return records
 
     def count(self, layer: str = "observations") -> int:
         """Return the number of rows in a layer."""

@@ -49,9 +49,9 @@ def cli(verbose: int, quiet: int) -> None:
 
 
 def _register() -> None:
-    from geo.cli import browse, build, maps, record
+    from geo.cli import ask, browse, build, maps, record
 
-    for module in (build, browse, record, maps):
+    for module in (build, browse, record, ask, maps):
         for command in module.COMMANDS:
             cli.add_command(command)
 

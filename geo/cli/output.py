@@ -22,6 +22,7 @@ __all__ = [
     "crossing_fields",
     "echo_records",
     "observation_fields",
+    "rounded",
     "status_fields",
     "table",
 ]
@@ -133,6 +134,11 @@ def status_fields(answer: StatusAnswer) -> dict[str, object]:
         "status_border_wide": bool(record and record.crossing_id is None),
         "status_conflicts": [o.id for o in answer.conflicts],
     }
+
+
+def rounded(value: float | None, digits: int = 1) -> float | None:
+    """Round a measurement for display; None stays None."""
+    return None if value is None else round(value, digits)
 
 
 def _feature(fields: Mapping[str, object]) -> dict[str, object]:

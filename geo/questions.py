@@ -1,0 +1,304 @@
+"""Spatial and temporal questions by crossing, one function a command.
+
+Distances are geodesic metres on WGS84; "within N km" questions read only
+the rows the GeoPackage's R-tree selects, then measure each exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from geo.errors import RecordValidationError
+from geo.exchange import read_rows
+from geo.model import BORDER_WIDE, BBox, Crossing, LonLat, Observation
+from geo.query import dwithin_boxes, geodesic_inverse, in_force, overlaps
+from geo.store import open_store
+from geo.validate import parse_fuzzy_date, parse_lat_lon, resolve_crossing_id
+
+__all__ = [
+    "Change",
+    "Match",
+    "Nearby",
+    "around",
+    "changes",
+    "date_range",
+    "distance_between",
+    "near",
+    "nearest",
+    "within",
+]
+
+#: The default radius of ``near``, in kilometres.
+NEAR_KM = 10.0
+#: The default radius of ``around``, in kilometres.
+AROUND_KM = 3.0
+
+
+T = TypeVar("T", Crossing, Observation)
+
+
+@dataclass(frozen=True)
+class Nearby(Generic[T]):
+    """A crossing or an observation, its distance in metres and its bearing from the origin.
+
+    The bearing is None at zero distance, where it has no meaning.
+    """
+
+    item: T
+    distance_m: float
+    bearing_deg: float | None
+
+
+@dataclass(frozen=True)
+class Match:
+    """One input point and the crossing nearest to it (None beyond the limit)."""
+
+    row: int
+    point: LonLat
+    crossing: Crossing | None
+    distance_m: float | None
+
+
+def _nearby(item: T, distance_m: float, bearing_deg: float) -> Nearby[T]:
+    return Nearby(item, distance_m, bearing_deg if distance_m > 0 else None)
+
+
+def _radius_m(km: float, field: str) -> float:
+    if not km >= 0:  # also refuses NaN
+        raise RecordValidationError(
+            field,
+            km,
+            "is not a distance",
+            "a number of kilometres, 0 or more",
+            f"give e.g. {field} 3",
+        )
+    return km * 1000.0
+
+
+def date_range(
+    since: str | None, until: str | None, *, names: tuple[str, str] = ("--since", "--until")
+) -> tuple[date | None, date | None]:
+    """Turn ``since``/``until`` texts (YYYY, YYYY-MM or YYYY-MM-DD) into first and last days.
+
+    ``since 2024`` starts on 2024-01-01; ``until 2024-06`` ends on 2024-06-30.
+
+    Raises
+    ------
+    RecordValidationError
+        If a text is not a date, or ``since`` is after ``until``.
+    """
+    first = parse_fuzzy_date(since, field=names[0], today=date.max).start if since else None
+    last = parse_fuzzy_date(until, field=names[1], today=date.max).end if until else None
+    if first and last and first > last:
+        raise RecordValidationError(
+            names[0],
+            since,
+            f"is after {names[1]} {until!r}",
+            f"a date on or before {names[1]}",
+            "swap the two dates",
+        )
+    return first, last
+
+
+def _crossing(crossings: Mapping[str, Crossing], text: str, field: str = "ID") -> Crossing:
+    found = resolve_crossing_id(text, crossings, field=field)
+    if found is None:
+        raise RecordValidationError(
+            field,
+            text,
+            f"is {BORDER_WIDE!r}, not a crossing",
+            "a crossing id from `crossings list`",
+            "name one crossing",
+        )
+    return crossings[found]
+
+
+def _located(crossing: Crossing, field: str = "ID") -> LonLat:
+    if crossing.location is None:
+        raise RecordValidationError(
+            field,
+            crossing.id,
+            "has no known point",
+            "a crossing with coordinates",
+            f"distances cannot be measured from it: {crossing.location_note}",
+        )
+    return crossing.location
+
+
+def near(
+    store: str | Path, lat: object, lon: object, *, km: float = NEAR_KM
+) -> list[Nearby[Crossing]]:
+    """Return the crossings within ``km`` of a point, nearest first."""
+    origin = parse_lat_lon(lat, lon, field="point")
+    limit = _radius_m(km, "--km")
+    with open_store(store) as opened:
+        crossings = [c for c in opened.crossings().values() if c.location is not None]
+    distances, bearings = geodesic_inverse(origin, [c.location for c in crossings if c.location])
+    found = [
+        Nearby(c, d, b)
+        for c, d, b in zip(crossings, distances, bearings, strict=True)
+        if d <= limit
+    ]
+    return sorted(found, key=lambda n: n.distance_m)
+
+
+def around(
+    store: str | Path,
+    crossing_id: str,
+    *,
+    km: float = AROUND_KM,
+    since: str | None = None,
+    until: str | None = None,
+    kind: str | None = None,
+    source_type: str | None = None,
+) -> list[Nearby[Observation]]:
+    """Return the observations within ``km`` of a crossing, tagged to it or not, nearest first.
+
+    Dates with month or year precision are intervals: a record dated
+    ``2025-03`` is found by ``since="2025-03-15"``.
+    """
+    limit = _radius_m(km, "--km")
+    first, last = date_range(since, until)
+    with open_store(store) as opened:
+        origin = _located(_crossing(opened.crossings(), crossing_id))
+        candidates = opened.observations_in_boxes(
+            dwithin_boxes(origin, limit),
+            since=first,
+            until=last,
+            kind=kind,
+            source_type=source_type,
+        )
+    distances, bearings = geodesic_inverse(origin, [o.location for o in candidates if o.location])
+    found = [
+        Nearby(o, d, b)
+        for o, d, b in zip(candidates, distances, bearings, strict=True)
+        if d <= limit
+    ]
+    return sorted(found, key=lambda n: (n.distance_m, n.item.date.start))
+
+
+def distance_between(store: str | Path, first_id: str, second_id: str) -> Nearby[Crossing]:
+    """Return the geodesic distance and bearing from one crossing to another."""
+    with open_store(store) as opened:
+        crossings = opened.crossings()
+        first = _crossing(crossings, first_id, "ID1")
+        second = _crossing(crossings, second_id, "ID2")
+    (distance,), (bearing,) = geodesic_inverse(_located(first, "ID1"), [_located(second, "ID2")])
+    return _nearby(second, distance, bearing)
+
+
+def _points(path: str | Path) -> list[tuple[int, LonLat]]:
+    rows = read_rows(path)
+    points = []
+    for number, fields in rows:
+        lat = fields.get("lat", fields.get("latitude"))
+        lon = fields.get("lon", fields.get("longitude", fields.get("lng")))
+        if lat in (None, "") or lon in (None, ""):
+            raise RecordValidationError(
+                f"row {number}",
+                {k: v for k, v in fields.items() if k in ("lat", "lon")},
+                "has no coordinates",
+                "a lat and a lon column (CSV) or a Point geometry (GeoJSON)",
+                "add the coordinates, or remove the row",
+            )
+        points.append((number, parse_lat_lon(lat, lon, field=f"row {number}")))
+    return points
+
+
+def nearest(store: str | Path, path: str | Path, *, max_km: float = 25.0) -> list[Match]:
+    """For each point of a CSV or GeoJSON file, return the nearest crossing within ``max_km``."""
+    limit = _radius_m(max_km, "--max-km")
+    points = _points(path)
+    with open_store(store) as opened:
+        crossings = [c for c in opened.crossings().values() if c.location is not None]
+    matches = []
+    for number, point in points:
+        distances, _ = geodesic_inverse(point, [c.location for c in crossings if c.location])
+        best = min(range(len(crossings)), key=distances.__getitem__, default=None)
+        if best is None or distances[best] > limit:
+            matches.append(Match(number, point, None, None))
+        else:
+            matches.append(Match(number, point, crossings[best], distances[best]))
+    return matches
+
+
+def within(store: str | Path, path: str | Path) -> tuple[list[Crossing], list[Observation]]:
+    """Return the crossings and observations inside the polygons of a GeoJSON file."""
+    import json
+
+    import shapely
+    from shapely.geometry import shape
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        features = data["features"] if data.get("type") == "FeatureCollection" else [data]
+        shapes = [shape(f["geometry"] if f.get("type") == "Feature" else f) for f in features]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise RecordValidationError(
+            "FILE",
+            str(path),
+            f"cannot be read as GeoJSON ({err})",
+            "a GeoJSON FeatureCollection of Polygon or MultiPolygon features (lon, lat)",
+            "export the areas as GeoJSON",
+        ) from err
+    polygons = [g for g in shapes if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty]
+    if not polygons:
+        raise RecordValidationError(
+            "FILE",
+            str(path),
+            "holds no polygons",
+            "Polygon or MultiPolygon geometries",
+            "draw the areas as polygons",
+        )
+    area = shapely.union_all(polygons)
+    shapely.prepare(area)
+    with open_store(store) as opened:
+        crossings = [
+            c
+            for c in opened.crossings().values()
+            if c.location and shapely.covers(area, shapely.Point(c.location))
+        ]
+        boxes = [BBox(*p.bounds) for p in polygons]
+        candidates = {o.id: o for o in opened.observations_in_boxes(boxes)}.values()
+    observations = [
+        o for o in candidates if o.location and shapely.covers(area, shapely.Point(o.location))
+    ]
+    return crossings, sorted(observations, key=lambda o: (o.crossing_id or "", o.date.start))
+
+
+@dataclass(frozen=True)
+class Change:
+    """A status or infrastructure record between two dates, with the status around it."""
+
+    crossing: Crossing | None
+    record: Observation
+
+
+def changes(store: str | Path, since: str, until: str) -> list[Change]:
+    """Return every status and infrastructure record dated between two dates, by crossing.
+
+    Records whose date interval overlaps ``[since, until]`` count; corrections
+    replace what they correct, retracted records are left out.
+    """
+    first, last = date_range(since, until, names=("--from", "--to"))
+    with open_store(store) as opened:
+        crossings = opened.crossings()
+        records = in_force(opened.observations())
+    order = {crossing_id: n for n, crossing_id in enumerate(crossings)}
+    found = [
+        Change(crossings.get(o.crossing_id or ""), o)
+        for o in records
+        if o.kind in ("status", "infrastructure") and overlaps(o.date, first, last)
+    ]
+    return sorted(
+        found,
+        key=lambda c: (
+            order.get(c.record.crossing_id or "", -1),
+            c.record.date.start,
+            c.record.date.end,
+        ),
+    )
