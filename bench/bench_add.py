@@ -16,7 +16,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from geo.inventory import add_observation, init_inventory
@@ -33,19 +33,33 @@ def fill(path: Path, records: int) -> None:
     with open_store(path, writable=True) as store:
         crossings = [c for c in store.crossings().values() if c.location]
         template = parse_observation(
-            {"crossing_id": crossings[0].id, "date": "2024-05", "kind": "traffic",
-             "summary": "synthetic", "source_url": "https://example.org/bench",
-             "source_type": "satellite_imagery"},
+            {
+                "crossing_id": crossings[0].id,
+                "date": "2024-05",
+                "kind": "traffic",
+                "summary": "synthetic",
+                "source_url": "https://example.org/bench",
+                "source_type": "satellite_imagery",
+            },
             store.crossings(),
         )
         batch = []
         existing = store.count()
         for n in range(records - existing):
             crossing = crossings[n % len(crossings)]
-            point = LonLat(crossing.location.lon + rng.uniform(-0.2, 0.2),
-                           crossing.location.lat + rng.uniform(-0.15, 0.15))
-            batch.append(replace(template, id=f"b-{n:09d}", crossing_id=crossing.id,
-                                 location=point, has_own_location=True))
+            point = LonLat(
+                crossing.location.lon + rng.uniform(-0.2, 0.2),
+                crossing.location.lat + rng.uniform(-0.15, 0.15),
+            )
+            batch.append(
+                replace(
+                    template,
+                    id=f"b-{n:09d}",
+                    crossing_id=crossing.id,
+                    location=point,
+                    has_own_location=True,
+                )
+            )
             if len(batch) == 100_000:
                 store.add_observations(batch)
                 batch = []
@@ -55,9 +69,16 @@ def fill(path: Path, records: int) -> None:
 def time_ours(path: Path, repeat: int) -> float:
     times = []
     for n in range(repeat):
-        fields = {"crossing_id": "quanhe-wonjong", "date": "2025-06", "kind": "traffic",
-                  "summary": f"bench record {n}", "source_url": "https://example.org/b",
-                  "source_type": "ground_observation", "lat": "42.57", "lon": "130.52"}
+        fields = {
+            "crossing_id": "quanhe-wonjong",
+            "date": "2025-06",
+            "kind": "traffic",
+            "summary": f"bench record {n}",
+            "source_url": "https://example.org/b",
+            "source_type": "ground_observation",
+            "lat": "42.57",
+            "lon": "130.52",
+        }
         start = time.perf_counter()
         add_observation(path, fields)
         times.append(time.perf_counter() - start)
@@ -71,12 +92,23 @@ def time_geopandas(path: Path, repeat: int) -> float:
     times = []
     for n in range(repeat):
         frame = gpd.GeoDataFrame(
-            {"id": [f"g-{n}"], "crossing_id": ["quanhe-wonjong"], "date": ["2025-06"],
-             "date_precision": ["month"], "date_start": ["2025-06-01"], "date_end": ["2025-06-30"],
-             "kind": ["traffic"], "summary": [f"geopandas record {n}"], "source_name": ["x"],
-             "source_type": ["ground_observation"], "has_own_location": [True],
-             "recorded_at": [datetime.now(timezone.utc)], "recorded_by": ["bench"]},
-            geometry=[Point(130.52, 42.57)], crs=4326,
+            {
+                "id": [f"g-{n}"],
+                "crossing_id": ["quanhe-wonjong"],
+                "date": ["2025-06"],
+                "date_precision": ["month"],
+                "date_start": ["2025-06-01"],
+                "date_end": ["2025-06-30"],
+                "kind": ["traffic"],
+                "summary": [f"geopandas record {n}"],
+                "source_name": ["x"],
+                "source_type": ["ground_observation"],
+                "has_own_location": [True],
+                "recorded_at": [datetime.now(UTC)],
+                "recorded_by": ["bench"],
+            },
+            geometry=[Point(130.52, 42.57)],
+            crs=4326,
         )
         start = time.perf_counter()
         frame.to_file(path, layer="observations", mode="a", driver="GPKG")
@@ -98,7 +130,9 @@ def main() -> None:
         fill(large, args.records)
         built = time.perf_counter() - start
         print(f"built a store of {args.records:,} observations in {built:.1f} s")
-        print(f"{'store size':>12}  {'ours: add_observation':>22}  {'geopandas: to_file(mode=a)':>27}")
+        print(
+            f"{'store size':>12}  {'ours: add_observation':>22}  {'geopandas: to_file(mode=a)':>27}"
+        )
         for path in (small, large):
             with open_store(path) as store:
                 size = store.count()

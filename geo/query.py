@@ -26,6 +26,8 @@ __all__ = [
 # equator) is about 6,335 km: measuring a distance on a sphere of that radius
 # overstates its angle, so a box built with it is never too small.
 _MIN_RADIUS_M = 6_335_000.0
+# Room for floating-point rounding at the box's edge (about 0.1 mm).
+_PAD_DEG = 1e-9
 
 
 def dwithin_boxes(center: LonLat, distance_m: float) -> list[BBox]:
@@ -51,12 +53,12 @@ def dwithin_boxes(center: LonLat, distance_m: float) -> list[BBox]:
     if not distance_m >= 0:
         raise ValueError(f"distance_m={distance_m!r}: must be a distance >= 0")
     angle = distance_m / _MIN_RADIUS_M
-    dlat = math.degrees(angle)
+    dlat = math.degrees(angle) + _PAD_DEG
     south, north = center.lat - dlat, center.lat + dlat
     if south <= -90 or north >= 90 or angle >= math.pi / 2:
         return [BBox(-180.0, max(south, -90.0), 180.0, min(north, 90.0))]
     widest = math.cos(math.radians(max(abs(south), abs(north))))
-    dlon = math.degrees(math.asin(min(1.0, math.sin(angle) / widest)))
+    dlon = math.degrees(math.asin(min(1.0, math.sin(angle) / widest))) + _PAD_DEG
     west, east = center.lon - dlon, center.lon + dlon
     if dlon >= 180:
         return [BBox(-180.0, south, 180.0, north)]
@@ -181,8 +183,9 @@ def status_as_of(observations: Sequence[Observation], as_of: date) -> StatusAnsw
     """
     candidates = sorted(
         (o for o in in_force(observations) if o.status is not None and o.date.end <= as_of),
-        # On the same dates, a record that links its source is the one shown.
-        key=lambda o: (*_order(o), o.source_url is not None),
+        # On the same dates, border-wide records come before the crossing's own (the more
+        # specific record decides), and a record that links its source is the one shown.
+        key=lambda o: (*_order(o), o.crossing_id is not None, o.source_url is not None, o.id),
     )
     status: str | None = None
     deciding: Observation | None = None
