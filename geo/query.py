@@ -9,8 +9,14 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from geo.model import BBox, FuzzyDate, LonLat, Observation
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "NOT_IN_SERVICE",
@@ -69,24 +75,25 @@ def dwithin_boxes(center: LonLat, distance_m: float) -> list[BBox]:
     return [BBox(west, south, east, north)]
 
 
-def geodesic_inverse(origin: LonLat, points: Sequence[LonLat]) -> tuple[list[float], list[float]]:
+def geodesic_inverse(
+    origin: LonLat, lons: ArrayLike, lats: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
     """Return the WGS84 distance in metres and the bearing in degrees (0-360) to each point.
 
     Examples
     --------
-    >>> d, b = geodesic_inverse(LonLat(124.0, 40.0), [LonLat(124.0, 41.0)])
-    >>> round(d[0]), round(b[0])
+    >>> d, b = geodesic_inverse(LonLat(124.0, 40.0), [124.0], [41.0])
+    >>> round(float(d[0])), round(float(b[0]))
     (111044, 0)
     """
-    if not points:
-        return [], []
     from pyproj import Geod
 
-    count = len(points)
+    lon = np.asarray(lons, dtype=float)
+    lat = np.asarray(lats, dtype=float)
     forward, _, distance = Geod(ellps="WGS84").inv(
-        [origin.lon] * count, [origin.lat] * count, [p.lon for p in points], [p.lat for p in points]
+        np.full(lon.shape, origin.lon), np.full(lat.shape, origin.lat), lon, lat
     )
-    return [float(d) for d in distance], [float(a) % 360.0 for a in forward]
+    return np.asarray(distance, dtype=float), np.mod(np.asarray(forward, dtype=float), 360.0)
 
 
 def overlaps(when: FuzzyDate, since: date | None, until: date | None) -> bool:

@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import Generic, TypeVar
 
+import numpy as np
+
 from geo.errors import RecordValidationError
 from geo.exchange import read_rows
 from geo.model import BORDER_WIDE, BBox, Crossing, LonLat, Observation
@@ -137,7 +139,11 @@ def near(
     limit = _radius_m(km, "--km")
     with open_store(store) as opened:
         crossings = [c for c in opened.crossings().values() if c.location is not None]
-    distances, bearings = geodesic_inverse(origin, [c.location for c in crossings if c.location])
+    distances, bearings = geodesic_inverse(
+        origin,
+        [c.location.lon for c in crossings if c.location],
+        [c.location.lat for c in crossings if c.location],
+    )
     found = [
         Nearby(c, d, b)
         for c, d, b in zip(crossings, distances, bearings, strict=True)
@@ -165,19 +171,18 @@ def around(
     first, last = date_range(since, until)
     with open_store(store) as opened:
         origin = _located(_crossing(opened.crossings(), crossing_id))
-        candidates = opened.observations_in_boxes(
+        candidates = opened.observation_points_in_boxes(
             dwithin_boxes(origin, limit),
             since=first,
             until=last,
             kind=kind,
             source_type=source_type,
         )
-    distances, bearings = geodesic_inverse(origin, [o.location for o in candidates if o.location])
-    found = [
-        Nearby(o, d, b)
-        for o, d, b in zip(candidates, distances, bearings, strict=True)
-        if d <= limit
-    ]
+        distances, bearings = geodesic_inverse(origin, candidates.lon, candidates.lat)
+        keep = np.flatnonzero(distances <= limit)
+        records = opened.observations_by_fid(candidates.fid[keep].tolist())
+    keep_d, keep_b = distances[keep].tolist(), bearings[keep].tolist()
+    found = [_nearby(o, d, b) for o, d, b in zip(records, keep_d, keep_b, strict=True)]
     return sorted(found, key=lambda n: (n.distance_m, n.item.date.start))
 
 
@@ -187,8 +192,9 @@ def distance_between(store: str | Path, first_id: str, second_id: str) -> Nearby
         crossings = opened.crossings()
         first = _crossing(crossings, first_id, "ID1")
         second = _crossing(crossings, second_id, "ID2")
-    (distance,), (bearing,) = geodesic_inverse(_located(first, "ID1"), [_located(second, "ID2")])
-    return _nearby(second, distance, bearing)
+    target = _located(second, "ID2")
+    distance, bearing = geodesic_inverse(_located(first, "ID1"), [target.lon], [target.lat])
+    return _nearby(second, float(distance[0]), float(bearing[0]))
 
 
 def _points(path: str | Path) -> list[tuple[int, LonLat]]:
@@ -217,12 +223,16 @@ def nearest(store: str | Path, path: str | Path, *, max_km: float = 25.0) -> lis
         crossings = [c for c in opened.crossings().values() if c.location is not None]
     matches = []
     for number, point in points:
-        distances, _ = geodesic_inverse(point, [c.location for c in crossings if c.location])
-        best = min(range(len(crossings)), key=distances.__getitem__, default=None)
+        distances, _ = geodesic_inverse(
+            point,
+            [c.location.lon for c in crossings if c.location],
+            [c.location.lat for c in crossings if c.location],
+        )
+        best = int(np.argmin(distances)) if len(distances) else None
         if best is None or distances[best] > limit:
             matches.append(Match(number, point, None, None))
         else:
-            matches.append(Match(number, point, crossings[best], distances[best]))
+            matches.append(Match(number, point, crossings[best], float(distances[best])))
     return matches
 
 
@@ -263,10 +273,11 @@ def within(store: str | Path, path: str | Path) -> tuple[list[Crossing], list[Ob
             if c.location and shapely.covers(area, shapely.Point(c.location))
         ]
         boxes = [BBox(*p.bounds) for p in polygons]
-        candidates = {o.id: o for o in opened.observations_in_boxes(boxes)}.values()
-    observations = [
-        o for o in candidates if o.location and shapely.covers(area, shapely.Point(o.location))
-    ]
+        candidates = opened.observation_points_in_boxes(boxes)
+        inside = np.unique(
+            candidates.fid[shapely.intersects_xy(area, candidates.lon, candidates.lat)]
+        ).tolist()
+        observations = opened.observations_by_fid(inside)
     return crossings, sorted(observations, key=lambda o: (o.crossing_id or "", o.date.start))
 
 

@@ -17,8 +17,12 @@ import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from geo.errors import (
     DuplicateRecordError,
@@ -32,6 +36,7 @@ from geo.model import BBox, Crossing, FuzzyDate, LonLat, Observation, TradeFigur
 
 __all__ = [
     "SCHEMA_VERSION",
+    "PointArrays",
     "Store",
     "create_store",
     "open_store",
@@ -115,6 +120,7 @@ _MIGRATIONS: dict[int, Sequence[str]] = {}
 # -- GeoPackage geometry blobs (OGC 12-128r18, section 2.1.3) ----------------
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+_LE_POINT = struct.Struct("<dd")
 
 
 def _point_blob(location: LonLat | None) -> bytes | None:
@@ -129,6 +135,12 @@ def _blob_point(blob: bytes | None) -> LonLat | None:
     """Return the point in a GeoPackage blob, or None for a null or empty one."""
     if blob is None:
         return None
+    if len(blob) == 29 and blob[3] == 1 and blob[8] == 1:
+        # The blobs this module writes: little-endian, no envelope, a 2D point.
+        lon, lat = _LE_POINT.unpack_from(blob, 13)
+        if not (math.isnan(lon) or math.isnan(lat)):
+            return LonLat(lon, lat)
+        return None
     flags = blob[3]
     if flags & 0x10:
         return None
@@ -141,6 +153,34 @@ def _blob_point(blob: bytes | None) -> LonLat | None:
     if math.isnan(lon) or math.isnan(lat):  # NaN coordinates: an empty point
         return None
     return LonLat(lon, lat)
+
+
+class PointArrays(NamedTuple):
+    """Feature ids and point coordinates of many rows, as numpy arrays."""
+
+    fid: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+
+
+# The blobs this module writes: an 8-byte header, then little-endian WKB of a 2D point.
+_POINT_RECORD = np.dtype([("header", "V13"), ("lon", "<f8"), ("lat", "<f8")])
+
+
+def _points_of(rows: Sequence[tuple[int, bytes | None]]) -> PointArrays:
+    """Decode the points of ``(fid, geom)`` rows at once; empty geometries are left out."""
+    blobs = [geom for _, geom in rows]
+    if blobs and all(g is not None and len(g) == 29 and g[3] == 1 and g[8] == 1 for g in blobs):
+        table = np.frombuffer(b"".join(blobs), dtype=_POINT_RECORD)  # type: ignore[arg-type]
+        fid = np.fromiter((f for f, _ in rows), dtype=np.int64, count=len(rows))
+        lon, lat = table["lon"].astype(float), table["lat"].astype(float)
+    else:  # other writers' blobs (envelopes, big-endian): one at a time
+        decoded = [(f, p) for f, g in rows if (p := _blob_point(g)) is not None]
+        fid = np.array([f for f, _ in decoded], dtype=np.int64)
+        lon = np.array([p.lon for _, p in decoded], dtype=float)
+        lat = np.array([p.lat for _, p in decoded], dtype=float)
+    keep = ~(np.isnan(lon) | np.isnan(lat))
+    return PointArrays(fid[keep], lon[keep], lat[keep])
 
 
 def _st_is_empty(blob: bytes | None) -> int | None:
@@ -171,6 +211,16 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
         ("ST_MaxY", _st_coordinate(1)),
     ):
         connection.create_function(name, 1, function, deterministic=True)
+    try:
+        # Read through memory-mapped pages (no copy per page) with a larger page cache.
+        connection.execute("PRAGMA mmap_size = 268435456")
+        connection.execute("PRAGMA cache_size = -65536")
+    except sqlite3.DatabaseError as err:
+        connection.close()
+        raise NotAStoreError(
+            f"{path}: is not a GeoPackage ({err}). Fix: pass the path of a store made by "
+            "`crossings init`"
+        ) from err
     return connection
 
 
@@ -297,16 +347,28 @@ def open_store(path: str | Path, *, writable: bool = False) -> Store:
 # -- reading and writing -----------------------------------------------------
 
 
+def _timestamp(moment: datetime) -> str:
+    """Format a GeoPackage DATETIME: UTC, milliseconds, ``Z`` (2026-03-12T09:30:00.000Z)."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _fuzzy(text: str | None, precision: str | None = None) -> FuzzyDate | None:
+@lru_cache(maxsize=4096)
+def _fuzzy(text: str | None) -> FuzzyDate | None:
     if not text:
         return None
     from geo.validate import parse_fuzzy_date
 
-    return parse_fuzzy_date(text, precision=precision, today=date.max)
+    return parse_fuzzy_date(text, today=date.max)
+
+
+@lru_cache(maxsize=65536)
+def _stored_date(text: str, precision: str, start: str, end: str) -> FuzzyDate:
+    """Build a stored date once: records share few distinct dates."""
+    return FuzzyDate(text, precision, date.fromisoformat(start), date.fromisoformat(end))
 
 
 class Store:
@@ -447,33 +509,30 @@ class Store:
 
     # observations ------------------------------------------------------------
 
-    def _observation(self, geom: bytes | None, values: Sequence[object]) -> Observation:
-        row = dict(zip(_OBSERVATION_FIELDS, values, strict=True))
-        crossing_id = row["crossing_id"]
+    @staticmethod
+    def _observation(geom: bytes | None, values: Sequence[Any]) -> Observation:
+        (oid, crossing_id, text, precision, start, end, kind, status, summary, source_name,
+         source_url, published, source_type, source_detail, side, own, replaces, notes,
+         recorded_at, recorded_by) = values  # fmt: skip
         return Observation(
-            id=str(row["id"]),
-            crossing_id=None if crossing_id is None else str(crossing_id),
-            date=FuzzyDate(
-                str(row["date"]),
-                str(row["date_precision"]),
-                date.fromisoformat(str(row["date_start"])),
-                date.fromisoformat(str(row["date_end"])),
-            ),
-            kind=str(row["kind"]),
-            status=row["status"],  # type: ignore[arg-type]
-            summary=_text(row["summary"]),
-            source_name=_text(row["source_name"]),
-            source_url=row["source_url"],  # type: ignore[arg-type]
-            source_published=_fuzzy(row["source_published"]),  # type: ignore[arg-type]
-            source_type=_text(row["source_type"]),
-            source_detail=_text(row["source_detail"]),
-            side=row["side"],  # type: ignore[arg-type]
+            id=oid,
+            crossing_id=crossing_id,
+            date=_stored_date(text, precision, start, end),
+            kind=kind,
+            status=status,
+            summary=summary or "",
+            source_name=source_name or "",
+            source_url=source_url,
+            source_published=_fuzzy(published),
+            source_type=source_type or "",
+            source_detail=source_detail or "",
+            side=side,
             location=_blob_point(geom),
-            has_own_location=bool(row["has_own_location"]),
-            replaces=row["replaces"],  # type: ignore[arg-type]
-            notes=_text(row["notes"]),
-            recorded_at=datetime.fromisoformat(str(row["recorded_at"]).replace("Z", "+00:00")),
-            recorded_by=_text(row["recorded_by"]),
+            has_own_location=bool(own),
+            replaces=replaces,
+            notes=notes or "",
+            recorded_at=datetime.fromisoformat(recorded_at),
+            recorded_by=recorded_by or "",
         )
 
     def observations(
@@ -511,7 +570,7 @@ class Store:
         ).fetchone()
         return None if row is None else self._observation(row[0], row[1:])
 
-    def observations_in_boxes(
+    def observation_points_in_boxes(
         self,
         boxes: Sequence[BBox],
         *,
@@ -519,15 +578,19 @@ class Store:
         until: date | None = None,
         kind: str | None = None,
         source_type: str | None = None,
-    ) -> list[Observation]:
-        """Return the observations whose point lies in any of ``boxes``, via the R-tree.
+    ) -> PointArrays:
+        """Return feature ids, longitudes and latitudes of the observations in ``boxes``.
 
-        Only the rows the spatial index selects are read. ``since``/``until``
-        keep records whose date interval overlaps them; ``kind`` and
-        ``source_type`` keep records of that kind or source type.
+        The R-tree selects the rows.
+
+        Only the rows the spatial index selects are read, and only their
+        points: measure them, then read the records wanted with
+        :meth:`observations_by_fid`. ``since``/``until`` keep records whose
+        date interval overlaps them; ``kind`` and ``source_type`` keep records
+        of that kind or source type.
         """
         if not boxes:
-            return []
+            return _points_of([])
         box_sql = " UNION ".join([_RTREE_BOX] * len(boxes))
         params: list[object] = []
         for box in boxes:
@@ -542,11 +605,25 @@ class Store:
             if value is not None:
                 conditions.append(sql)
                 params.append(value)
-        columns = ", ".join(_OBSERVATION_FIELDS)
         rows = self._connection.execute(
-            f"SELECT geom, {columns} FROM observations WHERE {' AND '.join(conditions)}", params
-        )
-        return [self._observation(geom, values) for geom, *values in rows]
+            f"SELECT fid, geom FROM observations WHERE {' AND '.join(conditions)}", params
+        ).fetchall()
+        return _points_of(rows)
+
+    def observations_by_fid(self, fids: Sequence[int]) -> list[Observation]:
+        """Return the observations with these feature ids, in the same order."""
+        fids = [int(f) for f in fids]
+        columns = ", ".join(_OBSERVATION_FIELDS)
+        found: dict[int, Observation] = {}
+        for start in range(0, len(fids), 500):  # SQLite limits bound parameters
+            chunk = fids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._connection.execute(
+                f"SELECT fid, geom, {columns} FROM observations WHERE fid IN ({marks})", chunk
+            )
+            for fid, geom, *values in rows:
+                found[fid] = self._observation(geom, values)
+        return [found[fid] for fid in fids if fid in found]
 
     def status_records(self, crossing_id: str, as_of: date) -> list[Observation]:
         """Return the few records that decide a crossing's status on ``as_of``.
@@ -704,7 +781,7 @@ class Store:
             int(o.has_own_location),
             o.replaces,
             o.notes,
-            o.recorded_at.isoformat().replace("+00:00", "Z"),
+            _timestamp(o.recorded_at),
             o.recorded_by,
         )
 

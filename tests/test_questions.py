@@ -339,7 +339,9 @@ def scattered_store(_built_store, tmp_path_factory):
 @example(km=25.0)
 def test_around_equals_a_brute_force_geodesic_scan(scattered_store, km):
     path, everything = scattered_store
-    distances, _ = geodesic_inverse(QUANHE, [o.location for o in everything])
+    distances, _ = geodesic_inverse(
+        QUANHE, [o.location.lon for o in everything], [o.location.lat for o in everything]
+    )
     expected = {o.id for o, d in zip(everything, distances, strict=True) if d <= km * 1000}
     assert {n.item.id for n in around(path, "quanhe-wonjong", km=km)} == expected
 

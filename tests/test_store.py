@@ -309,3 +309,13 @@ def test_write_read_round_trip(
     else:
         assert back.location is not None  # the crossing's point
         assert back == record.__class__(**{**record.__dict__, "location": back.location})
+
+
+def test_recorded_at_is_a_conformant_geopackage_datetime(store: Path):
+    import pyogrio
+
+    add_observation(store, new_record())  # recorded now, with sub-second time
+    # GDAL warns (an error here) about a DATETIME not in YYYY-MM-DDTHH:MM:SS.SSSZ form.
+    frame = pyogrio.read_dataframe(store, layer="observations")
+    assert str(frame["recorded_at"].dtype).startswith("datetime64")
+    assert frame["recorded_at"].notna().all()
