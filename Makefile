@@ -40,6 +40,7 @@ lint: $(BIN)/crossings
 
 bench: $(BIN)/crossings
 	$(BIN)/python bench/bench_add.py
+	$(BIN)/python bench/bench_query.py
 
 clean:
 	rm -rf $(VENV) .system-packages $(STORE) maps/*.html

@@ -12,7 +12,7 @@ R-tree lookup, a cold ``crossings around`` process (wall time, peak memory) and
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import statistics
 import subprocess
 import sys
@@ -80,10 +80,13 @@ def raw_rtree(path: Path) -> int:
 def cold_process(args: list[str]) -> tuple[float, int]:
     """Wall seconds and peak resident memory (MB) of one fresh process."""
     start = time.perf_counter()
-    subprocess.run(args, check=True, capture_output=True)
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, peak_kb // 1024
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{args} failed with {process.returncode}")
+    return wall, usage.ru_maxrss // 1024
 
 
 def main() -> None:

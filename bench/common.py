@@ -48,13 +48,11 @@ def build_store(path: Path, records: int, *, seed: Path = ROOT / "layers" / "see
         dates = [
             parse_observation(
                 {
-
-                        "crossing_id": "border",
-                        "kind": "traffic",
-                        "summary": "d",
-                        "source_url": "https://example.org/d",
-                        "source_type": "news_report"
-                    ,
+                    "crossing_id": "border",
+                    "kind": "traffic",
+                    "summary": "d",
+                    "source_url": "https://example.org/d",
+                    "source_type": "news_report",
                     "date": f"{y}-{m:02d}",
                 },
                 store.crossings(),
