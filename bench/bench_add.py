@@ -17,10 +17,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from common import ROOT, build_store
+
 from geo.inventory import add_observation, init_inventory
 from geo.store import open_store
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def time_ours(path: Path, repeat: int) -> float:

@@ -70,8 +70,8 @@ def raw_rtree(path: Path) -> int:
     with sqlite3.connect(path) as connection:
         return len(
             connection.execute(
-                "SELECT id FROM rtree_observations_geom WHERE minx <= ? AND maxx >= ? AND miny <= ? "
-                "AND maxy >= ?",
+                "SELECT id FROM rtree_observations_geom "
+                "WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?",
                 (box.east, box.west, box.north, box.south),
             ).fetchall()
         )
@@ -106,8 +106,9 @@ def main() -> None:
     print(f"observations within {KM:g} km of {CROSSING}: {count:,} found by each way")
     print(f"  ours, around() in-process            {ours * 1000:9.1f} ms")
     print(f"  geopandas read_file(bbox) + distance {bbox_time * 1000:9.1f} ms")
+    ratio = full_time / ours
     print(
-        f"  geopandas read_file + distance       {full_time * 1000:9.1f} ms   ({full_time / ours:,.0f}x ours)"
+        f"  geopandas read_file + distance       {full_time * 1000:9.1f} ms   ({ratio:,.0f}x ours)"
     )
     print(f"  raw R-tree lookup only               {rtree_time * 1000:9.1f} ms\n")
 
