@@ -23,7 +23,6 @@ from geo.inventory import add_observation, init_inventory
 from geo.store import open_store
 
 
-
 def time_ours(path: Path, repeat: int) -> float:
     times = []
     for n in range(repeat):
