@@ -319,3 +319,24 @@ def test_recorded_at_is_a_conformant_geopackage_datetime(store: Path):
     frame = pyogrio.read_dataframe(store, layer="observations")
     assert str(frame["recorded_at"].dtype).startswith("datetime64")
     assert frame["recorded_at"].notna().all()
+
+
+def _add_many(path: str, prefix: str, count: int) -> None:
+    for n in range(count):
+        add_observation(path, new_record(summary=f"{prefix} {n}"))
+
+
+def test_two_writers_lose_nothing(store: Path):
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_add_many, args=(str(store), name, 25)) for name in "ab"]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+        assert writer.exitcode == 0
+    with open_store(store) as opened:
+        summaries = {o.summary for o in opened.observations("quanhe-wonjong")}
+        assert opened.integrity_problems() == []
+    assert {f"{p} {n}" for p in "ab" for n in range(25)} <= summaries
