@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from geo.inventory import init_inventory
@@ -71,8 +70,7 @@ def build_store(path: Path, records: int, *, seed: Path = ROOT / "layers" / "see
             )
             k = rng.randrange(len(KINDS))
             batch.append(
-                replace(
-                    template,
+                template._replace(
                     id=f"b-{n:09d}",
                     crossing_id=crossing.id,
                     date=rng.choice(dates),

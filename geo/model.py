@@ -155,12 +155,13 @@ class Crossing:
         return (self.id, self.name_en, self.name_zh, self.name_ko, *self.aliases)
 
 
-@dataclass(frozen=True)
-class Observation:
+class Observation(NamedTuple):
     """What a source saw or reported about a crossing (or the whole border) on a date.
 
     Records are never edited: a correction or retraction is a new record whose
-    ``replaces`` names the one it supersedes.
+    ``replaces`` names the one it supersedes. (A named tuple: a store answers
+    with many of them, and a tuple is several times quicker to build than a
+    frozen dataclass.)
     """
 
     id: str

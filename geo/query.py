@@ -169,7 +169,8 @@ def status_as_of(observations: Sequence[Observation], as_of: date) -> StatusAnsw
     the first) lowers a crossing that is more open (open > restricted >
     closed); one that loosens it raises a crossing that is less open. Border-wide
     records never touch a crossing under construction or built but not opened.
-    Own records of the same dates that disagree are returned as ``conflicts``.
+    Own records of the same dates that disagree are returned as ``conflicts``:
+    one record for each other status they give.
 
     Parameters
     ----------
@@ -211,12 +212,11 @@ def status_as_of(observations: Sequence[Observation], as_of: date) -> StatusAnsw
             status, deciding = record.status, record
     if deciding is None:
         return StatusAnswer(as_of=as_of, status=None, record=None)
-    conflicts = tuple(
-        o
-        for o in candidates
-        if o.crossing_id is not None
-        and deciding.crossing_id is not None
-        and _order(o) == _order(deciding)
-        and o.status != deciding.status
-    )
+    # One record for each other status the crossing's own records of the same dates give.
+    others: dict[str | None, Observation] = {}
+    if deciding.crossing_id is not None:
+        for o in candidates:
+            if o.crossing_id is not None and _order(o) == _order(deciding) and o.status != status:
+                others[o.status] = o  # the last in order, as for the deciding record
+    conflicts = tuple(others.values())
     return StatusAnswer(as_of=as_of, status=status, record=deciding, conflicts=conflicts)

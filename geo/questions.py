@@ -18,7 +18,7 @@ from geo.errors import RecordValidationError
 from geo.exchange import read_rows
 from geo.model import BORDER_WIDE, BBox, Crossing, LonLat, Observation
 from geo.query import dwithin_boxes, geodesic_inverse, in_force, overlaps
-from geo.store import open_store
+from geo.store import IndexBoxes, open_store
 from geo.validate import parse_fuzzy_date, parse_lat_lon, resolve_crossing_id
 
 __all__ = [
@@ -152,6 +152,22 @@ def near(
     return sorted(found, key=lambda n: n.distance_m)
 
 
+def _maybe_within(origin: LonLat, index: IndexBoxes, limit_m: float) -> np.ndarray:
+    """Mask of the index boxes that may hold a point within ``limit_m`` of ``origin``.
+
+    Every point of a box is at most half its diagonal from the box's centre, so
+    a box whose centre lies beyond the limit plus that holds no point within it.
+    """
+    distance, _ = geodesic_inverse(
+        origin, (index.minx + index.maxx) / 2, (index.miny + index.maxy) / 2
+    )
+    # Metres per degree are below 111.7 km along a meridian and 111.4 km along a parallel.
+    half_diagonal = (
+        np.hypot((index.maxx - index.minx) * 111_400, (index.maxy - index.miny) * 111_700) / 2
+    )
+    return np.asarray(distance <= limit_m + half_diagonal + 0.01)
+
+
 def around(
     store: str | Path,
     crossing_id: str,
@@ -171,18 +187,27 @@ def around(
     first, last = date_range(since, until)
     with open_store(store) as opened:
         origin = _located(_crossing(opened.crossings(), crossing_id))
-        candidates = opened.observation_points_in_boxes(
+        index = opened.index_boxes(
             dwithin_boxes(origin, limit),
             since=first,
             until=last,
             kind=kind,
             source_type=source_type,
         )
-        distances, bearings = geodesic_inverse(origin, candidates.lon, candidates.lat)
-        keep = np.flatnonzero(distances <= limit)
-        records = opened.observations_by_fid(candidates.fid[keep].tolist())
-    keep_d, keep_b = distances[keep].tolist(), bearings[keep].tolist()
-    found = [_nearby(o, d, b) for o, d, b in zip(records, keep_d, keep_b, strict=True)]
+        # Read only the records whose index box may hold a point within the limit.
+        records = opened.observations_by_fid(
+            index.fid[_maybe_within(origin, index, limit)].tolist()
+        )
+    distances, bearings = geodesic_inverse(
+        origin,
+        [o.location.lon for o in records if o.location],
+        [o.location.lat for o in records if o.location],
+    )
+    found = [
+        _nearby(o, d, b)
+        for o, d, b in zip(records, distances.tolist(), bearings.tolist(), strict=True)
+        if d <= limit
+    ]
     return sorted(found, key=lambda n: (n.distance_m, n.item.date.start))
 
 
@@ -273,11 +298,14 @@ def within(store: str | Path, path: str | Path) -> tuple[list[Crossing], list[Ob
             if c.location and shapely.covers(area, shapely.Point(c.location))
         ]
         boxes = [BBox(*p.bounds) for p in polygons]
-        candidates = opened.observation_points_in_boxes(boxes)
-        inside = np.unique(
-            candidates.fid[shapely.intersects_xy(area, candidates.lon, candidates.lat)]
-        ).tolist()
-        observations = opened.observations_by_fid(inside)
+        index = opened.index_boxes(boxes)
+        boxes_hit = shapely.intersects(
+            area, shapely.box(index.minx, index.miny, index.maxx, index.maxy)
+        )
+        candidates = opened.observations_by_fid(np.unique(index.fid[boxes_hit]).tolist())
+    observations = [
+        o for o in candidates if o.location and shapely.intersects_xy(area, *o.location)
+    ]
     return crossings, sorted(observations, key=lambda o: (o.crossing_id or "", o.date.start))
 
 

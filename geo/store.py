@@ -36,7 +36,7 @@ from geo.model import BBox, Crossing, FuzzyDate, LonLat, Observation, TradeFigur
 
 __all__ = [
     "SCHEMA_VERSION",
-    "PointArrays",
+    "IndexBoxes",
     "Store",
     "create_store",
     "open_store",
@@ -106,12 +106,6 @@ _TRADE_FIELDS = {
     "notes": "str",
 }
 _META_FIELDS = {"key": "str", "value": "str"}
-# Rows of the observations' R-tree whose box meets the query box (east, west, north, south).
-_RTREE_BOX = (
-    "SELECT id FROM rtree_observations_geom"  # noqa: ISC003
-    + " WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?"
-)
-
 # Named, recorded migrations: version -> SQL statements that bring a store of
 # the previous version up to it. Version 1 is the first schema.
 _MIGRATIONS: dict[int, Sequence[str]] = {}
@@ -155,32 +149,18 @@ def _blob_point(blob: bytes | None) -> LonLat | None:
     return LonLat(lon, lat)
 
 
-class PointArrays(NamedTuple):
-    """Feature ids and point coordinates of many rows, as numpy arrays."""
+class IndexBoxes(NamedTuple):
+    """Rows of the R-tree: feature ids and the boxes it stores around each point.
+
+    SQLite's R-tree keeps 32-bit floats rounded outwards, so each box holds its
+    point within a few metres; read the record for the exact point.
+    """
 
     fid: np.ndarray
-    lon: np.ndarray
-    lat: np.ndarray
-
-
-# The blobs this module writes: an 8-byte header, then little-endian WKB of a 2D point.
-_POINT_RECORD = np.dtype([("header", "V13"), ("lon", "<f8"), ("lat", "<f8")])
-
-
-def _points_of(rows: Sequence[tuple[int, bytes | None]]) -> PointArrays:
-    """Decode the points of ``(fid, geom)`` rows at once; empty geometries are left out."""
-    blobs = [geom for _, geom in rows]
-    if blobs and all(g is not None and len(g) == 29 and g[3] == 1 and g[8] == 1 for g in blobs):
-        table = np.frombuffer(b"".join(blobs), dtype=_POINT_RECORD)  # type: ignore[arg-type]
-        fid = np.fromiter((f for f, _ in rows), dtype=np.int64, count=len(rows))
-        lon, lat = table["lon"].astype(float), table["lat"].astype(float)
-    else:  # other writers' blobs (envelopes, big-endian): one at a time
-        decoded = [(f, p) for f, g in rows if (p := _blob_point(g)) is not None]
-        fid = np.array([f for f, _ in decoded], dtype=np.int64)
-        lon = np.array([p.lon for _, p in decoded], dtype=float)
-        lat = np.array([p.lat for _, p in decoded], dtype=float)
-    keep = ~(np.isnan(lon) | np.isnan(lat))
-    return PointArrays(fid[keep], lon[keep], lat[keep])
+    minx: np.ndarray
+    maxx: np.ndarray
+    miny: np.ndarray
+    maxy: np.ndarray
 
 
 def _st_is_empty(blob: bytes | None) -> int | None:
@@ -211,16 +191,6 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
         ("ST_MaxY", _st_coordinate(1)),
     ):
         connection.create_function(name, 1, function, deterministic=True)
-    try:
-        # Read through memory-mapped pages (no copy per page) with a larger page cache.
-        connection.execute("PRAGMA mmap_size = 268435456")
-        connection.execute("PRAGMA cache_size = -65536")
-    except sqlite3.DatabaseError as err:
-        connection.close()
-        raise NotAStoreError(
-            f"{path}: is not a GeoPackage ({err}). Fix: pass the path of a store made by "
-            "`crossings init`"
-        ) from err
     return connection
 
 
@@ -570,7 +540,7 @@ class Store:
         ).fetchone()
         return None if row is None else self._observation(row[0], row[1:])
 
-    def observation_points_in_boxes(
+    def index_boxes(
         self,
         boxes: Sequence[BBox],
         *,
@@ -578,37 +548,39 @@ class Store:
         until: date | None = None,
         kind: str | None = None,
         source_type: str | None = None,
-    ) -> PointArrays:
-        """Return feature ids, longitudes and latitudes of the observations in ``boxes``.
+    ) -> IndexBoxes:
+        """Return the R-tree rows of the observations in any of ``boxes``.
 
-        The R-tree selects the rows.
-
-        Only the rows the spatial index selects are read, and only their
-        points: measure them, then read the records wanted with
-        :meth:`observations_by_fid`. ``since``/``until`` keep records whose
-        date interval overlaps them; ``kind`` and ``source_type`` keep records
-        of that kind or source type.
+        Only the spatial index is read, unless a filter is given: ``since`` /
+        ``until`` keep records whose date interval overlaps them, ``kind`` and
+        ``source_type`` records of that kind or source type. Read the records
+        wanted with :meth:`observations_by_fid`.
         """
-        if not boxes:
-            return _points_of([])
-        box_sql = " UNION ".join([_RTREE_BOX] * len(boxes))
+        where = " OR ".join(["(minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)"] * len(boxes))
         params: list[object] = []
         for box in boxes:
             params += [box.east, box.west, box.north, box.south]
-        conditions = [f"fid IN ({box_sql})"]
-        for sql, value in (
-            ("date_end >= ?", since.isoformat() if since else None),
-            ("date_start <= ?", until.isoformat() if until else None),
-            ("kind = ?", kind),
-            ("source_type = ?", source_type),
-        ):
-            if value is not None:
-                conditions.append(sql)
-                params.append(value)
-        rows = self._connection.execute(
-            f"SELECT fid, geom FROM observations WHERE {' AND '.join(conditions)}", params
-        ).fetchall()
-        return _points_of(rows)
+        sql = (
+            "SELECT r.id, r.minx, r.maxx, r.miny, r.maxy FROM rtree_observations_geom r "
+            f"WHERE ({where or '0'})"
+        )
+        filters = [
+            (condition, value)
+            for condition, value in (
+                ("o.date_end >= ?", since.isoformat() if since else None),
+                ("o.date_start <= ?", until.isoformat() if until else None),
+                ("o.kind = ?", kind),
+                ("o.source_type = ?", source_type),
+            )
+            if value is not None
+        ]
+        if filters:
+            sql = sql.replace(" r WHERE", " r JOIN observations o ON o.fid = r.id WHERE")
+            sql += "".join(f" AND {condition}" for condition, _ in filters)
+            params += [value for _, value in filters]
+        rows = self._connection.execute(sql, params).fetchall()
+        table = np.array(rows, dtype=float).reshape(-1, 5)
+        return IndexBoxes(table[:, 0].astype(np.int64), *table[:, 1:].T)
 
     def observations_by_fid(self, fids: Sequence[int]) -> list[Observation]:
         """Return the observations with these feature ids, in the same order."""
@@ -653,12 +625,22 @@ class Store:
             queries.append(base + " AND crossing_id IS NULL")
         else:
             params.update(end=key[0], start=key[1])
-            queries += [
-                base + " AND crossing_id = :crossing AND date_end = :end AND date_start = :start",
-                base + " AND crossing_id IS NULL AND (date_end, date_start) >= (:end, :start)",
-                base + " AND crossing_id IS NULL AND (date_end, date_start) < (:end, :start) "
-                "ORDER BY date_end DESC, date_start DESC LIMIT 1",
-            ]
+            # Ties are broken as the fold does: a linked source, then the larger id, last.
+            latest_per_status = (
+                f"SELECT geom, {columns} FROM (SELECT *, row_number() OVER (PARTITION BY "
+                "status ORDER BY source_url IS NOT NULL DESC, id DESC) AS rank FROM "
+                f"({base} AND crossing_id = :crossing AND date_end = :end "
+                "AND date_start = :start)) WHERE rank = 1"
+            )
+            border_after = (
+                f"{base} AND crossing_id IS NULL AND (date_end, date_start) >= (:end, :start)"
+            )
+            border_before = (
+                f"{base} AND crossing_id IS NULL AND (date_end, date_start) < (:end, :start) "
+                "ORDER BY date_end DESC, date_start DESC, source_url IS NOT NULL DESC, id DESC "
+                "LIMIT 1"
+            )
+            queries += [latest_per_status, border_after, border_before]
         records: list[Observation] = []
         for sql in queries:
             rows = self._connection.execute(sql, params)

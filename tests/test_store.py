@@ -308,7 +308,7 @@ def test_write_read_round_trip(
         assert back == record
     else:
         assert back.location is not None  # the crossing's point
-        assert back == record.__class__(**{**record.__dict__, "location": back.location})
+        assert back == record._replace(location=back.location)
 
 
 def test_recorded_at_is_a_conformant_geopackage_datetime(store: Path):
