@@ -609,7 +609,7 @@ class Store:
         columns = ", ".join(_OBSERVATION_FIELDS)
         base = (
             f"SELECT geom, {columns} FROM observations WHERE status IS NOT NULL "
-            "AND date_end <= :as_of AND kind != 'retraction' AND id NOT IN "
+            "AND kind != 'retraction' AND id NOT IN "
             "(SELECT replaces FROM observations WHERE replaces IS NOT NULL)"
         )
         params: dict[str, object] = {"as_of": as_of.isoformat(), "crossing": crossing_id}
@@ -622,7 +622,7 @@ class Store:
         ).fetchone()
         queries = []
         if key is None:
-            queries.append(base + " AND crossing_id IS NULL")
+            queries.append(base + " AND crossing_id IS NULL AND date_end <= :as_of")
         else:
             params.update(end=key[0], start=key[1])
             # Ties are broken as the fold does: a linked source, then the larger id, last.
