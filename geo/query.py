@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from geo.model import BBox, FuzzyDate, LonLat, Observation
 
 if TYPE_CHECKING:
+    import numpy as np
     from numpy.typing import ArrayLike
 
 __all__ = [
@@ -86,6 +85,8 @@ def geodesic_inverse(
     >>> round(float(d[0])), round(float(b[0]))
     (111044, 0)
     """
+    import numpy as np
+
     from pyproj import Geod
 
     lon = np.asarray(lons, dtype=float)

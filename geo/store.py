@@ -20,9 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from geo.errors import (
     DuplicateRecordError,
@@ -33,6 +31,9 @@ from geo.errors import (
     UnknownRecordError,
 )
 from geo.model import BBox, Crossing, FuzzyDate, LonLat, Observation, TradeFigure
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -578,6 +579,8 @@ class Store:
             sql = sql.replace(" r WHERE", " r JOIN observations o ON o.fid = r.id WHERE")
             sql += "".join(f" AND {condition}" for condition, _ in filters)
             params += [value for _, value in filters]
+        import numpy as np  # here, not at import: it slows the command line's start
+
         rows = self._connection.execute(sql, params).fetchall()
         table = np.array(rows, dtype=float).reshape(-1, 5)
         return IndexBoxes(table[:, 0].astype(np.int64), *table[:, 1:].T)

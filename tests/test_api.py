@@ -18,6 +18,12 @@ def test_import_geo_does_not_import_folium_or_geopandas():
     assert "geopandas" not in loaded
 
 
+def test_command_line_start_loads_no_numeric_or_gis_library():
+    # `crossings --help` stays quick: these load only in the commands that use them.
+    loaded = _imports_after("import geo.cli")
+    assert not loaded & {"numpy", "pyproj", "shapely", "fiona", "pyogrio", "geopandas", "folium"}
+
+
 def test_the_import_check_can_fail():
     # Companion: the same check sees folium once render is imported.
     assert "folium" in _imports_after("import geo.render; geo.render._import_folium()")
