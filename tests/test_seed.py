@@ -82,3 +82,16 @@ def test_trade_figures_of_the_seed_reports(shipped_store):
     assert ("2011", "total", 5_600_000_000, "more_than") in figures
     assert ("2025", "cn_to_kp", 2_300_000_000, "about") in figures
     assert ("2025", "total", 2_730_000_000, "exact") in figures
+
+
+def test_questions_on_the_shipped_inventory(shipped_store):
+    from geo.questions import around, changes, distance_between, near
+
+    assert [n.item.id for n in near(shipped_store, 42.57, 130.52, km=5)] == ["quanhe-wonjong"]
+    recent = around(shipped_store, "quanhe-wonjong", km=3, since="2024")
+    assert [n.item.date.text for n in recent] == ["2026-03"]  # the 2026 report's road upgrades
+    passenger = [c.record for c in changes(shipped_store, "2026-03", "2026-03")
+                 if c.record.crossing_id == "friendship-bridge"]
+    assert {r.date.text for r in passenger} == {"2026-03-10", "2026-03-12"}
+    tumen = distance_between(shipped_store, "tumen-namyang-road", "tumen-namyang-rail")
+    assert 550 < tumen.distance_m < 700  # "about 600 m upstream of the road bridge"
