@@ -6,7 +6,7 @@ Pure functions over records; the store does the reading.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -20,11 +20,13 @@ if TYPE_CHECKING:
 __all__ = [
     "NOT_IN_SERVICE",
     "StatusAnswer",
+    "StatusStep",
     "dwithin_boxes",
     "geodesic_inverse",
     "in_force",
     "overlaps",
     "status_as_of",
+    "status_timeline",
 ]
 
 # The smallest radius of curvature of the WGS84 ellipsoid (the meridian's, at the
@@ -190,27 +192,9 @@ def status_as_of(observations: Sequence[Observation], as_of: date) -> StatusAnsw
     >>> status_as_of([], date(2021, 6, 1)).status is None
     True
     """
-    candidates = sorted(
-        (o for o in in_force(observations) if o.status is not None and o.date.end <= as_of),
-        # On the same dates, border-wide records come before the crossing's own (the more
-        # specific record decides), and a record that links its source is the one shown.
-        key=lambda o: (*_order(o), o.crossing_id is not None, o.source_url is not None, o.id),
-    )
-    status: str | None = None
-    deciding: Observation | None = None
-    border: str | None = None
-    for record in candidates:
-        if record.crossing_id is not None:
-            status, deciding = record.status, record
-            continue
-        previous, border = border, record.status
-        level = _OPENNESS.get(record.status or "")
-        if status in NOT_IN_SERVICE or level is None:
-            continue
-        tightens = previous not in _OPENNESS or level < _OPENNESS[previous or ""]
-        current = _OPENNESS.get(status or "")
-        if current is None or (tightens and level < current) or (not tightens and level > current):
-            status, deciding = record.status, record
+    candidates = _status_candidates(observations, until=as_of)
+    steps = list(_fold(candidates))
+    status, deciding = steps[-1] if steps else (None, None)
     if deciding is None:
         return StatusAnswer(as_of=as_of, status=None, record=None)
     # One record for each other status the crossing's own records of the same dates give.
@@ -219,5 +203,91 @@ def status_as_of(observations: Sequence[Observation], as_of: date) -> StatusAnsw
         for o in candidates:
             if o.crossing_id is not None and _order(o) == _order(deciding) and o.status != status:
                 others[o.status] = o  # the last in order, as for the deciding record
-    conflicts = tuple(others.values())
-    return StatusAnswer(as_of=as_of, status=status, record=deciding, conflicts=conflicts)
+    return StatusAnswer(
+        as_of=as_of, status=status, record=deciding, conflicts=tuple(others.values())
+    )
+
+
+def _status_candidates(observations: Iterable[Observation], *, until: date) -> list[Observation]:
+    return sorted(
+        (o for o in in_force(observations) if o.status is not None and o.date.end <= until),
+        # On the same dates, border-wide records come before the crossing's own (the more
+        # specific record decides), and a record that links its source is the one shown.
+        key=lambda o: (*_order(o), o.crossing_id is not None, o.source_url is not None, o.id),
+    )
+
+
+def _fold(candidates: Sequence[Observation]) -> Iterator[tuple[str | None, Observation | None]]:
+    """Yield the status and the record deciding it after each record, in order."""
+    status: str | None = None
+    deciding: Observation | None = None
+    border: str | None = None
+    for record in candidates:
+        if record.crossing_id is not None:
+            status, deciding = record.status, record
+        else:
+            previous, border = border, record.status
+            level = _OPENNESS.get(record.status or "")
+            if status not in NOT_IN_SERVICE and level is not None:
+                tightens = previous not in _OPENNESS or level < _OPENNESS[previous or ""]
+                current = _OPENNESS.get(status or "")
+                if (
+                    current is None
+                    or (tightens and level < current)
+                    or (not tightens and level > current)
+                ):
+                    status, deciding = record.status, record
+        yield status, deciding
+
+
+@dataclass(frozen=True)
+class StatusStep:
+    """From ``since`` on (until the next step), the status and the record it rests on."""
+
+    since: date
+    status: str | None
+    record: Observation | None
+    is_conflicted: bool
+
+
+def status_timeline(observations: Sequence[Observation], *, until: date) -> list[StatusStep]:
+    """Return a crossing's status as steps in time, up to ``until``.
+
+    The status on any day is that of the last step on or before it (none
+    before the first step): the same answer as :func:`status_as_of` for every
+    day, because a record counts from the last day of its date and only then.
+
+    Examples
+    --------
+    >>> status_timeline([], until=date(2026, 1, 1))
+    []
+    """
+    candidates = _status_candidates(observations, until=until)
+    steps: list[StatusStep] = []
+    disagree: set[str | None] = set()
+    group: tuple[date, date] | None = None
+    for position, (status, deciding) in enumerate(_fold(candidates)):
+        record = candidates[position]
+        if record.crossing_id is not None:
+            if _order(record) != group:
+                group, disagree = _order(record), set()
+            disagree.add(record.status)
+        last_of_day = (
+            position + 1 == len(candidates) or candidates[position + 1].date.end != record.date.end
+        )
+        if not last_of_day:
+            continue
+        conflicted = (
+            deciding is not None
+            and deciding.crossing_id is not None
+            and _order(deciding) == group
+            and len(disagree) > 1
+        )
+        step = StatusStep(record.date.end, status, deciding, conflicted)
+        if not steps or (steps[-1].status, steps[-1].record, steps[-1].is_conflicted) != (
+            status,
+            deciding,
+            conflicted,
+        ):
+            steps.append(step)
+    return steps

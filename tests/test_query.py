@@ -3,9 +3,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo.model import FuzzyDate, Observation
-from geo.query import in_force, status_as_of
+from geo.query import in_force, status_as_of, status_timeline
 from geo.validate import parse_fuzzy_date
 
 
@@ -150,3 +152,34 @@ def test_a_border_wide_tightening_lowers_but_never_raises():
     assert status_as_of(records, date(2020, 6, 1)).record.id == "a"
     records[0] = obs("a", "2019-12", "open")
     assert status_as_of(records, date(2020, 6, 1)).record.id == "z1"
+
+
+_DATES = ["2019", "2020", "2020-01", "2020-01-31", "2020-06", "2021", "2021-06-01", "2023-08-27"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    records=st.lists(
+        st.tuples(
+            st.sampled_from(["x", None]),
+            st.sampled_from(_DATES),
+            st.sampled_from(["open", "restricted", "closed", "built_not_opened"]),
+        ),
+        max_size=10,
+    ),
+    day=st.dates(min_value=date(2018, 12, 25), max_value=date(2024, 1, 5)),
+)
+def test_the_timeline_gives_the_status_of_every_day(records, day):
+    observations = [
+        obs(f"r{n}", when, status, crossing=crossing)
+        for n, (crossing, when, status) in enumerate(records)
+    ]
+    steps = status_timeline(observations, until=date(2026, 1, 1))
+    current = [step for step in steps if step.since <= day]
+    expected = status_as_of(observations, day)
+    got = current[-1] if current else None
+    assert (got.status if got else None) == expected.status
+    assert (got.record.id if got and got.record else None) == (
+        expected.record.id if expected.record else None
+    )
+    assert (got.is_conflicted if got else False) == expected.is_conflicted

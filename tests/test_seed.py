@@ -90,8 +90,11 @@ def test_questions_on_the_shipped_inventory(shipped_store):
     assert [n.item.id for n in near(shipped_store, 42.57, 130.52, km=5)] == ["quanhe-wonjong"]
     recent = around(shipped_store, "quanhe-wonjong", km=3, since="2024")
     assert [n.item.date.text for n in recent] == ["2026-03"]  # the 2026 report's road upgrades
-    passenger = [c.record for c in changes(shipped_store, "2026-03", "2026-03")
-                 if c.record.crossing_id == "friendship-bridge"]
+    passenger = [
+        c.record
+        for c in changes(shipped_store, "2026-03", "2026-03")
+        if c.record.crossing_id == "friendship-bridge"
+    ]
     assert {r.date.text for r in passenger} == {"2026-03-10", "2026-03-12"}
     tumen = distance_between(shipped_store, "tumen-namyang-road", "tumen-namyang-rail")
     assert 550 < tumen.distance_m < 700  # "about 600 m upstream of the road bridge"
