@@ -10,11 +10,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from geo.errors import BatchValidationError, RecordValidationError, RowProblem
 from geo.exchange import read_csv_rows, read_rows
-from geo.query import StatusAnswer, in_force, status_as_of
+from geo.query import StatusAnswer, in_force, status_as_of, status_timeline
 from geo.store import create_store, open_store
 from geo.validate import parse_crossing, parse_observation, parse_trade_figure
 
@@ -31,6 +31,7 @@ __all__ = [
     "init_inventory",
     "list_crossings",
     "load_seed",
+    "maps",
     "overview_map",
     "show_crossing",
     "validate_inventory",
@@ -287,16 +288,42 @@ def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
     return problems
 
 
-def overview_map(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None):  # type: ignore[no-untyped-def]
-    """Return the overview ``folium.Map`` of every crossing, coloured by status on ``as_of``."""
+def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dict[str, Any]:
+    """Return the overview map (key ``index``) and one map per crossing (key: its id).
+
+    Each is a ``folium.Map``; the caller saves them. Every map opens on
+    ``as_of`` (default today) and its time control runs from the first record
+    to today.
+    """
+    from geo.render import crossing_map
     from geo.render import overview_map as render_overview
 
-    day = _today(as_of)
+    today = _today(None)
+    day = as_of or today
     with open_store(store) as opened:
         crossings = list(opened.crossings().values())
         records = opened.observations()
+        trade = opened.trade()
     border = [o for o in records if o.crossing_id is None]
-    histories = [[o for o in records if o.crossing_id == c.id] + border for c in crossings]
+    own: dict[str | None, list[Observation]] = {}
+    for record in records:
+        own.setdefault(record.crossing_id, []).append(record)
+    histories = [own.get(c.id, []) + border for c in crossings]
     histories = [sorted(h, key=lambda o: (o.date.start, o.date.end)) for h in histories]
-    statuses = [status_as_of(h, day) for h in histories]
-    return render_overview(crossings, statuses, histories, as_of=day)
+    timelines = [status_timeline(h, until=max(today, day)) for h in histories]
+    start = min((o.date.start for o in records), default=day)
+    result = {
+        "index": render_overview(
+            crossings, timelines, histories, records, trade, as_of=day, start=start, today=today
+        )
+    }
+    for crossing, timeline, history in zip(crossings, timelines, histories, strict=True):
+        result[crossing.id] = crossing_map(
+            crossing, timeline, history, as_of=day, start=start, today=today
+        )
+    return result
+
+
+def overview_map(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> Any:
+    """Return the overview ``folium.Map`` (shown inline in a notebook)."""
+    return maps(store, as_of=as_of)["index"]

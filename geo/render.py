@@ -1,50 +1,68 @@
-"""Records to an interactive Folium map. Returns a ``folium.Map``; never writes files.
+"""Records to interactive Folium maps. Returns ``folium.Map`` objects; never writes files.
 
-The only module that imports folium, and only when a map is drawn. Every text
-from the store is HTML-escaped before it reaches the page. Coordinates become
-Folium's ``(lat, lon)`` here and nowhere else.
+The only module that imports folium, and only when a map is drawn. Folium
+makes the map, basemaps, layers and controls; the page's own script
+(``static/map.js``) builds markers, popups, legend, time control and search
+from JSON data that the page carries, setting every text as text, so nothing
+from the store is ever parsed as HTML. Coordinates become Folium's
+``(lat, lon)`` here and nowhere else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from datetime import date
 from html import escape as _html_escape
-from typing import TYPE_CHECKING
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any
 
+from geo.assets import ASSETS
 from geo.errors import GeoError
 
 if TYPE_CHECKING:
     import folium
 
-    from geo.model import Crossing, Observation
-    from geo.query import StatusAnswer
+    from geo.model import Crossing, Observation, TradeFigure
+    from geo.query import StatusStep
 
-__all__ = ["STATUS_COLOURS", "overview_map"]
+__all__ = [
+    "STATUS_COLOURS",
+    "STATUS_LABELS",
+    "crossing_map",
+    "escape",
+    "overview_map",
+    "trade_chart_svg",
+]
 
-#: Marker colour of each status; ``None`` is a crossing no record gives a status for.
-STATUS_COLOURS: dict[str | None, str] = {
+#: Marker colour of each status; "" is a crossing no record gives a status for.
+STATUS_COLOURS: dict[str, str] = {
     "open": "#1a9850",
     "restricted": "#f39c12",
     "closed": "#d73027",
     "under_construction": "#7b3294",
     "built_not_opened": "#4575b4",
     "unknown": "#7f7f7f",
-    None: "#bdbdbd",
+    "": "#d9d9d9",
 }
-_STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     "open": "open",
     "restricted": "restricted",
     "closed": "closed",
     "under_construction": "under construction",
     "built_not_opened": "built, not open",
     "unknown": "unknown",
-    None: "no status on record",
+    "": "no status on record",
 }
+#: The radius drawn around a crossing on its own map: the default of ``crossings around``.
+RING_KM = 3.0
+_TILES_IMAGERY = (
+    "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}"
+)
 
 
 def escape(text: str) -> str:
-    r"""Escape text for HTML that Folium places inside a JavaScript template literal.
+    r"""Escape text for HTML that may also sit inside a JavaScript template literal.
 
     Besides ``<>&"'``, the backtick, ``$`` and the backslash are replaced by
     character references, so a text cannot end the literal, interpolate
@@ -66,135 +84,402 @@ def escape(text: str) -> str:
 def _import_folium():  # type: ignore[no-untyped-def]
     try:
         import folium
+        import folium.plugins
     except ImportError as err:  # pragma: no cover - folium is a dependency
         raise GeoError("drawing maps needs folium. Fix: pip install folium") from err
     return folium
 
 
-def _source_link(record: Observation) -> str:
-    name = escape(record.source_name)
-    if not record.source_url:
-        return name
+def _json_for_html(data: object) -> str:
+    """JSON that can sit inside a <script> element: no "<", ">" or "&" appears raw."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class _Strings:
+    """A table of distinct strings, so that many records repeat an index, not a text."""
+
+    def __init__(self) -> None:
+        self.table: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def __call__(self, text: str | None) -> int:
+        if text is None:
+            return -1
+        found = self._index.get(text)
+        if found is None:
+            found = self._index[text] = len(self.table)
+            self.table.append(text)
+        return found
+
+
+def _point_text(crossing: Crossing) -> str:
+    if crossing.location is None:
+        return f"none — {crossing.location_note}"
     return (
-        f'<a href="{escape(record.source_url)}" target="_blank" '
-        f'rel="noopener noreferrer">{name}</a>'
+        f"{crossing.location.lat:.5f}, {crossing.location.lon:.5f} "
+        f"±{crossing.location_precision_m:,} m — {crossing.location_note}"
     )
 
 
-def _popup_html(crossing: Crossing, status: StatusAnswer, history: Sequence[Observation]) -> str:
-    record = status.record
-    if record is not None:
-        scope = " (border-wide record)" if record.crossing_id is None else ""
-        now = (
-            f"<b>{escape(_STATUS_LABELS[status.status])}</b> since {escape(record.date.label)}"
-            f" — {_source_link(record)}{scope}"
+def _page_data(
+    crossings: Sequence[Crossing],
+    timelines: Sequence[Sequence[StatusStep]],
+    histories: Sequence[Sequence[Observation]],
+    observations: Sequence[Observation],
+    *,
+    as_of: date,
+    start: date,
+    today: date,
+    unmapped: Sequence[Crossing],
+) -> dict[str, Any]:
+    records: list[list[object]] = []
+    record_index: dict[str, int] = {}
+
+    def add(record: Observation) -> int:
+        if record.id not in record_index:
+            record_index[record.id] = len(records)
+            records.append(
+                [
+                    record.date.label,
+                    record.kind,
+                    record.status,
+                    record.summary,
+                    record.source_name,
+                    record.source_url,
+                    record.crossing_id is None,
+                ]
+            )
+        return record_index[record.id]
+
+    crossing_rows = []
+    for crossing, timeline, history in zip(crossings, timelines, histories, strict=True):
+        location = crossing.location
+        crossing_rows.append(
+            {
+                "id": crossing.id,
+                "name_en": crossing.name_en,
+                "name_zh": crossing.name_zh,
+                "name_ko": crossing.name_ko,
+                "aliases": list(crossing.aliases),
+                "cn": f"{crossing.cn_place}, {crossing.cn_province}",
+                "kp": f"{crossing.kp_place}, {crossing.kp_province}",
+                "river": crossing.river,
+                "mode": crossing.mode,
+                "lon": None if location is None else round(location.lon, 6),
+                "lat": None if location is None else round(location.lat, 6),
+                "point": _point_text(crossing),
+                "timeline": [
+                    [
+                        step.since.isoformat(),
+                        step.status,
+                        add(step.record) if step.record else None,
+                        step.is_conflicted,
+                    ]
+                    for step in timeline
+                ],
+                "history": [
+                    add(o)
+                    for o in history
+                    if o.crossing_id is not None and o.kind in ("status", "infrastructure")
+                ],
+            }
         )
-    else:
-        now = escape(_STATUS_LABELS[None])
-    items = "".join(
-        f"<li><b>{escape(o.date.label)}</b> [{escape(o.kind)}"
-        f"{': ' + escape(_STATUS_LABELS.get(o.status, o.status or '')) if o.status else ''}] "
-        f"{escape(o.summary)} — {_source_link(o)}</li>"
-        for o in history
-        if o.kind in ("status", "infrastructure") and o.crossing_id is not None
-    )
-    precision = (
-        f"±{crossing.location_precision_m:,} m — {escape(crossing.location_note)}"
-        if crossing.location_precision_m
-        else escape(crossing.location_note)
-    )
-    return (
-        '<div class="crossing-popup" style="max-height:320px;overflow:auto;width:380px">'
-        f"<h4>{escape(crossing.name_en)}</h4>"
-        f"<div>{escape(crossing.name_zh)} · {escape(crossing.name_ko)}</div>"
-        f"<div>China: {escape(crossing.cn_place)}, {escape(crossing.cn_province)}<br>"
-        f"DPRK: {escape(crossing.kp_place)}, {escape(crossing.kp_province)}<br>"
-        f"River: {escape(crossing.river)} · Mode: {escape(crossing.mode)}<br>"
-        f"Point: {precision}</div>"
-        f"<p>Status on {status.as_of.isoformat()}: {now}</p>"
-        f"<ol>{items}</ol></div>"
-    )
+
+    strings = _Strings()
+    located = [o for o in observations if o.has_own_location and o.location is not None]
+    compact = {
+        "lon": [round(o.location.lon, 6) for o in located if o.location],
+        "lat": [round(o.location.lat, 6) for o in located if o.location],
+        "layer": [0 if o.kind == "infrastructure" else 1 for o in located],
+        "kind": [strings(o.kind) for o in located],
+        "date": [strings(o.date.label) for o in located],
+        "crossing": [strings(o.crossing_id or "border-wide") for o in located],
+        "summary": [strings(o.summary) for o in located],
+        "source": [strings(o.source_name) for o in located],
+        "url": [strings(o.source_url) for o in located],
+    }
+    return {
+        "asOf": as_of.isoformat(),
+        "start": start.isoformat(),
+        "today": max(today, as_of).isoformat(),
+        "colours": STATUS_COLOURS,
+        "labels": STATUS_LABELS,
+        "crossings": crossing_rows,
+        "records": records,
+        "observations": compact,
+        "strings": strings.table,
+        "unmapped": [c.name_en for c in unmapped],
+    }
 
 
-def _legend_html(as_of: date, unmapped: Sequence[Crossing]) -> str:
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
-        f'background:{colour};margin-right:6px"></span>{escape(_STATUS_LABELS[status])}</div>'
-        for status, colour in STATUS_COLOURS.items()
+def _use_pinned_assets(element: Any, js: Sequence[str], css: Sequence[str]) -> None:
+    """Make a folium element load our pinned copies (so they can be inlined or served locally)."""
+    element.default_js = [(name, ASSETS[name].url) for name in js]
+    element.default_css = [(name, ASSETS[name].url) for name in css]
+
+
+def _base_map(*, width: str = "100%") -> Any:
+    folium = _import_folium()
+    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, width=width)
+    _use_pinned_assets(fmap, ["leaflet", "jquery"], ["leaflet_css"])
+    folium.TileLayer("OpenStreetMap", name="Street map (OpenStreetMap)").add_to(fmap)
+    imagery = folium.TileLayer(
+        tiles=_TILES_IMAGERY,
+        attr="Esri, Maxar, Earthstar Geographics",
+        name="Satellite imagery (Esri)",
+    ).add_to(fmap)
+    # Offered in the layer control, not shown at first: the page's script removes it.
+    fmap.hidden_layer = imagery.get_name()
+    root = fmap.get_root()
+    css = files("geo").joinpath("static/map.css").read_text(encoding="utf-8")
+    root.header.add_child(folium.Element(f"<style>{css}</style>"), name="crossings_css")
+    return fmap
+
+
+def _controls(fmap: Any) -> None:
+    folium = _import_folium()
+    plugins = folium.plugins
+    fullscreen = plugins.Fullscreen(position="topleft")
+    _use_pinned_assets(fullscreen, ["fullscreen"], ["fullscreen_css"])
+    fullscreen.add_to(fmap)
+    minimap = plugins.MiniMap(toggle_display=True, position="bottomright")
+    _use_pinned_assets(minimap, ["minimap"], ["minimap_css"])
+    minimap.add_to(fmap)
+    measure = plugins.MeasureControl(
+        position="topleft", primary_length_unit="kilometers", secondary_length_unit="meters"
     )
-    missing = ""
-    if unmapped:
-        names = ", ".join(escape(c.name_en) for c in unmapped)
-        missing = (
-            '<div style="margin-top:6px;max-width:220px">'
-            f"Not mapped (no coordinates found): {names}</div>"
-        )
+    _use_pinned_assets(measure, ["measure"], ["measure_css"])
+    measure.add_to(fmap)
+
+
+def _cluster(name: str, *, show: bool = True) -> Any:
+    folium = _import_folium()
+    cluster = folium.plugins.MarkerCluster(name=name, show=show, options={"chunkedLoading": True})
+    _use_pinned_assets(
+        cluster, ["markercluster"], ["markercluster_css", "markercluster_default_css"]
+    )
+    return cluster
+
+
+def _finish(fmap: Any, data: Mapping[str, Any], layers: Mapping[str, str | None]) -> None:
+    """Attach the page's data and script; they run after every folium element exists."""
+    folium = _import_folium()
+    root = fmap.get_root()
+    root.html.add_child(
+        folium.Element(
+            f'<script type="application/json" id="crossings-data">{_json_for_html(data)}</script>'
+        ),
+        name="crossings_data",
+    )
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    from branca.element import MacroElement, Template
+
+    script = files("geo").joinpath("static/map.js").read_text(encoding="utf-8")
+    config = {
+        "dataId": "crossings-data",
+        "map": fmap.get_name(),
+        "hidden": fmap.hidden_layer,
+        **layers,
+    }
+    page_script = MacroElement()
+    # A child's script renders after those of the children added before it: the map and layers.
+    page_script._template = Template(
+        "{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}"
+    )
+    page_script.code = f"{script}\ncrossingsMap.init({_json_for_html(config)});"  # type: ignore[attr-defined]
+    page_script.add_to(fmap)
+
+
+def trade_chart_svg(trade: Sequence[TradeFigure]) -> str:
+    """Return an inline SVG bar chart of China–DPRK trade: yearly totals, then 2025 by month.
+
+    Values stated as "more than" or "about" are drawn as given and marked so;
+    where several sources give a figure for the same year, the chart uses the
+    first one listed and the others stay in the store.
+    """
+    yearly: dict[int, TradeFigure] = {}
+    monthly: dict[str, TradeFigure] = {}
+    for figure in trade:
+        if figure.flow != "total":
+            continue
+        if figure.period_kind == "year":
+            yearly.setdefault(figure.period_start.year, figure)
+        elif figure.period_kind == "month":
+            monthly.setdefault(figure.period, figure)
+    parts: list[str] = []
+    width, height, top, bottom, left = 760, 300, 30, 40, 60
+    plot_h = height - top - bottom
+
+    def bars(
+        items: list[tuple[str, TradeFigure]], x0: int, span: int, scale: float, unit: str
+    ) -> None:
+        step = span / max(len(items), 1)
+        for n, (label, figure) in enumerate(items):
+            value = figure.value_usd / scale
+            bar_h = plot_h * value / max(v.value_usd / scale for _, v in items)
+            x = x0 + n * step
+            mark = {"more_than": ">", "about": "~", "nearly": "<~"}.get(figure.qualifier, "")
+            title = escape(f"{figure.period}: {mark}{value:,.2f} {unit} — {figure.source_name}")
+            parts.append(
+                f'<rect x="{x + 2:.1f}" y="{top + plot_h - bar_h:.1f}" width="{step - 4:.1f}" '
+                f'height="{bar_h:.1f}" fill="#4575b4"><title>{title}</title></rect>'
+            )
+            parts.append(
+                f'<text x="{x + step / 2:.1f}" y="{height - bottom + 14}" font-size="10" '
+                f'text-anchor="middle">{escape(label)}</text>'
+            )
+
+    years = sorted(yearly.items())
+    months = sorted(monthly.items())
+    parts.append(
+        f'<text x="{left}" y="18" font-size="13" font-weight="bold">China–DPRK trade, '
+        "total both ways (US$ bn a year; US$ M a month, right)</text>"
+    )
+    bars([(str(y)[2:], f) for y, f in years], left, 480, 1e9, "US$ bn")
+    bars([(p[2:], f) for p, f in months], left + 500, width - left - 510, 1e6, "US$ M")
+    note = "Hover a bar for its value and source. Sources: China's customs (GAC) unless noted."
+    parts.append(f'<text x="{left}" y="{height - 6}" font-size="10">{escape(note)}</text>')
     return (
-        '<div id="status-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;'
-        "background:white;padding:8px 10px;border:1px solid #999;border-radius:4px;"
-        'font:12px sans-serif">'
-        f"<b>Status on {as_of.isoformat()}</b>{rows}{missing}</div>"
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="China–DPRK trade chart">{"".join(parts)}</svg>'
     )
 
 
 def overview_map(
     crossings: Sequence[Crossing],
-    statuses: Sequence[StatusAnswer],
+    timelines: Sequence[Sequence[StatusStep]],
     histories: Sequence[Sequence[Observation]],
+    observations: Sequence[Observation],
+    trade: Sequence[TradeFigure],
     *,
     as_of: date,
+    start: date,
+    today: date,
 ) -> folium.Map:
-    """Return a map with one marker per located crossing, coloured by status.
+    """Return the map of every crossing, coloured by status on ``as_of``.
 
     Parameters
     ----------
-    crossings, statuses, histories : sequences of the same length
-        Each crossing, its status on ``as_of`` and its records, oldest first.
-    as_of : date
-        The day the colours show.
+    crossings, timelines, histories : sequences of the same length
+        Each crossing, its status steps (:func:`geo.query.status_timeline`)
+        and its records, oldest first.
+    observations : sequence of Observation
+        Records to show at their own points (others are in the popups).
+    trade : sequence of TradeFigure
+        Figures for the trade chart.
+    as_of, start, today : date
+        The day shown first, and the range of the time control.
 
     Returns
     -------
     folium.Map
     """
     folium = _import_folium()
+    fmap = _base_map()
     located = [c for c in crossings if c.location is not None]
-    fmap = folium.Map(tiles=None, control_scale=True)
-    folium.TileLayer("OpenStreetMap", name="Street map").add_to(fmap)
-    folium.TileLayer(
-        tiles="https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
-        attr="Esri, Maxar, Earthstar Geographics",
-        name="Satellite imagery (Esri)",
-    ).add_to(fmap)
-    layer = folium.FeatureGroup(name="Crossings").add_to(fmap)
-    for crossing, status, history in zip(crossings, statuses, histories, strict=True):
-        if crossing.location is None:
-            continue
-        folium.CircleMarker(
-            location=(crossing.location.lat, crossing.location.lon),
-            radius=9,
-            color="#333333",
-            weight=1,
-            fill=True,
-            fill_color=STATUS_COLOURS.get(status.status, STATUS_COLOURS[None]),
-            fill_opacity=0.9,
-            tooltip=escape(f"{crossing.name_en} · {crossing.name_zh} · {crossing.name_ko}"),
-            popup=folium.Popup(_popup_html(crossing, status, history), max_width=400),
-        ).add_to(layer)
+    crossings_layer = folium.FeatureGroup(name="Crossings").add_to(fmap)
+    infrastructure = _cluster("Infrastructure observations").add_to(fmap)
+    other = _cluster("Other observations").add_to(fmap)
+    _controls(fmap)
     if located:
+        lats = [c.location.lat for c in located if c.location]
+        lons = [c.location.lon for c in located if c.location]
+        # Room on the left for the search box and the legend.
+        fmap.fit_bounds(
+            [(min(lats), min(lons)), (max(lats), max(lons))],
+            padding_top_left=(270, 60),
+            padding_bottom_right=(240, 40),
+        )
+    chart = trade_chart_svg(trade)
+    fmap.get_root().html.add_child(
+        folium.Element(f'<div id="trade-chart" class="xing-chart">{chart}</div>'),
+        name="trade_chart",
+    )
+    data = _page_data(
+        crossings,
+        timelines,
+        histories,
+        observations,
+        as_of=as_of,
+        start=start,
+        today=today,
+        unmapped=[c for c in crossings if c.location is None],
+    )
+    _finish(
+        fmap,
+        data,
+        {
+            "crossings": crossings_layer.get_name(),
+            "infrastructure": infrastructure.get_name(),
+            "other": other.get_name(),
+        },
+    )
+    return fmap
+
+
+def crossing_map(
+    crossing: Crossing,
+    timeline: Sequence[StatusStep],
+    history: Sequence[Observation],
+    *,
+    as_of: date,
+    start: date,
+    today: date,
+    ring_km: float = RING_KM,
+) -> folium.Map:
+    """Return one crossing's map: zoomed to it, its located records, a ring, its timeline beside.
+
+    A crossing without a point is shown with its timeline only, and says so.
+    """
+    folium = _import_folium()
+    fmap = _base_map(width="66%")
+    crossings_layer = folium.FeatureGroup(name="Crossing").add_to(fmap)
+    infrastructure = folium.FeatureGroup(name="Infrastructure observations").add_to(fmap)
+    other = folium.FeatureGroup(name="Other observations").add_to(fmap)
+    _controls(fmap)
+    if crossing.location is not None:
+        center = (crossing.location.lat, crossing.location.lon)
+        fmap.location = list(center)
+        fmap.options["zoom"] = 13
+        folium.Circle(
+            center,
+            radius=ring_km * 1000,
+            color="#555",
+            weight=1,
+            fill=False,
+            dash_array="6",
+            tooltip=f"{ring_km:g} km",
+        ).add_to(fmap)
         fmap.fit_bounds(
             [
-                (
-                    min(c.location.lat for c in located if c.location),
-                    min(c.location.lon for c in located if c.location),
-                ),
-                (
-                    max(c.location.lat for c in located if c.location),
-                    max(c.location.lon for c in located if c.location),
-                ),
+                (center[0] - ring_km / 100, center[1] - ring_km / 80),
+                (center[0] + ring_km / 100, center[1] + ring_km / 80),
             ]
         )
-    unmapped = [c for c in crossings if c.location is None]
-    fmap.get_root().html.add_child(folium.Element(_legend_html(as_of, unmapped)))
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    else:
+        fmap.location = [41.5, 127.5]
+        fmap.options["zoom"] = 6
+    fmap.get_root().html.add_child(
+        folium.Element('<div id="crossing-side" class="xing-side"></div>'), name="side"
+    )
+    data = _page_data(
+        [crossing],
+        [timeline],
+        [history],
+        history,
+        as_of=as_of,
+        start=start,
+        today=today,
+        unmapped=[crossing] if crossing.location is None else [],
+    )
+    _finish(
+        fmap,
+        data,
+        {
+            "crossings": crossings_layer.get_name(),
+            "infrastructure": infrastructure.get_name(),
+            "other": other.get_name(),
+        },
+    )
     return fmap

@@ -286,10 +286,29 @@ def test_a_file_that_is_not_a_store(tmp_path: Path):
     assert "Traceback" not in result.output
 
 
-def test_map_writes_index(store: Path, tmp_path: Path):
+def test_map_writes_every_map_and_prints_the_paths(store: Path, tmp_path: Path):
     out = tmp_path / "maps"
     result = run("map", "--out", str(out), store=store)
     assert result.exit_code == 0
-    assert result.output == f"{out / 'index.html'}\n"
+    names = [
+        "index",
+        "friendship-bridge",
+        "new-yalu-river-bridge",
+        "quanhe-wonjong",
+        "jian-manpo-road",
+    ]
+    assert result.output.splitlines() == [str(out / f"{name}.html") for name in names]
     html = (out / "index.html").read_text(encoding="utf-8")
-    assert "leaflet" in html.lower() and "Sino-Korean Friendship Bridge" in html
+    assert "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js" in html
+    assert "Sino-Korean Friendship Bridge" in html
+
+
+def test_map_self_contained_loads_nothing_from_the_network(store: Path, tmp_path: Path):
+    import re
+
+    out = tmp_path / "maps"
+    result = run("map", "--out", str(out), "--self-contained", store=store)
+    assert result.exit_code == 0
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert not re.findall(r'<script src=|<link rel="stylesheet"', html)
+    assert "L.markerClusterGroup" in html and "Leaflet 1.9.4" in html

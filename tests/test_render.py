@@ -1,23 +1,16 @@
+"""Maps as folium objects and page text: data, escaping, assets (the browser tests open them)."""
+
 from __future__ import annotations
 
+import json
+import re
 from datetime import date
 
-from geo.inventory import overview_map, show_crossing
-from geo.render import STATUS_COLOURS
+import pytest
 
-
-def test_overview_has_one_marker_per_located_crossing(store):
-    import folium
-
-    fmap = overview_map(store, as_of=date(2026, 11, 23))
-    markers = next(c for c in fmap._children.values() if isinstance(c, folium.FeatureGroup))
-    circles = [m for m in markers._children.values() if isinstance(m, folium.CircleMarker)]
-    assert len(circles) == 3  # jian-manpo-road has no point in the test seed
-    html = fmap.get_root().render()
-    assert "Not mapped (no coordinates found): Ji&#x27;an–Manpo road bridge" in html
-    assert STATUS_COLOURS["open"] in html and STATUS_COLOURS["built_not_opened"] in html
-    assert "Status on 2026-11-23" in html
-
+from geo.assets import ASSETS, inline_assets
+from geo.inventory import add_observation, maps
+from geo.render import STATUS_COLOURS, trade_chart_svg
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -30,9 +23,34 @@ PAYLOADS = [
 ]
 
 
-def test_text_from_the_store_is_escaped(store):
-    from geo.inventory import add_observation
+def page_data(html: str) -> dict:
+    match = re.search(
+        r'<script type="application/json" id="crossings-data">(.*?)</script>', html, re.S
+    )
+    assert match, "the page carries its data"
+    return json.loads(match.group(1))
 
+
+def test_overview_data(store):
+    fmap = maps(store, as_of=date(2026, 11, 23))["index"]
+    html = fmap.get_root().render()
+    data = page_data(html)
+    assert [c["id"] for c in data["crossings"]] == [
+        "friendship-bridge",
+        "new-yalu-river-bridge",
+        "quanhe-wonjong",
+        "jian-manpo-road",
+    ]
+    assert data["unmapped"] == ["Ji'an–Manpo road bridge (highway port)"]
+    friendship = data["crossings"][0]
+    # The timeline holds the status of every day: closed from 31 Jan 2020 (border-wide), open in 2026.
+    steps = {since: status for since, status, _, _ in friendship["timeline"]}
+    assert steps["2020-01-31"] == "closed" and steps["2026-03-12"] == "open"
+    assert data["colours"] == STATUS_COLOURS
+    assert data["start"] == "2014-10-30" and data["asOf"] == "2026-11-23"
+
+
+def test_every_text_from_the_store_stays_text(store):
     for number, payload in enumerate(PAYLOADS):
         add_observation(
             store,
@@ -43,15 +61,58 @@ def test_text_from_the_store_is_escaped(store):
                 "summary": payload,
                 "source_url": f"https://example.org/{number}",
                 "source_type": "news_report",
+                "lat": "42.57",
+                "lon": "130.52",
             },
         )
-    stored = {o.summary for o in show_crossing(store, "quanhe-wonjong").records}
-    assert set(PAYLOADS) <= stored
-    html = overview_map(store, as_of=date(2026, 1, 1)).get_root().render()
-    for payload in PAYLOADS[:-1]:
-        assert payload not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "&#96;); alert(1); (&#96;" in html
-    assert "&#36;{alert(1)}" in html
-    assert "&#92;x3cscript" in html
-    assert "Kim&#x27;s bridge" in html
+    html = maps(store)["index"].get_root().render()
+    data_block = re.search(
+        r'<script type="application/json" id="crossings-data">.*?</script>', html, re.S
+    )
+    assert data_block and "<" not in data_block.group(0)[50:-9]  # nothing can close the block
+    rest = html.replace(data_block.group(0), "")
+    for payload in PAYLOADS:
+        assert payload not in rest
+    assert set(PAYLOADS) <= set(page_data(html)["strings"])  # intact once the script reads them
+
+
+def test_trade_chart_is_inline_svg_with_escaped_titles(store):
+    from geo.store import open_store
+
+    with open_store(store) as opened:
+        svg = trade_chart_svg(opened.trade())
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert "<title>2011: 5.63 US&#36; bn — AP (Statistics Korea annual report)</title>" in svg
+    assert "<title>2025-04: 222.10 US&#36; M" in svg
+    assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_pinned_assets_only(store):
+    html = maps(store)["index"].get_root().render()
+    loaded = re.findall(r'<script src="([^"]+)"|<link rel="stylesheet" href="([^"]+)"', html)
+    urls = {a or b for a, b in loaded}
+    assert urls <= {asset.url for asset in ASSETS.values()}
+    assert ASSETS["leaflet"].url in urls
+
+
+def test_inline_assets_leaves_no_network_reference(store):
+    html = inline_assets(maps(store)["index"].get_root().render())
+    assert "<script src=" not in html and 'rel="stylesheet"' not in html
+    assert "url(images/" not in html  # stylesheet images became data URIs
+
+
+def test_inline_assets_refuses_an_unknown_script():
+    from geo.errors import GeoError
+
+    with pytest.raises(GeoError, match=r"loads https://example.org/x.js, which has no local copy"):
+        inline_assets('<script src="https://example.org/x.js"></script>')
+
+
+def test_crossing_map_has_the_crossing_and_its_ring(store):
+    import folium
+
+    fmap = maps(store)["quanhe-wonjong"]
+    circles = [c for c in fmap._children.values() if isinstance(c, folium.Circle)]
+    assert [c.options["radius"] for c in circles] == [3000]
+    data = page_data(fmap.get_root().render())
+    assert [c["id"] for c in data["crossings"]] == ["quanhe-wonjong"]
