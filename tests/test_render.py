@@ -43,7 +43,7 @@ def test_overview_data(store):
     ]
     assert data["unmapped"] == ["Ji'an–Manpo road bridge (highway port)"]
     friendship = data["crossings"][0]
-    # The timeline holds the status of every day: closed from 31 Jan 2020 (border-wide), open in 2026.
+    # The timeline holds the status of every day: closed from 31 Jan 2020, open in 2026.
     steps = {since: status for since, status, _, _ in friendship["timeline"]}
     assert steps["2020-01-31"] == "closed" and steps["2026-03-12"] == "open"
     assert data["colours"] == STATUS_COLOURS
