@@ -98,7 +98,7 @@ var crossingsMap = (function () {
     var crossingLayer = window[config.crossings];
     data.crossings.forEach(function (crossing) {
       if (crossing.lat === null) return;
-      var marker = L.marker([crossing.lat, crossing.lon], { icon: icon(crossing, statusOn(crossing, state.day).status),
+      var marker = L.marker([crossing.lat, crossing.lon], { icon: icon(crossing, statusOn(crossing, state.day).status), zIndexOffset: 1000,
                                                           title: crossing.name_en });
       marker.bindTooltip(crossing.name_en + " · " + crossing.name_zh + " · " + crossing.name_ko);
       marker.bindPopup(function () { return popup(crossing); }, { maxWidth: 400 });

@@ -1,0 +1,232 @@
+"""The maps as a person uses them: Debian's Chromium driven by Playwright, network blocked.
+
+Every request that leaves the machine is refused; the pinned scripts and
+stylesheets are served from their local copies. Screenshots of each map are
+saved under tests/output/screenshots/.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from geo.assets import local_path
+from geo.cli import cli
+from geo.inventory import add_observation
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).parent / "output" / "screenshots"
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "`); alert(1); (`",
+    "${alert(1)}",
+    "</script><script>alert(1)</script>",
+    "Kim's bridge",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is not installed (make test installs it)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+        )
+        yield launched
+        launched.close()
+
+
+def write_maps(store: Path, out: Path, *extra: str) -> Path:
+    result = CliRunner().invoke(cli, ["map", "--store", str(store), "--out", str(out), *extra])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def shipped_maps(shipped_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_maps(shipped_store, tmp_path_factory.mktemp("maps"))
+
+
+class Page:
+    """A page with the network blocked, its errors and dialogs recorded."""
+
+    def __init__(self, browser, path: Path, *, serve_local: bool = True) -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.blocked: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", self._console)
+        self.page.on("dialog", self._dialog)
+        self.page.route("**/*", lambda route: self._route(route, serve_local))
+        self.page.goto(path.as_uri())
+        self.page.wait_for_function("document.body.dataset.mapReady === 'true'", timeout=15000)
+
+    def _console(self, message) -> None:
+        # Refused tile requests are expected here; any other console error is a failure.
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            self.errors.append(message.text)
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _route(self, route, serve_local: bool) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+            return
+        path = local_path(url) if serve_local else None
+        if path is None:
+            self.blocked.append(url)
+            route.abort()
+            return
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        route.fulfill(status=200, body=path.read_bytes(), headers={"Content-Type": kind})
+
+    def status_of(self, crossing_id: str) -> str:
+        return self.page.get_attribute(f'.xing-icon[data-crossing="{crossing_id}"]', "data-status")
+
+    def screenshot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+    def close(self) -> None:
+        assert self.errors == [], self.errors
+        assert self.dialogs == [], self.dialogs
+        self.page.close()
+
+
+def test_overview_markers_legend_and_no_errors(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "index.html")
+    assert page.page.locator(".xing-icon").count() == 10  # the crossings with a point
+    legend = page.page.locator("#status-legend")
+    assert legend.locator(".legend-item").count() == 7
+    assert "built, not open" in legend.inner_text()
+    assert "7 crossing(s) not mapped" in legend.inner_text()
+    page.screenshot("overview")
+    page.close()
+
+
+def test_quanhe_popup_names_and_history_in_order(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "index.html")
+    page.page.click('.xing-icon[data-crossing="quanhe-wonjong"]')
+    popup = page.page.locator(".leaflet-popup-content .xing-popup")
+    text = popup.inner_text()
+    assert "圈河" in text and "원정" in text
+    items = popup.locator("ol.history > li")
+    labels = [items.nth(n).locator("b").inner_text() for n in range(items.count())]
+    assert labels[0] == "15 Mar 2010" and labels[-1] == "Mar 2026"
+    assert labels.index("30 Sep 2016") < labels.index("Feb 2023")
+    link = items.nth(0).locator("a")
+    assert link.get_attribute("href") == "https://korean.cri.cn/1660/2010/03/16/1s158162.htm"
+    assert link.get_attribute("target") == "_blank"
+    assert link.get_attribute("rel") == "noopener noreferrer"
+    page.screenshot("overview-quanhe-popup")
+    page.close()
+
+
+def test_switching_a_layer_off_hides_its_markers(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "index.html")
+    checkbox = page.page.locator(".leaflet-control-layers-overlays label", has_text="Crossings")
+    checkbox.locator("input").uncheck()
+    assert page.page.locator(".xing-icon").count() == 0
+    checkbox.locator("input").check()
+    assert page.page.locator(".xing-icon").count() == 10
+    page.close()
+
+
+@pytest.mark.parametrize("query", ["Sinuiju", "신의주", "新义州", "sinŭiju"])
+def test_search_finds_a_crossing_by_any_name(browser, shipped_maps, query):
+    page = Page(browser, shipped_maps / "index.html")
+    page.page.fill("#crossing-search", query)
+    found = page.page.locator("#crossing-search-results a")
+    ids = {found.nth(n).get_attribute("data-crossing") for n in range(found.count())}
+    assert ids == {"friendship-bridge", "new-yalu-river-bridge"}
+    page.page.click('#crossing-search-results a[data-crossing="friendship-bridge"]')
+    assert "中朝友谊桥" in page.page.locator(".leaflet-popup-content").inner_text()
+    page.close()
+
+
+def test_time_control_recolours_by_the_records(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "index.html")
+    assert page.status_of("friendship-bridge") == "open"
+    page.page.fill("#time-date", "2021-06-01")
+    page.page.dispatch_event("#time-date", "change")
+    assert page.status_of("friendship-bridge") == "closed"  # rail freight halted Aug 2020
+    assert page.status_of("new-yalu-river-bridge") == "built_not_opened"
+    assert page.page.locator("#status-legend .legend-date").inner_text() == "2021-06-01"
+    colour = page.page.eval_on_selector(
+        '.xing-icon[data-crossing="friendship-bridge"]', "e => getComputedStyle(e).backgroundColor"
+    )
+    assert colour == "rgb(215, 48, 39)"  # the "closed" red
+    page.screenshot("overview-2021-06-01")
+    page.page.fill("#time-date", "2023-01-01")
+    page.page.dispatch_event("#time-date", "change")
+    assert page.status_of("friendship-bridge") == "restricted"  # freight trains since Sep 2022
+    page.page.click("#time-today")
+    assert page.status_of("friendship-bridge") == "open"
+    page.close()
+
+
+def test_trade_chart_opens_offline(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "index.html")
+    chart = page.page.locator("#trade-chart")
+    assert not chart.is_visible()
+    page.page.click("#trade-chart-button")
+    assert chart.is_visible()
+    assert chart.locator("svg rect").count() >= 15
+    page.screenshot("trade-chart")
+    page.close()
+
+
+def test_crossing_map_with_ring_and_timeline(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "new-yalu-river-bridge.html")
+    side = page.page.locator("#crossing-side")
+    assert "新鸭绿江大桥" in side.inner_text()
+    assert side.locator("ol.history > li").count() >= 20
+    assert page.page.locator("path.leaflet-interactive").count() >= 1  # the 3 km ring
+    page.screenshot("new-yalu-river-bridge")
+    page.close()
+
+
+def test_payloads_show_as_text_and_run_nothing(browser, store, tmp_path):
+    for number, payload in enumerate(PAYLOADS):
+        add_observation(store, {
+            "crossing_id": "quanhe-wonjong", "date": "2025-06", "kind": "infrastructure",
+            "summary": payload, "source_url": f"https://example.org/{number}",
+            "source_type": "news_report", "source_name": payload,
+            "lat": "42.569", "lon": "130.524",
+        })
+    out = write_maps(store, tmp_path / "maps")
+    page = Page(browser, out / "index.html")
+    page.page.click('.xing-icon[data-crossing="quanhe-wonjong"]')
+    text = page.page.locator(".leaflet-popup-content").inner_text()
+    for payload in PAYLOADS:
+        assert payload in text
+    assert page.page.evaluate("document.querySelectorAll('img[src=x]').length") == 0
+    scripts = page.page.evaluate("Array.from(document.scripts).map(s => s.textContent)")
+    assert not any("alert(1)" == s.strip() for s in scripts)
+    page.close()  # no dialog opened, no error
+
+
+def test_self_contained_map_works_with_the_network_off(browser, shipped_store, tmp_path):
+    out = write_maps(shipped_store, tmp_path / "maps", "--self-contained")
+    page = Page(browser, out / "index.html", serve_local=False)
+    assert page.page.locator(".xing-icon").count() == 10
+    assert all("cdn.jsdelivr.net" not in url for url in page.blocked)  # only tiles were refused
+    page.page.fill("#crossing-search", "신의주")
+    assert page.page.locator("#crossing-search-results a").count() == 2
+    page.screenshot("self-contained")
+    page.close()
