@@ -292,11 +292,12 @@ def _finish(fmap: Any, data: Mapping[str, Any], layers: Mapping[str, str | None]
 
 
 def trade_chart_svg(trade: Sequence[TradeFigure]) -> str:
-    """Return an inline SVG bar chart of China–DPRK trade: yearly totals, then 2025 by month.
+    """Return an inline SVG bar chart of China–DPRK trade: yearly totals, and months where known.
 
-    Values stated as "more than" or "about" are drawn as given and marked so;
-    where several sources give a figure for the same year, the chart uses the
-    first one listed and the others stay in the store.
+    Values a source gave as "more than", "about" or "nearly" are marked ``>``,
+    ``~`` or ``<~``. Where several sources give a figure for the same period,
+    the chart uses the first listed; the others stay in the store. Hovering a
+    bar shows its value and source.
     """
     yearly: dict[int, TradeFigure] = {}
     monthly: dict[str, TradeFigure] = {}
@@ -307,42 +308,74 @@ def trade_chart_svg(trade: Sequence[TradeFigure]) -> str:
             yearly.setdefault(figure.period_start.year, figure)
         elif figure.period_kind == "month":
             monthly.setdefault(figure.period, figure)
-    parts: list[str] = []
-    width, height, top, bottom, left = 760, 300, 30, 40, 60
-    plot_h = height - top - bottom
+    width, height, top, plot_h = 820, 330, 44, 210
+    parts = [
+        ('<text x="10" y="18" font-size="14" font-weight="bold">China–DPRK trade, both ways '
+        "(total)</text>")
+    ]
 
-    def bars(
-        items: list[tuple[str, TradeFigure]], x0: int, span: int, scale: float, unit: str
+    def panel(
+        items: list[tuple[str, TradeFigure]],
+        x0: float,
+        span: float,
+        scale: float,
+        unit: str,
+        title: str,
+        rotate: bool,
     ) -> None:
-        step = span / max(len(items), 1)
+        parts.append(f'<text x="{x0}" y="{top - 8}" font-size="12">{escape(title)}</text>')
+        if not items:
+            return
+        highest = max(f.value_usd for _, f in items) / scale
+        step = span / len(items)
+        base = top + plot_h
+        parts.append(f'<line x1="{x0}" y1="{base}" x2="{x0 + span}" y2="{base}" stroke="#333"/>')
         for n, (label, figure) in enumerate(items):
             value = figure.value_usd / scale
-            bar_h = plot_h * value / max(v.value_usd / scale for _, v in items)
+            bar_h = plot_h * value / highest
             x = x0 + n * step
             mark = {"more_than": ">", "about": "~", "nearly": "<~"}.get(figure.qualifier, "")
-            title = escape(f"{figure.period}: {mark}{value:,.2f} {unit} — {figure.source_name}")
+            tip = escape(f"{figure.period}: {mark}{value:,.2f} {unit} — {figure.source_name}")
             parts.append(
-                f'<rect x="{x + 2:.1f}" y="{top + plot_h - bar_h:.1f}" width="{step - 4:.1f}" '
-                f'height="{bar_h:.1f}" fill="#4575b4"><title>{title}</title></rect>'
+                f'<rect x="{x + 1.5:.1f}" y="{base - bar_h:.1f}" width="{step - 3:.1f}" '
+                f'height="{bar_h:.1f}" fill="#4575b4"><title>{tip}</title></rect>'
             )
             parts.append(
-                f'<text x="{x + step / 2:.1f}" y="{height - bottom + 14}" font-size="10" '
-                f'text-anchor="middle">{escape(label)}</text>'
+                f'<text x="{x + step / 2:.1f}" y="{base - bar_h - 3:.1f}" font-size="9" '
+                f'text-anchor="middle">{escape(mark)}{value:,.{1 if scale == 1e9 else 0}f}</text>'
+            )
+            middle = x + step / 2
+            transform = f' transform="rotate(-60 {middle:.1f} {base + 12})"' if rotate else ""
+            anchor = "end" if rotate else "middle"
+            parts.append(
+                f'<text x="{middle:.1f}" y="{base + 12}" font-size="9" text-anchor="{anchor}"'
+                f"{transform}>{escape(label)}</text>"
             )
 
-    years = sorted(yearly.items())
-    months = sorted(monthly.items())
-    parts.append(
-        f'<text x="{left}" y="18" font-size="13" font-weight="bold">China–DPRK trade, '
-        "total both ways (US$ bn a year; US$ M a month, right)</text>"
+    panel(
+        [(str(y), f) for y, f in sorted(yearly.items())],
+        10,
+        470,
+        1e9,
+        "US$ bn",
+        "A year, US$ billion",
+        rotate=True,
     )
-    bars([(str(y)[2:], f) for y, f in years], left, 480, 1e9, "US$ bn")
-    bars([(p[2:], f) for p, f in months], left + 500, width - left - 510, 1e6, "US$ M")
-    note = "Hover a bar for its value and source. Sources: China's customs (GAC) unless noted."
-    parts.append(f'<text x="{left}" y="{height - 6}" font-size="10">{escape(note)}</text>')
+    panel(
+        sorted(monthly.items()),
+        510,
+        300,
+        1e6,
+        "US$ M",
+        "A month (where known), US$ million",
+        rotate=True,
+    )
+    note = "Hover a bar for its value and source. China's customs (GAC) figures unless noted."
+    parts.append(f'<text x="10" y="{height - 6}" font-size="10">{escape(note)}</text>')
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="China–DPRK trade chart">{"".join(parts)}</svg>'
+        f'role="img" aria-label="China–DPRK trade chart" font-family="Arial, sans-serif">'
+        f"{''.join(parts)}</svg>"
     )
 
 
