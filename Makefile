@@ -5,10 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STORE := layers/crossings.gpkg
-# Debian packages the tests use: GDAL's Python bindings run GDAL's own GeoPackage validator.
-DEB_PACKAGES := python3-gdal
+# Debian packages the tests use: GDAL's Python bindings run GDAL's own GeoPackage validator;
+# Chromium (driven by Playwright, never a downloaded browser) and CJK fonts for the map tests.
+DEB_PACKAGES := python3-gdal chromium fonts-noto-cjk
 
-.PHONY: map test lint bench clean
+.PHONY: map test lint bench clean vendor
 
 $(BIN)/crossings: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,17 +22,25 @@ $(BIN)/crossings: pyproject.toml
 $(STORE): | $(BIN)/crossings
 	$(BIN)/crossings init --store $(STORE)
 
-map: $(BIN)/crossings $(STORE)
-	$(BIN)/crossings map --store $(STORE) --out maps
+# Local copies of the map's pinned scripts (npm registry), for --self-contained and the tests.
+.vendor/.fetched: geo/assets.py | $(BIN)/crossings
+	$(BIN)/python -m geo.assets
+	touch $@
+
+vendor: .vendor/.fetched
+
+map: $(BIN)/crossings $(STORE) .vendor/.fetched
+	$(BIN)/crossings map --store $(STORE) --out maps --self-contained
 
 .system-packages:
-	@if ! /usr/bin/python3 -c "import osgeo" 2>/dev/null; then \
+	@if ! /usr/bin/python3 -c "import osgeo" 2>/dev/null || [ ! -x /usr/bin/chromium ] \
+	    || [ ! -d /usr/share/fonts/opentype/noto ]; then \
 	  echo "installing Debian packages: $(DEB_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES); \
 	fi
 	touch $@
 
-test: $(BIN)/crossings .system-packages
+test: $(BIN)/crossings .system-packages .vendor/.fetched
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/crossings
@@ -41,6 +50,7 @@ lint: $(BIN)/crossings
 bench: $(BIN)/crossings
 	$(BIN)/python bench/bench_add.py
 	$(BIN)/python bench/bench_query.py
+	$(BIN)/python bench/bench_map.py
 
 clean:
-	rm -rf $(VENV) .system-packages $(STORE) maps/*.html
+	rm -rf $(VENV) .system-packages .vendor $(STORE) maps/*.html

@@ -288,16 +288,7 @@ def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
     return problems
 
 
-def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dict[str, Any]:
-    """Return the overview map (key ``index``) and one map per crossing (key: its id).
-
-    Each is a ``folium.Map``; the caller saves them. Every map opens on
-    ``as_of`` (default today) and its time control runs from the first record
-    to today.
-    """
-    from geo.render import crossing_map
-    from geo.render import overview_map as render_overview
-
+def _map_inputs(store: str | Path, as_of: date | None) -> dict[str, Any]:
     today = _today(None)
     day = as_of or today
     with open_store(store) as opened:
@@ -306,24 +297,67 @@ def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dic
         trade = opened.trade()
     border = [o for o in records if o.crossing_id is None]
     own: dict[str | None, list[Observation]] = {}
-    for record in records:
+    for record in records:  # already oldest first
         own.setdefault(record.crossing_id, []).append(record)
-    histories = [own.get(c.id, []) + border for c in crossings]
-    histories = [sorted(h, key=lambda o: (o.date.start, o.date.end)) for h in histories]
-    timelines = [status_timeline(h, until=max(today, day)) for h in histories]
-    start = min((o.date.start for o in records), default=day)
-    result = {
-        "index": render_overview(
-            crossings, timelines, histories, records, trade, as_of=day, start=start, today=today
-        )
+    histories = [
+        sorted(own.get(c.id, []) + border, key=lambda o: (o.date.start, o.date.end))
+        for c in crossings
+    ]
+    return {
+        "crossings": crossings,
+        "records": records,
+        "trade": trade,
+        "histories": histories,
+        "timelines": [status_timeline(h, until=max(today, day)) for h in histories],
+        "as_of": day,
+        "start": min((o.date.start for o in records), default=day),
+        "today": today,
     }
-    for crossing, timeline, history in zip(crossings, timelines, histories, strict=True):
-        result[crossing.id] = crossing_map(
-            crossing, timeline, history, as_of=day, start=start, today=today
-        )
-    return result
 
 
 def overview_map(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> Any:
-    """Return the overview ``folium.Map`` (shown inline in a notebook)."""
-    return maps(store, as_of=as_of)["index"]
+    """Return the overview ``folium.Map`` of every crossing (shown inline in a notebook).
+
+    Markers are coloured by status on ``as_of`` (default today); the map's time
+    control runs from the first record to today.
+    """
+    from geo.render import overview_map as render_overview
+
+    got = _map_inputs(store, as_of)
+    return render_overview(
+        got["crossings"],
+        got["timelines"],
+        got["histories"],
+        got["records"],
+        got["trade"],
+        as_of=got["as_of"],
+        start=got["start"],
+        today=got["today"],
+    )
+
+
+def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dict[str, Any]:
+    """Return the overview map (key ``index``) and one map per crossing (key: its id).
+
+    Each is a ``folium.Map``; the caller saves them.
+    """
+    from geo.render import crossing_map
+    from geo.render import overview_map as render_overview
+
+    got = _map_inputs(store, as_of)
+    dates = {"as_of": got["as_of"], "start": got["start"], "today": got["today"]}
+    result = {
+        "index": render_overview(
+            got["crossings"],
+            got["timelines"],
+            got["histories"],
+            got["records"],
+            got["trade"],
+            **dates,
+        )
+    }
+    for crossing, timeline, history in zip(
+        got["crossings"], got["timelines"], got["histories"], strict=True
+    ):
+        result[crossing.id] = crossing_map(crossing, timeline, history, **dates)
+    return result

@@ -133,24 +133,27 @@ def _page_data(
     today: date,
     unmapped: Sequence[Crossing],
 ) -> dict[str, Any]:
+    """Return the data the page's script reads: each text once in ``strings``, records by index."""
+    strings = _Strings()
     records: list[list[object]] = []
     record_index: dict[str, int] = {}
 
     def add(record: Observation) -> int:
-        if record.id not in record_index:
-            record_index[record.id] = len(records)
+        found = record_index.get(record.id)
+        if found is None:
+            found = record_index[record.id] = len(records)
             records.append(
                 [
-                    record.date.label,
-                    record.kind,
+                    strings(record.date.label),
+                    strings(record.kind),
                     record.status,
-                    record.summary,
-                    record.source_name,
-                    record.source_url,
-                    record.crossing_id is None,
+                    strings(record.summary),
+                    strings(record.source_name),
+                    strings(record.source_url),
+                    int(record.crossing_id is None),
                 ]
             )
-        return record_index[record.id]
+        return found
 
     crossing_rows = []
     for crossing, timeline, history in zip(crossings, timelines, histories, strict=True):
@@ -186,19 +189,23 @@ def _page_data(
             }
         )
 
-    strings = _Strings()
-    located = [o for o in observations if o.has_own_location and o.location is not None]
-    compact = {
-        "lon": [round(o.location.lon, 6) for o in located if o.location],
-        "lat": [round(o.location.lat, 6) for o in located if o.location],
-        "layer": [0 if o.kind == "infrastructure" else 1 for o in located],
-        "kind": [strings(o.kind) for o in located],
-        "date": [strings(o.date.label) for o in located],
-        "crossing": [strings(o.crossing_id or "border-wide") for o in located],
-        "summary": [strings(o.summary) for o in located],
-        "source": [strings(o.source_name) for o in located],
-        "url": [strings(o.source_url) for o in located],
+    # Observations at their own points, as columns; 5 decimals of a degree is about a metre.
+    columns: dict[str, list[object]] = {
+        key: []
+        for key in ("lon", "lat", "layer", "kind", "date", "crossing", "summary", "source", "url")
     }
+    for o in observations:
+        if not o.has_own_location or o.location is None:
+            continue
+        columns["lon"].append(round(o.location.lon, 5))
+        columns["lat"].append(round(o.location.lat, 5))
+        columns["layer"].append(0 if o.kind == "infrastructure" else 1)
+        columns["kind"].append(strings(o.kind))
+        columns["date"].append(strings(o.date.label))
+        columns["crossing"].append(strings(o.crossing_id or "border-wide"))
+        columns["summary"].append(strings(o.summary))
+        columns["source"].append(strings(o.source_name))
+        columns["url"].append(strings(o.source_url))
     return {
         "asOf": as_of.isoformat(),
         "start": start.isoformat(),
@@ -207,7 +214,7 @@ def _page_data(
         "labels": STATUS_LABELS,
         "crossings": crossing_rows,
         "records": records,
-        "observations": compact,
+        "observations": columns,
         "strings": strings.table,
         "unmapped": [c.name_en for c in unmapped],
     }
@@ -310,8 +317,10 @@ def trade_chart_svg(trade: Sequence[TradeFigure]) -> str:
             monthly.setdefault(figure.period, figure)
     width, height, top, plot_h = 820, 330, 44, 210
     parts = [
-        ('<text x="10" y="18" font-size="14" font-weight="bold">China–DPRK trade, both ways '
-        "(total)</text>")
+        (
+            '<text x="10" y="18" font-size="14" font-weight="bold">China–DPRK trade, both ways '
+            "(total)</text>"
+        )
     ]
 
     def panel(

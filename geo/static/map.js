@@ -33,7 +33,8 @@ var crossingsMap = (function () {
 
     function record(i) {
       var r = data.records[i];
-      return { date: r[0], kind: r[1], status: r[2], summary: r[3], source: r[4], url: r[5], border: r[6] };
+      return { date: strings[r[0]], kind: strings[r[1]], status: r[2], summary: strings[r[3]],
+               source: strings[r[4]], url: r[5] < 0 ? null : strings[r[5]], border: r[6] === 1 };
     }
     function statusOn(crossing, day) {
       var found = null;
