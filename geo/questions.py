@@ -6,7 +6,7 @@ the rows the GeoPackage's R-tree selects, then measure each exactly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -67,6 +67,22 @@ class Match:
 
 def _nearby(item: T, distance_m: float, bearing_deg: float) -> Nearby[T]:
     return Nearby(item, distance_m, bearing_deg if distance_m > 0 else None)
+
+
+def _measure(origin: LonLat, items: Sequence[T], limit_m: float | None = None) -> list[Nearby[T]]:
+    """Measure from ``origin`` to each item with a point, nearest first, within ``limit_m``."""
+    located = [i for i in items if i.location is not None]
+    distances, bearings = geodesic_inverse(
+        origin,
+        [i.location.lon for i in located if i.location],
+        [i.location.lat for i in located if i.location],
+    )
+    found = [
+        _nearby(i, d, b)
+        for i, d, b in zip(located, distances.tolist(), bearings.tolist(), strict=True)
+        if limit_m is None or d <= limit_m
+    ]
+    return sorted(found, key=lambda n: n.distance_m)
 
 
 def _radius_m(km: float, field: str) -> float:
@@ -138,18 +154,8 @@ def near(
     origin = parse_lat_lon(lat, lon, field="point")
     limit = _radius_m(km, "--km")
     with open_store(store) as opened:
-        crossings = [c for c in opened.crossings().values() if c.location is not None]
-    distances, bearings = geodesic_inverse(
-        origin,
-        [c.location.lon for c in crossings if c.location],
-        [c.location.lat for c in crossings if c.location],
-    )
-    found = [
-        Nearby(c, d, b)
-        for c, d, b in zip(crossings, distances, bearings, strict=True)
-        if d <= limit
-    ]
-    return sorted(found, key=lambda n: n.distance_m)
+        crossings = list(opened.crossings().values())
+    return _measure(origin, crossings, limit)
 
 
 def _maybe_within(origin: LonLat, index: IndexBoxes, limit_m: float) -> np.ndarray:
@@ -198,16 +204,7 @@ def around(
         records = opened.observations_by_fid(
             index.fid[_maybe_within(origin, index, limit)].tolist()
         )
-    distances, bearings = geodesic_inverse(
-        origin,
-        [o.location.lon for o in records if o.location],
-        [o.location.lat for o in records if o.location],
-    )
-    found = [
-        _nearby(o, d, b)
-        for o, d, b in zip(records, distances.tolist(), bearings.tolist(), strict=True)
-        if d <= limit
-    ]
+    found = _measure(origin, records, limit)
     return sorted(found, key=lambda n: (n.distance_m, n.item.date.start))
 
 
@@ -217,9 +214,9 @@ def distance_between(store: str | Path, first_id: str, second_id: str) -> Nearby
         crossings = opened.crossings()
         first = _crossing(crossings, first_id, "ID1")
         second = _crossing(crossings, second_id, "ID2")
-    target = _located(second, "ID2")
-    distance, bearing = geodesic_inverse(_located(first, "ID1"), [target.lon], [target.lat])
-    return _nearby(second, float(distance[0]), float(bearing[0]))
+    _located(second, "ID2")
+    (found,) = _measure(_located(first, "ID1"), [second])
+    return found
 
 
 def _points(path: str | Path) -> list[tuple[int, LonLat]]:
@@ -248,16 +245,11 @@ def nearest(store: str | Path, path: str | Path, *, max_km: float = 25.0) -> lis
         crossings = [c for c in opened.crossings().values() if c.location is not None]
     matches = []
     for number, point in points:
-        distances, _ = geodesic_inverse(
-            point,
-            [c.location.lon for c in crossings if c.location],
-            [c.location.lat for c in crossings if c.location],
-        )
-        best = int(np.argmin(distances)) if len(distances) else None
-        if best is None or distances[best] > limit:
-            matches.append(Match(number, point, None, None))
+        ranked = _measure(point, crossings)
+        if ranked and ranked[0].distance_m <= limit:
+            matches.append(Match(number, point, ranked[0].item, ranked[0].distance_m))
         else:
-            matches.append(Match(number, point, crossings[best], float(distances[best])))
+            matches.append(Match(number, point, None, None))
     return matches
 
 

@@ -412,3 +412,8 @@ def test_status_from_the_index_equals_status_from_the_whole_history(
         slow.record and slow.record.id,
         {o.id for o in slow.conflicts},
     )
+
+
+def test_bearing_has_no_value_at_zero_distance(store: Path):
+    (here,) = near(store, FRIENDSHIP.lat, FRIENDSHIP.lon, km=1)
+    assert here.distance_m == 0 and here.bearing_deg is None
