@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import NamedTuple
 
 __all__ = [
@@ -107,7 +108,7 @@ class FuzzyDate:
     def __str__(self) -> str:
         return self.text
 
-    @property
+    @cached_property
     def label(self) -> str:
         """The date as a reader expects it, at its precision.
 

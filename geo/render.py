@@ -90,6 +90,18 @@ def _import_folium():  # type: ignore[no-untyped-def]
     return folium
 
 
+def _verbatim(html: str) -> Any:
+    """Return a page element whose text is output as it is, never read as a template.
+
+    ``folium.Element(text)`` compiles ``text`` as a template, so a summary
+    holding ``{{ ... }}`` would be evaluated; here the text is a variable.
+    """
+    folium = _import_folium()
+    element = folium.Element("{{ this.content }}")
+    element.content = html
+    return element
+
+
 def _json_for_html(data: object) -> str:
     """JSON that can sit inside a <script> element: no "<", ">" or "&" appears raw."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -100,17 +112,17 @@ class _Strings:
     """A table of distinct strings, so that many records repeat an index, not a text."""
 
     def __init__(self) -> None:
-        self.table: list[str] = []
         self._index: dict[str, int] = {}
 
     def __call__(self, text: str | None) -> int:
         if text is None:
             return -1
-        found = self._index.get(text)
-        if found is None:
-            found = self._index[text] = len(self.table)
-            self.table.append(text)
-        return found
+        index = self._index
+        return index.setdefault(text, len(index))
+
+    @property
+    def table(self) -> list[str]:
+        return list(self._index)  # dicts keep insertion order: position = index
 
 
 def _point_text(crossing: Crossing) -> str:
@@ -197,8 +209,8 @@ def _page_data(
     for o in observations:
         if not o.has_own_location or o.location is None:
             continue
-        columns["lon"].append(round(o.location.lon, 5))
-        columns["lat"].append(round(o.location.lat, 5))
+        columns["lon"].append(o.location.lon)
+        columns["lat"].append(o.location.lat)
         columns["layer"].append(0 if o.kind == "infrastructure" else 1)
         columns["kind"].append(strings(o.kind))
         columns["date"].append(strings(o.date.label))
@@ -206,6 +218,10 @@ def _page_data(
         columns["summary"].append(strings(o.summary))
         columns["source"].append(strings(o.source_name))
         columns["url"].append(strings(o.source_url))
+    import numpy as np
+
+    for axis in ("lon", "lat"):
+        columns[axis] = np.round(np.asarray(columns[axis], dtype=float), 5).tolist()
     return {
         "asOf": as_of.isoformat(),
         "start": start.isoformat(),
@@ -240,7 +256,7 @@ def _base_map(*, width: str = "100%") -> Any:
     fmap.hidden_layer = imagery.get_name()
     root = fmap.get_root()
     css = files("geo").joinpath("static/map.css").read_text(encoding="utf-8")
-    root.header.add_child(folium.Element(f"<style>{css}</style>"), name="crossings_css")
+    root.header.add_child(_verbatim(f"<style>{css}</style>"), name="crossings_css")
     return fmap
 
 
@@ -274,7 +290,7 @@ def _finish(fmap: Any, data: Mapping[str, Any], layers: Mapping[str, str | None]
     folium = _import_folium()
     root = fmap.get_root()
     root.html.add_child(
-        folium.Element(
+        _verbatim(
             f'<script type="application/json" id="crossings-data">{_json_for_html(data)}</script>'
         ),
         name="crossings_data",
@@ -435,7 +451,7 @@ def overview_map(
         )
     chart = trade_chart_svg(trade)
     fmap.get_root().html.add_child(
-        folium.Element(f'<div id="trade-chart" class="xing-chart">{chart}</div>'),
+        _verbatim(f'<div id="trade-chart" class="xing-chart">{chart}</div>'),
         name="trade_chart",
     )
     data = _page_data(
@@ -503,7 +519,7 @@ def crossing_map(
         fmap.location = [41.5, 127.5]
         fmap.options["zoom"] = 6
     fmap.get_root().html.add_child(
-        folium.Element('<div id="crossing-side" class="xing-side"></div>'), name="side"
+        _verbatim('<div id="crossing-side" class="xing-side"></div>'), name="side"
     )
     data = _page_data(
         [crossing],

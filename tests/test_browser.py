@@ -29,6 +29,7 @@ PAYLOADS = [
     "${alert(1)}",
     "</script><script>alert(1)</script>",
     "Kim's bridge",
+    "{{ 7 * 7 }} {% if true %}",
 ]
 
 
@@ -40,8 +41,14 @@ def browser() -> Iterator[object]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
         )
         yield launched
         launched.close()
@@ -203,12 +210,20 @@ def test_crossing_map_with_ring_and_timeline(browser, shipped_maps):
 
 def test_payloads_show_as_text_and_run_nothing(browser, store, tmp_path):
     for number, payload in enumerate(PAYLOADS):
-        add_observation(store, {
-            "crossing_id": "quanhe-wonjong", "date": "2025-06", "kind": "infrastructure",
-            "summary": payload, "source_url": f"https://example.org/{number}",
-            "source_type": "news_report", "source_name": payload,
-            "lat": "42.569", "lon": "130.524",
-        })
+        add_observation(
+            store,
+            {
+                "crossing_id": "quanhe-wonjong",
+                "date": "2025-06",
+                "kind": "infrastructure",
+                "summary": payload,
+                "source_url": f"https://example.org/{number}",
+                "source_type": "news_report",
+                "source_name": payload,
+                "lat": "42.569",
+                "lon": "130.524",
+            },
+        )
     out = write_maps(store, tmp_path / "maps")
     page = Page(browser, out / "index.html")
     page.page.click('.xing-icon[data-crossing="quanhe-wonjong"]')

@@ -20,6 +20,7 @@ PAYLOADS = [
     "\\x3cscript\\x3ealert(1)\\x3c/script\\x3e",
     "</script><script>alert(1)</script>",
     "Kim's bridge",
+    "{{ 7 * 7 }} {% if true %}",
 ]
 
 
