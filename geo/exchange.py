@@ -10,14 +10,31 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geo.errors import RecordValidationError
 
-__all__ = ["SUPPORTED_SUFFIXES", "read_csv_rows", "read_rows"]
+if TYPE_CHECKING:
+    from geo.model import Crossing, Observation
+    from geo.query import StatusStep
+
+__all__ = [
+    "KML_FIELDS",
+    "OBSERVATION_COLUMNS",
+    "SUPPORTED_SUFFIXES",
+    "crossing_fields",
+    "observation_fields",
+    "read_csv_rows",
+    "read_rows",
+    "write_csv",
+    "write_geojson",
+    "write_kml",
+]
 
 #: File name endings that ``read_rows`` understands.
-SUPPORTED_SUFFIXES = (".csv", ".geojson", ".json")
+SUPPORTED_SUFFIXES = (".csv", ".geojson", ".json", ".kml")
 
 Row = tuple[int, dict[str, object]]
 
@@ -67,7 +84,11 @@ def _read_geojson_rows(path: Path) -> list[Row]:
     rows: list[Row] = []
     for number, feature in enumerate(features, start=1):
         fields = dict((feature or {}).get("properties") or {})
+        if fields.get("layer") == "crossing":
+            continue  # written by `crossings export`: the crossings are the store's own
         geometry = (feature or {}).get("geometry")
+        if fields.get("has_own_location") is False:
+            geometry = None  # placed at its crossing's point for display only
         if geometry:
             if geometry.get("type") != "Point":
                 raise RecordValidationError(
@@ -99,6 +120,8 @@ def read_rows(path: str | Path) -> list[Row]:
         return read_csv_rows(path)
     if suffix in (".geojson", ".json"):
         return _read_geojson_rows(path)
+    if suffix == ".kml":
+        return _read_kml_rows(path)
     raise RecordValidationError(
         "file",
         str(path),
@@ -106,3 +129,279 @@ def read_rows(path: str | Path) -> list[Row]:
         ", ".join(SUPPORTED_SUFFIXES),
         "save the records as CSV or GeoJSON",
     )
+
+
+def crossing_fields(crossing: Crossing) -> dict[str, object]:
+    """Return a crossing as a flat dict of JSON values."""
+    location = crossing.location
+    return {
+        "id": crossing.id,
+        "name_en": crossing.name_en,
+        "name_zh": crossing.name_zh,
+        "name_ko": crossing.name_ko,
+        "aliases": list(crossing.aliases),
+        "cn_place": crossing.cn_place,
+        "cn_province": crossing.cn_province,
+        "kp_place": crossing.kp_place,
+        "kp_province": crossing.kp_province,
+        "river": crossing.river,
+        "mode": crossing.mode,
+        "mode_detail": crossing.mode_detail,
+        "kind": crossing.kind,
+        "lon": location.lon if location else None,
+        "lat": location.lat if location else None,
+        "location_precision_m": crossing.location_precision_m,
+        "location_note": crossing.location_note,
+        "location_source": crossing.location_source,
+        "location_source_url": crossing.location_source_url,
+        "alt_locations": crossing.alt_locations,
+        "structure": crossing.structure,
+        "notes": crossing.notes,
+    }
+
+
+def observation_fields(record: Observation) -> dict[str, object]:
+    """Return an observation as a flat dict of JSON values (the import format)."""
+    own = record.location if record.has_own_location else None
+    return {
+        "id": record.id,
+        "crossing_id": record.crossing_id or "border",
+        "date": record.date.text,
+        "precision": record.date.precision,
+        "date_start": record.date.start.isoformat(),
+        "date_end": record.date.end.isoformat(),
+        "kind": record.kind,
+        "status": record.status,
+        "summary": record.summary,
+        "source_name": record.source_name,
+        "source_url": record.source_url,
+        "source_published": record.source_published.text if record.source_published else None,
+        "source_type": record.source_type,
+        "source_detail": record.source_detail,
+        "side": record.side,
+        "lat": own.lat if own else None,
+        "lon": own.lon if own else None,
+        "replaces": record.replaces,
+        "notes": record.notes,
+        "recorded_at": record.recorded_at.isoformat().replace("+00:00", "Z"),
+        "recorded_by": record.recorded_by,
+    }
+
+
+#: The columns of an observation in CSV files: what ``crossings import`` reads back.
+OBSERVATION_COLUMNS = (
+    "id", "crossing_id", "date", "precision", "date_start", "date_end", "kind", "status",
+    "summary", "source_name", "source_url", "source_published", "source_type", "source_detail",
+    "side", "lat", "lon", "replaces", "notes", "recorded_at", "recorded_by",
+)  # fmt: skip
+
+
+def write_csv(path: str | Path, observations: Sequence[Observation]) -> int:
+    """Write observations as CSV in UTF-8 with a byte-order mark (spreadsheets then read 신의주).
+
+    Own points are ``lat``/``lon`` columns. Returns the number of rows.
+    """
+    with Path(path).open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, OBSERVATION_COLUMNS, lineterminator="\r\n")
+        writer.writeheader()
+        for record in observations:
+            writer.writerow(observation_fields(record))
+    return len(observations)
+
+
+def _point(lon: float | None, lat: float | None) -> dict[str, object] | None:
+    return None if lon is None or lat is None else {"type": "Point", "coordinates": [lon, lat]}
+
+
+def write_geojson(
+    path: str | Path, crossings: Sequence[Crossing], observations: Sequence[Observation]
+) -> int:
+    """Write crossings and observations as one RFC 7946 FeatureCollection (lon, lat; WGS84).
+
+    Each feature's ``layer`` property says which it is. An observation without
+    a point of its own is placed at its crossing's point, with
+    ``has_own_location`` false, so that ``crossings import`` keeps it without one.
+    Returns the number of features.
+    """
+    points = {c.id: c.location for c in crossings}
+    features = []
+    for crossing in crossings:
+        fields = crossing_fields(crossing)
+        geometry = _point(fields.pop("lon"), fields.pop("lat"))  # type: ignore[arg-type]
+        features.append(
+            {"type": "Feature", "geometry": geometry, "properties": {"layer": "crossing", **fields}}
+        )
+    for record in observations:
+        fields = observation_fields(record)
+        lon, lat = fields.pop("lon"), fields.pop("lat")
+        where = points.get(record.crossing_id or "") if lon is None else None
+        geometry = _point(lon, lat) or (_point(where.lon, where.lat) if where else None)  # type: ignore[arg-type]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    "layer": "observation",
+                    "has_own_location": lon is not None,
+                    **fields,
+                },
+            }
+        )
+    collection = {"type": "FeatureCollection", "features": features}
+    Path(path).write_text(json.dumps(collection, ensure_ascii=False, indent=1), encoding="utf-8")
+    return len(features)
+
+
+def _kml_description(record: Observation) -> str:
+    from html import escape
+
+    source = escape(record.source_name)
+    if record.source_url:
+        source = f'<a href="{escape(record.source_url)}">{source}</a>'
+    return f"<p>{escape(record.summary)}</p><p>{escape(record.date.label)} — {source}</p>"
+
+
+def write_kml(
+    path: str | Path,
+    crossings: Sequence[Crossing],
+    timelines: Mapping[str, Sequence[StatusStep]],
+    observations: Sequence[Observation],
+) -> int:
+    """Write a KML file for Google Earth through GDAL (LIBKML): one folder per crossing.
+
+    Each folder holds a placemark per status period, with a ``TimeSpan`` so that
+    Google Earth's time slider shows the status of the day, and a placemark per
+    observation, with a ``TimeStamp``, a readable description with its source
+    link, and every field in ``ExtendedData`` (which ``crossings import`` reads
+    back). Returns the number of placemarks.
+    """
+    import pandas as pd
+
+    import geopandas as gpd
+    import pyogrio
+    from shapely import Point
+
+    target = Path(path)
+    target.unlink(missing_ok=True)
+    by_crossing: dict[str | None, list[Observation]] = {}
+    for record in observations:
+        by_crossing.setdefault(record.crossing_id, []).append(record)
+    folders: list[tuple[str, Crossing | None]] = [(c.name_en, c) for c in crossings]
+    if None in by_crossing:
+        folders.append(("Whole border", None))
+    written = 0
+    for name, crossing in folders:
+        rows: list[dict[str, object]] = []
+        where = crossing.location if crossing else None
+        steps = list(timelines.get(crossing.id, [])) if crossing else []
+        for n, step in enumerate(steps):
+            end = steps[n + 1].since if n + 1 < len(steps) else None
+            deciding = step.record
+            rows.append(
+                {
+                    "name": f"Status: {(step.status or 'none').replace('_', ' ')}",
+                    "description": _kml_description(deciding) if deciding else "",
+                    "begin": pd.Timestamp(step.since),
+                    "end": pd.Timestamp(end) if end else pd.NaT,
+                    "timestamp": pd.NaT,
+                    "placemark": "status period",
+                    "geometry": Point(where) if where else None,
+                }
+            )
+        for record in by_crossing.get(crossing.id if crossing else None, []):
+            # Not the id: GDAL reads a placemark's own id into that field; ids are derived anyway.
+            fields = {
+                k: ("" if v is None else str(v))
+                for k, v in observation_fields(record).items()
+                if k != "id"
+            }
+            own = record.location if record.has_own_location else where
+            rows.append(
+                {
+                    "name": f"{record.date.label}: {record.kind}",
+                    "description": _kml_description(record),
+                    "begin": pd.NaT,
+                    "end": pd.NaT,
+                    "timestamp": pd.Timestamp(record.date.start),
+                    "placemark": "observation",
+                    **fields,
+                    "geometry": Point(own) if own else None,
+                }
+            )
+        if not rows:
+            continue
+        frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+        pyogrio.write_dataframe(
+            frame,
+            target,
+            driver="LIBKML",
+            layer=name,
+            append=target.exists(),
+            layer_options={"FOLDER": "YES"},
+        )
+        written += len(rows)
+    return written
+
+
+#: KML fields that GDAL adds to every placemark: read as KML, not reported as ignored.
+KML_FIELDS = frozenset(
+    {
+        "id",
+        "Name",
+        "name",
+        "description",
+        "timestamp",
+        "begin",
+        "end",
+        "altitudeMode",
+        "tessellate",
+        "extrude",
+        "visibility",
+        "drawOrder",
+        "icon",
+        "snippet",
+        "placemark",
+    }
+)
+
+
+def _read_kml_rows(path: Path) -> list[Row]:
+    import warnings
+
+    import pyogrio
+
+    rows: list[Row] = []
+    try:
+        layers = [name for name, _ in pyogrio.list_layers(path)]
+        frames = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on KML styles
+            for layer in layers:
+                frames.append(pyogrio.read_dataframe(path, layer=layer))
+    except Exception as err:
+        raise _file_error(path, f"cannot be read as KML ({err})") from err
+    number = 0
+    for frame in frames:
+        columns = set(frame.columns)
+        for _, row in frame.iterrows():
+            number += 1
+            if row.get("placemark") == "status period":
+                continue  # written by `crossings export` for Google Earth's time slider
+            fields: dict[str, object] = {
+                str(key): value
+                for key, value in row.items()
+                if key not in ("geometry", "id") and isinstance(value, str) and value != ""
+            }
+            # Placemarks made in Google Earth: map its fields to ours.
+            if "summary" not in columns and row.get("Name"):
+                fields["summary"] = str(row["Name"])
+            if "notes" not in columns and row.get("description"):
+                fields["notes"] = str(row["description"])
+            stamp = row.get("timestamp")
+            if "date" not in columns and stamp is not None and str(stamp) != "NaT":
+                fields["date"] = str(stamp)[:10]
+            geometry = row.get("geometry")
+            if "lat" not in columns and geometry is not None and not geometry.is_empty:
+                fields["lon"], fields["lat"] = geometry.x, geometry.y
+            rows.append((number, fields))
+    return rows

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from geo.errors import BatchValidationError, RecordValidationError, RowProblem
+from geo.exchange import KML_FIELDS as _KML_FIELDS
 from geo.exchange import read_csv_rows, read_rows
-from geo.query import StatusAnswer, in_force, status_as_of, status_timeline
+from geo.query import StatusAnswer, in_force, overlaps, status_as_of, status_timeline
 from geo.store import create_store, open_store
 from geo.validate import parse_crossing, parse_observation, parse_trade_figure
 
@@ -26,7 +27,9 @@ __all__ = [
     "DEFAULT_STORE",
     "CrossingHistory",
     "CrossingStatus",
+    "ImportReport",
     "add_observation",
+    "export_inventory",
     "import_observations",
     "init_inventory",
     "list_crossings",
@@ -202,17 +205,92 @@ def add_observation(
     return record.id
 
 
+#: Fields an observation row may have; any other column of an imported file is reported.
+OBSERVATION_FIELDS = frozenset(
+    {
+        "id",
+        "crossing_id",
+        "date",
+        "precision",
+        "kind",
+        "status",
+        "summary",
+        "source_name",
+        "source_url",
+        "source_published",
+        "source_type",
+        "source_detail",
+        "side",
+        "lat",
+        "lon",
+        "replaces",
+        "notes",
+        "recorded_at",
+        "recorded_by",
+    }
+)
+# Columns that exports write and imports may safely pass over: they are derived.
+_DERIVED_FIELDS = frozenset({"date_start", "date_end", "layer", "has_own_location"})
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import added, and which columns of the file it did not use."""
+
+    ids: list[str]
+    rows: int
+    ignored_fields: list[str]
+
+
 def import_observations(
-    store: str | Path, path: str | Path, *, ignore_duplicates: bool = False
-) -> list[str]:
-    """Add every observation of a CSV or GeoJSON file, or none; return the ids added.
+    store: str | Path,
+    path: str | Path,
+    *,
+    ignore_duplicates: bool = False,
+    defaults: Mapping[str, str] | None = None,
+) -> ImportReport:
+    """Add every observation of a CSV, GeoJSON or KML file, or none.
+
+    Parameters
+    ----------
+    store, path : str or Path
+        The store, and the file to read.
+    ignore_duplicates : bool, default False
+        Skip records already stored (or repeated) instead of refusing the file.
+    defaults : mapping, optional
+        Values for fields a row leaves empty, e.g. ``{"kind": "infrastructure",
+        "source_type": "satellite_imagery"}`` for placemarks drawn in Google Earth.
+
+    Returns
+    -------
+    ImportReport
+        The ids added and the file's columns that were not understood.
 
     Raises
     ------
     BatchValidationError
         Listing every bad row (row number, field, value); nothing is written.
     """
-    rows = read_rows(path)
+    defaults = dict(defaults or {})
+    for field in defaults:
+        if field not in OBSERVATION_FIELDS:
+            raise RecordValidationError(
+                "--set",
+                field,
+                "is not a field of an observation",
+                ", ".join(sorted(OBSERVATION_FIELDS)),
+                "name one of those fields",
+            )
+    rows = [
+        (number, {**defaults, **{k: v for k, v in fields.items() if v not in ("", None)}})
+        for number, fields in read_rows(path)
+    ]
+    ignored = sorted(
+        {key for _, fields in rows for key in fields}
+        - OBSERVATION_FIELDS
+        - _DERIVED_FIELDS
+        - _KML_FIELDS
+    )
     with open_store(store, writable=True) as opened:
         crossings = opened.crossings()
         recorder = _recorder()
@@ -240,9 +318,10 @@ def import_observations(
             seen.setdefault(record.id, number)
         if problems:
             raise BatchValidationError(str(path), problems)
-        return opened.add_observations(
+        ids = opened.add_observations(
             records, on_duplicate="ignore" if ignore_duplicates else "error"
         )
+    return ImportReport(ids=ids, rows=len(rows), ignored_fields=ignored)
 
 
 def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
@@ -361,3 +440,96 @@ def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dic
     ):
         result[crossing.id] = crossing_map(crossing, timeline, history, **dates)
     return result
+
+
+def export_inventory(
+    store: str | Path,
+    out: str | Path,
+    output_format: str,
+    *,
+    crossing_id: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    force: bool = False,
+) -> dict[str, int]:
+    """Write the store, or one crossing or a date window of it, as GeoJSON, KML, CSV or GeoPackage.
+
+    A crossing's subset keeps the records about the whole border; a record
+    that corrects another keeps the one it corrects, so a GeoPackage subset is
+    itself a valid store. Returns how many crossings and observations were written.
+
+    Raises
+    ------
+    RecordValidationError
+        For an unknown format, crossing or date, or an existing file without ``force``.
+    """
+    from geo.exchange import write_csv, write_geojson, write_kml
+    from geo.questions import date_range
+    from geo.store import create_store
+    from geo.validate import resolve_crossing_id
+
+    formats = ("geojson", "kml", "csv", "gpkg")
+    if output_format not in formats:
+        raise RecordValidationError(
+            "--format",
+            output_format,
+            "is not an export format",
+            ", ".join(formats),
+            "pick one of them",
+        )
+    target = Path(out)
+    if target.exists() and not force:
+        raise RecordValidationError(
+            "--out",
+            str(target),
+            "exists already",
+            "a new file",
+            "choose another path, or pass --force",
+        )
+    first, last = date_range(since, until)
+    with open_store(store) as opened:
+        crossings = opened.crossings()
+        records = opened.observations()
+        trade = opened.trade()
+    chosen = list(crossings.values())
+    if crossing_id is not None:
+        found = resolve_crossing_id(crossing_id, crossings, field="--crossing")
+        chosen = [c for c in chosen if c.id == found]
+    ids = {c.id for c in chosen}
+    kept = {
+        o.id: o
+        for o in records
+        if (o.crossing_id is None or o.crossing_id in ids) and overlaps(o.date, first, last)
+    }
+    by_id = {o.id: o for o in records}
+    pending = [o.replaces for o in kept.values()]
+    while pending:  # keep what the kept records correct, so references hold
+        target_id = pending.pop()
+        if target_id is not None and target_id in by_id and target_id not in kept:
+            kept[target_id] = by_id[target_id]
+            pending.append(by_id[target_id].replaces)
+    observations = sorted(kept.values(), key=lambda o: (o.date.start, o.date.end))
+    if force:
+        target.unlink(missing_ok=True)
+    if output_format == "geojson":
+        write_geojson(target, chosen, observations)
+    elif output_format == "csv":
+        write_csv(target, observations)
+    elif output_format == "kml":
+        border = [o for o in observations if o.crossing_id is None]
+        today = _today(None)
+        timelines = {
+            c.id: status_timeline(
+                [o for o in observations if o.crossing_id == c.id] + border, until=today
+            )
+            for c in chosen
+        }
+        write_kml(target, chosen, timelines, observations)
+    else:
+        figures = [
+            t
+            for t in trade
+            if (first is None or t.period_end >= first) and (last is None or t.period_start <= last)
+        ]
+        create_store(target, chosen, observations, figures)
+    return {"crossings": len(chosen), "observations": len(observations)}

@@ -45,6 +45,7 @@ __all__ = [
     "parse_trade_figure",
     "parse_trade_period",
     "resolve_crossing_id",
+    "split_field_value",
     "split_lat_lon",
 ]
 
@@ -237,6 +238,31 @@ def split_lat_lon(text: str, *, field: str = "at") -> tuple[str, str]:
             "write e.g. --at 40.0356,124.3694 (latitude first)",
         )
     return parts[0], parts[1]
+
+
+def split_field_value(text: str) -> tuple[str, str]:
+    """Split ``FIELD=VALUE`` (as given to ``--set``).
+
+    Raises
+    ------
+    RecordValidationError
+        If there is no ``=`` or no field name.
+
+    Examples
+    --------
+    >>> split_field_value("kind=infrastructure")
+    ('kind', 'infrastructure')
+    """
+    field, sep, value = text.partition("=")
+    if not sep or not field.strip():
+        raise RecordValidationError(
+            "--set",
+            text,
+            "is not FIELD=VALUE",
+            "a field name, '=', and its value",
+            "write e.g. --set kind=infrastructure",
+        )
+    return field.strip(), value.strip()
 
 
 def geodesic_distance_m(a: LonLat, b: LonLat) -> float:

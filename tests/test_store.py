@@ -190,7 +190,7 @@ def test_import_refuses_a_row_repeated_in_the_file(store: Path, tmp_path: Path):
     path.write_text("crossing_id,date,kind,summary,source_url,source_type\n" + row + row)
     with pytest.raises(Exception, match=r"row 3: observation: 'o-\w+' repeats row 2"):
         import_observations(store, path)
-    assert len(import_observations(store, path, ignore_duplicates=True)) == 1
+    assert len(import_observations(store, path, ignore_duplicates=True).ids) == 1
 
 
 def test_import_geojson_points_are_lon_lat(store: Path, tmp_path: Path):
@@ -211,7 +211,7 @@ def test_import_geojson_points_are_lon_lat(store: Path, tmp_path: Path):
             }
         )
     )
-    (new_id,) = import_observations(store, path)
+    (new_id,) = import_observations(store, path).ids
     with open_store(store) as opened:
         record = opened.observation(new_id)
     assert record is not None and record.has_own_location

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from geo.exchange import crossing_fields, observation_fields
+
 if TYPE_CHECKING:
-    from geo.model import Crossing, Observation
     from geo.query import StatusAnswer
 
 __all__ = [
@@ -62,63 +63,6 @@ def table(rows: Sequence[Row], columns: Sequence[str], *, limit: int = 60) -> st
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(list(columns)), rule, *(line(c) for c in cells)])
-
-
-def crossing_fields(crossing: Crossing) -> dict[str, object]:
-    """Return a crossing as a flat dict of JSON values."""
-    location = crossing.location
-    return {
-        "id": crossing.id,
-        "name_en": crossing.name_en,
-        "name_zh": crossing.name_zh,
-        "name_ko": crossing.name_ko,
-        "aliases": list(crossing.aliases),
-        "cn_place": crossing.cn_place,
-        "cn_province": crossing.cn_province,
-        "kp_place": crossing.kp_place,
-        "kp_province": crossing.kp_province,
-        "river": crossing.river,
-        "mode": crossing.mode,
-        "mode_detail": crossing.mode_detail,
-        "kind": crossing.kind,
-        "lon": location.lon if location else None,
-        "lat": location.lat if location else None,
-        "location_precision_m": crossing.location_precision_m,
-        "location_note": crossing.location_note,
-        "location_source": crossing.location_source,
-        "location_source_url": crossing.location_source_url,
-        "alt_locations": crossing.alt_locations,
-        "structure": crossing.structure,
-        "notes": crossing.notes,
-    }
-
-
-def observation_fields(record: Observation) -> dict[str, object]:
-    """Return an observation as a flat dict of JSON values (the import format)."""
-    own = record.location if record.has_own_location else None
-    return {
-        "id": record.id,
-        "crossing_id": record.crossing_id or "border",
-        "date": record.date.text,
-        "precision": record.date.precision,
-        "date_start": record.date.start.isoformat(),
-        "date_end": record.date.end.isoformat(),
-        "kind": record.kind,
-        "status": record.status,
-        "summary": record.summary,
-        "source_name": record.source_name,
-        "source_url": record.source_url,
-        "source_published": record.source_published.text if record.source_published else None,
-        "source_type": record.source_type,
-        "source_detail": record.source_detail,
-        "side": record.side,
-        "lat": own.lat if own else None,
-        "lon": own.lon if own else None,
-        "replaces": record.replaces,
-        "notes": record.notes,
-        "recorded_at": record.recorded_at.isoformat().replace("+00:00", "Z"),
-        "recorded_by": record.recorded_by,
-    }
 
 
 def status_fields(answer: StatusAnswer) -> dict[str, object]:

@@ -112,23 +112,95 @@ def observe_command(
 @click.option(
     "--ignore", is_flag=True, help="Skip records already in the store instead of failing."
 )
+@click.option(
+    "--set",
+    "defaults",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="A value for a field the file's rows leave empty (repeatable).",
+)
 @store_option
-def import_command(file: str, ignore: bool, store: str) -> None:
-    """Add every observation in a CSV or GeoJSON FILE, or none.
+def import_command(file: str, ignore: bool, defaults: tuple[str, ...], store: str) -> None:
+    """Add every observation in a CSV, GeoJSON or KML FILE, or none.
 
-    Columns (CSV) or properties (GeoJSON) are those of `crossings show
-    --format csv`: crossing_id, date, kind, summary, source_url or
+    Columns (CSV), properties (GeoJSON) or ExtendedData (KML) are those of
+    `crossings export`: crossing_id, date, kind, summary, source_url or
     source_name, source_type, and optionally precision, status,
-    source_published, source_detail, side, lat, lon (CSV; GeoJSON uses the
-    point geometry), replaces, notes, recorded_by. Every bad row is reported
-    with its row number, field and value, and nothing is written.
+    source_published, source_detail, side, lat, lon, replaces, notes,
+    recorded_by. GeoJSON and KML give the point. Placemarks drawn in Google
+    Earth map their name to summary, description to notes, time stamp to date
+    and point to lat/lon; give what they lack with --set. Every bad row is
+    reported with its row number, field and value, and nothing is written;
+    columns that were not understood are listed.
 
     \b
     Example:
       crossings import new-observations.csv
+      crossings import placemarks.kml --set crossing_id=new-yalu-river-bridge \\
+        --set kind=infrastructure --set source_type=satellite_imagery \\
+        --set source_url=https://example.org/imagery
     """
-    ids = import_observations(store, file, ignore_duplicates=ignore)
-    click.echo(json.dumps({"imported": len(ids), "ids": ids}))
+    from geo.validate import split_field_value
+
+    report = import_observations(
+        store, file, ignore_duplicates=ignore, defaults=dict(split_field_value(d) for d in defaults)
+    )
+    click.echo(
+        json.dumps(
+            {
+                "imported": len(report.ids),
+                "rows": report.rows,
+                "ids": report.ids,
+                "ignored_fields": report.ignored_fields,
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
-COMMANDS = [observe_command, import_command]
+@click.command("export")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("geojson", "kml", "csv", "gpkg")),
+    required=True,
+    help="File format.",
+)
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--crossing", "crossing_id", metavar="ID", help="Only this crossing.")
+@click.option("--since", metavar="DATE", help="Only records on or after this date.")
+@click.option("--until", metavar="DATE", help="Only records on or before this date.")
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+@store_option
+def export_command(
+    output_format: str,
+    out: str,
+    crossing_id: str | None,
+    since: str | None,
+    until: str | None,
+    force: bool,
+    store: str,
+) -> None:
+    """Write crossings and observations for other tools: GeoJSON, KML, CSV or a GeoPackage.
+
+    GeoJSON (RFC 7946) holds crossings and observations with every field; KML
+    has a folder per crossing, a placemark per status period (Google Earth's
+    time slider shows the status of the day) and per observation; CSV is UTF-8
+    with a byte-order mark, for spreadsheets, and `crossings import` reads it
+    back; a GeoPackage is a store of its own. A month or year record counts if
+    any day of it is in --since/--until.
+
+    \b
+    Example:
+      crossings export --format kml --out crossings.kml
+      crossings export --format gpkg --out quanhe.gpkg --crossing quanhe-wonjong --since 2020
+    """
+    from geo.inventory import export_inventory
+
+    counts = export_inventory(
+        store, out, output_format, crossing_id=crossing_id, since=since, until=until, force=force
+    )
+    click.echo(json.dumps({"out": out, **counts}))
+
+
+COMMANDS = [observe_command, import_command, export_command]
