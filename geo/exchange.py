@@ -293,7 +293,10 @@ def write_kml(
     for name, crossing in folders:
         rows: list[dict[str, object]] = []
         where = crossing.location if crossing else None
-        steps = list(timelines.get(crossing.id, [])) if crossing else []
+        steps: list[StatusStep] = []
+        for step in timelines.get(crossing.id, []) if crossing else []:
+            if not steps or steps[-1].status != step.status:  # one period per status
+                steps.append(step)
         for n, step in enumerate(steps):
             end = steps[n + 1].since if n + 1 < len(steps) else None
             deciding = step.record

@@ -488,7 +488,8 @@ def parse_observation(
         replaces=replaces,
         notes=_text(raw, "notes"),
         recorded_at=recorded_at,
-        recorded_by=_text(raw, "recorded_by") or default_recorded_by,
+        # A record carried over from another store keeps who recorded it, even nobody.
+        recorded_by=_text(raw, "recorded_by") or ("" if recorded_text else default_recorded_by),
     )
 
 

@@ -1,0 +1,278 @@
+"""Exports other tools read, and imports that give back the same records."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from geo.cli import cli
+from geo.errors import BatchValidationError, RecordValidationError
+from geo.inventory import export_inventory, import_observations, init_inventory
+from geo.store import open_store
+from geo.validate import parse_observation
+from tests.test_store import run_gdal_validator
+
+FORMATS = ["geojson", "csv", "kml"]
+
+
+@pytest.fixture(scope="module")
+def empty_store_file(tmp_path_factory, data_dir) -> Path:
+    """A store of the test seed's crossings with no observations."""
+    seed = tmp_path_factory.mktemp("seed")
+    for name in ("crossings.csv", "trade.csv"):
+        shutil.copyfile(data_dir / "seed" / name, seed / name)
+    header = (data_dir / "seed" / "observations.csv").read_text(encoding="utf-8").splitlines()[0]
+    (seed / "observations.csv").write_text(header + "\n", encoding="utf-8")
+    path = tmp_path_factory.mktemp("empty") / "empty.gpkg"
+    init_inventory(path, seed=seed)
+    return path
+
+
+def fresh_copy(source: Path, folder: Path) -> Path:
+    target = folder / "copy.gpkg"
+    shutil.copyfile(source, target)
+    return target
+
+
+def records_of(path: Path) -> dict[str, object]:
+    with open_store(path) as opened:
+        return {o.id: o for o in opened.observations()}
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_export_then_import_gives_the_same_records(
+    store, empty_store_file, tmp_path, output_format
+):
+    out = tmp_path / f"export.{output_format}"
+    counts = export_inventory(store, out, output_format)
+    assert counts == {"crossings": 4, "observations": 12}
+    target = fresh_copy(empty_store_file, tmp_path)
+    report = import_observations(target, out)
+    assert report.ignored_fields == []
+    assert records_of(target) == records_of(store)
+
+
+def test_gdal_reads_every_export(store, tmp_path):
+    import pyogrio
+
+    for output_format in FORMATS:
+        out = tmp_path / f"e.{output_format}"
+        export_inventory(store, out, output_format)
+        layers = [name for name, _ in pyogrio.list_layers(out)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            total = sum(len(pyogrio.read_dataframe(out, layer=layer)) for layer in layers)
+        expected = {"geojson": 4 + 12, "csv": 12}.get(output_format)
+        if expected is not None:
+            assert total == expected, output_format
+        else:  # KML: a folder per crossing, status periods and observations
+            assert "Sino-Korean Friendship Bridge (Dandong–Sinuiju)" in layers
+            assert total > 12
+
+
+def test_geojson_is_rfc_7946(store, tmp_path):
+    out = tmp_path / "e.geojson"
+    export_inventory(store, out, "geojson")
+    collection = json.loads(out.read_text(encoding="utf-8"))
+    assert "crs" not in collection
+    first = collection["features"][0]
+    assert first["properties"]["id"] == "friendship-bridge"
+    assert first["geometry"]["coordinates"] == [124.3925, 40.115]  # lon, lat
+    months = [f for f in collection["features"] if f["properties"].get("precision") == "month"]
+    assert months and all(len(f["properties"]["date"]) == 7 for f in months)
+
+
+def test_csv_has_a_byte_order_mark_for_spreadsheets(store, tmp_path):
+    out = tmp_path / "e.csv"
+    export_inventory(store, out, "csv")
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert len(rows) == 12 and rows[0]["crossing_id"]
+
+
+def test_kml_points_come_back_lon_lat(store, tmp_path):
+    import pyogrio
+
+    out = tmp_path / "e.kml"
+    export_inventory(store, out, "kml", crossing_id="quanhe-wonjong")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        frame = pyogrio.read_dataframe(
+            out, layer="Quanhe–Wonjong (Tumen River Bridge, Hunchun–Rason)"
+        )
+    point = frame.geometry.iloc[0]
+    assert (round(point.x, 6), round(point.y, 6)) == (130.523456, 42.568379)
+    periods = frame[frame["placemark"] == "status period"]
+    assert list(periods["Name"]) == [
+        "Status: open",
+        "Status: closed",
+        "Status: open",
+    ]  # 2016, 2020, 2023
+    assert periods["begin"].notna().all()
+
+
+def test_gpkg_subset_is_a_valid_store(store, tmp_path):
+    out = tmp_path / "quanhe.gpkg"
+    counts = export_inventory(store, out, "gpkg", crossing_id="quanhe-wonjong", since="2023")
+    assert counts == {"crossings": 1, "observations": 2}
+    assert run_gdal_validator(out).returncode == 0
+    with open_store(out) as opened:
+        assert list(opened.crossings()) == ["quanhe-wonjong"]
+        assert opened.integrity_problems() == []
+
+
+def test_a_subset_keeps_the_record_a_correction_replaces(store, tmp_path):
+    from geo.inventory import add_observation
+
+    old = add_observation(
+        store,
+        {
+            "crossing_id": "quanhe-wonjong",
+            "date": "2019",
+            "kind": "status",
+            "status": "open",
+            "summary": "first",
+            "source_url": "https://example.org/1",
+            "source_type": "news_report",
+        },
+    )
+    add_observation(
+        store,
+        {
+            "crossing_id": "quanhe-wonjong",
+            "date": "2024",
+            "kind": "status",
+            "status": "closed",
+            "summary": "fixed",
+            "source_url": "https://example.org/2",
+            "source_type": "news_report",
+            "replaces": old,
+        },
+    )
+    out = tmp_path / "s.gpkg"
+    export_inventory(store, out, "gpkg", since="2024")
+    assert old in records_of(out)
+
+
+def test_export_refuses_to_overwrite(store, tmp_path):
+    out = tmp_path / "e.csv"
+    out.write_text("keep me")
+    with pytest.raises(RecordValidationError, match=r"--out: .* exists already.*--force"):
+        export_inventory(store, out, "csv")
+    assert out.read_text() == "keep me"
+
+
+def test_google_earth_placemarks_with_set_and_a_report(store, tmp_path):
+    kml = tmp_path / "placemarks.kml"
+    kml.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+        "<Document><Placemark><name>New sheds by the DPRK landing</name>"
+        "<description>Seen on 2025 imagery</description>"
+        "<TimeStamp><when>2025-04-02</when></TimeStamp>"
+        '<ExtendedData><Data name="analyst"><value>kim</value></Data></ExtendedData>'
+        "<Point><coordinates>124.37,40.036,0</coordinates></Point></Placemark></Document></kml>",
+        encoding="utf-8",
+    )
+    with pytest.raises(BatchValidationError, match=r"row 1: crossing_id: '' is not a crossing"):
+        import_observations(store, kml)
+    report = import_observations(
+        store,
+        kml,
+        defaults={
+            "crossing_id": "new-yalu-river-bridge",
+            "kind": "infrastructure",
+            "source_type": "satellite_imagery",
+            "source_url": "https://example.org/imagery",
+        },
+    )
+    assert report.ignored_fields == ["analyst"]
+    (record,) = [records_of(store)[i] for i in report.ids]
+    assert (record.summary, record.date.text, record.notes) == (
+        "New sheds by the DPRK landing",
+        "2025-04-02",
+        "Seen on 2025 imagery",
+    )
+    assert record.has_own_location and (record.location.lon, record.location.lat) == (
+        124.37,
+        40.036,
+    )
+
+
+def test_cli_export_and_import(store, empty_store_file, tmp_path):
+    out = tmp_path / "e.csv"
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["export", "--format", "csv", "--out", str(out), "--store", str(store)]
+    )
+    assert result.exit_code == 0
+    assert json.loads(result.output) == {"out": str(out), "crossings": 4, "observations": 12}
+    target = fresh_copy(empty_store_file, tmp_path)
+    result = runner.invoke(cli, ["import", str(out), "--store", str(target)])
+    assert result.exit_code == 0
+    assert json.loads(result.output)["imported"] == 12
+    result = runner.invoke(cli, ["import", str(out), "--store", str(target), "--set", "kind"])
+    assert result.exit_code == 1
+    assert "Error: --set: 'kind' is not FIELD=VALUE" in result.output
+
+
+text = st.text(
+    alphabet=st.sampled_from(list("abcXYZ 신의주新义州圈河원정 '\"`<>&${}%\\,;\t\n|=#")),
+    min_size=1,
+    max_size=40,
+).filter(lambda s: s.strip())
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    summaries=st.lists(
+        text, min_size=1, max_size=4, unique_by=lambda s: " ".join(s.split()).casefold()
+    ),
+    when=st.sampled_from(["2019", "2021-06", "2024-02-29", "2025-03"]),
+    note=text,
+    own=st.booleans(),
+    output_format=st.sampled_from(FORMATS),
+)
+def test_round_trips_keep_every_character(
+    empty_store_file, tmp_path_factory, summaries, when, note, own, output_format
+):
+    folder = tmp_path_factory.mktemp("round")
+    source = fresh_copy(empty_store_file, folder)
+    with open_store(source, writable=True) as opened:
+        crossings = opened.crossings()
+        records = [
+            parse_observation(
+                {
+                    "crossing_id": "quanhe-wonjong",
+                    "date": when,
+                    "kind": "infrastructure",
+                    "summary": summary,
+                    "notes": note,
+                    "source_name": note,
+                    "source_type": "secondary",
+                    "source_url": "https://example.org/x?a=1&b=신",
+                    **({"lat": "42.57", "lon": "130.52"} if own else {}),
+                },
+                crossings,
+                now=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+            for summary in summaries
+        ]
+        opened.add_observations(records)
+    out = folder / f"e.{output_format}"
+    export_inventory(source, out, output_format)
+    target = folder / "target.gpkg"
+    shutil.copyfile(empty_store_file, target)
+    import_observations(target, out)
+    assert records_of(target) == records_of(source)
