@@ -838,6 +838,43 @@ class Store:
             )
         return figures
 
+    # data frames, for notebooks and geopandas ------------------------------------
+
+    def _frame(self, layer: str) -> Any:
+        import warnings
+
+        import pyogrio
+
+        with warnings.catch_warnings():
+            # GDAL notes the SQLite functions it cannot find in our connection; harmless here.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return pyogrio.read_dataframe(self.path, layer=layer, fid_as_index=True)
+
+    def crossings_frame(self) -> Any:
+        """Return the crossings as a GeoDataFrame (EPSG:4326)."""
+        return self._frame("crossings")
+
+    def observations_frame(self, crossing_id: str | None = None) -> Any:
+        """Return observations as a GeoDataFrame, with real date columns, oldest first.
+
+        ``date_start`` and ``date_end`` are the first and last day the ``date``
+        text can mean (``2025-03``: 1 to 31 March); ``recorded_at`` is a timestamp.
+        """
+        frame = self._frame("observations")
+        if crossing_id is not None:
+            frame = frame[frame["crossing_id"] == crossing_id]
+        return frame.sort_values(["date_start", "date_end"], kind="stable")
+
+    def trade_frame(self) -> Any:
+        """Return the trade figures as a DataFrame, by period."""
+        return self._frame("trade").sort_values(["period_start", "period_end"], kind="stable")
+
+    def map(self, *, as_of: date | None = None) -> Any:
+        """Return the overview map (a ``folium.Map``: a notebook shows it inline)."""
+        from geo.inventory import overview_map
+
+        return overview_map(self.path, as_of=as_of)
+
     # integrity ----------------------------------------------------------------
 
     def integrity_problems(self) -> list[str]:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import geo
 
@@ -33,3 +34,28 @@ def test_public_names():
     assert sorted(geo.__all__) == sorted(set(geo.__all__))
     for name in geo.__all__:
         assert hasattr(geo, name)
+
+
+def test_example_notebook_runs_top_to_bottom(shipped_store, tmp_path):
+    import shutil
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = Path(__file__).parent.parent
+    notebook = nbformat.read(root / "examples" / "quickstart.ipynb", as_version=4)
+    # The notebook opens layers/crossings.gpkg beside it: give it a copy of the shipped store.
+    (tmp_path / "layers").mkdir()
+    shutil.copyfile(shipped_store, tmp_path / "layers" / "crossings.gpkg")
+    (tmp_path / "examples").mkdir()
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path / "examples")}},
+    ).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert any("leaflet" in h.lower() for h in html)  # the map, inline
+    assert any("9037 m" in o.get("text", "") for o in outputs if o.output_type == "stream")

@@ -340,3 +340,21 @@ def test_two_writers_lose_nothing(store: Path):
         summaries = {o.summary for o in opened.observations("quanhe-wonjong")}
         assert opened.integrity_problems() == []
     assert {f"{p} {n}" for p in "ab" for n in range(25)} <= summaries
+
+
+def test_frames_for_notebooks(store: Path):
+    with open_store(store) as opened:
+        crossings = opened.crossings_frame()
+        observations = opened.observations_frame("friendship-bridge")
+        trade = opened.trade_frame()
+    assert len(crossings) == 4 and crossings.crs == "EPSG:4326"
+    assert list(observations["date"]) == [
+        "2022-01-16",
+        "2022-04-29",
+        "2022-09-26",
+        "2026-03-12",
+        "2026-03-12",
+    ]
+    assert str(observations["date_start"].dtype).startswith("datetime64")
+    assert observations["date_start"].is_monotonic_increasing
+    assert set(trade["period"]) == {"2011", "2025-04"}
