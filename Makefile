@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STORE := layers/crossings.gpkg
 # Debian packages the tests use: GDAL's Python bindings run GDAL's own GeoPackage validator;
-# Chromium (driven by Playwright, never a downloaded browser) and CJK fonts for the map tests.
-DEB_PACKAGES := python3-gdal chromium fonts-noto-cjk
+# Chromium (driven by Playwright, never a downloaded browser) and CJK fonts for the map tests;
+# QGIS's Python bindings to open the store as QGIS does.
+DEB_PACKAGES := python3-gdal chromium fonts-noto-cjk python3-qgis qgis-providers
 
 .PHONY: map test lint bench clean vendor
 
@@ -33,7 +34,7 @@ map: $(BIN)/crossings $(STORE) .vendor/.fetched
 	$(BIN)/crossings map --store $(STORE) --out maps --self-contained
 
 .system-packages:
-	@if ! /usr/bin/python3 -c "import osgeo" 2>/dev/null || [ ! -x /usr/bin/chromium ] \
+	@if ! /usr/bin/python3 -c "import osgeo, qgis.core" 2>/dev/null || [ ! -x /usr/bin/chromium ] \
 	    || [ ! -d /usr/share/fonts/opentype/noto ]; then \
 	  echo "installing Debian packages: $(DEB_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES); \

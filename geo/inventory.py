@@ -6,7 +6,7 @@ Each function checks all its input before it writes anything.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,7 +16,7 @@ from geo.errors import BatchValidationError, RecordValidationError, RowProblem
 from geo.exchange import KML_FIELDS as _KML_FIELDS
 from geo.exchange import read_csv_rows, read_rows
 from geo.query import StatusAnswer, in_force, overlaps, status_as_of, status_timeline
-from geo.store import create_store, open_store
+from geo.store import Store, create_store, open_store
 from geo.validate import parse_crossing, parse_observation, parse_trade_figure
 
 if TYPE_CHECKING:
@@ -116,6 +116,31 @@ def load_seed(
     return crossings, observations, trade
 
 
+def _refresh_status_snapshot(opened: Store, records: Sequence[Observation] | None = None) -> None:
+    """Write today's status of crossings into the crossings layer, for QGIS's style.
+
+    With ``records``, only the crossings they concern (every one if one is border-wide).
+    """
+    day = _today(None)
+    chosen = list(opened.crossings().values())
+    if records is not None and all(r.crossing_id is not None for r in records):
+        touched = {r.crossing_id for r in records}
+        chosen = [c for c in chosen if c.id in touched]
+    rows = []
+    for crossing in chosen:
+        answer = status_as_of(opened.status_records(crossing.id, day), day)
+        record = answer.record
+        rows.append(
+            (
+                crossing.id,
+                answer.status,
+                record.date.text if record else None,
+                record.source_name if record else None,
+            )
+        )
+    opened.write_status_snapshot(rows, day)
+
+
 def init_inventory(
     store: str | Path = DEFAULT_STORE, *, seed: str | Path = DEFAULT_SEED, force: bool = False
 ) -> dict[str, int]:
@@ -130,6 +155,8 @@ def init_inventory(
     """
     crossings, observations, trade = load_seed(seed)
     create_store(store, crossings, observations, trade, force=force)
+    with open_store(store, writable=True) as opened:
+        _refresh_status_snapshot(opened)
     return {"crossings": len(crossings), "observations": len(observations), "trade": len(trade)}
 
 
@@ -202,6 +229,7 @@ def add_observation(
     with open_store(store, writable=True) as opened:
         record = parse_observation(fields, opened.crossings(), default_recorded_by=_recorder())
         opened.add_observations([record], on_duplicate="ignore" if ignore_duplicate else "error")
+        _refresh_status_snapshot(opened, [record])
     return record.id
 
 
@@ -321,6 +349,7 @@ def import_observations(
         ids = opened.add_observations(
             records, on_duplicate="ignore" if ignore_duplicates else "error"
         )
+        _refresh_status_snapshot(opened, records)
     return ImportReport(ids=ids, rows=len(rows), ignored_fields=ignored)
 
 
@@ -532,4 +561,6 @@ def export_inventory(
             if (first is None or t.period_end >= first) and (last is None or t.period_start <= last)
         ]
         create_store(target, chosen, observations, figures)
+        with open_store(target, writable=True) as opened:
+            _refresh_status_snapshot(opened)
     return {"crossings": len(chosen), "observations": len(observations)}

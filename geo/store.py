@@ -71,6 +71,15 @@ _CROSSING_FIELDS = {
     "structure": "str",
     "notes": "str",
 }
+# A snapshot of each crossing's status, for GIS tools that style by a field: written by
+# every change of the store, with the day it was computed. Questions derive status from the
+# records instead.
+_STATUS_FIELDS = {
+    "status_now": "str",
+    "status_since": "str",
+    "status_source": "str",
+    "status_as_of": "date",
+}
 _OBSERVATION_FIELDS = {
     "id": "str",
     "crossing_id": "str",
@@ -107,6 +116,21 @@ _TRADE_FIELDS = {
     "notes": "str",
 }
 _META_FIELDS = {"key": "str", "value": "str"}
+# The table in which QGIS keeps layer styles; it reads the default one when it opens a layer.
+_LAYER_STYLE_FIELDS = {
+    "f_table_catalog": "str",
+    "f_table_schema": "str",
+    "f_table_name": "str",
+    "f_geometry_column": "str",
+    "styleName": "str",
+    "styleQML": "str",
+    "styleSLD": "str",
+    "useAsDefault": "bool",
+    "description": "str",
+    "owner": "str",
+    "ui": "str",
+    "update_time": "datetime",
+}
 # Named, recorded migrations: version -> SQL statements that bring a store of
 # the previous version up to it. Version 1 is the first schema.
 _MIGRATIONS: dict[int, Sequence[str]] = {}
@@ -203,10 +227,11 @@ def _create_layers(path: Path) -> None:
     import fiona
 
     layers = (
-        ("crossings", "Point", _CROSSING_FIELDS),
+        ("crossings", "Point", {**_CROSSING_FIELDS, **_STATUS_FIELDS}),
         ("observations", "Point", _OBSERVATION_FIELDS),
         ("trade", None, _TRADE_FIELDS),
         ("crossings_meta", None, _META_FIELDS),
+        ("layer_styles", None, _LAYER_STYLE_FIELDS),
     )
     for name, geometry, fields in layers:
         # fiona writes an attributes table (no geometry column) for "None".
@@ -232,11 +257,21 @@ def _create_layers(path: Path) -> None:
             "INSERT INTO crossings_meta (key, value) VALUES (?, ?)",
             [("application", _APPLICATION), ("schema_version", str(SCHEMA_VERSION))],
         )
+        from geo.qgis import STYLE_NAME, crossings_qml
+
+        connection.execute(
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+            "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
+            "owner, ui, update_time) VALUES ('', '', 'crossings', 'geom', ?, ?, '', 1, ?, '', "
+            "'', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            (STYLE_NAME, crossings_qml(), "Crossings coloured by status_now, labelled with names"),
+        )
         for table, description in (
             ("crossings", "China–DPRK border crossings, one point each"),
             ("observations", "Dated, sourced status and infrastructure records"),
             ("trade", "China–DPRK trade figures by period and flow (USD)"),
             ("crossings_meta", "Application and schema version of this store"),
+            ("layer_styles", "QGIS styles: the crossings layer's default style"),
         ):
             connection.execute(
                 "UPDATE gpkg_contents SET description = ? WHERE table_name = ?",
@@ -789,6 +824,20 @@ class Store:
         )
 
     # trade --------------------------------------------------------------------
+
+    def write_status_snapshot(
+        self, statuses: Iterable[tuple[str, str | None, str | None, str | None]], as_of: date
+    ) -> None:
+        """Store each crossing's ``(id, status, since, source)`` on ``as_of``, for GIS styling."""
+        with self._transaction() as connection:
+            connection.executemany(
+                "UPDATE crossings SET status_now = ?, status_since = ?, status_source = ?, "
+                "status_as_of = ? WHERE id = ?",
+                [
+                    (status, since, source, as_of.isoformat(), crossing_id)
+                    for crossing_id, status, since, source in statuses
+                ],
+            )
 
     def _insert_trade(self, connection: sqlite3.Connection, trade: Iterable[TradeFigure]) -> None:
         columns = ", ".join(_TRADE_FIELDS)

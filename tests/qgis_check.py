@@ -1,0 +1,33 @@
+"""Open a store in QGIS (PyQGIS, headless) and print what QGIS sees, as JSON.
+
+Run with the Python that has Debian's python3-qgis: /usr/bin/python3 tests/qgis_check.py STORE
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from qgis.core import QgsApplication, QgsVectorLayer
+
+application = QgsApplication([], False)
+application.initQgis()
+store = sys.argv[1]
+seen = {}
+for name in ("crossings", "observations", "trade"):
+    layer = QgsVectorLayer(f"{store}|layername={name}", name, "ogr")
+    seen[name] = {"valid": layer.isValid(), "count": layer.featureCount()}
+crossings = QgsVectorLayer(f"{store}|layername=crossings", "crossings", "ogr")
+renderer = crossings.renderer()
+seen["renderer"] = renderer.type()
+seen["attribute"] = renderer.classAttribute() if hasattr(renderer, "classAttribute") else None
+seen["categories"] = (
+    [c.value() for c in renderer.categories()] if hasattr(renderer, "categories") else []
+)
+seen["labels"] = crossings.labelsEnabled()
+seen["status"] = {f["id"]: f["status_now"] for f in crossings.getFeatures()}
+print(json.dumps(seen), flush=True)
+# Leave without QgsApplication.exitQgis(): with layers still referenced it can crash on the
+# way out, after the answer was printed.
+os._exit(0)

@@ -1,0 +1,65 @@
+"""The store opens in QGIS already styled: checked with PyQGIS (Debian's python3-qgis), headless."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from geo.inventory import add_observation
+
+CHECK = Path(__file__).parent / "qgis_check.py"
+
+pytestmark = pytest.mark.qgis
+
+
+def what_qgis_sees(store: Path) -> dict:
+    done = subprocess.run(
+        ["/usr/bin/python3", str(CHECK), str(store)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_qgis_opens_the_layers_with_the_default_style(shipped_store):
+    seen = what_qgis_sees(shipped_store)
+    assert seen["crossings"] == {"valid": True, "count": 17}
+    assert seen["observations"]["valid"] and seen["observations"]["count"] == 104
+    assert seen["trade"] == {"valid": True, "count": 74}
+    assert (seen["renderer"], seen["attribute"]) == ("categorizedSymbol", "status_now")
+    assert seen["categories"][:3] == ["open", "restricted", "closed"]
+    assert seen["labels"] is True
+    assert seen["status"]["friendship-bridge"] == "open"
+    assert seen["status"]["new-yalu-river-bridge"] == "built_not_opened"
+
+
+def test_the_status_field_follows_new_records(store, tmp_path):
+    add_observation(
+        store,
+        {
+            "crossing_id": "quanhe-wonjong",
+            "date": "2026-01",
+            "kind": "status",
+            "status": "closed",
+            "summary": "Closed for repairs",
+            "source_url": "https://example.org/q",
+            "source_type": "news_report",
+        },
+    )
+    assert what_qgis_sees(store)["status"]["quanhe-wonjong"] == "closed"
+
+
+def test_the_style_check_can_fail(store):
+    # Companion: without the stored style QGIS falls back to its single-symbol default.
+    with sqlite3.connect(store) as connection:
+        connection.execute("DELETE FROM layer_styles")
+    assert what_qgis_sees(store)["renderer"] == "singleSymbol"
