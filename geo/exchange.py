@@ -87,6 +87,8 @@ def _read_geojson_rows(path: Path) -> list[Row]:
         if fields.get("layer") == "crossing":
             continue  # written by `crossings export`: the crossings are the store's own
         geometry = (feature or {}).get("geometry")
+        if "crossing_id" in fields and fields["crossing_id"] is None:
+            fields["crossing_id"] = "border"  # the layer's null: a record about the whole border
         if fields.get("has_own_location") is False:
             geometry = None  # placed at its crossing's point for display only
         if geometry:

@@ -257,6 +257,8 @@ OBSERVATION_FIELDS = frozenset(
         "recorded_by",
     }
 )
+# The store's own column names, as GIS tools write them back, for the import's names.
+_FIELD_ALIASES = {"date_precision": "precision"}
 # Columns that exports write and imports may safely pass over: they are derived.
 _DERIVED_FIELDS = frozenset({"date_start", "date_end", "layer", "has_own_location"})
 
@@ -310,7 +312,13 @@ def import_observations(
                 "name one of those fields",
             )
     rows = [
-        (number, {**defaults, **{k: v for k, v in fields.items() if v not in ("", None)}})
+        (
+            number,
+            {
+                **defaults,
+                **{_FIELD_ALIASES.get(k, k): v for k, v in fields.items() if v not in ("", None)},
+            },
+        )
         for number, fields in read_rows(path)
     ]
     ignored = sorted(

@@ -276,3 +276,18 @@ def test_round_trips_keep_every_character(
     shutil.copyfile(empty_store_file, target)
     import_observations(target, out)
     assert records_of(target) == records_of(source)
+
+
+def test_import_geojson_saved_by_gdal_as_qgis_does(store, empty_store_file, tmp_path):
+    """QGIS's "Save Features As… GeoJSON" writes the layer through GDAL, as here."""
+    import pyogrio
+
+    out = tmp_path / "observations.geojson"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        frame = pyogrio.read_dataframe(store, layer="observations", fid_as_index=True)
+    frame.reset_index().to_file(out, driver="GeoJSON")
+    target = fresh_copy(empty_store_file, tmp_path)
+    report = import_observations(target, out)
+    assert report.ignored_fields == ["fid"]  # the layer's feature id; ids are derived
+    assert records_of(target) == records_of(store)
