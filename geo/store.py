@@ -15,7 +15,7 @@ import os
 import sqlite3
 import struct
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 #: Version of the layers' schema that this release writes and reads.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _APPLICATION = "crossings"
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 _SRS_ID = 4326
@@ -131,9 +131,46 @@ _LAYER_STYLE_FIELDS = {
     "ui": "str",
     "update_time": "datetime",
 }
-# Named, recorded migrations: version -> SQL statements that bring a store of
-# the previous version up to it. Version 1 is the first schema.
-_MIGRATIONS: dict[int, Sequence[str]] = {}
+
+
+def _insert_default_style(connection: sqlite3.Connection) -> None:
+    from geo.qgis import STYLE_NAME, crossings_qml
+
+    connection.execute(
+        "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+        "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
+        "owner, ui, update_time) VALUES ('', '', 'crossings', 'geom', ?, ?, '', 1, ?, '', "
+        "'', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+        (STYLE_NAME, crossings_qml(), "Crossings coloured by status_now, labelled with names"),
+    )
+
+
+def _migrate_to_2(connection: sqlite3.Connection) -> None:
+    """Version 2: the status snapshot columns and the QGIS style of the crossings layer."""
+    for name, kind in (
+        ("status_now", "TEXT"),
+        ("status_since", "TEXT"),
+        ("status_source", "TEXT"),
+        ("status_as_of", "DATE"),
+    ):
+        connection.execute(f'ALTER TABLE crossings ADD COLUMN "{name}" {kind}')
+    sql_types = {"str": "TEXT", "bool": "BOOLEAN", "datetime": "DATETIME"}
+    columns = ", ".join(f'"{name}" {sql_types[kind]}' for name, kind in _LAYER_STYLE_FIELDS.items())
+    connection.execute(
+        f'CREATE TABLE layer_styles ("fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, {columns})'
+    )
+    connection.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
+        "VALUES ('layer_styles', 'attributes', 'layer_styles', "
+        "'QGIS styles: the crossings layer''s default style', "
+        "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+    )
+    _insert_default_style(connection)
+
+
+# Named, recorded migrations: the version each brings a store of the version before up to.
+# Version 1 is the first schema. Each runs in one transaction and is noted in crossings_meta.
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _migrate_to_2}
 
 
 # -- GeoPackage geometry blobs (OGC 12-128r18, section 2.1.3) ----------------
@@ -257,15 +294,7 @@ def _create_layers(path: Path) -> None:
             "INSERT INTO crossings_meta (key, value) VALUES (?, ?)",
             [("application", _APPLICATION), ("schema_version", str(SCHEMA_VERSION))],
         )
-        from geo.qgis import STYLE_NAME, crossings_qml
-
-        connection.execute(
-            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
-            "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
-            "owner, ui, update_time) VALUES ('', '', 'crossings', 'geom', ?, ?, '', 1, ?, '', "
-            "'', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-            (STYLE_NAME, crossings_qml(), "Crossings coloured by status_now, labelled with names"),
-        )
+        _insert_default_style(connection)
         for table, description in (
             ("crossings", "China–DPRK border crossings, one point each"),
             ("observations", "Dated, sourced status and infrastructure records"),
@@ -388,6 +417,7 @@ class Store:
                 "seed, or pass --store PATH (or set CROSSINGS_STORE)"
             )
         self._connection = _connect(path, readonly=not writable)
+        self._writable = writable
         self._crossings: dict[str, Crossing] | None = None
         try:
             self._check_format()
@@ -425,10 +455,24 @@ class Store:
                 f"{self.path}: has schema version {version}, newer than this release "
                 f"reads ({SCHEMA_VERSION}). Fix: upgrade crossings"
             )
-        if version < SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"{self.path}: has schema version {version}; this release needs "
-                f"{SCHEMA_VERSION}. Fix: rebuild it with `crossings init --force`"
+        if version < 1:
+            raise SchemaVersionError(f"{self.path}: has no schema version. {fix}")
+        if version < SCHEMA_VERSION and self._writable:
+            self._migrate(version)
+
+    def _migrate(self, version: int) -> None:
+        """Bring an older store up to this release's schema before writing to it."""
+        with self._transaction() as connection:
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                _MIGRATIONS[target](connection)
+                connection.execute(
+                    "INSERT INTO crossings_meta (key, value) VALUES (?, "
+                    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                    (f"migrated_to_{target}",),
+                )
+            connection.execute(
+                "UPDATE crossings_meta SET value = ? WHERE key = 'schema_version'",
+                (str(SCHEMA_VERSION),),
             )
 
     @contextmanager

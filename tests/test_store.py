@@ -266,6 +266,28 @@ def test_not_a_store(tmp_path: Path, content, message):
         open_store(path)
 
 
+def test_a_version_1_store_is_read_as_it_is_and_migrated_before_a_write(store: Path):
+    from geo.inventory import list_crossings
+
+    connection = sqlite3.connect(store)
+    for column in ("status_now", "status_since", "status_source", "status_as_of"):
+        connection.execute(f"ALTER TABLE crossings DROP COLUMN {column}")
+    connection.execute("DROP TABLE layer_styles")
+    connection.execute("DELETE FROM gpkg_contents WHERE table_name = 'layer_styles'")
+    connection.execute("UPDATE crossings_meta SET value = '1' WHERE key = 'schema_version'")
+    connection.commit()
+    connection.close()
+    assert len(list_crossings(store)) == 4  # reading needs no migration
+    add_observation(store, new_record())
+    with sqlite3.connect(store) as connection:
+        meta = dict(connection.execute("SELECT key, value FROM crossings_meta"))
+        styles = connection.execute("SELECT count(*) FROM layer_styles").fetchone()[0]
+        status = dict(connection.execute("SELECT id, status_now FROM crossings"))
+    assert meta["schema_version"] == "2" and "migrated_to_2" in meta
+    assert styles == 1 and status["quanhe-wonjong"] == "open"
+    assert run_gdal_validator(store).returncode == 0
+
+
 def test_newer_schema_version_is_refused(store: Path):
     with sqlite3.connect(store) as connection:
         connection.execute("UPDATE crossings_meta SET value = '99' WHERE key = 'schema_version'")
