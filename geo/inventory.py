@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from geo.errors import BatchValidationError, RecordValidationError, RowProblem
 from geo.exchange import KML_FIELDS as _KML_FIELDS
-from geo.exchange import read_csv_rows, read_rows
+from geo.exchange import OBSERVATION_COLUMNS, read_csv_rows, read_rows
 from geo.query import StatusAnswer, in_force, overlaps, status_as_of, status_timeline
 from geo.store import Store, create_store, open_store
 from geo.validate import parse_crossing, parse_observation, parse_trade_figure
@@ -234,29 +234,7 @@ def add_observation(
 
 
 #: Fields an observation row may have; any other column of an imported file is reported.
-OBSERVATION_FIELDS = frozenset(
-    {
-        "id",
-        "crossing_id",
-        "date",
-        "precision",
-        "kind",
-        "status",
-        "summary",
-        "source_name",
-        "source_url",
-        "source_published",
-        "source_type",
-        "source_detail",
-        "side",
-        "lat",
-        "lon",
-        "replaces",
-        "notes",
-        "recorded_at",
-        "recorded_by",
-    }
-)
+OBSERVATION_FIELDS = frozenset(OBSERVATION_COLUMNS) - {"date_start", "date_end"}
 # The store's own column names, as GIS tools write them back, for the import's names.
 _FIELD_ALIASES = {"date_precision": "precision"}
 # Columns that exports write and imports may safely pass over: they are derived.

@@ -11,3 +11,36 @@ JUST_OUTSIDE_25KM = LonLat(124.39250, 40.11500 + 25.1 / 111.03)
 NULL_ISLAND = LonLat(0.0, 0.0)
 NEAR_POLE = LonLat(124.0, 89.9)
 ANTIMERIDIAN = LonLat(180.0, 40.0)
+
+#: Texts that must show as text on a map and run nothing (folium issues #850, #1640).
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "`); alert(1); (`",
+    "${alert(1)}",
+    "\\x3cscript\\x3ealert(1)\\x3c/script\\x3e",
+    "</script><script>alert(1)</script>",
+    "Kim's bridge",
+    "{{ 7 * 7 }} {% if true %}",
+]
+
+
+def add_payloads(store, crossing_id: str = "quanhe-wonjong") -> None:
+    """Add one observation per payload, as summary and source name, with its own point."""
+    from geo.inventory import add_observation
+
+    for number, payload in enumerate(PAYLOADS):
+        add_observation(
+            store,
+            {
+                "crossing_id": crossing_id,
+                "date": "2025-06",
+                "kind": "infrastructure",
+                "summary": payload,
+                "source_name": payload,
+                "source_url": f"https://example.org/{number}",
+                "source_type": "news_report",
+                "lat": "42.569",
+                "lon": "130.524",
+            },
+        )

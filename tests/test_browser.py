@@ -16,21 +16,12 @@ from click.testing import CliRunner
 
 from geo.assets import local_path
 from geo.cli import cli
-from geo.inventory import add_observation
+from tests.common import PAYLOADS, add_payloads
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).parent / "output" / "screenshots"
-PAYLOADS = [
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(1)>',
-    "`); alert(1); (`",
-    "${alert(1)}",
-    "</script><script>alert(1)</script>",
-    "Kim's bridge",
-    "{{ 7 * 7 }} {% if true %}",
-]
 
 
 @pytest.fixture(scope="module")
@@ -209,21 +200,7 @@ def test_crossing_map_with_ring_and_timeline(browser, shipped_maps):
 
 
 def test_payloads_show_as_text_and_run_nothing(browser, store, tmp_path):
-    for number, payload in enumerate(PAYLOADS):
-        add_observation(
-            store,
-            {
-                "crossing_id": "quanhe-wonjong",
-                "date": "2025-06",
-                "kind": "infrastructure",
-                "summary": payload,
-                "source_url": f"https://example.org/{number}",
-                "source_type": "news_report",
-                "source_name": payload,
-                "lat": "42.569",
-                "lon": "130.524",
-            },
-        )
+    add_payloads(store)
     out = write_maps(store, tmp_path / "maps")
     page = Page(browser, out / "index.html")
     page.page.click('.xing-icon[data-crossing="quanhe-wonjong"]')

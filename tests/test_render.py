@@ -9,19 +9,9 @@ from datetime import date
 import pytest
 
 from geo.assets import ASSETS, inline_assets
-from geo.inventory import add_observation, maps
+from geo.inventory import maps
 from geo.render import STATUS_COLOURS, trade_chart_svg
-
-PAYLOADS = [
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(1)>',
-    "`); alert(1); (`",
-    "${alert(1)}",
-    "\\x3cscript\\x3ealert(1)\\x3c/script\\x3e",
-    "</script><script>alert(1)</script>",
-    "Kim's bridge",
-    "{{ 7 * 7 }} {% if true %}",
-]
+from tests.common import PAYLOADS, add_payloads
 
 
 def page_data(html: str) -> dict:
@@ -52,20 +42,7 @@ def test_overview_data(store):
 
 
 def test_every_text_from_the_store_stays_text(store):
-    for number, payload in enumerate(PAYLOADS):
-        add_observation(
-            store,
-            {
-                "crossing_id": "quanhe-wonjong",
-                "date": "2025-06",
-                "kind": "infrastructure",
-                "summary": payload,
-                "source_url": f"https://example.org/{number}",
-                "source_type": "news_report",
-                "lat": "42.57",
-                "lon": "130.52",
-            },
-        )
+    add_payloads(store)
     html = maps(store)["index"].get_root().render()
     data_block = re.search(
         r'<script type="application/json" id="crossings-data">.*?</script>', html, re.S
