@@ -294,9 +294,21 @@ def resolve_crossing_id(
     if key in crossings:
         return key
     folded = key.casefold()
-    for crossing in crossings.values():
-        if any(folded == name.casefold() for name in crossing.names if name):
-            return crossing.id
+    named = [
+        crossing.id
+        for crossing in crossings.values()
+        if any(folded == name.casefold() for name in crossing.names if name)
+    ]
+    if len(named) == 1:
+        return named[0]
+    if named:  # a town shared by two crossings, e.g. Sinuiju or Tumen
+        raise UnknownCrossingError(
+            field,
+            value,
+            f"names {len(named)} crossings: {', '.join(named)}",
+            "a crossing id, or a name only one crossing has",
+            f"give one of {', '.join(named)}",
+        )
     close = difflib.get_close_matches(key, list(crossings), n=3, cutoff=0.4)
     fix = f"did you mean {' or '.join(close)}?" if close else "run `crossings list` to see the ids"
     raise UnknownCrossingError(

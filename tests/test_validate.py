@@ -285,3 +285,14 @@ def test_trade_periods(text, kind, start, end):
 def test_bad_trade_periods(text):
     with pytest.raises(RecordValidationError, match=r"period: "):
         parse_trade_period(text)
+
+
+def test_a_name_two_crossings_share_is_refused(crossings):
+    with pytest.raises(
+        UnknownCrossingError,
+        match=r"crossing_id: 'Sinuiju' names 2 crossings: "
+        r"friendship-bridge, new-yalu-river-bridge\. "
+        r"Allowed: a crossing id, or a name only one crossing has\. "
+        r"Fix: give one of friendship-bridge, new-yalu-river-bridge",
+    ):
+        parse(crossings, crossing_id="Sinuiju")
