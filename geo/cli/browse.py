@@ -72,7 +72,8 @@ def _history_rows(history_records: list, superseded: frozenset[str]) -> list[dic
 def show_command(crossing_id: str, store: str, as_of: date | None, output_format: str) -> None:
     """Show one crossing: its names, places, point, and its whole dated history, oldest first.
 
-    ID is the crossing's id or any of its names (Sinuiju, 신의주, 新义州 ...).
+    ID is the crossing's id or any of its names, in any script (Wonjong, 圈河口岸,
+    원정리 통상구); a name two crossings share (Sinuiju) is refused with both ids.
     The history includes records about the whole border (marked border-wide)
     and keeps superseded records, marked as such.
 
