@@ -39,11 +39,6 @@ class Asset:
         """The file's address on jsDelivr, which serves npm packages as published."""
         return f"https://cdn.jsdelivr.net/npm/{self.package}@{self.version}/{self.path}"
 
-    @property
-    def is_css(self) -> bool:
-        """Whether the file is a stylesheet."""
-        return self.path.endswith(".css")
-
 
 LEAFLET = ("leaflet", "1.9.4")
 JQUERY = ("jquery", "3.7.1")
