@@ -222,3 +222,12 @@ def test_self_contained_map_works_with_the_network_off(browser, shipped_store, t
     assert page.page.locator("#crossing-search-results a").count() == 2
     page.screenshot("self-contained")
     page.close()
+
+
+def test_page_of_a_crossing_without_a_point(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "shatuozi-saebyol.html")
+    assert page.page.locator(".xing-icon").count() == 0
+    side = page.page.locator("#crossing-side")
+    assert "沙坨子口岸" in side.inner_text() and "Point: none" in side.inner_text()
+    assert "1 crossing(s) not mapped" in page.page.locator("#status-legend").inner_text()
+    page.close()
