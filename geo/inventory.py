@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from geo.errors import BatchValidationError, RecordValidationError, RowProblem
 from geo.exchange import KML_FIELDS as _KML_FIELDS
 from geo.exchange import OBSERVATION_COLUMNS, read_csv_rows, read_rows
-from geo.query import StatusAnswer, in_force, overlaps, status_as_of, status_timeline
+from geo.query import StatusAnswer, overlaps, status_as_of, status_timeline
 from geo.store import Store, create_store, open_store
 from geo.validate import parse_crossing, parse_observation, parse_trade_figure
 
@@ -200,8 +200,8 @@ def show_crossing(
                 "pick one crossing",
             )
         records = opened.observations(found)
-    current = in_force(records)
-    superseded = frozenset(o.id for o in records if o not in current)
+    # A record is superseded when a later one names it in `replaces` (a correction or retraction).
+    superseded = frozenset(o.replaces for o in records if o.replaces)
     return CrossingHistory(
         crossings[found], status_as_of(records, _today(as_of)), records, superseded
     )

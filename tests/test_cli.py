@@ -312,3 +312,20 @@ def test_map_self_contained_loads_nothing_from_the_network(store: Path, tmp_path
     html = (out / "index.html").read_text(encoding="utf-8")
     assert not re.findall(r'<script src=|<link rel="stylesheet"', html)
     assert "L.markerClusterGroup" in html and "Leaflet 1.9.4" in html
+
+
+def test_show_marks_what_a_correction_replaces(store: Path):
+    first = json.loads(run(*OBSERVE, store=store).output)["id"]
+    fixed = OBSERVE[:]
+    fixed[fixed.index("--summary") + 1] = "Larger buildings going up on the DPRK side"
+    second = json.loads(run(*fixed, "--replaces", first, store=store).output)["id"]
+    withdraw = OBSERVE[:]
+    withdraw[withdraw.index("--kind") + 1] = "retraction"
+    withdraw[withdraw.index("--summary") + 1] = "Misread the imagery"
+    retraction = json.loads(run(*withdraw, "--replaces", second, store=store).output)["id"]
+    shown = json.loads(run("show", "new-yalu-river-bridge", "--format", "json", store=store).output)
+    marks = {row["id"]: row["superseded"] for row in shown["history"]}
+    # The retraction itself is in force: it withdraws a record, nothing replaces it.
+    assert (marks[first], marks[second], marks[retraction]) == (True, True, False)
+    table = run("show", "new-yalu-river-bridge", store=store).output
+    assert "SUPERSEDED" in table
