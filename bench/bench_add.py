@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import ROOT, build_store
+from common import ROOT, shared_store
 
 from geo.inventory import add_observation, init_inventory
 from geo.store import open_store
@@ -83,9 +83,7 @@ def main() -> None:
         init_inventory(small, seed=ROOT / "tests" / "data" / "seed")
         large = Path(tmp) / "large.gpkg"
         # A copy of the shared benchmark store: the timed adds must not change it.
-        built = build_store(ROOT / "bench" / f"observations-{args.records}.gpkg", args.records)
-        shutil.copyfile(ROOT / "bench" / f"observations-{args.records}.gpkg", large)
-        print(f"store of {args.records:,} observations (built in {built:.1f} s; 0 = reused)")
+        shutil.copyfile(shared_store(args.records), large)
         print(
             f"{'store size':>12}  {'ours: add_observation':>22}  {'geopandas: to_file(mode=a)':>27}"
         )

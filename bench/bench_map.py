@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, build_store
+from common import shared_store
 
 from geo.assets import local_path
 from geo.inventory import overview_map
@@ -72,9 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     args = parser.parse_args()
-    store = ROOT / "bench" / f"observations-{args.records}.gpkg"
-    built = build_store(store, args.records)
-    print(f"store of {args.records:,} observations (built in {built:.1f} s; 0 = reused)")
+    store = shared_store(args.records)
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:

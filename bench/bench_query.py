@@ -20,7 +20,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from common import ROOT, build_store
+from common import shared_store
 
 from geo.inventory import list_crossings
 from geo.query import dwithin_boxes
@@ -93,9 +93,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     args = parser.parse_args()
-    path = ROOT / "bench" / f"observations-{args.records}.gpkg"
-    built = build_store(path, args.records)
-    print(f"store of {args.records:,} observations (built in {built:.1f} s; 0 = reused)\n")
+    path = shared_store(args.records)
+    print()
 
     # Fresh processes first, while this one is small (a child starts as a copy of it).
     crossings = str(Path(sys.executable).parent / "crossings")

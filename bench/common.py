@@ -85,3 +85,11 @@ def build_store(path: Path, records: int, *, seed: Path = ROOT / "layers" / "see
                 batch = []
         store.add_observations(batch)
     return time.perf_counter() - start
+
+
+def shared_store(records: int) -> Path:
+    """Return the benchmarks' store of ``records`` observations, building it if needed."""
+    path = ROOT / "bench" / f"observations-{records}.gpkg"
+    built = build_store(path, records)
+    print(f"store of {records:,} observations (built in {built:.1f} s; 0 = reused)")
+    return path
