@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from geo.errors import RecordValidationError
 
 if TYPE_CHECKING:
-    from geo.model import Crossing, Observation
-    from geo.query import StatusStep
+    from geo.model import Crossing, Observation, Structure
+    from geo.status import StatusStep
 
 __all__ = [
     "KML_FIELDS",
@@ -162,6 +162,25 @@ def crossing_fields(crossing: Crossing) -> dict[str, object]:
     }
 
 
+def structure_fields(structure: Structure) -> dict[str, object]:
+    """Return a structure as a flat dict of JSON values (the seed's columns)."""
+    location = structure.location
+    return {
+        "id": structure.id,
+        "crossing_id": structure.crossing_id,
+        "name_en": structure.name_en,
+        "name_zh": structure.name_zh,
+        "name_ko": structure.name_ko,
+        "kind": structure.kind,
+        "lon": location.lon if location else None,
+        "lat": location.lat if location else None,
+        "location_precision_m": structure.location_precision_m,
+        "location_source": structure.location_source,
+        "location_source_url": structure.location_source_url,
+        "notes": structure.notes,
+    }
+
+
 def observation_fields(record: Observation) -> dict[str, object]:
     """Return an observation as a flat dict of JSON values (the import format)."""
     own = record.location if record.has_own_location else None
@@ -187,6 +206,13 @@ def observation_fields(record: Observation) -> dict[str, object]:
         "notes": record.notes,
         "recorded_at": record.recorded_at.isoformat().replace("+00:00", "Z"),
         "recorded_by": record.recorded_by,
+        "applies_to": ",".join(record.applies_to) or None,
+        "until": record.until.text if record.until else None,
+        "structure_id": record.structure_id,
+        "traffic": ",".join(record.traffic) or None,
+        "expected": record.expected.text if record.expected else None,
+        "lifecycle": record.lifecycle,
+        "source_is_mirror": record.source_is_mirror,
     }
 
 
@@ -194,7 +220,8 @@ def observation_fields(record: Observation) -> dict[str, object]:
 OBSERVATION_COLUMNS = (
     "id", "crossing_id", "date", "precision", "date_start", "date_end", "kind", "status",
     "summary", "source_name", "source_url", "source_published", "source_type", "source_detail",
-    "side", "lat", "lon", "replaces", "notes", "recorded_at", "recorded_by",
+    "side", "lat", "lon", "replaces", "notes", "recorded_at", "recorded_by", "applies_to",
+    "until", "structure_id", "traffic", "expected", "lifecycle", "source_is_mirror",
 )  # fmt: skip
 
 

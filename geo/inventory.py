@@ -15,12 +15,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from geo.errors import BatchValidationError, RecordValidationError, RowProblem
 from geo.exchange import KML_FIELDS as _KML_FIELDS
 from geo.exchange import OBSERVATION_COLUMNS, read_csv_rows, read_rows
-from geo.query import StatusAnswer, overlaps, status_as_of, status_timeline
+from geo.query import overlaps
+from geo.status import (
+    StatusAnswer,
+    rule_order,
+    status_as_of,
+    status_timeline,
+    structure_lifecycle,
+)
 from geo.store import Store, create_store, open_store
-from geo.validate import parse_crossing, parse_observation, parse_trade_figure
+from geo.validate import parse_crossing, parse_observation, parse_structure, parse_trade_figure
 
 if TYPE_CHECKING:
-    from geo.model import Crossing, Observation, TradeFigure
+    from geo.model import Crossing, Observation, Structure, TradeFigure
 
 __all__ = [
     "DEFAULT_SEED",
@@ -28,15 +35,21 @@ __all__ = [
     "CrossingHistory",
     "CrossingStatus",
     "ImportReport",
+    "MergeReport",
+    "StructureState",
     "add_observation",
     "export_inventory",
     "import_observations",
     "init_inventory",
     "list_crossings",
+    "list_structures",
     "load_seed",
     "maps",
+    "merge_inventory",
     "overview_map",
     "show_crossing",
+    "status_matrix",
+    "timelines",
     "validate_inventory",
 ]
 
@@ -57,12 +70,26 @@ class CrossingStatus:
 
 @dataclass(frozen=True)
 class CrossingHistory:
-    """A crossing, its status on a date, and all its records, oldest first."""
+    """A crossing, its status on a date, its structures, and its records in the rule's order."""
 
     crossing: Crossing
     status: StatusAnswer
     records: list[Observation]
     superseded: frozenset[str]
+    structures: list[StructureState]
+
+
+@dataclass(frozen=True)
+class StructureState:
+    """A structure with its lifecycle on a date and the record that gives it (None: no record)."""
+
+    structure: Structure
+    record: Observation | None
+
+    @property
+    def lifecycle(self) -> str | None:
+        """The structure's lifecycle on the day, or None when no record gives one."""
+        return self.record.lifecycle if self.record else None
 
 
 def _recorder() -> str:
@@ -88,10 +115,39 @@ def _parse_rows(
     return records
 
 
+def _history_parser(
+    rows: Sequence[tuple[int, Mapping[str, object]]],
+    crossings: Mapping[str, Crossing],
+    **options: Any,
+) -> Callable[[Mapping[str, object]], Observation]:
+    """Return a row parser for a file in which later rows may correct earlier ones.
+
+    A row that another row of the file replaces is history: if today's rules
+    refuse it, it is checked against the rules it was made under (version 2's
+    statuses on any kind), and kept only if it really is one of those replaced.
+    """
+    corrected = {str(fields.get("replaces") or "") for _, fields in rows} - {""}
+
+    def parse(raw: Mapping[str, object]) -> Observation:
+        try:
+            return parse_observation(raw, crossings, **options)
+        except RecordValidationError:
+            if not corrected:
+                raise
+            record = parse_observation(raw, crossings, as_recorded=True, **options)
+            if record.id not in corrected:
+                raise
+            return record
+
+    return parse
+
+
 def load_seed(
     seed_dir: str | Path = DEFAULT_SEED, *, today: date | None = None
-) -> tuple[list[Crossing], list[Observation], list[TradeFigure]]:
-    """Read and check the seed files ``crossings.csv``, ``observations.csv`` and ``trade.csv``.
+) -> tuple[list[Crossing], list[Structure], list[Observation], list[TradeFigure]]:
+    """Read and check the seed files: crossings, structures, observations and trade.
+
+    ``structures.csv`` may be absent (no structures).
 
     Raises
     ------
@@ -103,17 +159,43 @@ def load_seed(
         str(seed_dir / "crossings.csv"), read_csv_rows(seed_dir / "crossings.csv"), parse_crossing
     )
     by_id = {c.id: c for c in crossings}
+    structures: list[Structure] = []
+    if (seed_dir / "structures.csv").exists():
+        structures = _parse_rows(
+            str(seed_dir / "structures.csv"),
+            read_csv_rows(seed_dir / "structures.csv"),
+            lambda raw: parse_structure(raw, by_id),
+        )
+    structures_by_id = {s.id: s for s in structures}
+    rows = read_csv_rows(seed_dir / "observations.csv")
     observations = _parse_rows(
         str(seed_dir / "observations.csv"),
-        read_csv_rows(seed_dir / "observations.csv"),
-        lambda raw: parse_observation(raw, by_id, today=today),
+        rows,
+        _history_parser(rows, by_id, structures=structures_by_id, today=today),
     )
     trade = _parse_rows(
         str(seed_dir / "trade.csv"),
         read_csv_rows(seed_dir / "trade.csv"),
         lambda raw: parse_trade_figure(raw, today=today),
     )
-    return crossings, observations, trade
+    return crossings, structures, observations, trade
+
+
+def _structure_ids(opened: Store) -> dict[str, tuple[str, ...]]:
+    """Each crossing's structure ids."""
+    found: dict[str, tuple[str, ...]] = {}
+    for structure in opened.structures().values():
+        found[structure.crossing_id] = (*found.get(structure.crossing_id, ()), structure.id)
+    return found
+
+
+def _status(opened: Store, crossing_id: str, day: date, structures: dict) -> StatusAnswer:
+    return status_as_of(
+        opened.status_records(crossing_id, day),
+        crossing_id,
+        day,
+        structure_ids=structures.get(crossing_id, ()),
+    )
 
 
 def _refresh_status_snapshot(opened: Store, records: Sequence[Observation] | None = None) -> None:
@@ -126,16 +208,17 @@ def _refresh_status_snapshot(opened: Store, records: Sequence[Observation] | Non
     if records is not None and all(r.crossing_id is not None for r in records):
         touched = {r.crossing_id for r in records}
         chosen = [c for c in chosen if c.id in touched]
+    structures = _structure_ids(opened)
     rows = []
     for crossing in chosen:
-        answer = status_as_of(opened.status_records(crossing.id, day), day)
-        record = answer.record
+        answer = _status(opened, crossing.id, day, structures)
+        since = answer.since_record.date.text if answer.since_record else answer.since
         rows.append(
             (
                 crossing.id,
                 answer.status,
-                record.date.text if record else None,
-                record.source_name if record else None,
+                str(since) if since else None,
+                answer.record.source_name if answer.record else None,
             )
         )
     opened.write_status_snapshot(rows, day)
@@ -153,11 +236,16 @@ def init_inventory(
     BatchValidationError
         If the seed has bad rows (nothing is written).
     """
-    crossings, observations, trade = load_seed(seed)
-    create_store(store, crossings, observations, trade, force=force)
+    crossings, structures, observations, trade = load_seed(seed)
+    create_store(store, crossings, observations, trade, structures=structures, force=force)
     with open_store(store, writable=True) as opened:
         _refresh_status_snapshot(opened)
-    return {"crossings": len(crossings), "observations": len(observations), "trade": len(trade)}
+    return {
+        "crossings": len(crossings),
+        "structures": len(structures),
+        "observations": len(observations),
+        "trade": len(trade),
+    }
 
 
 def _today(as_of: date | None) -> date:
@@ -170,10 +258,69 @@ def list_crossings(
     """Return every crossing with its status on ``as_of`` (default: today)."""
     day = _today(as_of)
     with open_store(store) as opened:
+        structures = _structure_ids(opened)
         return [
-            CrossingStatus(crossing, status_as_of(opened.status_records(crossing.id, day), day))
+            CrossingStatus(crossing, _status(opened, crossing.id, day, structures))
             for crossing in opened.crossings().values()
         ]
+
+
+def status_matrix(
+    store: str | Path, days: Sequence[date]
+) -> list[tuple[Crossing, list[StatusAnswer]]]:
+    """Return every crossing with its status on each of ``days``, in the order given."""
+    with open_store(store) as opened:
+        structures = _structure_ids(opened)
+        return [
+            (crossing, [_status(opened, crossing.id, day, structures) for day in days])
+            for crossing in opened.crossings().values()
+        ]
+
+
+def timelines(store: str | Path, *, until: date | None = None) -> list[tuple[Crossing, list]]:
+    """Return every crossing with its status steps up to ``until`` (default: today)."""
+    day = _today(until)
+    with open_store(store) as opened:
+        structures = _structure_ids(opened)
+        return [
+            (
+                crossing,
+                status_timeline(
+                    opened.status_records(crossing.id, day),
+                    crossing.id,
+                    until=day,
+                    structure_ids=structures.get(crossing.id, ()),
+                ),
+            )
+            for crossing in opened.crossings().values()
+        ]
+
+
+def list_structures(
+    store: str | Path, crossing_id: str | None = None, *, as_of: date | None = None
+) -> list[StructureState]:
+    """Return the structures (of one crossing, by id or name), each with its lifecycle on a day.
+
+    Raises
+    ------
+    UnknownCrossingError
+        If ``crossing_id`` names no crossing.
+    """
+    from geo.validate import resolve_crossing_id
+
+    day = _today(as_of)
+    with open_store(store) as opened:
+        structures = list(opened.structures().values())
+        if crossing_id is not None:
+            found = resolve_crossing_id(crossing_id, opened.crossings(), field="ID")
+            structures = [s for s in structures if s.crossing_id == found]
+        states = []
+        for structure in structures:
+            records = opened.status_records(structure.crossing_id, day)
+            states.append(
+                StructureState(structure, structure_lifecycle(records, structure.id, day))
+            )
+    return states
 
 
 def show_crossing(
@@ -199,12 +346,14 @@ def show_crossing(
                 "a crossing id from `crossings list`",
                 "pick one crossing",
             )
-        records = opened.observations(found)
+        day = _today(as_of)
+        records = sorted(opened.observations(found), key=rule_order)
+        structures = [s for s in opened.structures().values() if s.crossing_id == found]
+        answer = status_as_of(records, found, day, structure_ids=tuple(s.id for s in structures))
     # A record is superseded when a later one names it in `replaces` (a correction or retraction).
     superseded = frozenset(o.replaces for o in records if o.replaces)
-    return CrossingHistory(
-        crossings[found], status_as_of(records, _today(as_of)), records, superseded
-    )
+    states = [StructureState(s, structure_lifecycle(records, s.id, day)) for s in structures]
+    return CrossingHistory(crossings[found], answer, records, superseded, states)
 
 
 def add_observation(
@@ -227,9 +376,17 @@ def add_observation(
         The first field that is not acceptable (nothing is written).
     """
     with open_store(store, writable=True) as opened:
-        record = parse_observation(fields, opened.crossings(), default_recorded_by=_recorder())
-        opened.add_observations([record], on_duplicate="ignore" if ignore_duplicate else "error")
-        _refresh_status_snapshot(opened, [record])
+        record = parse_observation(
+            fields,
+            opened.crossings(),
+            structures=opened.structures(),
+            default_recorded_by=_recorder(),
+        )
+        with opened.transaction():  # the record and the snapshot derived from it, together
+            opened.add_observations(
+                [record], on_duplicate="ignore" if ignore_duplicate else "error"
+            )
+            _refresh_status_snapshot(opened, [record])
     return record.id
 
 
@@ -238,7 +395,7 @@ OBSERVATION_FIELDS = frozenset(OBSERVATION_COLUMNS) - {"date_start", "date_end"}
 # The store's own column names, as GIS tools write them back, for the import's names.
 _FIELD_ALIASES = {"date_precision": "precision"}
 # Columns that exports write and imports may safely pass over: they are derived.
-_DERIVED_FIELDS = frozenset({"date_start", "date_end", "layer", "has_own_location"})
+_DERIVED_FIELDS = frozenset({"date_start", "date_end", "until_end", "layer", "has_own_location"})
 
 
 @dataclass(frozen=True)
@@ -307,11 +464,12 @@ def import_observations(
     )
     with open_store(store, writable=True) as opened:
         crossings = opened.crossings()
+        structures = opened.structures()
         recorder = _recorder()
         records = _parse_rows(
             str(path),
             rows,
-            lambda raw: parse_observation(raw, crossings, default_recorded_by=recorder),
+            _history_parser(rows, crossings, structures=structures, default_recorded_by=recorder),
         )
         seen: dict[str, int] = {}
         problems = []
@@ -332,11 +490,142 @@ def import_observations(
             seen.setdefault(record.id, number)
         if problems:
             raise BatchValidationError(str(path), problems)
-        ids = opened.add_observations(
-            records, on_duplicate="ignore" if ignore_duplicates else "error"
-        )
-        _refresh_status_snapshot(opened, records)
+        with opened.transaction():
+            ids = opened.add_observations(
+                records, on_duplicate="ignore" if ignore_duplicates else "error"
+            )
+            _refresh_status_snapshot(opened, records)
     return ImportReport(ids=ids, rows=len(rows), ignored_fields=ignored)
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    """What a merge added, and what it found different and left as stored."""
+
+    crossings: list[str]
+    structures: list[str]
+    observations: list[str]
+    trade: int
+    differing_crossings: list[str]
+    differing_structures: list[str]
+    differing_observations: list[str]
+
+
+def _read_source(
+    source: Path, crossings: Mapping[str, Crossing], structures: Mapping[str, Structure]
+) -> tuple[list[Crossing], list[Structure], list[Observation], list[TradeFigure]]:
+    """Read what a seed folder or another store holds, checked as if typed in."""
+    from geo.exchange import crossing_fields, observation_fields, structure_fields
+
+    if source.is_dir():
+        return load_seed(source)
+    with open_store(source) as other:
+        their_crossings = list(other.crossings().values())
+        their_structures = list(other.structures().values())
+        their_records = other.observations()
+        trade = other.trade()
+    # Another store is checked field by field as a seed is: it may hold anything.
+    checked_crossings = _parse_rows(
+        f"{source} (crossings)",
+        [(n, _flat(crossing_fields(c))) for n, c in enumerate(their_crossings, 1)],
+        parse_crossing,
+    )
+    known = {**{c.id: c for c in checked_crossings}, **crossings}
+    checked_structures = _parse_rows(
+        f"{source} (structures)",
+        [(n, _flat(structure_fields(s))) for n, s in enumerate(their_structures, 1)],
+        lambda raw: parse_structure(raw, known),
+    )
+    all_structures = {**{s.id: s for s in checked_structures}, **structures}
+    # A store's records are history: checked against the rules they may have been made under.
+    checked_records = _parse_rows(
+        f"{source} (observations)",
+        [(n, _flat(observation_fields(o))) for n, o in enumerate(their_records, 1)],
+        lambda raw: parse_observation(
+            raw, known, structures=all_structures, today=date.max, as_recorded=True
+        ),
+    )
+    return checked_crossings, checked_structures, checked_records, trade
+
+
+def _flat(fields: Mapping[str, object]) -> dict[str, object]:
+    """Fields as text, as a CSV row would give them."""
+    flat: dict[str, object] = {}
+    for key, value in fields.items():
+        if isinstance(value, list):
+            flat[key] = "; ".join(str(v) for v in value)
+        elif value is None:
+            flat[key] = ""
+        else:
+            flat[key] = value
+    return flat
+
+
+def merge_inventory(store: str | Path, source: str | Path) -> MergeReport:
+    """Add what ``source`` (a seed folder or another store) has and the store lacks, or nothing.
+
+    Crossings, structures and observations are matched by id, trade figures by
+    period, flow, value and source. What both have but with different fields
+    is reported and left as stored: records are never edited, and a wrong one
+    is corrected by a new record that replaces it. A second merge adds nothing.
+
+    Raises
+    ------
+    BatchValidationError
+        If the source has bad rows (nothing is written).
+    """
+    from geo.exchange import crossing_fields, observation_fields, structure_fields
+
+    source = Path(source)
+    # Check all of the source before the store is opened for writing (or migrated).
+    with open_store(store) as reading:
+        known_crossings, known_structures = reading.crossings(), reading.structures()
+    crossings, structures, records, trade = _read_source(source, known_crossings, known_structures)
+    with open_store(store, writable=True) as opened:
+        have_crossings = opened.crossings()
+        have_structures = opened.structures()
+        new_crossings = [c for c in crossings if c.id not in have_crossings]
+        differing_crossings = [
+            c.id
+            for c in crossings
+            if c.id in have_crossings
+            and crossing_fields(c) != crossing_fields(have_crossings[c.id])
+        ]
+        new_structures = [s for s in structures if s.id not in have_structures]
+        differing_structures = [
+            s.id
+            for s in structures
+            if s.id in have_structures
+            and structure_fields(s) != structure_fields(have_structures[s.id])
+        ]
+        stored = {o.id: o for o in opened.observations_by_id([o.id for o in records])}
+        new_records = [o for o in records if o.id not in stored]
+        differing_records = [
+            o.id
+            for o in records
+            if o.id in stored and observation_fields(o) != observation_fields(stored[o.id])
+        ]
+        have_trade = {_trade_key(t) for t in opened.trade()}
+        new_trade = [t for t in trade if _trade_key(t) not in have_trade]
+        with opened.transaction():
+            opened.add_crossings(new_crossings)
+            opened.add_structures(new_structures)
+            added = opened.add_observations(new_records)
+            opened.add_trade(new_trade)
+            _refresh_status_snapshot(opened)
+    return MergeReport(
+        crossings=[c.id for c in new_crossings],
+        structures=[s.id for s in new_structures],
+        observations=added,
+        trade=len(new_trade),
+        differing_crossings=differing_crossings,
+        differing_structures=differing_structures,
+        differing_observations=differing_records,
+    )
+
+
+def _trade_key(figure: TradeFigure) -> tuple[object, ...]:
+    return (figure.period, figure.flow, figure.value_usd, figure.source_name)
 
 
 def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
@@ -347,31 +636,25 @@ def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
     list of str
         One line per problem; empty when the store is sound.
     """
+    from geo.exchange import observation_fields
+
     with open_store(store) as opened:
         problems = opened.integrity_problems()
         crossings = opened.crossings()
+        structures = opened.structures()
         records = opened.observations()
         trade = opened.trade()
+        migrated = opened.migrated_at(3)
+    superseded = {o.replaces for o in records if o.replaces}
     for record in records:
-        raw = {
-            "crossing_id": record.crossing_id or "border",
-            "date": record.date.text,
-            "precision": record.date.precision,
-            "kind": record.kind,
-            "status": record.status or "",
-            "summary": record.summary,
-            "source_name": record.source_name,
-            "source_url": record.source_url or "",
-            "source_published": record.source_published.text if record.source_published else "",
-            "source_type": record.source_type,
-            "side": record.side or "",
-            "lat": record.location.lat if record.has_own_location and record.location else "",
-            "lon": record.location.lon if record.has_own_location and record.location else "",
-            "replaces": record.replaces or "",
-            "id": record.id,
-        }
+        raw = {k: "" if v is None else v for k, v in observation_fields(record).items()}
+        # History is checked against the rules it was recorded under: a record since
+        # corrected, or one stored before version 3, may use version 2's statuses.
+        as_recorded = record.id in superseded or (
+            migrated is not None and record.recorded_at < migrated
+        )
         try:
-            parse_observation(raw, crossings)
+            parse_observation(raw, crossings, structures=structures, as_recorded=as_recorded)
         except RecordValidationError as err:
             problems.append(f"observation {record.id}: {err}")
     for figure in trade:
@@ -387,22 +670,26 @@ def _map_inputs(store: str | Path, as_of: date | None) -> dict[str, Any]:
     day = as_of or today
     with open_store(store) as opened:
         crossings = list(opened.crossings().values())
+        structures = list(opened.structures().values())
         records = opened.observations()
         trade = opened.trade()
     border = [o for o in records if o.crossing_id is None]
     own: dict[str | None, list[Observation]] = {}
-    for record in records:  # already oldest first
+    for record in records:
         own.setdefault(record.crossing_id, []).append(record)
-    histories = [
-        sorted(own.get(c.id, []) + border, key=lambda o: (o.date.start, o.date.end))
-        for c in crossings
-    ]
+    # Each crossing's history in the order the status rule applies it.
+    histories = [sorted(own.get(c.id, []) + border, key=rule_order) for c in crossings]
+    owned = {c.id: tuple(s.id for s in structures if s.crossing_id == c.id) for c in crossings}
     return {
         "crossings": crossings,
+        "structures": structures,
         "records": records,
         "trade": trade,
         "histories": histories,
-        "timelines": [status_timeline(h, until=max(today, day)) for h in histories],
+        "timelines": [
+            status_timeline(h, c.id, until=max(today, day), structure_ids=owned[c.id])
+            for c, h in zip(crossings, histories, strict=True)
+        ],
         "as_of": day,
         "start": min((o.date.start for o in records), default=day),
         "today": today,
@@ -427,6 +714,7 @@ def overview_map(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None
         as_of=got["as_of"],
         start=got["start"],
         today=got["today"],
+        structures=got["structures"],
     )
 
 
@@ -447,13 +735,16 @@ def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dic
             got["histories"],
             got["records"],
             got["trade"],
+            structures=got["structures"],
             **dates,
         )
     }
     for crossing, timeline, history in zip(
         got["crossings"], got["timelines"], got["histories"], strict=True
     ):
-        result[crossing.id] = crossing_map(crossing, timeline, history, **dates)
+        result[crossing.id] = crossing_map(
+            crossing, timeline, history, structures=got["structures"], **dates
+        )
     return result
 
 
@@ -533,9 +824,14 @@ def export_inventory(
     elif output_format == "kml":
         border = [o for o in observations if o.crossing_id is None]
         today = _today(None)
+        with open_store(store) as opened:
+            owned = _structure_ids(opened)
         timelines = {
             c.id: status_timeline(
-                [o for o in observations if o.crossing_id == c.id] + border, until=today
+                [o for o in observations if o.crossing_id == c.id] + border,
+                c.id,
+                until=today,
+                structure_ids=owned.get(c.id, ()),
             )
             for c in chosen
         }
@@ -546,7 +842,9 @@ def export_inventory(
             for t in trade
             if (first is None or t.period_end >= first) and (last is None or t.period_start <= last)
         ]
-        create_store(target, chosen, observations, figures)
+        with open_store(store) as opened:
+            kept_structures = [s for s in opened.structures().values() if s.crossing_id in ids]
+        create_store(target, chosen, observations, figures, structures=kept_structures)
         with open_store(target, writable=True) as opened:
             _refresh_status_snapshot(opened)
     return {"crossings": len(chosen), "observations": len(observations)}

@@ -13,9 +13,11 @@ from functools import cached_property
 from typing import NamedTuple
 
 __all__ = [
+    "APPLIES_TO_ALL",
     "BORDER_WIDE",
     "CROSSING_KINDS",
     "FLOWS",
+    "LIFECYCLES",
     "MODES",
     "OBSERVATION_KINDS",
     "PRECISIONS",
@@ -24,31 +26,42 @@ __all__ = [
     "SIDES",
     "SOURCE_TYPES",
     "STATUSES",
+    "STRUCTURE_KINDS",
+    "TRAFFIC",
     "BBox",
     "Crossing",
     "FuzzyDate",
     "LonLat",
     "Observation",
+    "Structure",
     "TradeFigure",
     "observation_id",
 ]
 
-#: Status of a crossing after a record, as the record's source describes it.
-STATUSES = (
-    "open",
-    "restricted",
-    "closed",
+#: A crossing's traffic status after a status record, as its source describes it.
+STATUSES = ("open", "restricted", "closed", "unknown")
+#: What still moves across a crossing, for a restricted (or partly open) status.
+TRAFFIC = ("freight_road", "freight_rail", "passenger_road", "passenger_rail", "tourists")
+#: Where a structure (a bridge, dam or gate) is in its life, after an infrastructure record.
+LIFECYCLES = (
+    "planned",
     "under_construction",
     "built_not_opened",
-    "unknown",
+    "in_service",
+    "out_of_service",
+    "destroyed",
 )
-#: What an observation is about. A ``retraction`` withdraws the record it replaces.
+#: What a structure is.
+STRUCTURE_KINDS = ("road_bridge", "rail_bridge", "road_rail_bridge", "dam", "gate", "ferry")
+#: What an observation is about. A ``retraction`` withdraws the record it replaces; a
+#: ``plan`` is an announcement of something expected, which never sets a status.
 OBSERVATION_KINDS = (
     "status",
     "infrastructure",
     "traffic",
     "trade",
     "context",
+    "plan",
     "retraction",
 )
 #: How the source learned what it reports.
@@ -74,6 +87,8 @@ FLOWS = ("total", "cn_to_kp", "kp_to_cn")
 QUALIFIERS = ("exact", "about", "more_than", "nearly")
 #: The crossing id that marks a record about the whole border.
 BORDER_WIDE = "border"
+#: ``applies_to`` of a border-wide record whose source says it holds for every crossing.
+APPLIES_TO_ALL = "all"
 
 
 class LonLat(NamedTuple):
@@ -183,6 +198,48 @@ class Observation(NamedTuple):
     notes: str
     recorded_at: datetime
     recorded_by: str
+    # Schema version 3: what a record says beyond its date and status.
+    #: For a border-wide record: the crossing ids it sets the status of, or ("all",).
+    #: Empty: context only, it sets no crossing's status.
+    applies_to: tuple[str, ...] = ()
+    #: The last day a temporary event (a closure, an opening) lasted; None: not temporary.
+    until: FuzzyDate | None = None
+    #: The structure (bridge, dam, gate) of the crossing that the record is about.
+    structure_id: str | None = None
+    #: What moves, for a status record ("restricted: freight by road only").
+    traffic: tuple[str, ...] = ()
+    #: For a plan: when the announced event is expected.
+    expected: FuzzyDate | None = None
+    #: For an infrastructure record about a structure: its lifecycle after the record.
+    lifecycle: str | None = None
+    #: The source URL is a copy of the original on another site.
+    source_is_mirror: bool = False
+
+    def applies_to_crossing(self, crossing_id: str) -> bool:
+        """Whether this record names ``crossing_id``: its own, or listed by a border-wide one."""
+        if self.crossing_id is not None:
+            return self.crossing_id == crossing_id
+        return APPLIES_TO_ALL in self.applies_to or crossing_id in self.applies_to
+
+
+@dataclass(frozen=True)
+class Structure:
+    """A bridge, dam or gate of a crossing, with its own point and its own lifecycle.
+
+    The old and the new bridge at Quanhe are two structures of one crossing.
+    """
+
+    id: str
+    crossing_id: str
+    name_en: str
+    name_zh: str
+    name_ko: str
+    kind: str
+    location: LonLat | None
+    location_precision_m: int | None
+    location_source: str
+    location_source_url: str | None
+    notes: str
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,15 @@ __all__ = ["STYLE_NAME", "crossings_qml"]
 
 STYLE_NAME = "crossings by status"
 
-# The map's colours (geo.render.STATUS_COLOURS) as QGIS "r,g,b,a"; "" is no status on record.
-_CATEGORIES = (
-    ("open", "open", "26,152,80,255"),
-    ("restricted", "restricted", "243,156,18,255"),
-    ("closed", "closed", "215,48,39,255"),
-    ("under_construction", "under construction", "123,50,148,255"),
-    ("built_not_opened", "built, not open", "69,117,180,255"),
-    ("unknown", "unknown", "127,127,127,255"),
-    ("", "no status on record", "217,217,217,255"),
-)
+
+def _categories() -> list[tuple[str, str, str]]:
+    """Return the map's statuses, labels and colours (geo.render), colours as QGIS "r,g,b,a"."""
+    from geo.render import STATUS_COLOURS, STATUS_LABELS
+
+    def rgba(colour: str) -> str:
+        return ",".join(str(int(colour[i : i + 2], 16)) for i in (1, 3, 5)) + ",255"
+
+    return [(key, STATUS_LABELS[key], rgba(colour)) for key, colour in STATUS_COLOURS.items()]
 
 
 def _symbol(number: int, colour: str) -> str:
@@ -51,9 +50,9 @@ def crossings_qml() -> str:
     """
     categories = "".join(
         f'<category render="true" symbol="{n}" value="{escape(value)}" label="{escape(label)}"/>'
-        for n, (value, label, _) in enumerate(_CATEGORIES)
+        for n, (value, label, _) in enumerate(_categories())
     )
-    symbols = "".join(_symbol(n, colour) for n, (_, _, colour) in enumerate(_CATEGORIES))
+    symbols = "".join(_symbol(n, colour) for n, (_, _, colour) in enumerate(_categories()))
     label = '"name_en" || \'\\n\' || "name_zh"'
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"

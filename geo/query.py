@@ -1,32 +1,24 @@
-"""Questions asked of records: which are in force, and a crossing's status on a date.
+"""Geodesy and date windows for questions: search boxes, distances, overlaps.
 
-Pure functions over records; the store does the reading.
+Pure functions over values; the store does the reading and geo.status the status rule.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from geo.model import BBox, FuzzyDate, LonLat, Observation
+from geo.model import BBox, FuzzyDate, LonLat
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import ArrayLike
 
 __all__ = [
-    "NOT_IN_SERVICE",
-    "StatusAnswer",
-    "StatusStep",
     "dwithin_boxes",
     "geodesic_inverse",
-    "in_force",
     "overlaps",
-    "status_as_of",
-    "status_timeline",
 ]
 
 # The smallest radius of curvature of the WGS84 ellipsoid (the meridian's, at the
@@ -111,183 +103,3 @@ def overlaps(when: FuzzyDate, since: date | None, until: date | None) -> bool:
     (True, False)
     """
     return (since is None or when.end >= since) and (until is None or when.start <= until)
-
-
-#: Statuses of a crossing that has never carried traffic: a border-wide
-#: closure or reopening does not change them.
-NOT_IN_SERVICE = frozenset({"under_construction", "built_not_opened"})
-
-
-@dataclass(frozen=True)
-class StatusAnswer:
-    """A crossing's status on a date and the record it rests on.
-
-    ``conflicts`` holds records as late and as precise as ``record`` that say
-    otherwise: the sources disagree and neither is picked silently.
-    """
-
-    as_of: date
-    status: str | None
-    record: Observation | None
-    conflicts: tuple[Observation, ...] = ()
-
-    @property
-    def is_conflicted(self) -> bool:
-        """Whether equally good records disagree about the status."""
-        return bool(self.conflicts)
-
-
-def in_force(observations: Iterable[Observation]) -> list[Observation]:
-    """Return the records that no later record replaces or retracts.
-
-    Retractions themselves are left out: they only withdraw another record.
-
-    Examples
-    --------
-    >>> in_force([])
-    []
-    """
-    records = list(observations)
-    replaced = {o.replaces for o in records if o.replaces}
-    return [o for o in records if o.id not in replaced and o.kind != "retraction"]
-
-
-def _order(record: Observation) -> tuple[date, date]:
-    return (record.date.end, record.date.start)
-
-
-#: How open each status is, for border-wide records that tighten or loosen.
-_OPENNESS = {"closed": 0, "restricted": 1, "open": 2}
-
-
-def status_as_of(observations: Sequence[Observation], as_of: date) -> StatusAnswer:
-    """Return the status on ``as_of`` from a crossing's records.
-
-    The rule: take the records in force that state a status and whose date is
-    known to be on or before ``as_of`` (a month or year counts from its last
-    day, so ``2025-03`` is known only from 31 March), in date order (last
-    possible day, then first possible day). Each of the crossing's own records
-    sets the status. A record about the whole border is a limit: one that
-    tightens the border (less open than the border-wide record before it, or
-    the first) lowers a crossing that is more open (open > restricted >
-    closed); one that loosens it raises a crossing that is less open. Border-wide
-    records never touch a crossing under construction or built but not opened.
-    Own records of the same dates that disagree are returned as ``conflicts``:
-    one record for each other status they give.
-
-    Parameters
-    ----------
-    observations : sequence of Observation
-        The crossing's records, with border-wide ones if they should count.
-    as_of : date
-        The day asked about.
-
-    Returns
-    -------
-    StatusAnswer
-        ``status`` is None when no record states one by that day.
-
-    Examples
-    --------
-    >>> status_as_of([], date(2021, 6, 1)).status is None
-    True
-    """
-    candidates = _status_candidates(observations, until=as_of)
-    steps = list(_fold(candidates))
-    status, deciding = steps[-1] if steps else (None, None)
-    if deciding is None:
-        return StatusAnswer(as_of=as_of, status=None, record=None)
-    # One record for each other status the crossing's own records of the same dates give.
-    others: dict[str | None, Observation] = {}
-    if deciding.crossing_id is not None:
-        for o in candidates:
-            if o.crossing_id is not None and _order(o) == _order(deciding) and o.status != status:
-                others[o.status] = o  # the last in order, as for the deciding record
-    return StatusAnswer(
-        as_of=as_of, status=status, record=deciding, conflicts=tuple(others.values())
-    )
-
-
-def _status_candidates(observations: Iterable[Observation], *, until: date) -> list[Observation]:
-    return sorted(
-        (o for o in in_force(observations) if o.status is not None and o.date.end <= until),
-        # On the same dates, border-wide records come before the crossing's own (the more
-        # specific record decides), and a record that links its source is the one shown.
-        key=lambda o: (*_order(o), o.crossing_id is not None, o.source_url is not None, o.id),
-    )
-
-
-def _fold(candidates: Sequence[Observation]) -> Iterator[tuple[str | None, Observation | None]]:
-    """Yield the status and the record deciding it after each record, in order."""
-    status: str | None = None
-    deciding: Observation | None = None
-    border: str | None = None
-    for record in candidates:
-        if record.crossing_id is not None:
-            status, deciding = record.status, record
-        else:
-            previous, border = border, record.status
-            level = _OPENNESS.get(record.status or "")
-            if status not in NOT_IN_SERVICE and level is not None:
-                tightens = previous not in _OPENNESS or level < _OPENNESS[previous or ""]
-                current = _OPENNESS.get(status or "")
-                if (
-                    current is None
-                    or (tightens and level < current)
-                    or (not tightens and level > current)
-                ):
-                    status, deciding = record.status, record
-        yield status, deciding
-
-
-@dataclass(frozen=True)
-class StatusStep:
-    """From ``since`` on (until the next step), the status and the record it rests on."""
-
-    since: date
-    status: str | None
-    record: Observation | None
-    is_conflicted: bool
-
-
-def status_timeline(observations: Sequence[Observation], *, until: date) -> list[StatusStep]:
-    """Return a crossing's status as steps in time, up to ``until``.
-
-    The status on any day is that of the last step on or before it (none
-    before the first step): the same answer as :func:`status_as_of` for every
-    day, because a record counts from the last day of its date and only then.
-
-    Examples
-    --------
-    >>> status_timeline([], until=date(2026, 1, 1))
-    []
-    """
-    candidates = _status_candidates(observations, until=until)
-    steps: list[StatusStep] = []
-    disagree: set[str | None] = set()
-    group: tuple[date, date] | None = None
-    for position, (status, deciding) in enumerate(_fold(candidates)):
-        record = candidates[position]
-        if record.crossing_id is not None:
-            if _order(record) != group:
-                group, disagree = _order(record), set()
-            disagree.add(record.status)
-        last_of_day = (
-            position + 1 == len(candidates) or candidates[position + 1].date.end != record.date.end
-        )
-        if not last_of_day:
-            continue
-        conflicted = (
-            deciding is not None
-            and deciding.crossing_id is not None
-            and _order(deciding) == group
-            and len(disagree) > 1
-        )
-        step = StatusStep(record.date.end, status, deciding, conflicted)
-        if not steps or (steps[-1].status, steps[-1].record, steps[-1].is_conflicted) != (
-            status,
-            deciding,
-            conflicted,
-        ):
-            steps.append(step)
-    return steps

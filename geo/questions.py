@@ -17,7 +17,8 @@ import numpy as np
 from geo.errors import RecordValidationError
 from geo.exchange import read_rows
 from geo.model import BORDER_WIDE, BBox, Crossing, LonLat, Observation
-from geo.query import dwithin_boxes, geodesic_inverse, in_force, overlaps
+from geo.query import dwithin_boxes, geodesic_inverse, overlaps
+from geo.status import describe_status, in_force
 from geo.store import IndexBoxes, open_store
 from geo.validate import parse_fuzzy_date, parse_lat_lon, resolve_crossing_id
 
@@ -25,12 +26,14 @@ __all__ = [
     "Change",
     "Match",
     "Nearby",
+    "Transition",
     "around",
     "changes",
     "date_range",
     "distance_between",
     "near",
     "nearest",
+    "transitions",
     "within",
 ]
 
@@ -333,3 +336,62 @@ def changes(store: str | Path, since: str, until: str) -> list[Change]:
             c.record.date.end,
         ),
     )
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A crossing's status changing on a day, and the record (or end of a record) that did it.
+
+    ``record`` is None when the change came from a temporary record ending, or
+    when the crossing's first status came before ``day``; ``cause`` says which.
+    """
+
+    crossing: Crossing
+    day: date
+    before: str | None
+    after: str | None
+    before_text: str
+    after_text: str
+    record: Observation | None
+    cause: str
+
+
+def transitions(store: str | Path, since: str, until: str) -> list[Transition]:
+    """Return every change of a crossing's status between two dates, by crossing then day.
+
+    The statuses are those of the status rule (geo.status) on each day: a
+    change is a new status value (with what moves) on the day a record begins
+    to count, or on the day after a temporary record ends.
+    """
+    from geo.inventory import timelines
+
+    first, last = date_range(since, until, names=("--from", "--to"))
+    found: list[Transition] = []
+    for crossing, steps in timelines(store, until=last):
+        previous = None
+        for step in steps:
+            label = describe_status(step.status, step.traffic, is_lifecycle=step.is_lifecycle)
+            before = (
+                describe_status(
+                    previous.status, previous.traffic, is_lifecycle=previous.is_lifecycle
+                )
+                if previous is not None
+                else describe_status(None)
+            )
+            changed = previous is None or label != before
+            if changed and (first is None or step.since >= first):
+                starts = step.record is not None and step.record.date.end == step.since
+                found.append(
+                    Transition(
+                        crossing=crossing,
+                        day=step.since,
+                        before=previous.status if previous else None,
+                        after=step.status,
+                        before_text=before,
+                        after_text=label,
+                        record=step.record if starts else None,
+                        cause="record" if starts else "temporary record ended",
+                    )
+                )
+            previous = step
+    return found

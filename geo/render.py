@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from geo.assets import ASSETS
 from geo.errors import GeoError
+from geo.status import STALE_AFTER_DAYS
 
 if TYPE_CHECKING:
     import folium
 
-    from geo.model import Crossing, Observation, TradeFigure
-    from geo.query import StatusStep
+    from geo.model import Crossing, Observation, Structure, TradeFigure
+    from geo.status import StatusStep
 
 __all__ = [
     "STATUS_COLOURS",
@@ -35,24 +36,27 @@ __all__ = [
     "trade_chart_svg",
 ]
 
-#: Marker colour of each status; "" is a crossing no record gives a status for.
+#: Marker colour of each status; "" is a crossing no record gives a status for. The
+#: lifecycles are those shown for a crossing none of whose structures entered service.
 STATUS_COLOURS: dict[str, str] = {
     "open": "#1a9850",
     "restricted": "#f39c12",
     "closed": "#d73027",
+    "unknown": "#7f7f7f",
+    "planned": "#c2a5cf",
     "under_construction": "#7b3294",
     "built_not_opened": "#4575b4",
-    "unknown": "#7f7f7f",
     "": "#d9d9d9",
 }
 STATUS_LABELS: dict[str, str] = {
     "open": "open",
     "restricted": "restricted",
     "closed": "closed",
-    "under_construction": "under construction",
-    "built_not_opened": "built, not open",
     "unknown": "unknown",
-    "": "no status on record",
+    "planned": "planned, never built",
+    "under_construction": "under construction, never opened",
+    "built_not_opened": "built, never opened",
+    "": "no record names it",
 }
 #: The radius drawn around a crossing on its own map: the default of ``crossings around``.
 RING_KM = 3.0
@@ -144,8 +148,14 @@ def _page_data(
     start: date,
     today: date,
     unmapped: Sequence[Crossing],
+    structures: Sequence[Structure] = (),
 ) -> dict[str, Any]:
-    """Return the data the page's script reads: each text once in ``strings``, records by index."""
+    """Return the data the page's script reads: each text once in ``strings``, records by index.
+
+    A record is a row of ``recordFields``; a status step a row of ``stepFields``.
+    """
+    from geo.status import describe_status, lifecycle_records, record_role
+
     strings = _Strings()
     records: list[list[object]] = []
     record_index: dict[str, int] = {}
@@ -158,18 +168,40 @@ def _page_data(
                 [
                     strings(record.date.label),
                     strings(record.kind),
-                    record.status,
+                    record.status or record.lifecycle,
                     strings(record.summary),
                     strings(record.source_name),
                     strings(record.source_url),
                     int(record.crossing_id is None),
+                    record.id,
+                    record.date.start.isoformat(),
+                    int(record.source_is_mirror),
                 ]
             )
         return found
 
+    def step_row(step: StatusStep) -> list[object]:
+        return [
+            step.since.isoformat(),
+            step.status,
+            add(step.record) if step.record else None,
+            step.is_conflicted,
+            strings(describe_status(step.status, step.traffic, is_lifecycle=step.is_lifecycle)),
+            step.run_since.isoformat() if step.run_since else None,
+            add(step.run_record) if step.run_record else None,
+        ]
+
     crossing_rows = []
     for crossing, timeline, history in zip(crossings, timelines, histories, strict=True):
         location = crossing.location
+        superseded = {o.replaces for o in history if o.replaces}
+        shown = [
+            (o, record_role(o, crossing.id, superseded=superseded))
+            for o in history
+            if o.kind != "retraction"
+            and (o.crossing_id is not None or o.applies_to_crossing(crossing.id))
+        ]
+        own = [s for s in structures if s.crossing_id == crossing.id]
         crossing_rows.append(
             {
                 "id": crossing.id,
@@ -183,24 +215,30 @@ def _page_data(
                 "mode": crossing.mode,
                 "lon": None if location is None else round(location.lon, 6),
                 "lat": None if location is None else round(location.lat, 6),
+                "precision": crossing.location_precision_m,
                 "point": _point_text(crossing),
-                "timeline": [
-                    [
-                        step.since.isoformat(),
-                        step.status,
-                        add(step.record) if step.record else None,
-                        step.is_conflicted,
-                    ]
-                    for step in timeline
-                ],
-                "history": [
-                    add(o)
-                    for o in history
-                    if o.crossing_id is not None and o.kind in ("status", "infrastructure")
+                "timeline": [step_row(step) for step in timeline],
+                "history": [[add(o), strings(role)] for o, role in shown],
+                "structures": [
+                    {
+                        "id": s.id,
+                        "name": " · ".join(n for n in (s.name_en, s.name_zh, s.name_ko) if n),
+                        "kind": s.kind,
+                        "lon": None if s.location is None else round(s.location.lon, 6),
+                        "lat": None if s.location is None else round(s.location.lat, 6),
+                        "precision": s.location_precision_m,
+                        "source": s.location_source,
+                        "notes": s.notes,
+                        # Its lifecycle: from each record's last day on.
+                        "lifecycle": [
+                            [o.date.end.isoformat(), o.lifecycle, add(o)]
+                            for o in lifecycle_records(history, s.id)
+                        ],
+                    }
+                    for s in own
                 ],
             }
         )
-
     # Observations at their own points, as columns; 5 decimals of a degree is about a metre.
     columns: dict[str, list[object]] = {
         key: []
@@ -226,6 +264,7 @@ def _page_data(
         "asOf": as_of.isoformat(),
         "start": start.isoformat(),
         "today": max(today, as_of).isoformat(),
+        "staleAfterDays": STALE_AFTER_DAYS,
         "colours": STATUS_COLOURS,
         "labels": STATUS_LABELS,
         "crossings": crossing_rows,
@@ -414,6 +453,7 @@ def overview_map(
     as_of: date,
     start: date,
     today: date,
+    structures: Sequence[Structure] = (),
 ) -> folium.Map:
     """Return the map of every crossing, coloured by status on ``as_of``.
 
@@ -428,6 +468,8 @@ def overview_map(
         Figures for the trade chart.
     as_of, start, today : date
         The day shown first, and the range of the time control.
+    structures : sequence of Structure, default ()
+        The crossings' bridges, dams and gates, listed in the popups.
 
     Returns
     -------
@@ -463,6 +505,7 @@ def overview_map(
         start=start,
         today=today,
         unmapped=[c for c in crossings if c.location is None],
+        structures=structures,
     )
     _finish(
         fmap,
@@ -485,10 +528,13 @@ def crossing_map(
     start: date,
     today: date,
     ring_km: float = RING_KM,
+    structures: Sequence[Structure] = (),
 ) -> folium.Map:
     """Return one crossing's map: zoomed to it, its located records, a ring, its timeline beside.
 
-    A crossing without a point is shown with its timeline only, and says so.
+    Its structures (bridges, dams, gates) with a point are drawn as markers of
+    their own. A crossing without a point is shown with its timeline only, and
+    says so.
     """
     folium = _import_folium()
     fmap = _base_map(width="66%")
@@ -530,6 +576,7 @@ def crossing_map(
         start=start,
         today=today,
         unmapped=[crossing] if crossing.location is None else [],
+        structures=structures,
     )
     _finish(
         fmap,

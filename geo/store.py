@@ -16,7 +16,7 @@ import sqlite3
 import struct
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +30,7 @@ from geo.errors import (
     StoreExistsError,
     UnknownRecordError,
 )
-from geo.model import BBox, Crossing, FuzzyDate, LonLat, Observation, TradeFigure
+from geo.model import BBox, Crossing, FuzzyDate, LonLat, Observation, Structure, TradeFigure
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 #: Version of the layers' schema that this release writes and reads.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _APPLICATION = "crossings"
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 _SRS_ID = 4326
@@ -101,6 +101,30 @@ _OBSERVATION_FIELDS = {
     "notes": "str",
     "recorded_at": "datetime",
     "recorded_by": "str",
+}
+# Schema version 3: what a record says beyond its date and status (see geo.model.Observation).
+_OBSERVATION_FIELDS_3 = {
+    "applies_to": "str",
+    "until": "str",
+    "until_end": "date",
+    "structure_id": "str",
+    "traffic": "str",
+    "expected": "str",
+    "lifecycle": "str",
+    "source_is_mirror": "bool",
+}
+_OBSERVATION_FIELDS.update(_OBSERVATION_FIELDS_3)
+_STRUCTURE_FIELDS = {
+    "id": "str",
+    "crossing_id": "str",
+    "name_en": "str",
+    "name_zh": "str",
+    "name_ko": "str",
+    "kind": "str",
+    "location_precision_m": "int",
+    "location_source": "str",
+    "location_source_url": "str",
+    "notes": "str",
 }
 _TRADE_FIELDS = {
     "period": "str",
@@ -168,9 +192,94 @@ def _migrate_to_2(connection: sqlite3.Connection) -> None:
     _insert_default_style(connection)
 
 
+_SQL_TYPES = {
+    "str": "TEXT",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "DATETIME",
+    "int": "MEDIUMINT",
+}
+
+
+def _layer_ddl(name: str, fields: dict[str, str]) -> list[tuple[str, tuple[object, ...]]]:
+    """Return the statements with which GDAL creates a point layer, to replay in a migration.
+
+    GDAL writes the layer into a scratch GeoPackage; its table, R-tree and
+    triggers, and its rows of the gpkg_* tables, are read back as statements.
+    """
+    import fiona
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "layer.gpkg"
+        schema = {"geometry": "Point", "properties": fields}
+        with fiona.open(path, "w", driver="GPKG", layer=name, schema=schema, crs="EPSG:4326"):
+            pass
+        source = sqlite3.connect(path)
+        try:
+            # The table, the R-tree's virtual table (its shadow tables come with it), triggers.
+            statements: list[tuple[str, tuple[object, ...]]] = [
+                (sql, ())
+                for (sql,) in source.execute(
+                    "SELECT sql FROM sqlite_master WHERE tbl_name IN (?, ?) AND sql IS NOT NULL "
+                    "ORDER BY type = 'trigger', rowid",
+                    (name, f"rtree_{name}_geom"),
+                )
+            ]
+            for table in ("gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions"):
+                for row in source.execute(f"SELECT * FROM {table} WHERE table_name = ?", (name,)):
+                    marks = ", ".join("?" * len(row))
+                    statements.append((f"INSERT INTO {table} VALUES ({marks})", tuple(row)))
+        finally:
+            source.close()
+    return statements
+
+
+def _migrate_to_3(connection: sqlite3.Connection) -> None:
+    """Version 3: structures, and what a record says beyond its date and status.
+
+    Observations gain applies_to, until, structure_id, traffic, expected,
+    lifecycle and source_is_mirror (empty on existing records, which keep
+    their ids and contents); a ``structures`` point layer is added.
+    """
+    for name, kind in _OBSERVATION_FIELDS_3.items():
+        connection.execute(f'ALTER TABLE observations ADD COLUMN "{name}" {_SQL_TYPES[kind]}')
+    for statement, params in _layer_ddl("structures", _STRUCTURE_FIELDS):
+        connection.execute(statement, params)
+    connection.execute(
+        "INSERT OR IGNORE INTO gpkg_ogr_contents (table_name, feature_count) "
+        "SELECT 'structures', 0 WHERE EXISTS "
+        "(SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents')"
+    )
+    _index_structures(connection)
+    # The default style gains the statuses of this version (a style, not a record).
+    from geo.qgis import STYLE_NAME, crossings_qml
+
+    connection.execute(
+        "UPDATE layer_styles SET styleQML = ?, update_time = strftime('%Y-%m-%dT%H:%M:%fZ', "
+        "'now') WHERE f_table_name = 'crossings' AND styleName = ?",
+        (crossings_qml(), STYLE_NAME),
+    )
+
+
+def _index_structures(connection: sqlite3.Connection) -> None:
+    # One statement at a time: executescript() would commit a migration's transaction.
+    connection.execute("CREATE UNIQUE INDEX structures_id ON structures (id)")
+    connection.execute(
+        "CREATE INDEX observations_structure ON observations (structure_id) "
+        "WHERE structure_id IS NOT NULL"
+    )
+    connection.execute(
+        "UPDATE gpkg_contents SET description = ? WHERE table_name = 'structures'",
+        ("Bridges, dams and gates of the crossings, one point each",),
+    )
+
+
 # Named, recorded migrations: the version each brings a store of the version before up to.
 # Version 1 is the first schema. Each runs in one transaction and is noted in crossings_meta.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _migrate_to_2}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _migrate_to_2,
+    3: _migrate_to_3,
+}
 
 
 # -- GeoPackage geometry blobs (OGC 12-128r18, section 2.1.3) ----------------
@@ -266,6 +375,7 @@ def _create_layers(path: Path) -> None:
     layers = (
         ("crossings", "Point", {**_CROSSING_FIELDS, **_STATUS_FIELDS}),
         ("observations", "Point", _OBSERVATION_FIELDS),
+        ("structures", "Point", _STRUCTURE_FIELDS),
         ("trade", None, _TRADE_FIELDS),
         ("crossings_meta", None, _META_FIELDS),
         ("layer_styles", None, _LAYER_STYLE_FIELDS),
@@ -290,6 +400,7 @@ def _create_layers(path: Path) -> None:
                 WHERE status IS NOT NULL;
             """
         )
+        _index_structures(connection)
         connection.executemany(
             "INSERT INTO crossings_meta (key, value) VALUES (?, ?)",
             [("application", _APPLICATION), ("schema_version", str(SCHEMA_VERSION))],
@@ -298,6 +409,7 @@ def _create_layers(path: Path) -> None:
         for table, description in (
             ("crossings", "China–DPRK border crossings, one point each"),
             ("observations", "Dated, sourced status and infrastructure records"),
+            ("structures", "Bridges, dams and gates of the crossings, one point each"),
             ("trade", "China–DPRK trade figures by period and flow (USD)"),
             ("crossings_meta", "Application and schema version of this store"),
             ("layer_styles", "QGIS styles: the crossings layer's default style"),
@@ -316,6 +428,7 @@ def create_store(
     observations: Iterable[Observation],
     trade: Iterable[TradeFigure],
     *,
+    structures: Iterable[Structure] = (),
     force: bool = False,
 ) -> Path:
     """Write a new store holding the given records.
@@ -329,6 +442,8 @@ def create_store(
         Where to write the GeoPackage.
     crossings, observations, trade : iterables of records
         The records, already validated.
+    structures : iterable of Structure, default ()
+        The crossings' bridges, dams and gates.
     force : bool, default False
         Replace an existing file.
 
@@ -358,6 +473,7 @@ def create_store(
         with Store(building, writable=True) as store:
             with store._transaction() as connection:
                 store._insert_crossings(connection, crossings)
+                store._insert_structures(connection, structures)
                 store._insert_trade(connection, trade)
             store.add_observations(list(observations))
         os.replace(building, path)
@@ -391,6 +507,12 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
+@lru_cache(maxsize=1024)
+def _split(value: str | None) -> tuple[str, ...]:
+    """Split a comma-separated list as stored (``freight_road,freight_rail``)."""
+    return tuple(part for part in (value or "").split(",") if part)
+
+
 @lru_cache(maxsize=4096)
 def _fuzzy(text: str | None) -> FuzzyDate | None:
     if not text:
@@ -419,8 +541,10 @@ class Store:
         self._connection = _connect(path, readonly=not writable)
         self._writable = writable
         self._crossings: dict[str, Crossing] | None = None
+        self._depth = 0  # nesting of _transaction
         try:
             self._check_format()
+            self._columns = self._observation_columns()
         except BaseException:
             self._connection.close()
             raise
@@ -460,6 +584,35 @@ class Store:
         if version < SCHEMA_VERSION and self._writable:
             self._migrate(version)
 
+    def _observation_columns(self) -> str:
+        """Return the observation columns to select, reading an older store as this version's.
+
+        An older store opened read-only is not migrated: temporary views (in
+        memory, never written) give it this version's columns, empty.
+        """
+        present = {row[1] for row in self._connection.execute("PRAGMA table_info(observations)")}
+        missing = [name for name in _OBSERVATION_FIELDS if name not in present]
+        if missing:
+            extra = ", ".join(f"NULL AS {name}" for name in missing)
+            self._connection.execute(
+                f"CREATE TEMP VIEW observations AS SELECT *, {extra} FROM main.observations"
+            )
+        if not self._has_table("structures"):
+            columns = ", ".join(f"NULL AS {name}" for name in _STRUCTURE_FIELDS)
+            self._connection.execute(
+                f"CREATE TEMP VIEW structures AS SELECT NULL AS fid, NULL AS geom, {columns} "
+                "WHERE 0"
+            )
+        return ", ".join(_OBSERVATION_FIELDS)
+
+    def _has_table(self, name: str) -> bool:
+        return (
+            self._connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+            ).fetchone()
+            is not None
+        )
+
     def _migrate(self, version: int) -> None:
         """Bring an older store up to this release's schema before writing to it."""
         with self._transaction() as connection:
@@ -477,15 +630,49 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run writes in one immediate transaction: all of them or none."""
+        """Run writes in one immediate transaction: all of them or none.
+
+        Nested uses join the outer transaction, so several writes (records and
+        the status snapshot derived from them) commit together.
+        """
         connection = self._connection
+        if self._depth:
+            self._depth += 1
+            try:
+                yield connection
+            finally:
+                self._depth -= 1
+            return
         connection.execute("BEGIN IMMEDIATE")
+        self._depth = 1
         try:
             yield connection
         except BaseException:
             connection.execute("ROLLBACK")
+            self._crossings = None
             raise
+        finally:
+            self._depth = 0
         connection.execute("COMMIT")
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """Return a context in which every write of this store commits together, or none."""
+        return self._transaction()
+
+    def add_crossings(self, crossings: Sequence[Crossing]) -> None:
+        """Add crossings (validated, ids not yet stored) in one transaction."""
+        with self._transaction() as connection:
+            self._insert_crossings(connection, crossings)
+
+    def add_structures(self, structures: Sequence[Structure]) -> None:
+        """Add structures (validated, ids not yet stored) in one transaction."""
+        with self._transaction() as connection:
+            self._insert_structures(connection, structures)
+
+    def add_trade(self, figures: Sequence[TradeFigure]) -> None:
+        """Add trade figures (validated) in one transaction."""
+        with self._transaction() as connection:
+            self._insert_trade(connection, figures)
 
     # crossings -------------------------------------------------------------
 
@@ -557,13 +744,42 @@ class Store:
         self._extend_extent(connection, "crossings", [_blob_point(r[0]) for r in rows])
         self._crossings = None
 
+    # structures ------------------------------------------------------------
+
+    def structures(self) -> dict[str, Structure]:
+        """Return every structure (bridge, dam, gate) by id, in inventory order."""
+        columns = ", ".join(_STRUCTURE_FIELDS)
+        found: dict[str, Structure] = {}
+        for geom, *values in self._connection.execute(
+            f"SELECT geom, {columns} FROM structures ORDER BY fid"
+        ):
+            row = dict(zip(_STRUCTURE_FIELDS, values, strict=True))
+            texts = {k: _text(v) for k, v in row.items() if _STRUCTURE_FIELDS[k] == "str"}
+            fields = {**row, **texts, "location_source_url": row["location_source_url"] or None}
+            found[row["id"]] = Structure(**fields, location=_blob_point(geom))
+        return found
+
+    def _insert_structures(
+        self, connection: sqlite3.Connection, structures: Iterable[Structure]
+    ) -> None:
+        columns = ", ".join(_STRUCTURE_FIELDS)
+        marks = ", ".join("?" * (len(_STRUCTURE_FIELDS) + 1))
+        # The layer's fields are the record's own attributes, by name.
+        rows = [
+            (_point_blob(s.location), *(getattr(s, name) for name in _STRUCTURE_FIELDS))
+            for s in structures
+        ]
+        connection.executemany(f"INSERT INTO structures (geom, {columns}) VALUES ({marks})", rows)
+        self._extend_extent(connection, "structures", [_blob_point(r[0]) for r in rows])
+
     # observations ------------------------------------------------------------
 
     @staticmethod
     def _observation(geom: bytes | None, values: Sequence[Any]) -> Observation:
         (oid, crossing_id, text, precision, start, end, kind, status, summary, source_name,
          source_url, published, source_type, source_detail, side, own, replaces, notes,
-         recorded_at, recorded_by) = values  # fmt: skip
+         recorded_at, recorded_by, applies_to, until, _until_end, structure_id, traffic,
+         expected, lifecycle, mirror) = values  # fmt: skip
         return Observation(
             id=oid,
             crossing_id=crossing_id,
@@ -583,6 +799,13 @@ class Store:
             notes=notes or "",
             recorded_at=datetime.fromisoformat(recorded_at),
             recorded_by=recorded_by or "",
+            applies_to=_split(applies_to),
+            until=_fuzzy(until),
+            structure_id=structure_id or None,
+            traffic=_split(traffic),
+            expected=_fuzzy(expected),
+            lifecycle=lifecycle or None,
+            source_is_mirror=bool(mirror),
         )
 
     def observations(
@@ -598,8 +821,7 @@ class Store:
         include_border_wide : bool, default True
             With ``crossing_id``, also return the records about the whole border.
         """
-        columns = ", ".join(_OBSERVATION_FIELDS)
-        sql = f"SELECT geom, {columns} FROM observations"
+        sql = f"SELECT geom, {self._columns} FROM observations"
         params: tuple[object, ...] = ()
         if crossing_id is not None:
             sql += " WHERE crossing_id = ?" + (
@@ -617,11 +839,22 @@ class Store:
 
     def observation(self, observation_id: str) -> Observation | None:
         """Return one observation by id, or None."""
-        columns = ", ".join(_OBSERVATION_FIELDS)
         row = self._connection.execute(
-            f"SELECT geom, {columns} FROM observations WHERE id = ?", (observation_id,)
+            f"SELECT geom, {self._columns} FROM observations WHERE id = ?", (observation_id,)
         ).fetchone()
         return None if row is None else self._observation(row[0], row[1:])
+
+    def observations_by_id(self, ids: Sequence[str]) -> list[Observation]:
+        """Return the stored observations among ``ids`` (unknown ids are left out)."""
+        found: list[Observation] = []
+        for start in range(0, len(ids), 500):  # SQLite limits bound parameters
+            chunk = list(ids[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            rows = self._connection.execute(
+                f"SELECT geom, {self._columns} FROM observations WHERE id IN ({marks})", chunk
+            )
+            found += [self._observation(geom, values) for geom, *values in rows]
+        return found
 
     def index_boxes(
         self,
@@ -670,67 +903,34 @@ class Store:
     def observations_by_fid(self, fids: Sequence[int]) -> list[Observation]:
         """Return the observations with these feature ids, in the same order."""
         fids = [int(f) for f in fids]
-        columns = ", ".join(_OBSERVATION_FIELDS)
         found: dict[int, Observation] = {}
         for start in range(0, len(fids), 500):  # SQLite limits bound parameters
             chunk = fids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             rows = self._connection.execute(
-                f"SELECT fid, geom, {columns} FROM observations WHERE fid IN ({marks})", chunk
+                f"SELECT fid, geom, {self._columns} FROM observations WHERE fid IN ({marks})",
+                chunk,
             )
             for fid, geom, *values in rows:
                 found[fid] = self._observation(geom, values)
         return [found[fid] for fid in fids if fid in found]
 
     def status_records(self, crossing_id: str, as_of: date) -> list[Observation]:
-        """Return the few records that decide a crossing's status on ``as_of``.
+        """Return the records in force that the status rule reads for a crossing on ``as_of``.
 
-        These are the crossing's latest status records on or before the day (all
-        of the same dates, for conflicts), the border-wide status records after
-        them, and the border-wide one just before: what
-        :func:`geo.query.status_as_of` needs, read through an index instead of
-        the whole history.
+        These are the crossing's status records, plans and infrastructure records
+        that give a structure's lifecycle, and the border-wide status records and
+        plans, dated on or before the day and not replaced by another record: what
+        :func:`geo.status.status_as_of` needs, without the rest of the history.
         """
-        columns = ", ".join(_OBSERVATION_FIELDS)
-        base = (
-            f"SELECT geom, {columns} FROM observations WHERE status IS NOT NULL "
-            "AND kind != 'retraction' AND id NOT IN "
-            "(SELECT replaces FROM observations WHERE replaces IS NOT NULL)"
+        rows = self._connection.execute(
+            f"SELECT geom, {self._columns} FROM observations o "
+            "WHERE (crossing_id = :crossing OR crossing_id IS NULL) AND date_end <= :as_of "
+            "AND (kind IN ('status', 'plan') OR lifecycle IS NOT NULL) "
+            "AND NOT EXISTS (SELECT 1 FROM observations r WHERE r.replaces = o.id)",
+            {"crossing": crossing_id, "as_of": as_of.isoformat()},
         )
-        params: dict[str, object] = {"as_of": as_of.isoformat(), "crossing": crossing_id}
-        key = self._connection.execute(
-            "SELECT date_end, date_start FROM observations WHERE crossing_id = :crossing "
-            "AND status IS NOT NULL AND date_end <= :as_of AND kind != 'retraction' AND id NOT IN "
-            "(SELECT replaces FROM observations WHERE replaces IS NOT NULL) "
-            "ORDER BY date_end DESC, date_start DESC LIMIT 1",
-            params,
-        ).fetchone()
-        queries = []
-        if key is None:
-            queries.append(base + " AND crossing_id IS NULL AND date_end <= :as_of")
-        else:
-            params.update(end=key[0], start=key[1])
-            # Ties are broken as the fold does: a linked source, then the larger id, last.
-            latest_per_status = (
-                f"SELECT geom, {columns} FROM (SELECT *, row_number() OVER (PARTITION BY "
-                "status ORDER BY source_url IS NOT NULL DESC, id DESC) AS rank FROM "
-                f"({base} AND crossing_id = :crossing AND date_end = :end "
-                "AND date_start = :start)) WHERE rank = 1"
-            )
-            border_after = (
-                f"{base} AND crossing_id IS NULL AND (date_end, date_start) >= (:end, :start)"
-            )
-            border_before = (
-                f"{base} AND crossing_id IS NULL AND (date_end, date_start) < (:end, :start) "
-                "ORDER BY date_end DESC, date_start DESC, source_url IS NOT NULL DESC, id DESC "
-                "LIMIT 1"
-            )
-            queries += [latest_per_status, border_after, border_before]
-        records: list[Observation] = []
-        for sql in queries:
-            rows = self._connection.execute(sql, params)
-            records += [self._observation(geom, values) for geom, *values in rows]
-        return records
+        return [self._observation(geom, values) for geom, *values in rows]
 
     def count(self, layer: str = "observations") -> int:
         """Return the number of rows in a layer."""
@@ -850,6 +1050,14 @@ class Store:
             o.notes,
             _timestamp(o.recorded_at),
             o.recorded_by,
+            ",".join(o.applies_to) or None,
+            o.until.text if o.until else None,
+            o.until.end.isoformat() if o.until else None,
+            o.structure_id,
+            ",".join(o.traffic) or None,
+            o.expected.text if o.expected else None,
+            o.lifecycle,
+            int(o.source_is_mirror),
         )
 
     @staticmethod
@@ -973,6 +1181,13 @@ class Store:
 
     # integrity ----------------------------------------------------------------
 
+    def migrated_at(self, version: int) -> datetime | None:
+        """Return when this store was migrated to ``version`` (None: built at it or later)."""
+        row = self._connection.execute(
+            "SELECT value FROM crossings_meta WHERE key = ?", (f"migrated_to_{version}",)
+        ).fetchone()
+        return None if row is None else datetime.fromisoformat(row[0].replace("Z", "+00:00"))
+
     def integrity_problems(self) -> list[str]:
         """Return what SQLite and the store's own references find wrong (empty: fine)."""
         problems = [
@@ -985,6 +1200,20 @@ class Store:
             for oid, cid in self._connection.execute(
                 "SELECT id, crossing_id FROM observations WHERE crossing_id IS NOT NULL "
                 "AND crossing_id NOT IN (SELECT id FROM crossings)"
+            )
+        ]
+        problems += [
+            f"observation {oid}: structure_id {sid!r} is not in the structures layer"
+            for oid, sid in self._connection.execute(
+                "SELECT id, structure_id FROM observations WHERE structure_id IS NOT NULL "
+                "AND structure_id NOT IN (SELECT id FROM structures)"
+            )
+        ]
+        problems += [
+            f"structure {sid}: crossing_id {cid!r} is not in the crossings layer"
+            for sid, cid in self._connection.execute(
+                "SELECT id, crossing_id FROM structures WHERE crossing_id NOT IN "
+                "(SELECT id FROM crossings)"
             )
         ]
         problems += [

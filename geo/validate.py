@@ -17,9 +17,11 @@ from urllib.parse import urlsplit
 
 from geo.errors import RecordValidationError, UnknownCrossingError
 from geo.model import (
+    APPLIES_TO_ALL,
     BORDER_WIDE,
     CROSSING_KINDS,
     FLOWS,
+    LIFECYCLES,
     MODES,
     OBSERVATION_KINDS,
     QUALIFIERS,
@@ -27,10 +29,13 @@ from geo.model import (
     SIDES,
     SOURCE_TYPES,
     STATUSES,
+    STRUCTURE_KINDS,
+    TRAFFIC,
     Crossing,
     FuzzyDate,
     LonLat,
     Observation,
+    Structure,
     TradeFigure,
     observation_id,
 )
@@ -42,6 +47,7 @@ __all__ = [
     "parse_fuzzy_date",
     "parse_lat_lon",
     "parse_observation",
+    "parse_structure",
     "parse_trade_figure",
     "parse_trade_period",
     "resolve_crossing_id",
@@ -320,6 +326,218 @@ def resolve_crossing_id(
     )
 
 
+_YES = ("true", "yes", "1", "y")
+_NO = ("false", "no", "0", "n", "")
+
+
+def _flag(field: str, value: str) -> bool:
+    key = value.strip().lower()
+    if key in _YES:
+        return True
+    if key in _NO:
+        return False
+    raise RecordValidationError(
+        field, value, "is not yes or no", "true or false", "write true or false"
+    )
+
+
+#: The statuses of schema version 2, which any kind of record could carry.
+_STATUSES_2 = (*STATUSES, "under_construction", "built_not_opened")
+
+
+def _status(kind: str, text: str, *, as_recorded: bool = False) -> str | None:
+    """Check the status: a status record's, or the one a plan announces; no other has one."""
+    if not text:
+        if kind == "status":
+            raise RecordValidationError(
+                "status",
+                text,
+                "is missing for a status record",
+                ", ".join(STATUSES),
+                "give the crossing's status after this record, e.g. --status open",
+            )
+        return None
+    if as_recorded:
+        return _choice("status", text, _STATUSES_2)
+    if kind not in ("status", "plan"):
+        raise RecordValidationError(
+            "status",
+            text,
+            f"is given for a record of kind {kind!r}",
+            "a status only on status records and plans",
+            "leave the status out (only status records set a crossing's status), or use "
+            "--kind status if the source says what may cross now",
+        )
+    key = text.strip().lower().replace(" ", "_").replace("-", "_")
+    if key in LIFECYCLES:
+        raise RecordValidationError(
+            "status",
+            text,
+            "is a structure's lifecycle, not a traffic status",
+            ", ".join(STATUSES),
+            f"record it as --kind infrastructure --structure ID --lifecycle {key}",
+        )
+    return _choice("status", text, STATUSES)
+
+
+def _structure(
+    text: str, crossing_id: str | None, structures: Mapping[str, Structure] | None
+) -> str | None:
+    if not text:
+        return None
+    found = (structures or {}).get(text.strip())
+    if found is None:
+        close = difflib.get_close_matches(text.strip(), list(structures or {}), n=3, cutoff=0.4)
+        raise RecordValidationError(
+            "structure_id",
+            text,
+            "is not a structure in the inventory",
+            "a structure id from `crossings structures`",
+            f"did you mean {' or '.join(close)}?" if close else "run `crossings structures`",
+        )
+    if found.crossing_id != crossing_id:
+        raise RecordValidationError(
+            "structure_id",
+            text,
+            f"is a structure of {found.crossing_id}, not of {crossing_id or BORDER_WIDE}",
+            "a structure of the record's crossing",
+            f"give crossing {found.crossing_id}, or another structure",
+        )
+    return found.id
+
+
+def _lifecycle(kind: str, text: str, structure_id: str | None) -> str | None:
+    if not text:
+        return None
+    if kind not in ("infrastructure", "plan"):
+        raise RecordValidationError(
+            "lifecycle",
+            text,
+            f"is given for a record of kind {kind!r}",
+            "a lifecycle only on infrastructure records and plans",
+            "use --kind infrastructure with --structure ID",
+        )
+    if structure_id is None:
+        raise RecordValidationError(
+            "lifecycle",
+            text,
+            "is given without a structure",
+            "a lifecycle of the structure the record names",
+            "name the bridge, dam or gate with --structure ID (see `crossings structures`)",
+        )
+    return _choice("lifecycle", text, LIFECYCLES)
+
+
+def _applies_to(
+    text: str, crossing_id: str | None, crossings: Mapping[str, Crossing]
+) -> tuple[str, ...]:
+    if not text:
+        return ()
+    if crossing_id is not None:
+        raise RecordValidationError(
+            "applies_to",
+            text,
+            f"is given for a record of {crossing_id}",
+            f"applies_to only on records of the whole border ({BORDER_WIDE!r})",
+            "leave it out: a crossing's own record applies to that crossing",
+        )
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if parts == [APPLIES_TO_ALL]:
+        return (APPLIES_TO_ALL,)
+    ids = []
+    for part in parts:
+        if part in (APPLIES_TO_ALL, BORDER_WIDE):
+            raise RecordValidationError(
+                "applies_to",
+                text,
+                f"mixes {part!r} with crossing ids",
+                f"{APPLIES_TO_ALL!r} alone, or crossing ids separated by commas",
+                f"write --applies-to {APPLIES_TO_ALL} or --applies-to ID,ID",
+            )
+        try:
+            found = resolve_crossing_id(part, crossings, field="applies_to")
+        except UnknownCrossingError as err:
+            raise UnknownCrossingError(
+                "applies_to",
+                part,
+                err.problem,
+                f"{APPLIES_TO_ALL!r}, or crossing ids from `crossings list` separated by commas",
+                err.fix,
+            ) from err
+        ids.append(str(found))
+    return tuple(dict.fromkeys(ids))
+
+
+def _traffic(text: str, kind: str, status: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
+    if kind not in ("status", "plan") or status not in ("open", "restricted"):
+        raise RecordValidationError(
+            "traffic",
+            text,
+            f"is given for a record of kind {kind!r} with status {status!r}",
+            "what still moves, on a status record (or plan) that is open or restricted",
+            "leave it out, or give --status restricted",
+        )
+    return tuple(
+        dict.fromkeys(_choice("traffic", part, TRAFFIC) for part in text.split(",") if part.strip())
+    )
+
+
+def _until(text: str, kind: str, when: FuzzyDate) -> FuzzyDate | None:
+    if not text:
+        return None
+    if kind != "status":
+        raise RecordValidationError(
+            "until",
+            text,
+            f"is given for a record of kind {kind!r}",
+            "until only on a status record of a temporary closure or opening",
+            "leave it out",
+        )
+    until = parse_fuzzy_date(text, field="until", today=date.max)
+    if until.end < when.end:
+        raise RecordValidationError(
+            "until",
+            text,
+            f"ends before the record's date {when.text!r}",
+            "the last day of the temporary event, on or after its date",
+            "check the two dates",
+        )
+    return until
+
+
+def _expected(text: str, kind: str, when: FuzzyDate) -> FuzzyDate | None:
+    if kind == "plan" and not text:
+        raise RecordValidationError(
+            "expected",
+            text,
+            "is missing for a plan",
+            "when the announced event is expected: YYYY, YYYY-MM or YYYY-MM-DD",
+            "give --expected, e.g. --expected 2025-08",
+        )
+    if not text:
+        return None
+    if kind != "plan":
+        raise RecordValidationError(
+            "expected",
+            text,
+            f"is given for a record of kind {kind!r}",
+            "expected only on plans",
+            "use --kind plan for an announcement of something to come",
+        )
+    expected = parse_fuzzy_date(text, field="expected", today=date.max)
+    if expected.end < when.start:
+        raise RecordValidationError(
+            "expected",
+            text,
+            f"is before the plan's date {when.text!r}",
+            "a date on or after the announcement",
+            "check the two dates",
+        )
+    return expected
+
+
 def _url(field: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
@@ -337,9 +555,11 @@ def parse_observation(
     raw: Mapping[str, object],
     crossings: Mapping[str, Crossing],
     *,
+    structures: Mapping[str, Structure] | None = None,
     today: date | None = None,
     now: datetime | None = None,
     default_recorded_by: str = "",
+    as_recorded: bool = False,
 ) -> Observation:
     """Check one observation given as text fields and return the record.
 
@@ -351,9 +571,18 @@ def parse_observation(
         ``source_type``, and at least one of ``source_url`` / ``source_name``;
         optional ``precision``, ``status``, ``source_published``,
         ``source_detail``, ``side``, ``lat`` and ``lon``, ``replaces``,
-        ``notes``, ``recorded_at``, ``recorded_by``, ``id``.
+        ``notes``, ``recorded_at``, ``recorded_by``, ``id``, ``applies_to``,
+        ``until``, ``structure_id``, ``traffic``, ``expected``, ``lifecycle``,
+        ``source_is_mirror``.
     crossings : mapping
         The inventory's crossings by id.
+    structures : mapping, optional
+        The inventory's structures by id, for ``structure_id``.
+    as_recorded : bool, default False
+        Check a record kept as history (one a later record corrects, or one
+        stored before schema version 3) against the rules it was recorded
+        under: any kind may carry a status of version 2's vocabulary, and a
+        source without an address needs only its name.
     today, now : optional
         Clock values, for tests.
     default_recorded_by : str, default ""
@@ -376,16 +605,13 @@ def parse_observation(
     )
     kind = _choice("kind", _text(raw, "kind"), OBSERVATION_KINDS)
 
-    status_text = _text(raw, "status")
-    status = _choice("status", status_text, STATUSES) if status_text else None
-    if kind == "status" and status is None:
-        raise RecordValidationError(
-            "status",
-            status_text,
-            "is missing for a status record",
-            ", ".join(STATUSES),
-            "give the crossing's status after this record, e.g. --status open",
-        )
+    status = _status(kind, _text(raw, "status"), as_recorded=as_recorded)
+    structure_id = _structure(_text(raw, "structure_id"), crossing_id, structures)
+    lifecycle = _lifecycle(kind, _text(raw, "lifecycle"), structure_id)
+    applies_to = _applies_to(_text(raw, "applies_to"), crossing_id, crossings)
+    traffic = _traffic(_text(raw, "traffic"), kind, status)
+    until = _until(_text(raw, "until"), kind, when)
+    expected = _expected(_text(raw, "expected"), kind, when)
 
     summary = " ".join(_text(raw, "summary").split())
     if not summary:
@@ -409,16 +635,29 @@ def parse_observation(
     if source_url is not None:
         _url("source_url", source_url)
     source_name = _text(raw, "source_name")
-    if not source_name:
-        if source_url is None:
-            raise RecordValidationError(
-                "source_url",
-                "",
-                "is missing",
-                "an http(s) URL of the source (and optionally its name)",
-                "every record names its source: give --source-url",
-            )
+    source_detail = _text(raw, "source_detail")
+    # Version 2 asked only for a name when there was no address.
+    if source_url is None and not (source_name and (source_detail or as_recorded)):
+        raise RecordValidationError(
+            "source_url",
+            "",
+            "is missing",
+            "an http(s) URL of the source, or a source name and a source_detail that says "
+            "why there is no address (e.g. a broadcast, a print edition)",
+            "every record names its source: give --source-url, or --source-name and "
+            "--source-detail",
+        )
+    if not source_name and source_url is not None:
         source_name = urlsplit(source_url).netloc.removeprefix("www.")
+    mirror = _flag("source_is_mirror", _text(raw, "source_is_mirror"))
+    if mirror and source_url is None:
+        raise RecordValidationError(
+            "source_is_mirror",
+            _text(raw, "source_is_mirror"),
+            "is set for a record without a source_url",
+            "true only when source_url is a copy of the original on another site",
+            "give the mirror's address as source_url, and the original's name as source_name",
+        )
     source_type = _choice("source_type", _text(raw, "source_type"), SOURCE_TYPES)
     published_text = _text(raw, "source_published")
     published = (
@@ -493,7 +732,7 @@ def parse_observation(
         source_url=source_url,
         source_published=published,
         source_type=source_type,
-        source_detail=_text(raw, "source_detail"),
+        source_detail=source_detail,
         side=side,
         location=location,
         has_own_location=location is not None,
@@ -502,31 +741,18 @@ def parse_observation(
         recorded_at=recorded_at,
         # A record carried over from another store keeps who recorded it, even nobody.
         recorded_by=_text(raw, "recorded_by") or ("" if recorded_text else default_recorded_by),
+        applies_to=applies_to,
+        until=until,
+        structure_id=structure_id,
+        traffic=traffic,
+        expected=expected,
+        lifecycle=lifecycle,
+        source_is_mirror=mirror,
     )
 
 
-def parse_crossing(raw: Mapping[str, object]) -> Crossing:
-    """Check one crossing row of the seed and return the record.
-
-    Raises
-    ------
-    RecordValidationError
-        The first field that is not acceptable.
-    """
-    crossing_id = _text(raw, "id")
-    if not _SLUG_RE.match(crossing_id):
-        raise RecordValidationError(
-            "id",
-            crossing_id,
-            "is not a slug",
-            "lower-case letters, digits and single hyphens",
-            "write e.g. quanhe-wonjong",
-        )
-    for field in ("name_en", "name_zh", "name_ko", "location_note"):
-        if not _text(raw, field):
-            raise RecordValidationError(
-                field, "", "is empty", "a non-empty text", f"fill in {field} for {crossing_id}"
-            )
+def _located(raw: Mapping[str, object], what: str) -> tuple[LonLat | None, int | None, str | None]:
+    """Check a point, its precision in metres and its source; a row may have no point."""
     location = None
     precision = None
     lat, lon = _text(raw, "lat"), _text(raw, "lon")
@@ -555,12 +781,38 @@ def parse_crossing(raw: Mapping[str, object]) -> Crossing:
             raise RecordValidationError(
                 "location_source",
                 "",
-                "is empty for a crossing with a point",
+                f"is empty for {what} with a point",
                 "the source of the point",
                 "name where the coordinates were read",
             )
         if location_url:
             _url("location_source_url", location_url)
+    return location, precision, location_url
+
+
+def parse_crossing(raw: Mapping[str, object]) -> Crossing:
+    """Check one crossing row of the seed and return the record.
+
+    Raises
+    ------
+    RecordValidationError
+        The first field that is not acceptable.
+    """
+    crossing_id = _text(raw, "id")
+    if not _SLUG_RE.match(crossing_id):
+        raise RecordValidationError(
+            "id",
+            crossing_id,
+            "is not a slug",
+            "lower-case letters, digits and single hyphens",
+            "write e.g. quanhe-wonjong",
+        )
+    for field in ("name_en", "name_zh", "name_ko", "location_note"):
+        if not _text(raw, field):
+            raise RecordValidationError(
+                field, "", "is empty", "a non-empty text", f"fill in {field} for {crossing_id}"
+            )
+    location, precision, location_url = _located(raw, "a crossing")
     aliases = tuple(a.strip() for a in _text(raw, "aliases").split(";") if a.strip())
     return Crossing(
         id=crossing_id,
@@ -583,6 +835,53 @@ def parse_crossing(raw: Mapping[str, object]) -> Crossing:
         location_source_url=location_url,
         alt_locations=_text(raw, "alt_locations"),
         structure=_text(raw, "structure"),
+        notes=_text(raw, "notes"),
+    )
+
+
+def parse_structure(raw: Mapping[str, object], crossings: Mapping[str, Crossing]) -> Structure:
+    """Check one structure row of the seed (a bridge, dam or gate) and return the record.
+
+    Raises
+    ------
+    RecordValidationError
+        The first field that is not acceptable.
+    """
+    structure_id = _text(raw, "id")
+    if not _SLUG_RE.match(structure_id):
+        raise RecordValidationError(
+            "id",
+            structure_id,
+            "is not a slug",
+            "lower-case letters, digits and single hyphens",
+            "write e.g. quanhe-new-bridge",
+        )
+    crossing_id = _text(raw, "crossing_id")
+    if crossing_id not in crossings:
+        raise RecordValidationError(
+            "crossing_id",
+            crossing_id,
+            "is not a crossing in the inventory",
+            "a crossing id from `crossings list`",
+            f"fill in the crossing of {structure_id}",
+        )
+    # Chinese and Korean names only where a source gives them: none is made up.
+    if not _text(raw, "name_en"):
+        raise RecordValidationError(
+            "name_en", "", "is empty", "a non-empty text", f"fill in name_en for {structure_id}"
+        )
+    location, precision, location_url = _located(raw, "a structure")
+    return Structure(
+        id=structure_id,
+        crossing_id=crossing_id,
+        name_en=_text(raw, "name_en"),
+        name_zh=_text(raw, "name_zh"),
+        name_ko=_text(raw, "name_ko"),
+        kind=_choice("kind", _text(raw, "kind"), STRUCTURE_KINDS),
+        location=location,
+        location_precision_m=precision,
+        location_source=_text(raw, "location_source"),
+        location_source_url=location_url,
         notes=_text(raw, "notes"),
     )
 

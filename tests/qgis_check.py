@@ -15,7 +15,7 @@ application = QgsApplication([], False)
 application.initQgis()
 store = sys.argv[1]
 seen = {}
-for name in ("crossings", "observations", "trade"):
+for name in ("crossings", "observations", "structures", "trade"):
     layer = QgsVectorLayer(f"{store}|layername={name}", name, "ogr")
     seen[name] = {"valid": layer.isValid(), "count": layer.featureCount()}
 crossings = QgsVectorLayer(f"{store}|layername=crossings", "crossings", "ogr")

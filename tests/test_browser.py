@@ -108,11 +108,12 @@ class Page:
 
 def test_overview_markers_legend_and_no_errors(browser, shipped_maps):
     page = Page(browser, shipped_maps / "index.html")
-    assert page.page.locator(".xing-icon").count() == 10  # the crossings with a point
+    assert page.page.locator(".xing-icon").count() == 11  # the crossings with a point
     legend = page.page.locator("#status-legend")
-    assert legend.locator(".legend-item").count() == 7
-    assert "built, not open" in legend.inner_text()
-    assert "7 crossing(s) not mapped" in legend.inner_text()
+    assert legend.locator(".legend-item").count() == 9  # 8 statuses and the hollow marker
+    assert "built, never opened" in legend.inner_text()
+    assert "hollow: evidence over two years older than the day" in legend.inner_text()
+    assert "6 crossing(s) not mapped" in legend.inner_text()
     page.screenshot("overview")
     page.close()
 
@@ -141,7 +142,7 @@ def test_switching_a_layer_off_hides_its_markers(browser, shipped_maps):
     checkbox.locator("input").uncheck()
     assert page.page.locator(".xing-icon").count() == 0
     checkbox.locator("input").check()
-    assert page.page.locator(".xing-icon").count() == 10
+    assert page.page.locator(".xing-icon").count() == 11
     page.close()
 
 
@@ -178,6 +179,50 @@ def test_time_control_recolours_by_the_records(browser, shipped_maps):
     page.close()
 
 
+def test_popup_names_the_evidence_and_its_age(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "index.html")
+    page.page.fill("#time-date", "2021-06-01")
+    page.page.dispatch_event("#time-date", "change")
+    # At the first zoom the New Yalu marker covers it: open it as a reader would, by search.
+    page.page.fill("#crossing-search", "Dandong")
+    page.page.click('#crossing-search-results a[data-crossing="friendship-bridge"]')
+    status = page.page.locator(".leaflet-popup-content .status")
+    text = status.inner_text()
+    assert "Status on 2021-06-01: closed since Aug 2020" in text
+    # The evidence: a border-wide record that says it applies to every crossing.
+    assert (
+        "Evidence: o-71055cc8a9 · 2020 · " in text and "17 months old · border-wide record" in text
+    )
+    assert "Uncertain" not in text
+    history = page.page.locator(".leaflet-popup-content ol.history")
+    plan = history.locator('li[data-record="o-68ed013bfb"]')
+    assert "plan for Aug 2025" in plan.inner_text()
+    assert "superseded" in history.locator('li[data-record="o-79a6fadbcb"]').inner_text()
+    page.screenshot("overview-friendship-2021-06-01")
+    page.close()
+
+
+def test_old_evidence_is_drawn_hollow_and_said_uncertain(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "index.html")
+    page.page.fill("#time-date", "2026-11-26")
+    page.page.dispatch_event("#time-date", "change")
+    quanhe = '.xing-icon[data-crossing="quanhe-wonjong"]'
+    friendship = '.xing-icon[data-crossing="friendship-bridge"]'
+    assert page.page.get_attribute(quanhe, "data-uncertain") == "true"  # evidence of Feb 2023
+    assert page.page.get_attribute(friendship, "data-uncertain") == "false"  # of Mar 2026
+    style = "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).borderTopColor]"
+    assert page.page.eval_on_selector(quanhe, style) == ["rgb(255, 255, 255)", "rgb(26, 152, 80)"]
+    assert page.page.eval_on_selector(friendship, style)[0] == "rgb(26, 152, 80)"
+    page.page.click(quanhe)
+    text = page.page.locator(".leaflet-popup-content .status").inner_text()
+    assert "Uncertain: the evidence is more than two years older than this day." in text
+    page.page.fill("#time-date", "2023-09-01")  # the same record was recent then
+    page.page.dispatch_event("#time-date", "change")
+    assert page.page.get_attribute(quanhe, "data-uncertain") == "false"
+    page.screenshot("overview-uncertain")
+    page.close()
+
+
 def test_trade_chart_opens_offline(browser, shipped_maps):
     page = Page(browser, shipped_maps / "index.html")
     chart = page.page.locator("#trade-chart")
@@ -195,7 +240,33 @@ def test_crossing_map_with_ring_and_timeline(browser, shipped_maps):
     assert "新鸭绿江大桥" in side.inner_text()
     assert side.locator("ol.history > li").count() >= 20
     assert page.page.locator("path.leaflet-interactive").count() >= 1  # the 3 km ring
+    assert "built, never opened" in side.locator(".status").inner_text()
+    assert "Evidence: o-" in side.locator(".status").inner_text()
     page.screenshot("new-yalu-river-bridge")
+    page.close()
+
+
+def test_crossing_page_draws_its_structures_and_follows_the_date(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "tumen-namyang-road.html")
+    # The old road bridge has a point of its own; the new one has none and is only listed.
+    assert (
+        page.page.locator('.xing-structure[data-structure="tumen-namyang-old-road-bridge"]').count()
+        == 1
+    )
+    side = page.page.locator("#crossing-side")
+    structures = side.locator(".structures").inner_text()
+    assert "New Tumen–Namyang road bridge" in structures and "built not opened" in structures
+    page.page.fill("#time-date", "2017-06-01")
+    page.page.dispatch_event("#time-date", "change")
+    structures = side.locator(".structures").inner_text()
+    assert "under construction" in structures
+    assert "Status on 2017-06-01: unknown" in side.locator(".status").inner_text()
+    # 45 m from the crossing's point: under its marker at this zoom, so the click is sent to it.
+    page.page.dispatch_event(
+        '.xing-structure[data-structure="tumen-namyang-old-road-bridge"]', "click"
+    )
+    assert "±100 m · wikimapia" in page.page.locator(".leaflet-popup-content").inner_text()
+    page.screenshot("tumen-namyang-road-2017")
     page.close()
 
 
@@ -216,7 +287,7 @@ def test_payloads_show_as_text_and_run_nothing(browser, store, tmp_path):
 def test_self_contained_map_works_with_the_network_off(browser, shipped_store, tmp_path):
     out = write_maps(shipped_store, tmp_path / "maps", "--self-contained")
     page = Page(browser, out / "index.html", serve_local=False)
-    assert page.page.locator(".xing-icon").count() == 10
+    assert page.page.locator(".xing-icon").count() == 11
     assert all("cdn.jsdelivr.net" not in url for url in page.blocked)  # only tiles were refused
     page.page.fill("#crossing-search", "신의주")
     assert page.page.locator("#crossing-search-results a").count() == 2

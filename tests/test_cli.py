@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,9 @@ OBSERVE = [
     "satellite_imagery",
     "--side",
     "dprk",
-    "--status",
+    "--structure",
+    "new-yalu-bridge",
+    "--lifecycle",
     "built_not_opened",
 ]
 
@@ -63,7 +66,8 @@ def test_init_refuses_to_overwrite(tmp_path: Path, data_dir: Path):
     assert json.loads(first.output) == {
         "store": str(store),
         "crossings": 4,
-        "observations": 12,
+        "structures": 4,
+        "observations": 14,
         "trade": 8,
     }
     again = run(*args, store=store)
@@ -102,16 +106,17 @@ def test_list_as_of_and_store_from_environment(store: Path):
     import io
 
     rows = list(csv.DictReader(io.StringIO(result.output)))
-    status = {row["id"]: row["status"] for row in rows}
-    assert status["friendship-bridge"] == "closed"
-    assert status["new-yalu-river-bridge"] == "built_not_opened"
+    status = {row["id"]: (row["status"], row["status_kind"]) for row in rows}
+    assert status["friendship-bridge"] == ("closed", "traffic")
+    assert status["new-yalu-river-bridge"] == ("built_not_opened", "lifecycle")
 
 
 def test_list_table_is_readable(store: Path):
     result = run("list", store=store)
     assert result.exit_code == 0
     assert "friendship-bridge" in result.output and "12 Mar 2026" in result.output
-    assert "(border-wide)" in result.output  # jian-manpo-road rests on the 2020 closure
+    # jian-manpo-road rests on the 2020 closure, a record that says it applies to all
+    assert "o-7f5ec12262 (border-wide), 2020" in result.output
 
 
 def test_list_bad_as_of_is_a_usage_error(store: Path):
@@ -129,14 +134,18 @@ def test_show_by_name_in_any_script(store: Path):
         assert result.exit_code == 0, name
         document = json.loads(result.output)
         assert document["crossing"]["id"] == "quanhe-wonjong"
-    dates = [row["date_start"] for row in document["history"]]
+    # In the order the rule applies the records: by the last day each date can mean.
+    dates = [row["date_end"] for row in document["history"]]
     assert dates == sorted(dates)
 
 
 def test_show_table(store: Path):
     result = run("show", "friendship-bridge", store=store)
     assert result.exit_code == 0
-    assert "status on" in result.output and "open since 12 Mar 2026" in result.output
+    assert "status on" in result.output and "open since 2026-03-12" in result.output
+    assert "evidence: o-b73afb584d, 12 Mar 2026, " in result.output
+    assert "old, Newser (citing Reuters/BBC)" in result.output
+    assert "structure friendship-bridge-1943: Sino-Korean Friendship Bridge" in result.output
     assert result.output.index("16 Jan 2022") < result.output.index("29 Apr 2022")
 
 
@@ -172,8 +181,8 @@ def test_observe_prints_the_id_and_show_lists_it(store: Path):
             ("--kind", "gossip"),
             (
                 "Error: kind: 'gossip' is not a known value. Allowed: status, "
-                "infrastructure, traffic, trade, context, retraction. Fix: use one of status, "
-                "infrastructure, traffic, trade, context, retraction\n"
+                "infrastructure, traffic, trade, context, plan, retraction. Fix: use one of "
+                "status, infrastructure, traffic, trade, context, plan, retraction\n"
             ),
         ),
         (
@@ -182,6 +191,23 @@ def test_observe_prints_the_id_and_show_lists_it(store: Path):
                 "Error: source_url: 'www.38north.org' is not a web "
                 "address. Allowed: an http:// or https:// URL. "
                 "Fix: paste the full address of the source, starting with https://\n"
+            ),
+        ),
+        (
+            ("--status", "built_not_opened"),
+            (
+                "Error: status: 'built_not_opened' is given for a record of kind "
+                "'infrastructure'. Allowed: a status only on status records and plans. "
+                "Fix: leave the status out (only status records set a crossing's status), "
+                "or use --kind status if the source says what may cross now\n"
+            ),
+        ),
+        (
+            ("--applies-to", "all"),
+            (
+                "Error: applies_to: 'all' is given for a record of new-yalu-river-bridge. "
+                "Allowed: applies_to only on records of the whole border ('border'). "
+                "Fix: leave it out: a crossing's own record applies to that crossing\n"
             ),
         ),
         (
@@ -227,7 +253,7 @@ def test_import_csv_and_report_every_bad_row(store: Path, tmp_path: Path):
     good = tmp_path / "good.csv"
     good.write_text(
         "\ufeffcrossing_id,date,kind,status,summary,source_url,source_type,lat,lon\n"
-        "quanhe-wonjong,2025-05,traffic,open,트럭 대기열 圈河,https://example.org/a,ground_observation,42.57,130.52\n"
+        "quanhe-wonjong,2025-05,traffic,,트럭 대기열 圈河,https://example.org/a,ground_observation,42.57,130.52\n"
         "border,2025,trade,,Border-wide note,https://example.org/b,customs_data,,\n",
         encoding="utf-8",
     )
@@ -319,7 +345,7 @@ def test_show_marks_what_a_correction_replaces(store: Path):
     fixed = OBSERVE[:]
     fixed[fixed.index("--summary") + 1] = "Larger buildings going up on the DPRK side"
     second = json.loads(run(*fixed, "--replaces", first, store=store).output)["id"]
-    withdraw = OBSERVE[:]
+    withdraw = OBSERVE[: OBSERVE.index("--structure")]
     withdraw[withdraw.index("--kind") + 1] = "retraction"
     withdraw[withdraw.index("--summary") + 1] = "Misread the imagery"
     retraction = json.loads(run(*withdraw, "--replaces", second, store=store).output)["id"]
@@ -327,5 +353,112 @@ def test_show_marks_what_a_correction_replaces(store: Path):
     marks = {row["id"]: row["superseded"] for row in shown["history"]}
     # The retraction itself is in force: it withdraws a record, nothing replaces it.
     assert (marks[first], marks[second], marks[retraction]) == (True, True, False)
+    roles = {row["id"]: row["rule"] for row in shown["history"]}
+    assert (roles[first], roles[retraction]) == ("superseded", f"withdraws {second}")
     table = run("show", "new-yalu-river-bridge", store=store).output
-    assert "SUPERSEDED" in table
+    assert "superseded" in table and f"withdraws {second}" in table
+
+
+def test_observe_what_a_record_says_beyond_its_status(store: Path):
+    closure = [
+        "observe", "border", "--on", "2023-11-20", "--until", "2023-11-26", "--kind", "status",
+        "--status", "closed", "--applies-to", "quanhe-wonjong", "--summary", "Customs closed",
+        "--source-name", "KBS", "--source-detail", "a broadcast; no web page",
+        "--source-type", "news_report",
+    ]  # fmt: skip
+    result = run(*closure, store=store)
+    assert result.exit_code == 0, result.output
+    during = json.loads(
+        run("status", "--as-of", "2023-11-26", "--format", "json", store=store).output
+    )
+    after = json.loads(
+        run("status", "--as-of", "2023-11-27", "--format", "json", store=store).output
+    )
+    quanhe = {r["id"]: r for r in during}["quanhe-wonjong"]
+    assert (quanhe["status"], quanhe["status_border_wide"]) == ("closed", True)
+    assert {r["id"]: r for r in after}["quanhe-wonjong"]["status"] == "open"
+    assert {r["id"]: r for r in during}["jian-manpo-road"]["status_record"] != quanhe[
+        "status_record"
+    ]
+    plan = [
+        "observe", "friendship-bridge", "--on", "2025-07-12", "--kind", "plan", "--status", "open",
+        "--traffic", "passenger_rail", "--expected", "2025-08", "--summary", "Trains may resume",
+        "--source-url", "https://example.org/plan", "--source-type", "news_report",
+    ]  # fmt: skip
+    assert run(*plan, store=store).exit_code == 0
+    shown = json.loads(
+        run(
+            "show", "friendship-bridge", "--as-of", "2025-09-01", "--format", "json", store=store
+        ).output
+    )
+    assert shown["status"]["status"] == "restricted"  # the plan sets nothing
+    (announced,) = shown["status"]["plans"]
+    assert (announced["expected"], announced["date_passed"]) == ("2025-08", True)
+    assert announced["traffic"] == ["passenger_rail"]
+
+
+def test_status_matrix(store: Path):
+    days = ("2020-03-01", "2021-06-01", "2023-09-01")
+    args = [a for day in days for a in ("--as-of", day)]
+    table = run("status", *args, store=store)
+    assert table.exit_code == 0
+    header = table.output.splitlines()[0].split()
+    assert header == ["id", *days]
+    rows = {line.split()[0]: line for line in table.output.splitlines()[2:]}
+    assert "built, never opened (2014-10-30) ?" in rows["new-yalu-river-bridge"]
+    assert rows["friendship-bridge"].split()[1:] == [
+        "unknown", "closed", "(2020)", "restricted", "(2022-09-26)"
+    ]  # fmt: skip
+    document = json.loads(run("status", *args, "--format", "json", store=store).output)
+    friendship = next(r for r in document if r["id"] == "friendship-bridge")
+    assert [s["as_of"] for s in friendship["statuses"]] == list(days)
+    on_2021 = friendship["statuses"][1]
+    assert (on_2021["status"], on_2021["status_record"]) == ("closed", "o-7f5ec12262")
+    assert on_2021["status_since"] == "2020"
+    assert on_2021["evidence_age_days"] == (date(2021, 6, 1) - date(2020, 1, 1)).days
+
+
+def test_changes_lists_transitions(store: Path):
+    result = run("changes", "--from", "2022", "--to", "2022-12", "--format", "json", store=store)
+    assert result.exit_code == 0
+    found = [
+        (r["crossing_id"], r["day"], r["from"], r["to"], r["record"])
+        for r in json.loads(result.output)
+    ]
+    assert found == [
+        ("friendship-bridge", "2022-01-16", "closed", "restricted", "o-7baba838b0"),
+        ("friendship-bridge", "2022-04-29", "restricted", "closed", "o-59e6f3b3d9"),
+        ("friendship-bridge", "2022-09-26", "closed", "restricted", "o-3d6d7a55c3"),
+    ]
+    records = run("changes", "--from", "2022", "--to", "2022-12", "--records", store=store)
+    assert records.exit_code == 0 and "Rail freight suspended again" in records.output
+
+
+def test_structures(store: Path):
+    result = run("structures", "--format", "json", store=store)
+    assert result.exit_code == 0
+    rows = {r["id"]: r for r in json.loads(result.output)}
+    assert set(rows) == {
+        "friendship-bridge-1943", "new-yalu-bridge", "quanhe-old-bridge", "quanhe-new-bridge"
+    }  # fmt: skip
+    assert rows["new-yalu-bridge"]["lifecycle"] == "built_not_opened"
+    assert rows["quanhe-new-bridge"]["lifecycle"] is None
+    quanhe = json.loads(run("structures", "圈河口岸", "--format", "json", store=store).output)
+    assert {r["id"] for r in quanhe} == {"quanhe-old-bridge", "quanhe-new-bridge"}
+    before = json.loads(
+        run("structures", "new-yalu-river-bridge", "--as-of", "2014-01-01", "--format", "json",
+            store=store).output
+    )  # fmt: skip
+    assert before[0]["lifecycle"] is None
+
+
+def test_merge_adds_what_is_missing_once(store: Path, data_dir: Path):
+    added = run("observe", "quanhe-wonjong", "--on", "2025-05", "--kind", "traffic", "--summary",
+                "Trucks queued", "--source-url", "https://example.org/mine", "--source-type",
+                "ground_observation", store=store)  # fmt: skip
+    mine = json.loads(added.output)["id"]
+    first = run("merge", str(data_dir / "seed"), store=store)
+    assert first.exit_code == 0
+    assert json.loads(first.output)["observations"] == []  # built from this seed already
+    shown = json.loads(run("show", "quanhe-wonjong", "--format", "json", store=store).output)
+    assert mine in [r["id"] for r in shown["history"]]

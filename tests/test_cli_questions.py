@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -133,14 +134,24 @@ def test_status_as_of(store: Path):
     result = run("status", "--as-of", "2021-06-01", "--format", "json", store=store)
     assert result.exit_code == 0
     rows = {r["id"]: r for r in json.loads(result.output)}
-    assert rows["friendship-bridge"]["status"] == "closed"
-    assert rows["friendship-bridge"]["status_source"] == "Yonhap"  # the border-wide 2020 closure
-    assert rows["friendship-bridge"]["status_border_wide"] is True
-    assert rows["new-yalu-river-bridge"]["status"] == "built_not_opened"
+    friendship = rows["friendship-bridge"]
+    assert friendship["status"] == "closed"
+    # The 2020 closure, a border-wide record that says it applies to every crossing
+    assert friendship["status_record"] == "o-7f5ec12262"
+    assert friendship["status_border_wide"] is True
+    assert (friendship["status_since"], friendship["status_date"]) == ("2020", "2020")
+    assert friendship["evidence_age_days"] == (date(2021, 6, 1) - date(2020, 1, 1)).days
+    assert friendship["traffic"] == [] and friendship["status_uncertain"] is False
+    new_yalu = rows["new-yalu-river-bridge"]
+    assert (new_yalu["status"], new_yalu["status_kind"]) == ("built_not_opened", "lifecycle")
+    assert new_yalu["status_text"] == "built, never opened"
 
 
-def test_changes(store: Path):
-    result = run("changes", "--from", "2022", "--to", "2022-12", "--format", "json", store=store)
+def test_changes_records(store: Path):
+    result = run(
+        "changes", "--from", "2022", "--to", "2022-12", "--records", "--format", "json",
+        store=store,
+    )  # fmt: skip
     assert result.exit_code == 0
     rows = json.loads(result.output)
     assert [(r["crossing_id"], r["date"], r["status"]) for r in rows] == [

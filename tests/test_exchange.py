@@ -28,7 +28,7 @@ FORMATS = ["geojson", "csv", "kml"]
 def empty_store_file(tmp_path_factory, data_dir) -> Path:
     """A store of the test seed's crossings with no observations."""
     seed = tmp_path_factory.mktemp("seed")
-    for name in ("crossings.csv", "trade.csv"):
+    for name in ("crossings.csv", "structures.csv", "trade.csv"):
         shutil.copyfile(data_dir / "seed" / name, seed / name)
     header = (data_dir / "seed" / "observations.csv").read_text(encoding="utf-8").splitlines()[0]
     (seed / "observations.csv").write_text(header + "\n", encoding="utf-8")
@@ -54,7 +54,7 @@ def test_export_then_import_gives_the_same_records(
 ):
     out = tmp_path / f"export.{output_format}"
     counts = export_inventory(store, out, output_format)
-    assert counts == {"crossings": 4, "observations": 12}
+    assert counts == {"crossings": 4, "observations": 14}
     target = fresh_copy(empty_store_file, tmp_path)
     report = import_observations(target, out)
     assert report.ignored_fields == []
@@ -89,12 +89,12 @@ def test_gdal_reads_every_export(store, tmp_path):
             "recorded_at",
         }
         assert wanted <= fields, (output_format, wanted - fields)
-        expected = {"geojson": 4 + 12, "csv": 12}.get(output_format)
+        expected = {"geojson": 4 + 14, "csv": 14}.get(output_format)
         if expected is not None:
             assert total == expected, output_format
         else:  # KML: a folder per crossing, status periods and observations
             assert "Sino-Korean Friendship Bridge (Dandong–Sinuiju)" in layers
-            assert total > 12
+            assert total > 14
 
 
 def test_geojson_is_rfc_7946(store, tmp_path):
@@ -115,7 +115,7 @@ def test_csv_has_a_byte_order_mark_for_spreadsheets(store, tmp_path):
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
-    assert len(rows) == 12 and rows[0]["crossing_id"]
+    assert len(rows) == 14 and rows[0]["crossing_id"]
 
 
 def test_kml_points_come_back_lon_lat(store, tmp_path):
@@ -233,11 +233,11 @@ def test_cli_export_and_import(store, empty_store_file, tmp_path):
         cli, ["export", "--format", "csv", "--out", str(out), "--store", str(store)]
     )
     assert result.exit_code == 0
-    assert json.loads(result.output) == {"out": str(out), "crossings": 4, "observations": 12}
+    assert json.loads(result.output) == {"out": str(out), "crossings": 4, "observations": 14}
     target = fresh_copy(empty_store_file, tmp_path)
     result = runner.invoke(cli, ["import", str(out), "--store", str(target)])
     assert result.exit_code == 0
-    assert json.loads(result.output)["imported"] == 12
+    assert json.loads(result.output)["imported"] == 14
     result = runner.invoke(cli, ["import", str(out), "--store", str(target), "--set", "kind"])
     assert result.exit_code == 1
     assert "Error: --set: 'kind' is not FIELD=VALUE" in result.output

@@ -33,10 +33,11 @@ def what_qgis_sees(store: Path) -> dict:
 def test_qgis_opens_the_layers_with_the_default_style(shipped_store):
     seen = what_qgis_sees(shipped_store)
     assert seen["crossings"] == {"valid": True, "count": 17}
-    assert seen["observations"]["valid"] and seen["observations"]["count"] == 104
-    assert seen["trade"] == {"valid": True, "count": 74}
+    assert seen["observations"]["valid"] and seen["observations"]["count"] == 139
+    assert seen["structures"] == {"valid": True, "count": 16}
+    assert seen["trade"] == {"valid": True, "count": 71}
     assert (seen["renderer"], seen["attribute"]) == ("categorizedSymbol", "status_now")
-    assert seen["categories"][:3] == ["open", "restricted", "closed"]
+    assert seen["categories"][:4] == ["open", "restricted", "closed", "unknown"]
     assert seen["labels"] is True
     assert seen["status"]["friendship-bridge"] == "open"
     assert seen["status"]["new-yalu-river-bridge"] == "built_not_opened"

@@ -34,11 +34,24 @@ def test_overview_data(store):
     ]
     assert data["unmapped"] == ["Ji'an–Manpo road bridge (highway port)"]
     friendship = data["crossings"][0]
-    # The timeline holds the status of every day: closed from 31 Jan 2020, open in 2026.
-    steps = {since: status for since, status, _, _ in friendship["timeline"]}
-    assert steps["2020-01-31"] == "closed" and steps["2026-03-12"] == "open"
+    # The timeline holds the status of every day: closed from the end of 2020 (the border-wide
+    # closure that applies to all, known to the year), open in 2026.
+    steps = {step[0]: step for step in friendship["timeline"]}
+    assert steps["2020-12-31"][1] == "closed" and steps["2026-03-12"][1] == "open"
+    evidence = data["records"][steps["2020-12-31"][2]]
+    assert evidence[7] == "o-7f5ec12262" and evidence[6] == 1  # border-wide
+    assert data["strings"][steps["2022-01-16"][4]] == "restricted"
     assert data["colours"] == STATUS_COLOURS
     assert data["start"] == "2014-10-30" and data["asOf"] == "2026-11-23"
+    assert data["staleAfterDays"] == 731
+    # The history in the rule's order, each record with what the rule does with it.
+    roles = {data["records"][i][7]: data["strings"][r] for i, r in friendship["history"]}
+    assert roles["o-7f5ec12262"] == "sets status (border-wide)"
+    assert roles["o-ef0053a6c1"] == "sets status"
+    new_yalu = data["crossings"][1]
+    (bridge,) = new_yalu["structures"]
+    assert bridge["id"] == "new-yalu-bridge"
+    assert [step[1] for step in bridge["lifecycle"]] == ["built_not_opened", "built_not_opened"]
 
 
 def test_every_text_from_the_store_stays_text(store):

@@ -62,7 +62,7 @@ def test_new_yalu_story_2025_2026(shipped_store):
     assert "road signs" in summaries  # Mar 2026 report, marked unverified
     signs = next(o for o in recent if "road signs" in o.summary)
     assert "not verified" in signs.notes
-    assert history.status.status == "built_not_opened"
+    assert history.status.status == "built_not_opened" and history.status.is_lifecycle
 
 
 def test_friendship_bridge_status_follows_the_record(shipped_store):
@@ -79,7 +79,12 @@ def test_trade_figures_of_the_seed_reports(shipped_store):
     assert ("2025-04", "total", 222_100_000, "exact") in figures
     assert ("2025-04", "cn_to_kp", 186_400_000, "exact") in figures
     assert ("2008-H1", "total", 1_000_000_000, "more_than") in figures
-    assert ("2011", "total", 5_600_000_000, "more_than") in figures
+    assert ("2011", "total", 5_630_000_000, "exact") in figures
+    with open_store(shipped_store) as store:
+        notes = {(t.period, t.flow): t.notes for t in store.trade()}
+    # Report B's "over $5.6 billion" is the same figure: one row, citing both sources.
+    assert "China Digital Times (late 2012" in notes[("2011", "total")]
+    assert "more than 70 percent" in notes[("2011", "total")]
     assert ("2025", "cn_to_kp", 2_300_000_000, "about") in figures
     assert ("2025", "total", 2_730_000_000, "exact") in figures
 
@@ -95,6 +100,95 @@ def test_questions_on_the_shipped_inventory(shipped_store):
         for c in changes(shipped_store, "2026-03", "2026-03")
         if c.record.crossing_id == "friendship-bridge"
     ]
-    assert {r.date.text for r in passenger} == {"2026-03-10", "2026-03-12"}
+    # The announcement of 10 March is a plan now; the event of 12 March is the record.
+    assert {r.date.text for r in passenger} == {"2026-03-12"}
     tumen = distance_between(shipped_store, "tumen-namyang-road", "tumen-namyang-rail")
     assert 550 < tumen.distance_m < 700  # "about 600 m upstream of the road bridge"
+
+
+# -- the status rule on the real seed (review of November 2026) --------------------------
+
+
+def _status(store, crossing_id: str, day: date):
+    rows = {r.crossing.id: r.status for r in list_crossings(store, as_of=day)}
+    return rows[crossing_id]
+
+
+def test_no_status_on_any_day_rests_on_a_border_wide_record_that_names_no_crossing(
+    shipped_store,
+):
+    from geo.inventory import timelines
+
+    for crossing, steps in timelines(shipped_store, until=date(2026, 11, 26)):
+        for step in steps:
+            for record in (step.record, step.run_record):
+                if record is not None and record.crossing_id is None:
+                    assert record.applies_to, (crossing.id, step.since, record.id)
+
+
+def test_nanping_in_july_2023_rests_on_the_june_reopening(shipped_store):
+    answer = _status(shipped_store, "nanping-musan", date(2023, 7, 1))
+    assert (answer.status, answer.record.date.text) == ("restricted", "2023-06-20")
+    assert answer.traffic == ("freight_road",) and "sbs.co.kr" in answer.record.source_url
+
+
+def test_tumen_road_in_march_2020_is_not_a_construction_status(shipped_store):
+    answer = _status(shipped_store, "tumen-namyang-road", date(2020, 3, 1))
+    assert answer.status not in ("under_construction", "built_not_opened")
+    assert not answer.is_lifecycle
+
+
+def test_shatuozi_today_does_not_rest_on_the_festival_closure(shipped_store):
+    answer = _status(shipped_store, "shatuozi-saebyol", date(2026, 11, 26))
+    assert "Sun Festival" not in answer.record.summary
+    assert answer.is_uncertain  # its evidence is from 2023, a secondary source
+
+
+def test_friendship_bridge_in_june_2021_is_closed_since_2020(shipped_store):
+    answer = _status(shipped_store, "friendship-bridge", date(2021, 6, 1))
+    assert answer.status == "closed" and answer.since.year == 2020
+    assert answer.since_record.id == "o-97f115c27a"  # Aug 2020, rail freight halted
+
+
+def test_plans_are_plans(shipped_store):
+    history = show_crossing(shipped_store, "friendship-bridge", as_of=date(2025, 9, 1))
+    assert history.status.status == "restricted"
+    (plan,) = history.status.plans
+    assert plan.expected.text == "2025-08" and plan.replaces == "o-79a6fadbcb"
+
+
+def test_every_record_names_its_source_and_mirrors_say_so(shipped_store):
+    with open_store(shipped_store) as store:
+        records = store.observations()
+    for record in records:
+        assert record.source_url or record.source_detail, record.id
+        named_a_copy = any(w in record.source_name.lower() for w in ("mirror", "via", "archived"))
+        if named_a_copy and record.source_url and "citing" not in record.source_name:
+            assert record.source_is_mirror, record.id
+
+
+def test_corrections_of_the_review_are_in_the_seed(shipped_store):
+    with open_store(shipped_store) as store:
+        crossings = store.crossings()
+        structures = store.structures()
+        records = {o.id: o for o in store.observations()}
+    replaced = {o.replaces for o in records.values() if o.replaces}
+    for wrong in ("o-c5b4b03174", "o-4c52d8fda2", "o-79a6fadbcb", "o-ad0be1880f",
+                  "o-80d0105a7d", "o-d556977d05", "o-32da35da0f", "o-ef0053a6c1",
+                  "o-92f87d716e", "o-7f5ec12262"):  # fmt: skip
+        assert wrong in replaced, wrong
+    assert crossings["tumen-namyang-rail"].location_precision_m == 50
+    assert crossings["linjiang-chunggang"].location_precision_m >= 500
+    assert "THE DAM" in crossings["taipingwan"].location_note
+    assert structures["taipingwan-dam"].kind == "dam"
+    assert {"quanhe-old-bridge", "quanhe-new-bridge"} <= set(structures)
+    assert {"tumen-namyang-old-road-bridge", "tumen-namyang-new-road-bridge"} <= set(structures)
+    assert structures["jian-manpo-road-bridge"].crossing_id == "jian-manpo-road"
+    assert structures["jian-manpo-rail-bridge"].crossing_id == "jian-manpo-rail"
+    assert "Sakchu" in crossings["hekou-chongsu-rail"].kp_place
+    assert "Onsong" in crossings["kaishantun-sambong"].kp_place
+    missing = {(o.crossing_id, o.date.text) for o in records.values()}
+    for found in (("nanping-musan", "2023-06-20"), ("changbai-hyesan", "2023-11-20"),
+                  ("jian-manpo-road", "2019-04-08"), ("shuangmufeng-samjiyon", "2018-06-01"),
+                  (None, "2020-10"), ("quanhe-wonjong", "2023-02-01")):  # fmt: skip
+        assert found in missing, found

@@ -4,7 +4,7 @@ import importlib.util
 import shutil
 import sqlite3
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -108,7 +108,9 @@ def test_rtree_index_follows_appends(store: Path):
 
 
 def test_added_record_reads_back(store: Path):
-    new_id = add_observation(store, new_record(status="open", side="china", notes="n"))
+    new_id = add_observation(
+        store, new_record(kind="status", status="open", side="china", notes="n")
+    )
     with open_store(store) as opened:
         record = opened.observation(new_id)
     assert record is not None
@@ -266,9 +268,28 @@ def test_not_a_store(tmp_path: Path, content, message):
         open_store(path)
 
 
-def test_a_version_1_store_is_read_as_it_is_and_migrated_before_a_write(store: Path):
+VERSION_2 = Path(__file__).parent / "data" / "store-version-2.gpkg"
+
+
+def version_2_store(tmp_path: Path) -> Path:
+    """A copy of a store built by version 2 (from tests/data/seed of then, plus a user's record)."""
+    path = tmp_path / "v2.gpkg"
+    shutil.copyfile(VERSION_2, path)
+    return path
+
+
+def _rows(path: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(
+            "SELECT fid, id, crossing_id, date, kind, status, summary, source_url, replaces, "
+            "recorded_at, recorded_by, geom FROM observations ORDER BY fid"
+        ).fetchall()
+
+
+def test_a_version_1_store_is_read_as_it_is_and_migrated_before_a_write(tmp_path: Path):
     from geo.inventory import list_crossings
 
+    store = version_2_store(tmp_path)
     connection = sqlite3.connect(store)
     for column in ("status_now", "status_since", "status_source", "status_as_of"):
         connection.execute(f"ALTER TABLE crossings DROP COLUMN {column}")
@@ -283,9 +304,116 @@ def test_a_version_1_store_is_read_as_it_is_and_migrated_before_a_write(store: P
         meta = dict(connection.execute("SELECT key, value FROM crossings_meta"))
         styles = connection.execute("SELECT count(*) FROM layer_styles").fetchone()[0]
         status = dict(connection.execute("SELECT id, status_now FROM crossings"))
-    assert meta["schema_version"] == "2" and "migrated_to_2" in meta
+    assert meta["schema_version"] == "3" and {"migrated_to_2", "migrated_to_3"} <= set(meta)
     assert styles == 1 and status["quanhe-wonjong"] == "open"
     assert run_gdal_validator(store).returncode == 0
+
+
+def test_a_version_2_store_is_read_as_it_is(tmp_path: Path):
+    from geo.inventory import list_crossings
+
+    store = version_2_store(tmp_path)
+    before = store.read_bytes()
+    rows = {r.crossing.id: r.status for r in list_crossings(store, as_of=date(2021, 6, 1))}
+    # Its border-wide records name no crossing: they are context, not a status.
+    assert rows["jian-manpo-road"].status == "open"
+    assert rows["friendship-bridge"].status is None  # only the 31 Jan 2020 notice, context
+    assert store.read_bytes() == before  # read-only: nothing written, not even a migration
+
+
+@pytest.mark.gdal
+def test_a_version_2_store_is_migrated_in_one_transaction_records_unchanged(tmp_path: Path):
+    store = version_2_store(tmp_path)
+    before = _rows(store)
+    with open_store(store, writable=True):
+        pass
+    with sqlite3.connect(store) as connection:
+        meta = dict(connection.execute("SELECT key, value FROM crossings_meta"))
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(observations)")}
+        layers = {row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents")}
+    assert meta["schema_version"] == "3" and "migrated_to_3" in meta
+    assert {"applies_to", "until", "structure_id", "traffic", "lifecycle"} <= columns
+    assert "structures" in layers
+    assert _rows(store) == before  # every record and id as it was
+    result = run_gdal_validator(store)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_failed_migration_leaves_the_store_as_it_was(tmp_path: Path, monkeypatch):
+    import geo.store
+
+    store = version_2_store(tmp_path)
+    before = store.read_bytes()
+
+    def broken(connection):
+        geo.store._migrate_to_3(connection)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setitem(geo.store._MIGRATIONS, 3, broken)
+    with pytest.raises(sqlite3.OperationalError):
+        open_store(store, writable=True)
+    with sqlite3.connect(store) as connection:
+        meta = dict(connection.execute("SELECT key, value FROM crossings_meta"))
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(observations)")}
+    assert meta["schema_version"] == "2" and "applies_to" not in columns
+    assert _rows(store) == _rows(VERSION_2) and store.read_bytes() == before
+
+
+@pytest.mark.gdal
+def test_merge_brings_a_version_2_store_up_to_date_keeping_its_users_records(
+    tmp_path: Path, data_dir: Path
+):
+    from geo.inventory import list_crossings, merge_inventory, validate_inventory
+
+    store = version_2_store(tmp_path)
+    users = [r for r in _rows(store) if r[10] == "analyst"]
+    assert len(users) == 1  # the record a user added with version 2
+    report = merge_inventory(store, data_dir / "seed")
+    assert sorted(report.observations) == ["o-7f5ec12262", "o-ddae3da94d"]
+    assert report.structures == [
+        "friendship-bridge-1943", "new-yalu-bridge", "quanhe-old-bridge", "quanhe-new-bridge"
+    ]  # fmt: skip
+    # Records the seed now says otherwise are listed and kept as stored, never overwritten.
+    assert set(report.differing_observations) == {"o-e42649c65b", "o-71ae78bba5", "o-ef0053a6c1"}
+    assert report.differing_crossings == []
+    assert [r for r in _rows(store) if r[10] == "analyst"] == users
+    again = merge_inventory(store, data_dir / "seed")
+    assert (again.observations, again.structures, again.crossings, again.trade) == ([], [], [], 0)
+    assert validate_inventory(store) == []
+    result = run_gdal_validator(store)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {r.crossing.id: r.status for r in list_crossings(store, as_of=date(2021, 6, 1))}
+    assert rows["new-yalu-river-bridge"].status == "built_not_opened"
+    assert rows["new-yalu-river-bridge"].is_lifecycle
+    assert rows["jian-manpo-road"].record.id == "o-7f5ec12262"  # applies to all
+
+
+def test_merge_is_all_or_nothing(tmp_path: Path, data_dir: Path):
+    from geo.errors import BatchValidationError
+    from geo.inventory import merge_inventory
+
+    store = version_2_store(tmp_path)
+    seed = tmp_path / "seed"
+    shutil.copytree(data_dir / "seed", seed)
+    with (seed / "observations.csv").open("a", encoding="utf-8") as handle:
+        handle.write(",quanhe-wonjong,2025-13,,status,open,bad month,S,https://e.org/x,,"
+                     "news_report,,,,,,,,,,,,,,,,\n")  # fmt: skip
+    before = store.read_bytes()
+    with pytest.raises(BatchValidationError, match=r"date: '2025-13' has no month 13"):
+        merge_inventory(store, seed)
+    assert store.read_bytes() == before
+
+
+def test_merge_from_another_store(store: Path, tmp_path: Path):
+    from geo.inventory import merge_inventory
+
+    other = version_2_store(tmp_path)
+    report = merge_inventory(store, other)
+    # The other store's user record is new here; the seed records are the same ids.
+    assert len(report.observations) == 1
+    with open_store(store) as opened:
+        (added,) = opened.observations_by_id(report.observations)
+    assert (added.recorded_by, added.summary) == ("analyst", "A record a user added with version 2")
 
 
 def test_newer_schema_version_is_refused(store: Path):
@@ -311,22 +439,51 @@ texts = st.text(
     dlat=st.floats(-0.1, 0.1),
     dlon=st.floats(-0.1, 0.1),
     own=st.booleans(),
+    extra=st.sampled_from(
+        [
+            {},
+            {"until": "2025-12", "traffic": "freight_road,tourists"},
+            {"kind": "plan", "expected": "2027-01", "traffic": "passenger_rail"},
+            {
+                "kind": "infrastructure",
+                "structure_id": "quanhe-new-bridge",
+                "lifecycle": "in_service",
+            },
+            {"crossing_id": "border", "applies_to": "quanhe-wonjong,friendship-bridge"},
+            {"crossing_id": "border", "applies_to": "all", "source_is_mirror": "true"},
+        ]
+    ),
 )
 def test_write_read_round_trip(
-    _built_store, tmp_path_factory, summary, year, month, status, dlat, dlon, own
+    _built_store, tmp_path_factory, summary, year, month, status, dlat, dlon, own, extra
 ):
     when = f"{year}" if month is None else f"{year}-{month:02d}"
-    raw = new_record(date=when, summary=summary + " 신의주 新义州 <b>'\"`", status=status or "")
+    raw = new_record(
+        date=when,
+        kind="status",
+        summary=summary + " 신의주 新义州 <b>'\"`",
+        status=status or "open",
+    )
+    raw.update(extra)
+    if raw["kind"] == "infrastructure":
+        raw["status"] = ""
+    elif "traffic" in raw:
+        raw["status"] = "restricted"  # what still moves is said of an open or restricted status
+    if "until" in raw:
+        raw["until"] = f"{max(year, 2025)}-12"
     if own:
         raw.update(lat=str(42.568379 + dlat), lon=str(130.523456 + dlon))
     store = tmp_path_factory.mktemp("round-trip") / "crossings.gpkg"
     shutil.copyfile(_built_store, store)
     with open_store(store, writable=True) as opened:
-        record = parse_observation(raw, opened.crossings(), now=datetime(2026, 1, 1, tzinfo=UTC))
+        record = parse_observation(
+            raw, opened.crossings(), structures=opened.structures(),
+            now=datetime(2026, 1, 1, tzinfo=UTC),
+        )  # fmt: skip
         assert opened.add_observations([record]) == [record.id]
         back = opened.observation(record.id)
     assert back is not None
-    if own:
+    if own or record.crossing_id is None:
         assert back == record
     else:
         assert back.location is not None  # the crossing's point

@@ -34,6 +34,14 @@ def crossings(_built_store):
         return store.crossings()
 
 
+@pytest.fixture(scope="module")
+def structures(_built_store):
+    from geo.store import open_store
+
+    with open_store(_built_store) as store:
+        return store.structures()
+
+
 def fields(**changes: object) -> dict[str, object]:
     base: dict[str, object] = {
         "crossing_id": "new-yalu-river-bridge",
@@ -47,9 +55,11 @@ def fields(**changes: object) -> dict[str, object]:
     return base
 
 
-def parse(crossings, **changes: object):
+def parse(crossings, structures=None, **changes: object):
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
-    return parse_observation(fields(**changes), crossings, today=TODAY, now=now)
+    return parse_observation(
+        fields(**changes), crossings, structures=structures, today=TODAY, now=now
+    )
 
 
 # -- dates -------------------------------------------------------------------
@@ -168,8 +178,13 @@ def test_geodesic_distance_matches_known_value():
 # -- observations ----------------------------------------------------------------
 
 
-def test_good_observation(crossings):
-    record = parse(crossings, status="built_not_opened", side="DPRK", at=None)
+def test_good_observation(crossings, structures):
+    record = parse(
+        crossings, structures, structure_id="new-yalu-bridge", lifecycle="built not opened",
+        side="DPRK", at=None,
+    )  # fmt: skip
+    assert (record.structure_id, record.lifecycle) == ("new-yalu-bridge", "built_not_opened")
+    assert record.status is None
     assert record.crossing_id == "new-yalu-river-bridge"
     assert record.date.precision == "month"
     assert record.side == "dprk"
@@ -199,8 +214,95 @@ def test_unknown_crossing_suggests_the_closest_ids(crossings):
             {"kind": "rumour"},
             r"kind: 'rumour' is not a known value\. Allowed: status, infrastructure",
         ),
-        ({"status": "half-open"}, r"status: 'half-open' is not a known value"),
+        ({"kind": "status", "status": "half-open"}, r"status: 'half-open' is not a known value"),
         ({"kind": "status"}, r"status: '' is missing for a status record"),
+        (
+            {"status": "closed"},
+            (
+                r"status: 'closed' is given for a record of kind 'infrastructure'\. "
+                r"Allowed: a status only on status records and plans"
+            ),
+        ),
+        (
+            {"kind": "traffic", "status": "open"},
+            r"status: 'open' is given for a record of kind 'traffic'",
+        ),
+        (
+            {"kind": "status", "status": "built_not_opened"},
+            (
+                r"status: 'built_not_opened' is a structure's lifecycle, not a traffic status\. "
+                r"Allowed: open, restricted, closed, unknown\. "
+                r"Fix: record it as --kind infrastructure --structure ID "
+                r"--lifecycle built_not_opened"
+            ),
+        ),
+        ({"lifecycle": "in_service"}, r"lifecycle: 'in_service' is given without a structure"),
+        (
+            {"kind": "traffic", "lifecycle": "in_service"},
+            r"lifecycle: 'in_service' is given for a record of kind 'traffic'",
+        ),
+        ({"structure_id": "no-such-bridge"}, r"structure_id: 'no-such-bridge' is not a structure"),
+        (
+            {"structure_id": "friendship-bridge-1943"},
+            (
+                r"structure_id: 'friendship-bridge-1943' is a structure of friendship-bridge, "
+                r"not of new-yalu-river-bridge"
+            ),
+        ),
+        (
+            {"applies_to": "all"},
+            (
+                r"applies_to: 'all' is given for a record of new-yalu-river-bridge\. "
+                r"Allowed: applies_to only on records of the whole border \('border'\)"
+            ),
+        ),
+        (
+            {"crossing_id": "border", "applies_to": "all,friendship-bridge"},
+            r"applies_to: 'all,friendship-bridge' mixes 'all' with crossing ids",
+        ),
+        (
+            {"crossing_id": "border", "applies_to": "atlantis"},
+            (
+                r"applies_to: 'atlantis' is not a crossing in the inventory\. "
+                r"Allowed: 'all', or crossing ids"
+            ),
+        ),
+        ({"kind": "plan"}, r"expected: '' is missing for a plan"),
+        ({"expected": "2026"}, r"expected: '2026' is given for a record of kind 'infrastructure'"),
+        (
+            {"kind": "plan", "expected": "2024"},
+            r"expected: '2024' is before the plan's date '2025-03'",
+        ),
+        ({"until": "2026"}, r"until: '2026' is given for a record of kind 'infrastructure'"),
+        (
+            {"kind": "status", "status": "closed", "until": "2025-02"},
+            r"until: '2025-02' ends before the record's date '2025-03'",
+        ),
+        (
+            {"kind": "status", "status": "closed", "traffic": "freight_road"},
+            r"traffic: 'freight_road' is given for a record of kind 'status' with status 'closed'",
+        ),
+        (
+            {"kind": "status", "status": "restricted", "traffic": "camels"},
+            r"traffic: 'camels' is not a known value\. Allowed: freight_road",
+        ),
+        (
+            {"source_url": "", "source_name": "KBS"},
+            (
+                r"source_url: '' is missing\. Allowed: an http\(s\) URL of the source, or a source "
+                r"name and a source_detail that says why there is no address"
+            ),
+        ),
+        (
+            {
+                "source_url": "",
+                "source_name": "KBS",
+                "source_detail": "a broadcast",
+                "source_is_mirror": "true",
+            },
+            r"source_is_mirror: 'true' is set for a record without a source_url",
+        ),
+        ({"source_is_mirror": "perhaps"}, r"source_is_mirror: 'perhaps' is not yes or no"),
         ({"source_type": "twitter"}, r"source_type: 'twitter' is not a known value"),
         (
             {"source_url": "ftp://example.org/x"},
@@ -225,9 +327,9 @@ def test_unknown_crossing_suggests_the_closest_ids(crossings):
         ({"id": "o-0000000000"}, r"id: 'o-0000000000' does not match the record's content"),
     ],
 )
-def test_every_rule_has_its_message(crossings, changes, message):
+def test_every_rule_has_its_message(crossings, structures, changes, message):
     with pytest.raises(RecordValidationError, match=message) as info:
-        parse(crossings, **changes)
+        parse(crossings, structures, **changes)
     assert "Allowed:" in str(info.value) and "Fix:" in str(info.value)
 
 
@@ -255,6 +357,37 @@ def test_own_location_within_25_km(crossings):
 def test_location_far_away_when_lat_lon_swapped(crossings):
     with pytest.raises(RecordValidationError, match=r"location\.lat: '124\.3925' is out of range"):
         parse(crossings, crossing_id="friendship-bridge", lat="124.3925", lon="40.115")
+
+
+def test_what_a_record_says_beyond_its_status(crossings, structures):
+    closure = parse(
+        crossings, structures, crossing_id="border", kind="status", status="closed",
+        applies_to="quanhe-wonjong, 신압록강대교", until="2025-04",
+    )  # fmt: skip
+    assert closure.applies_to == ("quanhe-wonjong", "new-yalu-river-bridge")
+    assert closure.until.end == date(2025, 4, 30)
+    plan = parse(
+        crossings, kind="plan", status="open", traffic="passenger_rail,freight_rail",
+        expected="2027-01",
+    )  # fmt: skip
+    assert plan.expected.text == "2027-01" and plan.traffic == ("passenger_rail", "freight_rail")
+    assert parse(crossings, crossing_id="border", kind="status", status="closed",
+                 applies_to="all").applies_to == ("all",)  # fmt: skip
+    cited = parse(crossings, source_url="", source_name="KBS", source_detail="a broadcast")
+    assert cited.source_url is None and cited.source_name == "KBS"
+    assert parse(crossings, source_is_mirror="yes").source_is_mirror
+
+
+def test_history_is_checked_against_the_rules_it_was_made_under(crossings):
+    old = parse_observation(
+        fields(kind="traffic", status="built_not_opened", source_url="", source_name="KBS"),
+        crossings,
+        today=TODAY,
+        as_recorded=True,
+    )
+    assert old.status == "built_not_opened"
+    with pytest.raises(RecordValidationError, match=r"status: 'built_not_opened' is given"):
+        parse(crossings, kind="traffic", status="built_not_opened")
 
 
 def test_same_content_gives_the_same_id(crossings):

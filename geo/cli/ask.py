@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import click
 
-from geo.cli.options import as_of_option, format_option, store_option
+from geo.cli.options import format_option, parse_day, store_option, with_status_rule
 from geo.cli.output import (
     crossing_fields,
     echo_records,
+    evidence_line,
+    matrix_cell,
     observation_fields,
     rounded,
     status_fields,
@@ -183,63 +185,124 @@ def within_command(file: str, store: str, output_format: str) -> None:
 
 @click.command("status")
 @store_option
-@as_of_option
+@click.option(
+    "--as-of",
+    "days",
+    multiple=True,
+    metavar="YYYY-MM-DD",
+    callback=lambda ctx, param, values: [parse_day(v) for v in values],
+    help="The day asked about (default: today); repeat it for a crossing x date matrix.",
+)
 @format_option
-def status_command(store: str, as_of: date | None, output_format: str) -> None:
-    """Show the status of every crossing on a day (default: today) and the record it rests on.
+def status_command(store: str, days: list[date], output_format: str) -> None:
+    """Show the status of every crossing on a day, or on several days as a matrix.
 
-    The rule is that of `crossings list --help`. Records of the same date that
-    disagree are flagged in the "conflict" column with the other record's id.
+    With one day, each crossing's status, since when, and the record it rests
+    on (id, source, date, age, border-wide or not). With several --as-of, a
+    crossing x date table: each cell is the status and the day it began; "?"
+    marks evidence more than two years old, "!" a conflict. JSON gives, for
+    each crossing and day, status, status_record, status_date, status_since,
+    evidence_age_days and traffic.
 
     \b
     Example:
       crossings status --as-of 2021-06-01
+      crossings status --as-of 2020-03-01 --as-of 2021-06-01 --as-of 2023-09-01
     """
-    from geo.inventory import list_crossings
+    from geo.inventory import status_matrix
 
+    days = days or [datetime.now(UTC).date()]
+    matrix = status_matrix(store, days)
+    if len(days) == 1:
+        rows = []
+        for crossing, (answer,) in matrix:
+            fields = {
+                "id": crossing.id,
+                "name_en": crossing.name_en,
+                **status_fields(answer),
+                "evidence": evidence_line(answer),
+                "lon": crossing.location.lon if crossing.location else None,
+                "lat": crossing.location.lat if crossing.location else None,
+            }
+            rows.append(fields)
+        echo_records(rows, output_format, columns=("id", "status_text", "status_since", "evidence"))
+        return
     rows = []
-    for item in list_crossings(store, as_of=as_of):
-        fields = {
-            "id": item.crossing.id,
-            "name_en": item.crossing.name_en,
-            **status_fields(item.status),
-            "lon": item.crossing.location.lon if item.crossing.location else None,
-            "lat": item.crossing.location.lat if item.crossing.location else None,
-        }
-        fields["conflict"] = ", ".join(o.id for o in item.status.conflicts)
-        rows.append(fields)
-    echo_records(
-        rows,
-        output_format,
-        columns=("id", "status", "status_date", "status_source", "status_record", "conflict"),
-    )
+    for crossing, answers in matrix:
+        row: dict[str, object] = {"id": crossing.id}
+        if output_format in ("json", "geojson"):
+            row["statuses"] = [status_fields(a) for a in answers]
+            row["lon"] = crossing.location.lon if crossing.location else None
+            row["lat"] = crossing.location.lat if crossing.location else None
+        else:
+            for day, answer in zip(days, answers, strict=True):
+                row[day.isoformat()] = matrix_cell(answer)
+        rows.append(row)
+    echo_records(rows, output_format, columns=("id", *(d.isoformat() for d in days)))
+
+
+with_status_rule(status_command)
 
 
 @click.command("changes")
 @click.option("--from", "since", required=True, metavar="DATE", help="First date (YYYY[-MM[-DD]]).")
 @click.option("--to", "until", required=True, metavar="DATE", help="Last date (YYYY[-MM[-DD]]).")
+@click.option(
+    "--records",
+    is_flag=True,
+    help="List the status and infrastructure records dated in the range instead.",
+)
 @store_option
 @format_option
-def changes_command(since: str, until: str, store: str, output_format: str) -> None:
-    """List every status and infrastructure record between two dates, by crossing, with sources.
+def changes_command(since: str, until: str, records: bool, store: str, output_format: str) -> None:
+    """List each crossing's status changes between two dates: from, to, day and record.
 
-    A record dated to a month or a year counts if any day of it is in the
-    range. Corrected records show as corrected; retracted ones are left out.
+    A change happens on the day a record begins to count (a month or year
+    record on its last day), or on the day after a temporary record ends
+    (then no record is named). With --records, every status and
+    infrastructure record whose date overlaps the range is listed instead;
+    corrected records show as corrected, retracted ones are left out.
 
     \b
     Example:
-      crossings changes --from 2025-01 --to 2026-03
+      crossings changes --from 2020 --to 2023-12
+      crossings changes --from 2025-01 --to 2026-03 --records
     """
-    from geo.questions import changes
+    from geo.questions import changes, transitions
 
     rows = []
-    for change in changes(store, since, until):
-        fields = observation_fields(change.record)
-        fields["crossing"] = change.crossing.name_en if change.crossing else "(border-wide)"
-        fields["source"] = change.record.source_name
-        rows.append(fields)
+    if records:
+        for change in changes(store, since, until):
+            fields = observation_fields(change.record)
+            fields["crossing"] = change.crossing.name_en if change.crossing else "(border-wide)"
+            fields["source"] = change.record.source_name
+            rows.append(fields)
+        echo_records(
+            rows,
+            output_format,
+            columns=("crossing_id", "date", "kind", "status", "summary", "source"),
+        )
+        return
+    for found in transitions(store, since, until):
+        record = found.record
+        rows.append(
+            {
+                "crossing_id": found.crossing.id,
+                "day": found.day.isoformat(),
+                "from": found.before_text,
+                "to": found.after_text,
+                "from_status": found.before,
+                "to_status": found.after,
+                "record": record.id if record else None,
+                "record_date": record.date.text if record else None,
+                "source": record.source_name if record else found.cause,
+                "border_wide": bool(record and record.crossing_id is None),
+                "lon": found.crossing.location.lon if found.crossing.location else None,
+                "lat": found.crossing.location.lat if found.crossing.location else None,
+            }
+        )
     echo_records(
-        rows, output_format, columns=("crossing_id", "date", "kind", "status", "summary", "source")
+        rows, output_format, columns=("crossing_id", "day", "from", "to", "record", "source")
     )
 
 

@@ -1,16 +1,36 @@
-"""``crossings list`` and ``crossings show``: read the inventory."""
+"""``crossings list``, ``crossings show`` and ``crossings structures``: read the inventory."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 
-from geo.cli.options import as_of_option, format_option, store_option
-from geo.cli.output import crossing_fields, echo_records, observation_fields, status_fields, table
-from geo.inventory import list_crossings, show_crossing
+from geo.cli.options import as_of_option, format_option, store_option, with_status_rule
+from geo.cli.output import (
+    crossing_fields,
+    echo_records,
+    evidence_line,
+    observation_fields,
+    source_label,
+    status_fields,
+    structure_fields,
+    table,
+)
+from geo.inventory import list_crossings, list_structures, show_crossing
+from geo.status import StatusAnswer, describe_status, record_role
+
+if TYPE_CHECKING:
+    from geo.model import Observation
 
 __all__ = ["COMMANDS"]
+
+
+def _status_row(fields: dict[str, object], answer: StatusAnswer) -> dict[str, object]:
+    fields["since"] = fields["status_since"] or ""
+    fields["evidence"] = evidence_line(answer) or "no record names this crossing"
+    return fields
 
 
 @click.command("list")
@@ -18,15 +38,10 @@ __all__ = ["COMMANDS"]
 @as_of_option
 @format_option
 def list_command(store: str, as_of: date | None, output_format: str) -> None:
-    """List every crossing with its status, and the date and source of that status.
+    """List every crossing with its status, since when, and the record it rests on.
 
-    A status comes from the records known to be on or before the day (a
-    month or year record counts from its last day), in date order: each of
-    the crossing's own records sets it. Records about the whole border
-    (marked "border-wide") are limits: a closure lowers a crossing that is
-    more open, a reopening raises one that is less open (open > restricted >
-    closed); neither touches a crossing never opened. Records of the same
-    date that disagree are shown as CONFLICT.
+    The evidence column names the record, its source, its age on the day, and
+    whether it is border-wide; "?" marks evidence over two years old.
 
     \b
     Example:
@@ -36,30 +51,30 @@ def list_command(store: str, as_of: date | None, output_format: str) -> None:
     rows = []
     for item in list_crossings(store, as_of=as_of):
         fields = {**crossing_fields(item.crossing), **status_fields(item.status)}
-        record = item.status.record
-        fields["since"] = record.date.label if record else ""
-        basis = (record.source_name if record else "no record") + (
-            " (border-wide)" if fields["status_border_wide"] else ""
-        )
-        fields["source"] = basis + (" CONFLICT" if item.status.is_conflicted else "")
-        rows.append(fields)
+        rows.append(_status_row(fields, item.status))
     echo_records(
         rows,
         output_format,
-        columns=("id", "name_en", "name_zh", "name_ko", "status", "since", "source"),
+        columns=("id", "name_en", "status_text", "since", "evidence"),
     )
 
 
-def _history_rows(history_records: list, superseded: frozenset[str]) -> list[dict[str, object]]:
+with_status_rule(list_command)
+
+
+def _history_rows(
+    history_records: list[Observation], superseded: frozenset[str], crossing_id: str
+) -> list[dict[str, object]]:
     rows = []
     for record in history_records:
         fields = observation_fields(record)
         fields["when"] = record.date.label
-        fields["source"] = record.source_name + (
+        fields["source"] = source_label(record) + (
             f" <{record.source_url}>" if record.source_url else ""
         )
         fields["scope"] = "border-wide" if record.crossing_id is None else ""
         fields["superseded"] = record.id in superseded
+        fields["rule"] = record_role(record, crossing_id, superseded=superseded)
         rows.append(fields)
     return rows
 
@@ -70,12 +85,14 @@ def _history_rows(history_records: list, superseded: frozenset[str]) -> list[dic
 @as_of_option
 @format_option
 def show_command(crossing_id: str, store: str, as_of: date | None, output_format: str) -> None:
-    """Show one crossing: its names, places, point, and its whole dated history, oldest first.
+    """Show one crossing: names, places, point, status with its evidence, structures, history.
 
     ID is the crossing's id or any of its names, in any script (Wonjong, 圈河口岸,
     원정리 통상구); a name two crossings share (Sinuiju) is refused with both ids.
-    The history includes records about the whole border (marked border-wide)
-    and keeps superseded records, marked as such.
+    The history is in the order the status rule applies it (a month or year
+    counts from its last day); the "rule" column says what each record does:
+    sets the status, is a plan, gives a structure's lifecycle, is border-wide
+    context, or is superseded by a later record.
 
     \b
     Example:
@@ -84,12 +101,25 @@ def show_command(crossing_id: str, store: str, as_of: date | None, output_format
     """
     history = show_crossing(store, crossing_id, as_of=as_of)
     crossing = history.crossing
-    rows = _history_rows(history.records, history.superseded)
+    rows = _history_rows(history.records, history.superseded, crossing.id)
     status = status_fields(history.status)
+    structures = [
+        {
+            **structure_fields(s.structure),
+            "lifecycle": s.lifecycle,
+            "lifecycle_record": s.record.id if s.record else None,
+        }
+        for s in history.structures
+    ]
     if output_format == "json":
         import json
 
-        document = {"crossing": crossing_fields(crossing), "status": status, "history": rows}
+        document = {
+            "crossing": crossing_fields(crossing),
+            "status": status,
+            "structures": structures,
+            "history": rows,
+        }
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     if output_format in ("csv", "geojson"):
@@ -119,32 +149,85 @@ def show_command(crossing_id: str, store: str, as_of: date | None, output_format
         f"structure: {crossing.structure}" if crossing.structure else "",
         f"notes: {crossing.notes}" if crossing.notes else "",
     ]
-    record = history.status.record
-    if record:
+    answer = history.status
+    if answer.record:
         lines.append(
-            f"status on {status['as_of']}: {history.status.status} since {record.date.label}"
-            f" ({record.source_name}{', border-wide' if record.crossing_id is None else ''})"
+            f"status on {status['as_of']}: {status['status_text']} since {status['status_since']}"
         )
-        for other in history.status.conflicts:
+        lines.append(f"  evidence: {evidence_line(answer)}")
+        for other in answer.conflicts:
             lines.append(
                 f"  CONFLICT: {other.source_name} says {other.status}"
                 f" ({other.date.label}, {other.id})"
             )
     else:
-        lines.append(f"status on {status['as_of']}: no record states one")
+        lines.append(f"status on {status['as_of']}: unknown - no record names this crossing")
+    for plan in status["plans"]:  # type: ignore[attr-defined]
+        passed = "; the date passed with no record that it happened" if plan["date_passed"] else ""
+        lines.append(
+            f"  plan ({plan['announced']}, {plan['source']}): "
+            f"{describe_status(plan['status'], plan['traffic'])} from {plan['expected']}{passed}"
+        )
+    for s in history.structures:
+        lines.append(
+            f"structure {s.structure.id}: {s.structure.name_en} ({s.structure.kind}) - "
+            + (
+                f"{describe_status(s.lifecycle, is_lifecycle=True)}"
+                f" ({s.record.date.label}, {s.record.id})"
+                if s.record
+                else "no lifecycle record"
+            )
+        )
     click.echo("\n".join(line for line in lines if line))
     click.echo()
-    for row in rows:
-        row["note"] = "; ".join(
-            part
-            for part in (
-                "SUPERSEDED" if row["superseded"] else "",
-                str(row["scope"]),
-                str(row["notes"] or ""),
-            )
-            if part
+    click.echo(table(rows, ("when", "kind", "status", "summary", "source", "id", "rule"), limit=70))
+
+
+@click.command("structures")
+@click.argument("crossing_id", metavar="[ID]", required=False)
+@store_option
+@as_of_option
+@format_option
+def structures_command(
+    crossing_id: str | None, store: str, as_of: date | None, output_format: str
+) -> None:
+    """List the bridges, dams and gates of every crossing (or of ID) and their lifecycle.
+
+    A structure's lifecycle (planned, under_construction, built_not_opened,
+    in_service, out_of_service, destroyed) comes from the latest
+    infrastructure record that names it; records about a structure never set
+    the crossing's traffic status.
+
+    \b
+    Example:
+      crossings structures
+      crossings structures quanhe-wonjong --as-of 2016-01-01
+    """
+    rows = []
+    for state in list_structures(store, crossing_id, as_of=as_of):
+        record = state.record
+        rows.append(
+            {
+                **structure_fields(state.structure),
+                "lifecycle": state.lifecycle,
+                "lifecycle_date": record.date.text if record else None,
+                "lifecycle_record": record.id if record else None,
+                "lifecycle_source": record.source_name if record else None,
+            }
         )
-    click.echo(table(rows, ("when", "kind", "status", "summary", "source", "id", "note"), limit=70))
+    echo_records(
+        rows,
+        output_format,
+        columns=(
+            "id",
+            "crossing_id",
+            "name_en",
+            "kind",
+            "lifecycle",
+            "lifecycle_date",
+            "lifecycle_record",
+        ),
+    )
 
 
-COMMANDS = [list_command, show_command]
+COMMANDS = [list_command, show_command, structures_command]

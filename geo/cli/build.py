@@ -7,7 +7,7 @@ import json
 import click
 
 from geo.cli.options import store_option
-from geo.inventory import DEFAULT_SEED, init_inventory, validate_inventory
+from geo.inventory import DEFAULT_SEED, init_inventory, merge_inventory, validate_inventory
 
 __all__ = ["COMMANDS"]
 
@@ -58,4 +58,27 @@ def validate_command(store: str) -> None:
     click.echo(f"{store}: ok")
 
 
-COMMANDS = [init_command, validate_command]
+@click.command("merge")
+@click.argument("source", type=click.Path(exists=True))
+@store_option
+def merge_command(source: str, store: str) -> None:
+    """Add what SOURCE (a seed folder or another store) has and the store lacks.
+
+    All or nothing: every row of SOURCE is checked first. Records the store
+    has are kept as stored, even where SOURCE differs (they are listed, never
+    overwritten: a wrong record is corrected by a new one that replaces it). A
+    second run adds nothing. An older store is migrated first, in one
+    transaction, its records and ids unchanged.
+
+    \b
+    Example:
+      crossings merge layers/seed
+      crossings merge colleague.gpkg --store layers/crossings.gpkg
+    """
+    from dataclasses import asdict
+
+    report = merge_inventory(store, source)
+    click.echo(json.dumps({"store": store, "source": source, **asdict(report)}, indent=2))
+
+
+COMMANDS = [init_command, validate_command, merge_command]

@@ -10,7 +10,14 @@ import click
 
 from geo.inventory import DEFAULT_STORE
 
-__all__ = ["as_of_option", "format_option", "parse_day", "store_option"]
+__all__ = [
+    "STATUS_RULE",
+    "as_of_option",
+    "format_option",
+    "parse_day",
+    "store_option",
+    "with_status_rule",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,6 +60,32 @@ def parse_day(value: str | None, field: str = "--as-of") -> date | None:
         raise click.BadParameter(
             f"{value!r} is not a day. Allowed: YYYY-MM-DD, e.g. 2021-06-01.", param_hint=field
         ) from err
+
+
+#: The status rule in a few lines, for the help of the commands that show statuses.
+STATUS_RULE = """\b
+The status rule (README, "How a status is decided"):
+- only a status record that names the crossing sets its status; a
+  border-wide record only where its applies_to lists the crossing
+  (or says all), else it is context and sets nothing;
+- traffic, infrastructure and context records and plans set nothing;
+- a month or year counts from its last day; a record with --until
+  ends, and the status before it returns;
+- "since" is the day the status began; the evidence is the latest
+  record of the run, with its age; evidence over two years old is
+  marked uncertain (?); same-date records that disagree: CONFLICT;
+- a crossing none of whose structures ever entered service shows
+  their lifecycle (built, never opened)."""
+
+
+def with_status_rule(command: click.Command) -> click.Command:
+    """Put the status rule into a command's help, before its examples."""
+    import inspect
+
+    text = inspect.cleandoc(command.help or "")
+    head, sep, examples = text.partition("\b\nExample:")
+    command.help = f"{head.rstrip()}\n\n{STATUS_RULE}\n\n{sep}{examples}"
+    return command
 
 
 def as_of_option(function: F) -> F:

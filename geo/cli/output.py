@@ -14,17 +14,25 @@ from typing import TYPE_CHECKING
 
 import click
 
-from geo.exchange import crossing_fields, observation_fields
+from geo.exchange import crossing_fields, observation_fields, structure_fields
 
 if TYPE_CHECKING:
-    from geo.query import StatusAnswer
+    from datetime import date
+
+    from geo.model import Observation
+    from geo.status import StatusAnswer
 
 __all__ = [
     "crossing_fields",
     "echo_records",
+    "evidence_line",
+    "matrix_cell",
     "observation_fields",
+    "plan_fields",
     "rounded",
+    "source_label",
     "status_fields",
+    "structure_fields",
     "table",
 ]
 
@@ -66,18 +74,102 @@ def table(rows: Sequence[Row], columns: Sequence[str], *, limit: int = 60) -> st
 
 
 def status_fields(answer: StatusAnswer) -> dict[str, object]:
-    """Return a status answer as flat fields: the status, its date and its source."""
+    """Return a status answer as flat fields: the status, its evidence, its age and its plans."""
+    from geo.status import describe_status
+
     record = answer.record
+    since = answer.since_record
     return {
         "as_of": answer.as_of.isoformat(),
         "status": answer.status,
+        "status_text": describe_status(
+            answer.status, answer.traffic, is_lifecycle=answer.is_lifecycle
+        ),
+        "status_kind": "lifecycle" if answer.is_lifecycle else "traffic",
+        "traffic": list(answer.traffic),
+        "status_since": since.date.text if since else _iso(answer.since),
+        "status_since_record": since.id if since else None,
+        "status_record": record.id if record else None,
         "status_date": record.date.text if record else None,
         "status_source": record.source_name if record else None,
         "status_source_url": record.source_url if record else None,
-        "status_record": record.id if record else None,
-        "status_border_wide": bool(record and record.crossing_id is None),
+        "status_source_is_mirror": bool(record and record.source_is_mirror),
+        "status_border_wide": answer.is_border_wide,
+        "evidence_age_days": answer.evidence_age_days,
+        "status_uncertain": answer.is_uncertain,
         "status_conflicts": [o.id for o in answer.conflicts],
+        "plans": [plan_fields(p, answer.as_of) for p in answer.plans],
     }
+
+
+def age_text(days: int) -> str:
+    """Return an age as a reader says it: days under two months, then months, then years.
+
+    Examples
+    --------
+    >>> age_text(12), age_text(200), age_text(1000)
+    ('12 days', '7 months', '2.7 years')
+    """
+    if days < 60:
+        return f"{days} days"
+    if days < 730:
+        return f"{round(days / 30.44)} months"
+    return f"{days / 365.25:.1f} years"
+
+
+def matrix_cell(answer: StatusAnswer) -> str:
+    """Return a status for one cell of a crossing x date table: status, since, marks."""
+    from geo.status import describe_status
+
+    if answer.record is None:
+        return "unknown"
+    since = answer.since_record.date.text if answer.since_record else _iso(answer.since)
+    marks = ("?" if answer.is_uncertain else "") + ("!" if answer.is_conflicted else "")
+    text = describe_status(answer.status, answer.traffic, is_lifecycle=answer.is_lifecycle)
+    return f"{text} ({since}){' ' + marks if marks else ''}"
+
+
+def source_label(record: Observation) -> str:
+    """Return a record's source name, saying when its address is a mirror of the original."""
+    mirrored = record.source_is_mirror and "mirror" not in record.source_name.casefold()
+    return record.source_name + (" (mirror)" if mirrored else "")
+
+
+def evidence_line(answer: StatusAnswer) -> str:
+    """Return the record a status rests on, its source, date and age, in one line."""
+    record = answer.record
+    if record is None:
+        return ""
+    age = answer.evidence_age_days or 0
+    # The source's name is often long: it comes last, so a narrow table cuts only it.
+    parts = [
+        record.id + (" (border-wide)" if record.crossing_id is None else ""),
+        record.date.label,
+        f"{age_text(age)} old" + (" ?" if answer.is_uncertain else ""),
+    ]
+    if answer.is_conflicted:
+        parts.append("CONFLICT: " + ", ".join(o.id for o in answer.conflicts))
+    parts.append(source_label(record))
+    return ", ".join(parts)
+
+
+def plan_fields(plan: Observation, as_of: date) -> dict[str, object]:
+    """Return a plan as flat fields, with whether its expected date has passed on ``as_of``."""
+    expected = plan.expected
+    return {
+        "record": plan.id,
+        "announced": plan.date.text,
+        "expected": expected.text if expected else None,
+        "status": plan.status,
+        "traffic": list(plan.traffic),
+        "summary": plan.summary,
+        "source": plan.source_name,
+        "date_passed": bool(expected and expected.end < as_of),
+    }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def rounded(value: float | None, digits: int = 1) -> float | None:

@@ -8,7 +8,7 @@ import click
 
 from geo.cli.options import store_option
 from geo.inventory import add_observation, import_observations
-from geo.model import OBSERVATION_KINDS, SIDES, SOURCE_TYPES, STATUSES
+from geo.model import LIFECYCLES, OBSERVATION_KINDS, SIDES, SOURCE_TYPES, STATUSES, TRAFFIC
 from geo.validate import split_lat_lon
 
 __all__ = ["COMMANDS"]
@@ -27,17 +27,51 @@ __all__ = ["COMMANDS"]
     "--kind", required=True, metavar="KIND", help=f"One of: {', '.join(OBSERVATION_KINDS)}."
 )
 @click.option("--summary", required=True, help="What was seen or reported.")
-@click.option("--source-url", required=True, metavar="URL", help="http(s) address of the source.")
+@click.option("--source-url", default="", metavar="URL", help="http(s) address of the source.")
 @click.option(
     "--source-type", required=True, metavar="TYPE", help=f"One of: {', '.join(SOURCE_TYPES)}."
 )
 @click.option("--source-name", default="", help="Name of the source (default: the URL's host).")
+@click.option(
+    "--source-detail",
+    default="",
+    help="More on the source; without --source-url, say why there is no address.",
+)
+@click.option("--mirror", is_flag=True, help="The URL is a copy of the original on another site.")
 @click.option("--published", default="", metavar="DATE", help="When the source was published.")
 @click.option(
     "--status",
     default="",
     metavar="STATUS",
-    help=f"Status after this record (required for --kind status): {', '.join(STATUSES)}.",
+    help=f"Traffic status after a status record (or announced by a plan): {', '.join(STATUSES)}.",
+)
+@click.option(
+    "--traffic",
+    default="",
+    metavar="WHAT[,WHAT]",
+    help=f"What still moves, with --status open or restricted: {', '.join(TRAFFIC)}.",
+)
+@click.option(
+    "--applies-to",
+    default="",
+    metavar="ID[,ID]|all",
+    help="For a border-wide record (ID border): the crossings whose status it sets, or all.",
+)
+@click.option(
+    "--until", default="", metavar="DATE", help="Last day of a temporary closure or opening."
+)
+@click.option("--expected", default="", metavar="DATE", help="For --kind plan: when it is due.")
+@click.option(
+    "--structure",
+    default="",
+    metavar="STRUCTURE_ID",
+    help="The bridge, dam or gate the record is about (see `crossings structures`).",
+)
+@click.option(
+    "--lifecycle",
+    default="",
+    metavar="STAGE",
+    help=f"With --structure: the structure's lifecycle after it: {', '.join(LIFECYCLES)}.",
 )
 @click.option(
     "--side", default="", metavar="SIDE", help=f"Which side it concerns: {', '.join(SIDES)}."
@@ -62,8 +96,16 @@ def observe_command(
     source_url: str,
     source_type: str,
     source_name: str,
+    source_detail: str,
+    mirror: bool,
     published: str,
     status: str,
+    traffic: str,
+    applies_to: str,
+    until: str,
+    expected: str,
+    structure: str,
+    lifecycle: str,
     side: str,
     at: str,
     replaces: str,
@@ -76,15 +118,23 @@ def observe_command(
 
     ID is a crossing id (see `crossings list`) or "border" for the whole
     border. The record is checked in full before anything is written.
-    Records are never edited: to correct one, add a new record with
-    --replaces OLD_ID; to withdraw one, add --kind retraction --replaces OLD_ID.
+    Only --kind status sets a crossing's status; a border-wide one sets it
+    only for the crossings in --applies-to. A plan (--kind plan --expected
+    DATE) never sets one. Records are never edited: to correct one, add a
+    new record with --replaces OLD_ID; to withdraw one, add --kind
+    retraction --replaces OLD_ID.
 
     \b
     Example:
       crossings observe new-yalu-river-bridge --on 2025-03 --kind infrastructure \\
         --summary "Small buildings going up on the DPRK side" \\
         --source-url https://www.38north.org/ --source-type satellite_imagery \\
-        --side dprk --status built_not_opened
+        --side dprk --structure new-yalu-bridge --lifecycle built_not_opened
+      crossings observe changbai-hyesan --on 2023-11-20 --until 2023-11-26 \\
+        --kind status --status closed --summary "Customs closed for elections" \\
+        --source-url https://www.dailynk.com/20231129-4/ --source-type ground_observation
+      crossings observe border --on 2020-10 --kind status --status closed --applies-to all \\
+        --summary "Freight halted" --source-url https://example.org/ --source-type news_report
     """
     lat, lon = split_lat_lon(at) if at else ("", "")
     fields = {
@@ -95,7 +145,15 @@ def observe_command(
         "summary": summary,
         "source_url": source_url,
         "source_name": source_name,
+        "source_detail": source_detail,
+        "source_is_mirror": "true" if mirror else "",
         "source_type": source_type,
+        "traffic": traffic,
+        "applies_to": applies_to,
+        "until": until,
+        "expected": expected,
+        "structure_id": structure,
+        "lifecycle": lifecycle,
         "source_published": published,
         "side": side,
         "lat": lat,
@@ -127,7 +185,8 @@ def import_command(file: str, ignore: bool, defaults: tuple[str, ...], store: st
     `crossings export`: crossing_id, date, kind, summary, source_url or
     source_name, source_type, and optionally precision, status,
     source_published, source_detail, side, lat, lon, replaces, notes,
-    recorded_by. GeoJSON and KML give the point. Placemarks drawn in Google
+    recorded_by, applies_to, until, structure_id, traffic, expected,
+    lifecycle, source_is_mirror. GeoJSON and KML give the point. Placemarks drawn in Google
     Earth map their name to summary, description to notes, time stamp to date
     and point to lat/lon; give what they lack with --set. Every bad row is
     reported with its row number, field and value, and nothing is written;

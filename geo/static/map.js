@@ -34,52 +34,103 @@ var crossingsMap = (function () {
     function record(i) {
       var r = data.records[i];
       return { date: strings[r[0]], kind: strings[r[1]], status: r[2], summary: strings[r[3]],
-               source: strings[r[4]], url: r[5] < 0 ? null : strings[r[5]], border: r[6] === 1 };
+               source: strings[r[4]], url: r[5] < 0 ? null : strings[r[5]], border: r[6] === 1,
+               id: r[7], start: r[8], mirror: r[9] === 1 };
     }
+    // A status step: [since, status, record, conflict, text, run since, run record].
     function statusOn(crossing, day) {
       var found = null;
       crossing.timeline.forEach(function (step) { if (parseDay(step[0]) <= day) found = step; });
-      return found ? { status: found[1], record: found[2], conflict: found[3] } : { status: null };
+      if (!found || found[1] === null) return { status: null };
+      var evidence = record(found[2]);
+      var age = day - parseDay(evidence.start);
+      return { status: found[1], record: found[2], conflict: found[3], text: strings[found[4]],
+               since: found[6] === null ? found[5] : record(found[6]).date, age: age,
+               uncertain: age > data.staleAfterDays };
     }
     function colour(status) { return data.colours[status === null ? "" : status]; }
-    function label(status) { return data.labels[status === null ? "" : status]; }
+    function label(status) { return data.labels[status === null ? "" : status] || status; }
+    function ageText(days) {
+      if (days < 60) return days + " days";
+      if (days < 730) return Math.round(days / 30.44) + " months";
+      return (days / 365.25).toFixed(1) + " years";
+    }
 
-    function icon(crossing, status) {
+    function icon(crossing, now) {
       var shape = { "road": "xing-road", "rail": "xing-rail", "road+rail": "xing-roadrail" }[crossing.mode] || "xing-unknown";
       var size = crossing.mode === "road+rail" ? 16 : 18;
-      var span = el("div", { className: "xing-icon " + shape });
+      var span = el("div", { className: "xing-icon " + shape + (now.uncertain ? " xing-uncertain" : "") });
       span.style.width = size + "px";
       span.style.height = size + "px";
-      span.style.background = colour(status);
+      // Evidence over two years older than the day shown: a hollow marker in the status colour.
+      if (now.uncertain) { span.style.background = "#fff"; span.style.borderColor = colour(now.status); }
+      else span.style.background = colour(now.status);
       span.setAttribute("data-crossing", crossing.id);
-      span.setAttribute("data-status", status === null ? "none" : status);
+      span.setAttribute("data-status", now.status === null ? "none" : now.status);
+      span.setAttribute("data-uncertain", now.uncertain ? "true" : "false");
       return L.divIcon({ html: span, className: "", iconSize: [size, size], iconAnchor: [size / 2, size / 2] });
     }
 
     function historyList(crossing) {
       var list = el("ol", { className: "history" });
-      crossing.history.forEach(function (i) {
-        var r = record(i);
-        var item = el("li", {}, [
+      crossing.history.forEach(function (entry) {
+        var r = record(entry[0]), role = strings[entry[1]];
+        var item = el("li", { "data-record": r.id }, [
           el("b", { text: r.date }),
-          el("span", { text: " [" + r.kind + (r.status ? ": " + label(r.status) : "") + "] " + r.summary + " — " }),
-          link(r.source, r.url)
+          el("span", { text: " [" + r.kind + (r.status ? ": " + r.status.replace(/_/g, " ") : "") + "] " + r.summary + " — " }),
+          link(r.source, r.url),
+          r.mirror ? el("span", { className: "mirror", text: " (mirror)" }) : null,
+          role ? el("span", { className: "role", text: " · " + role }) : null
         ]);
         list.appendChild(item);
       });
       return list;
     }
 
+    // The status on the day, since when, and the record it rests on with its source and age.
     function statusLine(crossing) {
       var now = statusOn(crossing, state.day);
-      var line = el("p", { className: "status" }, [el("span", { text: "Status on " + isoDay(state.day) + ": " })]);
-      if (now.status === null) { line.appendChild(el("b", { text: label(null) })); return line; }
+      var box = el("div", { className: "status" });
+      var line = el("p", {}, [el("span", { text: "Status on " + isoDay(state.day) + ": " })]);
+      box.appendChild(line);
+      if (now.status === null) {
+        line.appendChild(el("b", { text: "unknown" }));
+        line.appendChild(el("span", { text: " — no record names this crossing by this day" }));
+        return box;
+      }
       var r = record(now.record);
-      line.appendChild(el("b", { text: label(now.status) }));
-      line.appendChild(el("span", { text: " since " + r.date + (r.border ? " (border-wide record)" : "") + " — " }));
-      line.appendChild(link(r.source, r.url));
-      if (now.conflict) line.appendChild(el("span", { className: "conflict", text: " Sources disagree on this date." }));
-      return line;
+      line.appendChild(el("b", { text: now.text }));
+      line.appendChild(el("span", { text: " since " + now.since }));
+      box.appendChild(el("p", { className: "evidence" }, [
+        el("span", { text: "Evidence: " + r.id + " · " + r.date + " · " }),
+        link(r.source, r.url),
+        r.mirror ? el("span", { className: "mirror", text: " (mirror)" }) : null,
+        el("span", { text: " · " + ageText(now.age) + " old" + (r.border ? " · border-wide record" : "") })
+      ]));
+      if (now.uncertain)
+        box.appendChild(el("p", { className: "uncertain", text: "Uncertain: the evidence is more than two years older than this day." }));
+      if (now.conflict) box.appendChild(el("p", { className: "conflict", text: "Sources disagree on this date." }));
+      return box;
+    }
+
+    function lifecycleOn(structure, day) {
+      var found = null;
+      structure.lifecycle.forEach(function (step) { if (parseDay(step[0]) <= day) found = step; });
+      return found ? { lifecycle: found[1], record: record(found[2]) } : null;
+    }
+    function structureList(crossing) {
+      if (!crossing.structures.length) return null;
+      var list = el("ul", { className: "structures" });
+      crossing.structures.forEach(function (structure) {
+        var now = lifecycleOn(structure, state.day);
+        list.appendChild(el("li", { "data-structure": structure.id }, [
+          el("b", { text: structure.name }),
+          el("span", { text: " (" + structure.kind.replace(/_/g, " ") + "): " +
+                             (now ? now.lifecycle.replace(/_/g, " ") + " — " + now.record.date + ", " + now.record.id
+                                  : "no lifecycle record") })
+        ]));
+      });
+      return el("div", {}, [el("h5", { text: "Structures" }), list]);
     }
 
     function popup(crossing) {
@@ -91,6 +142,7 @@ var crossingsMap = (function () {
         el("div", { text: "River: " + crossing.river + " · Mode: " + crossing.mode }),
         el("div", { text: "Point: " + crossing.point }),
         statusLine(crossing),
+        structureList(crossing),
         historyList(crossing)
       ]);
     }
@@ -99,9 +151,10 @@ var crossingsMap = (function () {
     var crossingLayer = window[config.crossings];
     data.crossings.forEach(function (crossing) {
       if (crossing.lat === null) return;
-      var marker = L.marker([crossing.lat, crossing.lon], { icon: icon(crossing, statusOn(crossing, state.day).status), zIndexOffset: 1000,
+      var marker = L.marker([crossing.lat, crossing.lon], { icon: icon(crossing, statusOn(crossing, state.day)), zIndexOffset: 1000,
                                                           title: crossing.name_en });
-      marker.bindTooltip(crossing.name_en + " · " + crossing.name_zh + " · " + crossing.name_ko);
+      // An element, not a string: Leaflet would read a string as HTML.
+      marker.bindTooltip(el("span", { text: crossing.name_en + " · " + crossing.name_zh + " · " + crossing.name_ko }));
       marker.bindPopup(function () { return popup(crossing); }, { maxWidth: 400 });
       marker.crossing = crossing;
       marker.addTo(crossingLayer);
@@ -147,6 +200,9 @@ var crossingsMap = (function () {
         box.appendChild(el("div", { className: "legend-item", "data-status": key || "none" },
                            [sw, el("span", { text: data.labels[key] })]));
       });
+      var hollow = el("span", { className: "swatch hollow" });
+      box.appendChild(el("div", { className: "legend-item", "data-status": "uncertain" },
+                         [hollow, el("span", { text: "hollow: evidence over two years older than the day" })]));
       box.appendChild(el("div", { text: "● road  ■ rail  ◆ road+rail" }));
       if (data.unmapped.length) {
         box.appendChild(el("details", { className: "unmapped" }, [
@@ -164,9 +220,10 @@ var crossingsMap = (function () {
       legendDate.textContent = isoDay(day);
       Object.keys(markers).forEach(function (id) {
         var marker = markers[id];
-        marker.setIcon(icon(marker.crossing, statusOn(marker.crossing, day).status));
+        marker.setIcon(icon(marker.crossing, statusOn(marker.crossing, day)));
         if (marker.isPopupOpen()) marker.setPopupContent(popup(marker.crossing));
       });
+      drawSide();
       slider.value = day;
       picker.value = isoDay(day);
     }
@@ -232,15 +289,43 @@ var crossingsMap = (function () {
       chartControl.addTo(map);
     }
 
-    // A crossing's own page: its timeline beside the map.
+    // A crossing's own page: its structures on the map, its status and history beside it.
     var side = document.getElementById("crossing-side");
-    if (side && data.crossings.length === 1) {
+    function drawSide() {
+      if (!side || data.crossings.length !== 1) return;
       var crossing = data.crossings[0];
+      side.textContent = "";
       side.appendChild(el("h3", { text: crossing.name_en }));
       side.appendChild(el("div", { className: "names", text: crossing.name_zh + " · " + crossing.name_ko }));
       side.appendChild(el("div", { text: "Point: " + crossing.point }));
       side.appendChild(statusLine(crossing));
+      var structures = structureList(crossing);
+      if (structures) side.appendChild(structures);
       side.appendChild(historyList(crossing));
+    }
+    if (side && data.crossings.length === 1) {
+      data.crossings[0].structures.forEach(function (structure) {
+        if (structure.lat === null) return;
+        var where = [structure.lat, structure.lon];
+        if (structure.precision) L.circle(where, { radius: structure.precision, color: "#333", weight: 1,
+                                                   dashArray: "2 4", fill: false, interactive: false }).addTo(crossingLayer);
+        var mark = el("div", { className: "xing-structure", "data-structure": structure.id });
+        var marker = L.marker(where, { icon: L.divIcon({ html: mark, className: "", iconSize: [14, 14], iconAnchor: [7, 7] }),
+                                       title: structure.name });
+        marker.bindTooltip(el("span", { text: "Structure: " + structure.name }));
+        marker.bindPopup(function () {
+          var now = lifecycleOn(structure, state.day);
+          return el("div", { className: "xing-popup" }, [
+            el("h4", { text: structure.name }),
+            el("div", { text: structure.kind.replace(/_/g, " ") + " · ±" + structure.precision + " m · " + structure.source }),
+            el("div", { text: now ? "On " + isoDay(state.day) + ": " + now.lifecycle.replace(/_/g, " ") + " (" + now.record.date + ", " + now.record.id + ")"
+                                  : "No record gives its lifecycle." }),
+            el("div", { text: structure.notes })
+          ]);
+        });
+        marker.addTo(crossingLayer);
+      });
+      drawSide();
     }
 
     window.crossingsState = { setDay: function (iso) { setDay(parseDay(iso)); }, markers: markers, ready: true };
