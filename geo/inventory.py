@@ -505,6 +505,7 @@ class MergeReport:
     crossings: list[str]
     structures: list[str]
     observations: list[str]
+    completed_observations: list[str]
     trade: int
     differing_crossings: list[str]
     differing_structures: list[str]
@@ -567,7 +568,11 @@ def merge_inventory(store: str | Path, source: str | Path) -> MergeReport:
     Crossings, structures and observations are matched by id, trade figures by
     period, flow, value and source. What both have but with different fields
     is reported and left as stored: records are never edited, and a wrong one
-    is corrected by a new record that replaces it. A second merge adds nothing.
+    is corrected by a new record that replaces it. One exception completes a
+    migration: a stored record made before schema version 3 gets that
+    version's fields (applies_to, until, structure_id, traffic, expected,
+    lifecycle, source_is_mirror) from the source, as it had none. A second
+    merge adds nothing.
 
     Raises
     ------
@@ -611,12 +616,14 @@ def merge_inventory(store: str | Path, source: str | Path) -> MergeReport:
             opened.add_crossings(new_crossings)
             opened.add_structures(new_structures)
             added = opened.add_observations(new_records)
+            completed = opened.complete_observations([o for o in records if o.id in stored])
             opened.add_trade(new_trade)
             _refresh_status_snapshot(opened)
     return MergeReport(
         crossings=[c.id for c in new_crossings],
         structures=[s.id for s in new_structures],
         observations=added,
+        completed_observations=completed,
         trade=len(new_trade),
         differing_crossings=differing_crossings,
         differing_structures=differing_structures,

@@ -844,6 +844,34 @@ class Store:
         ).fetchone()
         return None if row is None else self._observation(row[0], row[1:])
 
+    def complete_observations(self, records: Sequence[Observation]) -> list[str]:
+        """Fill the fields of schema version 3 that stored records made before it lack.
+
+        Only a record stored before this store was migrated to version 3, whose
+        version-3 fields are all empty, is completed, from ``records`` (same
+        ids): nothing that was recorded is changed. Returns the ids completed.
+        """
+        migrated = self.migrated_at(3)
+        if migrated is None:  # built at version 3: its records had these fields
+            return []
+        names = list(_OBSERVATION_FIELDS_3)
+        empty = " AND ".join(f"({name} IS NULL OR {name} IN ('', 0))" for name in names)
+        completed = []
+        with self._transaction() as connection:
+            for record in records:
+                values = dict(zip(_OBSERVATION_FIELDS, self._observation_row(record), strict=True))
+                new = [values[name] for name in names]
+                if not any(new):
+                    continue
+                sets = ", ".join(f"{name} = ?" for name in names)
+                changed = connection.execute(
+                    f"UPDATE observations SET {sets} WHERE id = ? AND recorded_at < ? AND {empty}",
+                    (*new, record.id, _timestamp(migrated)),
+                ).rowcount
+                if changed:
+                    completed.append(record.id)
+        return completed
+
     def observations_by_id(self, ids: Sequence[str]) -> list[Observation]:
         """Return the stored observations among ``ids`` (unknown ids are left out)."""
         found: list[Observation] = []

@@ -192,3 +192,43 @@ def test_corrections_of_the_review_are_in_the_seed(shipped_store):
                   ("jian-manpo-road", "2019-04-08"), ("shuangmufeng-samjiyon", "2018-06-01"),
                   (None, "2020-10"), ("quanhe-wonjong", "2023-02-01")):  # fmt: skip
         assert found in missing, found
+
+
+@pytest.mark.gdal
+def test_merging_the_corrected_seed_brings_a_version_2_store_up_to_date(shipped_store, tmp_path):
+    """A store built from the seed of version 2, with a user's record, merged with today's seed."""
+    import shutil
+    from pathlib import Path
+
+    from geo.inventory import merge_inventory, status_matrix
+    from tests.test_store import run_gdal_validator
+
+    root = Path(__file__).parent.parent
+    store = tmp_path / "old.gpkg"
+    shutil.copyfile(root / "tests" / "data" / "shipped-store-version-2.gpkg", store)
+    report = merge_inventory(store, root / "layers" / "seed")
+    assert len(report.observations) == 35 and len(report.structures) == 16
+    # Records made before version 3 gain its fields (structure, lifecycle, mirror), nothing else.
+    assert "o-e5d91c0add" in report.completed_observations
+    # Crossings whose fields the review changed are listed, not overwritten.
+    assert "tumen-namyang-rail" in report.differing_crossings
+    with open_store(store) as opened:
+        users = [o for o in opened.observations() if o.recorded_by == "analyst"]
+    assert [o.summary for o in users] == [
+        "Trucks queued at customs (a record a user added with version 2)"
+    ]
+    days = [date(2020, 3, 1), date(2021, 6, 1), date(2023, 9, 1), date(2026, 11, 26)]
+
+    def answers(path):
+        return {
+            (crossing.id, day): (a.status, a.record and a.record.id, a.since)
+            for crossing, row in status_matrix(path, days)
+            for day, a in zip(days, row, strict=True)
+        }
+
+    assert answers(store) == answers(shipped_store)
+    again = merge_inventory(store, root / "layers" / "seed")
+    assert (again.observations, again.structures, again.crossings) == ([], [], [])
+    assert validate_inventory(store) == []
+    result = run_gdal_validator(store)
+    assert result.returncode == 0, result.stdout + result.stderr

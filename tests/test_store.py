@@ -375,6 +375,12 @@ def test_merge_brings_a_version_2_store_up_to_date_keeping_its_users_records(
     ]  # fmt: skip
     # Records the seed now says otherwise are listed and kept as stored, never overwritten.
     assert set(report.differing_observations) == {"o-e42649c65b", "o-71ae78bba5", "o-ef0053a6c1"}
+    # Made before version 3, o-e42649c65b gains that version's fields; its status stays.
+    assert report.completed_observations == ["o-e42649c65b"]
+    with open_store(store) as opened:
+        (completed,) = opened.observations_by_id(["o-e42649c65b"])
+    assert (completed.structure_id, completed.lifecycle) == ("new-yalu-bridge", "built_not_opened")
+    assert completed.status == "built_not_opened"  # as it was recorded
     assert report.differing_crossings == []
     assert [r for r in _rows(store) if r[10] == "analyst"] == users
     again = merge_inventory(store, data_dir / "seed")
@@ -411,6 +417,7 @@ def test_merge_from_another_store(store: Path, tmp_path: Path):
     report = merge_inventory(store, other)
     # The other store's user record is new here; the seed records are the same ids.
     assert len(report.observations) == 1
+    assert report.completed_observations == []  # built at version 3: nothing to complete
     with open_store(store) as opened:
         (added,) = opened.observations_by_id(report.observations)
     assert (added.recorded_by, added.summary) == ("analyst", "A record a user added with version 2")

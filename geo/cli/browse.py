@@ -163,7 +163,7 @@ def show_command(crossing_id: str, store: str, as_of: date | None, output_format
     else:
         lines.append(f"status on {status['as_of']}: unknown - no record names this crossing")
     for plan in status["plans"]:  # type: ignore[attr-defined]
-        passed = "; the date passed with no record that it happened" if plan["date_passed"] else ""
+        passed = "; the expected date has passed" if plan["date_passed"] else ""
         lines.append(
             f"  plan ({plan['announced']}, {plan['source']}): "
             f"{describe_status(plan['status'], plan['traffic'])} from {plan['expected']}{passed}"

@@ -50,6 +50,11 @@ var crossingsMap = (function () {
     }
     function colour(status) { return data.colours[status === null ? "" : status]; }
     function label(status) { return data.labels[status === null ? "" : status] || status; }
+    // "(mirror)" beside a link that is a copy of the original, unless its name already says so.
+    function mirrorNote(r) {
+      if (!r.mirror || /mirror/i.test(r.source)) return null;
+      return el("span", { className: "mirror", text: " (mirror)" });
+    }
     function ageText(days) {
       if (days < 60) return days + " days";
       if (days < 730) return Math.round(days / 30.44) + " months";
@@ -79,7 +84,7 @@ var crossingsMap = (function () {
           el("b", { text: r.date }),
           el("span", { text: " [" + r.kind + (r.status ? ": " + r.status.replace(/_/g, " ") : "") + "] " + r.summary + " — " }),
           link(r.source, r.url),
-          r.mirror ? el("span", { className: "mirror", text: " (mirror)" }) : null,
+          mirrorNote(r),
           role ? el("span", { className: "role", text: " · " + role }) : null
         ]);
         list.appendChild(item);
@@ -104,7 +109,7 @@ var crossingsMap = (function () {
       box.appendChild(el("p", { className: "evidence" }, [
         el("span", { text: "Evidence: " + r.id + " · " + r.date + " · " }),
         link(r.source, r.url),
-        r.mirror ? el("span", { className: "mirror", text: " (mirror)" }) : null,
+        mirrorNote(r),
         el("span", { text: " · " + ageText(now.age) + " old" + (r.border ? " · border-wide record" : "") })
       ]));
       if (now.uncertain)
