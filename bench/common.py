@@ -13,7 +13,8 @@ from geo.validate import parse_observation
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("traffic", "infrastructure", "status", "traffic", "context")
-STATUSES = ("open", "restricted", "closed", None, None)
+#: A status record's status, drawn at random: records of one month disagree, as sources do.
+STATUSES = ("open", "restricted", "closed")
 
 
 def build_store(path: Path, records: int, *, seed: Path = ROOT / "layers" / "seed") -> float:
@@ -75,7 +76,7 @@ def build_store(path: Path, records: int, *, seed: Path = ROOT / "layers" / "see
                     crossing_id=crossing.id,
                     date=rng.choice(dates),
                     kind=KINDS[k],
-                    status=STATUSES[k],
+                    status=rng.choice(STATUSES) if KINDS[k] == "status" else None,
                     location=point,
                     has_own_location=True,
                 )

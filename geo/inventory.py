@@ -18,6 +18,7 @@ from geo.exchange import OBSERVATION_COLUMNS, read_csv_rows, read_rows
 from geo.query import overlaps
 from geo.status import (
     StatusAnswer,
+    evaluate,
     rule_order,
     status_as_of,
     status_timeline,
@@ -189,12 +190,12 @@ def _structure_ids(opened: Store) -> dict[str, tuple[str, ...]]:
     return found
 
 
-def _status(opened: Store, crossing_id: str, day: date, structures: dict) -> StatusAnswer:
-    return status_as_of(
-        opened.status_records(crossing_id, day),
-        crossing_id,
-        day,
-        structure_ids=structures.get(crossing_id, ()),
+def _status(
+    opened: Store, crossing_id: str, day: date, structures: Mapping[str, Sequence[str]]
+) -> StatusAnswer:
+    """Answer the status rule through the store's indexes."""
+    return evaluate(
+        opened.status_source(crossing_id), day, structure_ids=structures.get(crossing_id, ())
     )
 
 
@@ -286,7 +287,7 @@ def timelines(store: str | Path, *, until: date | None = None) -> list[tuple[Cro
             (
                 crossing,
                 status_timeline(
-                    opened.status_records(crossing.id, day),
+                    opened.observations(crossing.id),
                     crossing.id,
                     until=day,
                     structure_ids=structures.get(crossing.id, ()),
@@ -316,7 +317,7 @@ def list_structures(
             structures = [s for s in structures if s.crossing_id == found]
         states = []
         for structure in structures:
-            records = opened.status_records(structure.crossing_id, day)
+            records = opened.status_source(structure.crossing_id).lifecycle
             states.append(
                 StructureState(structure, structure_lifecycle(records, structure.id, day))
             )

@@ -25,17 +25,22 @@ Pure functions over records; the store does the reading. The rule, in full:
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Protocol
 
 from geo.model import LIFECYCLES, STATUSES, Observation
 
 __all__ = [
     "STALE_AFTER_DAYS",
+    "MemorySource",
+    "RecordSource",
     "StatusAnswer",
     "StatusStep",
     "describe_status",
+    "evaluate",
     "in_force",
     "lifecycle_records",
     "record_role",
@@ -265,10 +270,240 @@ def structure_lifecycle(
     return found
 
 
-def _event_days(candidates: Sequence[Observation], lifecycle: Sequence[Observation]) -> list[date]:
-    days = {o.date.end for o in candidates} | {o.date.end for o in lifecycle}
-    days |= {o.until.end + timedelta(days=1) for o in candidates if o.until is not None}
-    return sorted(days)
+class RecordSource(Protocol):
+    """Where the rule reads one crossing's records: a list in memory, or a store's indexes.
+
+    "Lasting" records are the status records that name the crossing and have
+    no ``until``; the others (temporary ones, lifecycles, plans) are few and
+    given whole.
+    """
+
+    @property
+    def temporaries(self) -> Sequence[Observation]:
+        """Status records with ``until`` that name the crossing, in force."""
+        ...
+
+    @property
+    def lifecycle(self) -> Sequence[Observation]:
+        """Records giving a lifecycle of the crossing's structures, in force, in rule order."""
+        ...
+
+    @property
+    def plans(self) -> Sequence[Observation]:
+        """Plans that name the crossing, in force."""
+        ...
+
+    def latest(
+        self, upto: date, *, below: tuple[date, date] | None = None, status: str | None = None
+    ) -> Observation | None:
+        """Return the last lasting record (rule order) known by ``upto``.
+
+        Only records whose (last day, first day) is below ``below``, and of
+        ``status``, when given.
+        """
+        ...
+
+    def best_per_status(self, end: date, start: date) -> dict[str, Observation]:
+        """Return the last lasting record of each status among those of exactly these dates."""
+        ...
+
+    def next_day(self, after: date) -> date | None:
+        """Return the first day after ``after`` on which a lasting record begins to count."""
+        ...
+
+
+_TOP_KEY = (True, True, "\uffff")  # above the rest of any rule-order key
+
+
+class MemorySource:
+    """A crossing's records held in memory, searched by bisection in the rule's order."""
+
+    def __init__(self, observations: Iterable[Observation], crossing_id: str) -> None:
+        records = in_force(observations)
+        named = sorted((o for o in records if _is_status(o, crossing_id)), key=rule_order)
+        self.lasting = [o for o in named if o.until is None]
+        self.keys = [rule_order(o) for o in self.lasting]
+        self.by_status = {
+            status: [o for o in self.lasting if o.status == status] for status in STATUSES
+        }
+        self.status_keys = {
+            s: [rule_order(o) for o in found] for s, found in self.by_status.items()
+        }
+        self.temporaries = [o for o in named if o.until is not None]
+        self.lifecycle = _lifecycle_records(records)
+        self.plans = sorted(
+            (o for o in records if o.kind == "plan" and o.applies_to_crossing(crossing_id)),
+            key=rule_order,
+        )
+
+    def latest(
+        self, upto: date, *, below: tuple[date, date] | None = None, status: str | None = None
+    ) -> Observation | None:
+        """Return the last lasting record known by ``upto`` (see :class:`RecordSource`)."""
+        found = self.lasting if status is None else self.by_status[status]
+        keys = self.keys if status is None else self.status_keys[status]
+        end = bisect.bisect_right(keys, (upto, date.max, *_TOP_KEY))
+        if below is not None:
+            end = min(end, bisect.bisect_left(keys, below))
+        return found[end - 1] if end else None
+
+    def best_per_status(self, end: date, start: date) -> dict[str, Observation]:
+        """Return the last lasting record of each status of exactly these dates."""
+        first = bisect.bisect_left(self.keys, (end, start))
+        last = bisect.bisect_right(self.keys, (end, start, *_TOP_KEY))
+        return {o.status or "": o for o in self.lasting[first:last]}
+
+    def next_day(self, after: date) -> date | None:
+        """Return the first day after ``after`` on which a lasting record counts."""
+        index = bisect.bisect_right(self.keys, (after, date.max, *_TOP_KEY))
+        return self.keys[index][0] if index < len(self.keys) else None  # type: ignore[return-value]
+
+
+def _decide(source: RecordSource, day: date) -> tuple[Observation | None, tuple[Observation, ...]]:
+    """Return the record deciding the status on ``day``, and those of its dates that disagree."""
+    lasting = source.latest(day)
+    active = [t for t in source.temporaries if t.date.end <= day <= t.until.end]  # type: ignore[union-attr]
+    candidates = ([lasting] if lasting else []) + active
+    if not candidates:
+        return None, ()
+    top = max(candidates, key=rule_order)
+    group: dict[str, Observation] = {}
+    if lasting is not None and _dates(lasting) == _dates(top):
+        group.update(source.best_per_status(*_dates(top)))
+    for record in sorted(active, key=rule_order):
+        if _dates(record) == _dates(top):
+            best = group.get(record.status or "")
+            if best is None or rule_order(record) > rule_order(best):
+                group[record.status or ""] = record
+    return top, tuple(o for status, o in group.items() if status != top.status)
+
+
+def _temporary_days(source: RecordSource, upto: date) -> list[date]:
+    days = {t.date.end for t in source.temporaries}
+    days |= {t.until.end + timedelta(days=1) for t in source.temporaries}  # type: ignore[union-attr]
+    return sorted(d for d in days if d <= upto)
+
+
+def _run_start(source: RecordSource, day: date, status: str) -> tuple[date, Observation | None]:
+    """Return the day the traffic status of ``day`` began, and the record that began it.
+
+    The status changes only on the days records begin or temporary ones end.
+    The latest such day with another status is the last temporary boundary
+    that shows one, or the day the last lasting record of another status
+    decided (found by index, one per status, stepping back over records that
+    did not decide); the run begins on the next such day.
+    """
+
+    def status_on(when: date) -> str | None:
+        top, _ = _decide(source, when)
+        return top.status if top else None
+
+    boundaries = _temporary_days(source, day)
+    breaks = [when for when in boundaries if status_on(when) != status]
+    below: tuple[date, date] | None = None
+    while True:
+        found = [source.latest(day, below=below, status=s) for s in STATUSES if s != status]
+        other = max((o for o in found if o is not None), key=rule_order, default=None)
+        if other is None:
+            break
+        if status_on(other.date.end) != status:
+            breaks.append(other.date.end)
+            break
+        below = _dates(other)  # outranked on its dates, or covered by a temporary record
+    if breaks:
+        last = max(breaks)
+        later = [source.next_day(last), *(when for when in boundaries if when > last)]
+    else:
+        later = [source.next_day(date.min), *boundaries]
+    start = min(when for when in later if when is not None)
+    top, _ = _decide(source, start)
+    return start, top if top is not None and top.date.end == start else None
+
+
+def _lifecycle_state(
+    lifecycle: Sequence[Observation], structure_ids: Sequence[str], day: date
+) -> Observation | None:
+    """Return the record to show when no structure of the crossing entered service by ``day``."""
+    if not structure_ids:
+        return None
+    latest: dict[str, Observation] = {}
+    for record in lifecycle:
+        if record.date.end > day or record.structure_id not in structure_ids:
+            continue
+        if record.lifecycle in _SERVED:
+            return None
+        latest[record.structure_id or ""] = record
+    if not all(structure in latest for structure in structure_ids):
+        return None
+    # The most advanced structure tells how far the crossing has come.
+    return max(
+        latest.values(), key=lambda o: (LIFECYCLES.index(o.lifecycle or "planned"), o.date.end)
+    )
+
+
+def _lifecycle_days(source: RecordSource, structure_ids: Sequence[str], upto: date) -> list[date]:
+    return sorted(
+        {
+            o.date.end
+            for o in source.lifecycle
+            if o.structure_id in structure_ids and o.date.end <= upto
+        }
+    )
+
+
+def _step_on(source: RecordSource, day: date, structure_ids: Sequence[str]) -> StatusStep:
+    """Return the status on ``day`` without its run: a lifecycle, or the deciding record."""
+    shown = _lifecycle_state(source.lifecycle, structure_ids, day)
+    if shown is not None:
+        return StatusStep(day, shown.lifecycle, shown, is_lifecycle=True)
+    top, conflicts = _decide(source, day)
+    if top is None:
+        return StatusStep(day, None, None)
+    return StatusStep(day, top.status, top, conflicts=conflicts)
+
+
+def evaluate(source: RecordSource, day: date, *, structure_ids: Sequence[str] = ()) -> StatusAnswer:
+    """Return the status on ``day`` from a record source: the rule, for any store.
+
+    Reads a few records through the source's lookups (the deciding record, one
+    per status of its dates, and the last of another status), not the history.
+    """
+    plans = tuple(p for p in source.plans if p.date.end <= day)
+    now = _step_on(source, day, structure_ids)
+    if now.status is None:
+        return StatusAnswer(as_of=day, status=None, record=None, plans=plans)
+    lifecycle_days = _lifecycle_days(source, structure_ids, day)
+    since: date | None = None
+    since_record: Observation | None = None
+    ended: date | None = None  # the last day the structures' lifecycle stopped being shown
+    shown_before = False
+    for when in lifecycle_days:  # lifecycle records are few: follow them all
+        step = _step_on(source, when, structure_ids)
+        if step.is_lifecycle and step.status == now.status and now.is_lifecycle:
+            if since is None:
+                starts = step.record is not None and step.record.date.end == when
+                since, since_record = when, step.record if starts else None
+        else:
+            since = None
+        if shown_before and not step.is_lifecycle:
+            ended = when
+        shown_before = step.is_lifecycle
+    if not now.is_lifecycle:
+        since, since_record = _run_start(source, day, now.status)  # type: ignore[arg-type]
+        if ended is not None and ended > since:  # the run began when the lifecycle stopped
+            top, _ = _decide(source, ended)
+            since = ended
+            since_record = top if top is not None and top.date.end == ended else None
+    return StatusAnswer(
+        as_of=day,
+        status=now.status,
+        record=now.record,
+        since=since,
+        since_record=since_record,
+        conflicts=now.conflicts,
+        is_lifecycle=now.is_lifecycle,
+        plans=plans,
+    )
 
 
 def status_timeline(
@@ -282,7 +517,8 @@ def status_timeline(
 
     The status on a day is that of the last step on or before it (none
     before the first step). A new step starts whenever the status, its
-    evidence or a conflict changes.
+    evidence or a conflict changes. It is :func:`status_as_of` on each day a
+    record begins or ends to count.
 
     Parameters
     ----------
@@ -302,73 +538,26 @@ def status_timeline(
     >>> status_timeline([], "friendship-bridge", until=date(2026, 1, 1))
     []
     """
-    records = in_force(observations)
-    candidates = sorted((o for o in records if _is_status(o, crossing_id)), key=rule_order)
-    lifecycle = [o for o in _lifecycle_records(records) if o.structure_id in structure_ids]
+    source = MemorySource(observations, crossing_id)
+    days = {o.date.end for o in source.lasting}
+    days |= set(_temporary_days(source, until)) | set(_lifecycle_days(source, structure_ids, until))
     steps: list[StatusStep] = []
-    active: list[Observation] = []  # records in force on the day, in rule order
-    latest: dict[str, Observation] = {}  # each structure's latest lifecycle record
-    served: set[str] = set()
-    started = 0
-    lifecycle_seen = 0
-    for day in _event_days(candidates, lifecycle):
-        if day > until:
-            break
-        while started < len(candidates) and candidates[started].date.end <= day:
-            active.append(candidates[started])
-            started += 1
-        active = sorted(
-            (o for o in active if o.until is None or o.until.end >= day), key=rule_order
-        )
-        while lifecycle_seen < len(lifecycle) and lifecycle[lifecycle_seen].date.end <= day:
-            record = lifecycle[lifecycle_seen]
-            latest[record.structure_id or ""] = record
-            if record.lifecycle in _SERVED:
-                served.add(record.structure_id or "")
-            lifecycle_seen += 1
-        steps.append(_step(day, active, latest, served, structure_ids, steps))
+    for day in sorted(d for d in days if d <= until):
+        step = _step_on(source, day, structure_ids)
+        previous = steps[-1] if steps else None
+        if step.status is None:
+            run_since, run_record = None, None
+        elif (
+            previous is not None
+            and previous.status == step.status
+            and previous.is_lifecycle == step.is_lifecycle
+        ):
+            run_since, run_record = previous.run_since, previous.run_record
+        else:
+            starts = step.record is not None and step.record.date.end == day
+            run_since, run_record = day, step.record if starts else None
+        steps.append(replace(step, run_since=run_since, run_record=run_record))
     return _merge(steps)
-
-
-def _step(
-    day: date,
-    active: Sequence[Observation],
-    latest: dict[str, Observation],
-    served: set[str],
-    structure_ids: Sequence[str],
-    steps: Sequence[StatusStep],
-) -> StatusStep:
-    never_served = (
-        bool(structure_ids)
-        and not served
-        and all(structure in latest for structure in structure_ids)
-    )
-    if never_served:
-        # The most advanced structure tells how far the crossing has come.
-        record = max(
-            latest.values(), key=lambda o: (LIFECYCLES.index(o.lifecycle or "planned"), o.date.end)
-        )
-        status, is_lifecycle = record.lifecycle, True
-        conflicts: tuple[Observation, ...] = ()
-    elif active:
-        record = active[-1]
-        status, is_lifecycle = record.status, False
-        conflicts = tuple(
-            {
-                o.status: o
-                for o in active
-                if _dates(o) == _dates(record) and o.status != record.status
-            }.values()
-        )
-    else:
-        return StatusStep(day, None, None)
-    previous = steps[-1] if steps else None
-    if previous is not None and previous.status == status and previous.is_lifecycle == is_lifecycle:
-        run_since, run_record = previous.run_since, previous.run_record
-    else:
-        starts = record.date.end == day
-        run_since, run_record = day, record if starts else None
-    return StatusStep(day, status, record, run_since, run_record, conflicts, is_lifecycle)
 
 
 def _merge(steps: Sequence[StatusStep]) -> list[StatusStep]:
@@ -403,34 +592,12 @@ def status_as_of(
     """Return a crossing's status on ``as_of``, with its evidence and the plans known then.
 
     See the module's docstring for the rule; :func:`status_timeline` gives the
-    same answer for every day.
+    same answer for every day, and a store answers with the same rule through
+    its indexes (:func:`evaluate`).
 
     Examples
     --------
     >>> status_as_of([], "friendship-bridge", date(2021, 6, 1)).status is None
     True
     """
-    steps = status_timeline(observations, crossing_id, until=as_of, structure_ids=structure_ids)
-    plans = tuple(
-        sorted(
-            (
-                o
-                for o in in_force(observations)
-                if o.kind == "plan" and o.date.end <= as_of and o.applies_to_crossing(crossing_id)
-            ),
-            key=rule_order,
-        )
-    )
-    if not steps or steps[-1].status is None:
-        return StatusAnswer(as_of=as_of, status=None, record=None, plans=plans)
-    step = steps[-1]
-    return StatusAnswer(
-        as_of=as_of,
-        status=step.status,
-        record=step.record,
-        since=step.run_since,
-        since_record=step.run_record,
-        conflicts=step.conflicts,
-        is_lifecycle=step.is_lifecycle,
-        plans=plans,
-    )
+    return evaluate(MemorySource(observations, crossing_id), as_of, structure_ids=structure_ids)

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import struct
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -250,7 +250,7 @@ def _migrate_to_3(connection: sqlite3.Connection) -> None:
         "SELECT 'structures', 0 WHERE EXISTS "
         "(SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents')"
     )
-    _index_structures(connection)
+    _create_indexes_3(connection)
     # The default style gains the statuses of this version (a style, not a record).
     from geo.qgis import STYLE_NAME, crossings_qml
 
@@ -261,13 +261,39 @@ def _migrate_to_3(connection: sqlite3.Connection) -> None:
     )
 
 
-def _index_structures(connection: sqlite3.Connection) -> None:
-    # One statement at a time: executescript() would commit a migration's transaction.
-    connection.execute("CREATE UNIQUE INDEX structures_id ON structures (id)")
-    connection.execute(
+#: The status records that last (no ``until``) with a traffic status: the partial indexes
+#: below cover exactly these, and the status rule's queries repeat this condition.
+_LASTING = (
+    "kind = 'status' AND until IS NULL AND status IN ('open', 'restricted', 'closed', 'unknown')"
+)
+#: Indexes of schema version 3, each for one lookup of the status rule (see _StoreSource).
+_INDEXES_3 = (
+    "CREATE UNIQUE INDEX structures_id ON structures (id)",
+    (
         "CREATE INDEX observations_structure ON observations (structure_id) "
         "WHERE structure_id IS NOT NULL"
-    )
+    ),
+    # The last lasting record of a crossing by a day, in the rule's order, read from the index.
+    (
+        "CREATE INDEX observations_lasting ON observations "
+        f"(crossing_id, date_end, date_start, (source_url IS NOT NULL), id) WHERE {_LASTING}"
+    ),
+    (
+        "CREATE INDEX observations_lasting_status ON observations (crossing_id, status, "
+        f"date_end, date_start, (source_url IS NOT NULL), id) WHERE {_LASTING}"
+    ),
+    "CREATE INDEX observations_temporary ON observations (crossing_id) WHERE until IS NOT NULL",
+    "CREATE INDEX observations_plan ON observations (crossing_id) WHERE kind = 'plan'",
+    "CREATE INDEX observations_border ON observations (kind) WHERE crossing_id IS NULL",
+    # Version 2's status index served a rule this version no longer has.
+    "DROP INDEX IF EXISTS observations_status",
+)
+
+
+def _create_indexes_3(connection: sqlite3.Connection) -> None:
+    # One statement at a time: executescript() would commit a migration's transaction.
+    for statement in _INDEXES_3:
+        connection.execute(statement)
     connection.execute(
         "UPDATE gpkg_contents SET description = ? WHERE table_name = 'structures'",
         ("Bridges, dams and gates of the crossings, one point each",),
@@ -396,11 +422,9 @@ def _create_layers(path: Path) -> None:
                 ON observations (crossing_id, date_end, date_start);
             CREATE INDEX observations_date ON observations (date_start, date_end);
             CREATE INDEX observations_replaces ON observations (replaces);
-            CREATE INDEX observations_status ON observations (crossing_id, date_end, date_start)
-                WHERE status IS NOT NULL;
             """
         )
-        _index_structures(connection)
+        _create_indexes_3(connection)
         connection.executemany(
             "INSERT INTO crossings_meta (key, value) VALUES (?, ?)",
             [("application", _APPLICATION), ("schema_version", str(SCHEMA_VERSION))],
@@ -542,6 +566,7 @@ class Store:
         self._writable = writable
         self._crossings: dict[str, Crossing] | None = None
         self._depth = 0  # nesting of _transaction
+        self._border: list[Observation] | None = None
         try:
             self._check_format()
             self._columns = self._observation_columns()
@@ -943,21 +968,35 @@ class Store:
                 found[fid] = self._observation(geom, values)
         return [found[fid] for fid in fids if fid in found]
 
-    def status_records(self, crossing_id: str, as_of: date) -> list[Observation]:
-        """Return the records in force that the status rule reads for a crossing on ``as_of``.
+    def status_source(self, crossing_id: str) -> _StoreSource:
+        """Return what the status rule reads of a crossing, through this store's indexes.
 
-        These are the crossing's status records, plans and infrastructure records
-        that give a structure's lifecycle, and the border-wide status records and
-        plans, dated on or before the day and not replaced by another record: what
-        :func:`geo.status.status_as_of` needs, without the rest of the history.
+        See :func:`geo.status.evaluate`: the answer reads the deciding record,
+        one record per status of its dates, and a few more, whatever the size
+        of the store.
         """
-        rows = self._connection.execute(
-            f"SELECT geom, {self._columns} FROM observations o "
-            "WHERE (crossing_id = :crossing OR crossing_id IS NULL) AND date_end <= :as_of "
-            "AND (kind IN ('status', 'plan') OR lifecycle IS NOT NULL) "
-            "AND NOT EXISTS (SELECT 1 FROM observations r WHERE r.replaces = o.id)",
-            {"crossing": crossing_id, "as_of": as_of.isoformat()},
+        if self._border is None:
+            # Records of the whole border are few: read once, then shared by every crossing.
+            self._border = self._select(
+                "crossing_id IS NULL AND kind IN ('status', 'plan')", {}, order=False
+            )
+        return _StoreSource(self, crossing_id)
+
+    def _select(
+        self, where: str, params: Mapping[str, object], *, order: bool = False, limit: int = 0
+    ) -> list[Observation]:
+        """Return the observations in force (not replaced) that match ``where``."""
+        sql = (
+            f"SELECT geom, {self._columns} FROM observations o WHERE {where} "
+            "AND NOT EXISTS (SELECT 1 FROM observations r WHERE r.replaces = o.id)"
         )
+        if order:  # the rule's order, newest first, as the lasting indexes hold it
+            sql += (
+                " ORDER BY date_end DESC, date_start DESC, (source_url IS NOT NULL) DESC, id DESC"
+            )
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._connection.execute(sql, params)
         return [self._observation(geom, values) for geom, *values in rows]
 
     def count(self, layer: str = "observations") -> int:
@@ -1262,3 +1301,90 @@ class Store:
                 f"observations: spatial index holds {indexed} rows, layer has {located} points"
             )
         return problems
+
+
+class _StoreSource:
+    """One crossing's records as the status rule reads them (geo.status.RecordSource).
+
+    Its lasting status records are found through the partial indexes of
+    version 3, one row a lookup; border-wide records, temporary ones, plans and
+    lifecycles are few and held in memory.
+    """
+
+    def __init__(self, store: Store, crossing_id: str) -> None:
+        from geo.status import MemorySource
+
+        self._store = store
+        self._crossing = crossing_id
+        params = {"crossing": crossing_id}
+        own = store._select(
+            "crossing_id = :crossing AND until IS NOT NULL AND kind = 'status'", params
+        )
+        own += store._select("crossing_id = :crossing AND kind = 'plan'", params)
+        own += store._select(
+            "structure_id IN (SELECT id FROM structures WHERE crossing_id = :crossing) "
+            "AND lifecycle IS NOT NULL",
+            params,
+        )
+        self._memory = MemorySource([*(store._border or []), *own], crossing_id)
+        self.temporaries = self._memory.temporaries
+        self.lifecycle = self._memory.lifecycle
+        self.plans = self._memory.plans
+
+    def _lasting(self, where: str, params: Mapping[str, object]) -> Observation | None:
+        found = self._store._select(
+            f"crossing_id = :crossing AND {_LASTING} AND {where}",
+            {"crossing": self._crossing, **params},
+            order=True,
+            limit=1,
+        )
+        return found[0] if found else None
+
+    def latest(
+        self, upto: date, *, below: tuple[date, date] | None = None, status: str | None = None
+    ) -> Observation | None:
+        """Return the last lasting record known by ``upto`` (see geo.status.RecordSource)."""
+        from geo.status import rule_order
+
+        where = "date_end <= :upto"
+        params: dict[str, object] = {"upto": upto.isoformat()}
+        if below is not None:
+            where += " AND (date_end, date_start) < (:end, :start)"
+            params.update(end=below[0].isoformat(), start=below[1].isoformat())
+        if status is not None:
+            where += " AND status = :status"
+            params["status"] = status
+        found = [
+            self._lasting(where, params),
+            self._memory.latest(upto, below=below, status=status),
+        ]
+        return max((o for o in found if o is not None), key=rule_order, default=None)
+
+    def best_per_status(self, end: date, start: date) -> dict[str, Observation]:
+        """Return the last lasting record of each status of exactly these dates."""
+        from geo.status import rule_order
+
+        best = dict(self._memory.best_per_status(end, start))
+        params: dict[str, object] = {"end": end.isoformat(), "start": start.isoformat()}
+        for status in ("open", "restricted", "closed", "unknown"):
+            found = self._lasting(
+                "status = :status AND date_end = :end AND date_start = :start",
+                {**params, "status": status},
+            )
+            if found is not None and (
+                status not in best or rule_order(found) > rule_order(best[status])
+            ):
+                best[status] = found
+        return best
+
+    def next_day(self, after: date) -> date | None:
+        """Return the first day after ``after`` on which a lasting record counts."""
+        row = self._store._connection.execute(
+            f"SELECT date_end FROM observations o WHERE crossing_id = :crossing AND {_LASTING} "
+            "AND date_end > :after AND NOT EXISTS "
+            "(SELECT 1 FROM observations r WHERE r.replaces = o.id) "
+            "ORDER BY date_end LIMIT 1",
+            {"crossing": self._crossing, "after": after.isoformat()},
+        ).fetchone()
+        days = [date.fromisoformat(row[0]) if row else None, self._memory.next_day(after)]
+        return min((d for d in days if d is not None), default=None)

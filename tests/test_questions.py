@@ -367,7 +367,7 @@ DATES = st.sampled_from(
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     records=st.lists(
@@ -377,10 +377,10 @@ DATES = st.sampled_from(
             STATUS,
             st.sampled_from(["", "all", "quanhe-wonjong", "friendship-bridge"]),
             st.sampled_from(["", "2021-12", "2025"]),
-            st.sampled_from(["status", "status", "plan", "traffic"]),
+            st.sampled_from(["status", "status", "plan", "traffic", "old-bridge", "new-bridge"]),
         ),
         min_size=0,
-        max_size=12,
+        max_size=14,
     ),
     as_of=st.sampled_from(
         [date(2020, 1, 30), date(2020, 12, 31), date(2021, 6, 1), date(2024, 6, 1)]
@@ -389,7 +389,7 @@ DATES = st.sampled_from(
 def test_status_from_the_index_equals_status_from_the_whole_history(
     _built_store, tmp_path_factory, records, as_of
 ):
-    from geo.status import status_as_of
+    from geo.status import evaluate, status_as_of
     from geo.validate import parse_observation
 
     path = tmp_path_factory.mktemp("status") / "s.gpkg"
@@ -397,7 +397,14 @@ def test_status_from_the_index_equals_status_from_the_whole_history(
     with open_store(path, writable=True) as opened:
         crossings = opened.crossings()
         parsed = []
-        for n, (c, d, s, applies, until, kind) in enumerate(records):
+        for n, (named, d, s, applies, until, drawn) in enumerate(records):
+            c, structure, lifecycle, kind = named, "", "", drawn
+            if drawn.endswith("-bridge"):  # a lifecycle record of one of Quanhe's two bridges
+                c, structure = "quanhe-wonjong", f"quanhe-{drawn}"
+                lifecycle = {"open": "in_service", "closed": "under_construction"}.get(
+                    s, "built_not_opened"
+                )
+                kind = "infrastructure"
             raw = {
                 "crossing_id": c,
                 "date": d,
@@ -409,20 +416,33 @@ def test_status_from_the_index_equals_status_from_the_whole_history(
                 "applies_to": applies if c == "border" else "",
                 "until": until if kind == "status" and until >= d else "",
                 "expected": "2026" if kind == "plan" else "",
+                "structure_id": structure,
+                "lifecycle": lifecycle,
             }
-            parsed.append(parse_observation(raw, crossings, today=date(2026, 11, 23)))
+            if kind == "infrastructure":
+                raw["status"] = raw["applies_to"] = ""
+            parsed.append(
+                parse_observation(
+                    raw, crossings, structures=opened.structures(), today=date(2026, 11, 23)
+                )
+            )
         if parsed:
             replaced = parsed[0]
             correction = parse_observation(
                 {**observation_fields(replaced), "summary": "corrected", "kind": "status",
                  "status": "open", "until": "", "expected": "", "id": "", "replaces": replaced.id,
-                 "lat": "", "lon": "", "recorded_at": ""},
+                 "lat": "", "lon": "", "recorded_at": "", "structure_id": "", "lifecycle": "",
+                 "traffic": ""},
                 crossings,
             )  # fmt: skip
             parsed.append(correction)
         opened.add_observations(parsed)
-        slow = status_as_of(opened.observations("quanhe-wonjong"), "quanhe-wonjong", as_of)
-        fast = status_as_of(opened.status_records("quanhe-wonjong", as_of), "quanhe-wonjong", as_of)
+        bridges = ("quanhe-old-bridge", "quanhe-new-bridge")
+        # The rule on the whole history in memory, and through the store's indexes.
+        slow = status_as_of(
+            opened.observations("quanhe-wonjong"), "quanhe-wonjong", as_of, structure_ids=bridges
+        )
+        fast = evaluate(opened.status_source("quanhe-wonjong"), as_of, structure_ids=bridges)
     assert fast == slow
 
 
