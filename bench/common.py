@@ -60,18 +60,17 @@ def build_store(path: Path, records: int, *, seed: Path = ROOT / "layers" / "see
             for y in range(2010, 2026)
             for m in range(1, 13)
         ]
-        batch = []
-        for n in range(records - store.count()):
-            crossing = crossings[n % len(crossings)]
-            assert crossing.location is not None
-            # Gaussian spread: most records close to the crossing, a few 10-15 km out.
-            point = LonLat(
-                crossing.location.lon + rng.uniform(-0.2, 0.2),
-                crossing.location.lat + rng.uniform(-0.15, 0.15),
-            )
-            k = rng.randrange(len(KINDS))
-            batch.append(
-                template._replace(
+
+        def synthetic():  # generated as written: the load never holds them all
+            for n in range(records - store.count()):
+                crossing = crossings[n % len(crossings)]
+                assert crossing.location is not None
+                point = LonLat(
+                    crossing.location.lon + rng.uniform(-0.2, 0.2),
+                    crossing.location.lat + rng.uniform(-0.15, 0.15),
+                )
+                k = rng.randrange(len(KINDS))
+                yield template._replace(
                     id=f"b-{n:09d}",
                     crossing_id=crossing.id,
                     date=rng.choice(dates),
@@ -80,11 +79,8 @@ def build_store(path: Path, records: int, *, seed: Path = ROOT / "layers" / "see
                     location=point,
                     has_own_location=True,
                 )
-            )
-            if len(batch) == 100_000:
-                store.add_observations(batch)
-                batch = []
-        store.add_observations(batch)
+
+        store.add_observations(synthetic(), bulk=True)
     return time.perf_counter() - start
 
 

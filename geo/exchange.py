@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ __all__ = [
     "OBSERVATION_COLUMNS",
     "SUPPORTED_SUFFIXES",
     "crossing_fields",
+    "iter_rows",
     "observation_fields",
     "read_csv_rows",
     "read_rows",
@@ -57,16 +58,17 @@ def read_csv_rows(path: str | Path) -> list[Row]:
     RecordValidationError
         If the file cannot be read or has no header.
     """
-    path = Path(path)
+    return list(_iter_csv_rows(Path(path)))
+
+
+def _iter_csv_rows(path: Path) -> Iterator[Row]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             if not reader.fieldnames:
                 raise _file_error(path, "has no header row")
-            return [
-                (number, {key.strip(): value for key, value in row.items() if key})
-                for number, row in enumerate(reader, start=2)
-            ]
+            for number, row in enumerate(reader, start=2):
+                yield number, {key.strip(): value for key, value in row.items() if key}
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise _file_error(path, f"cannot be read ({err})") from err
 
@@ -106,6 +108,21 @@ def _read_geojson_rows(path: Path) -> list[Row]:
                 fields["lon"], fields["lat"] = coordinates[0], coordinates[1]
         rows.append((number, fields))
     return rows
+
+
+def iter_rows(path: str | Path) -> Iterator[Row]:
+    """Yield observation rows of a CSV, GeoJSON or KML file; a CSV is read as it is yielded.
+
+    Raises
+    ------
+    RecordValidationError
+        If the suffix is not supported or the file cannot be read.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        yield from _iter_csv_rows(path)
+    else:
+        yield from read_rows(path)
 
 
 def read_rows(path: str | Path) -> list[Row]:

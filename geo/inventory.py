@@ -6,7 +6,7 @@ Each function checks all its input before it writes anything.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from geo.errors import BatchValidationError, RecordValidationError, RowProblem
 from geo.exchange import KML_FIELDS as _KML_FIELDS
-from geo.exchange import OBSERVATION_COLUMNS, read_csv_rows, read_rows
+from geo.exchange import OBSERVATION_COLUMNS, iter_rows, read_csv_rows
 from geo.query import overlaps
 from geo.status import (
     StatusAnswer,
@@ -117,17 +117,15 @@ def _parse_rows(
 
 
 def _history_parser(
-    rows: Sequence[tuple[int, Mapping[str, object]]],
-    crossings: Mapping[str, Crossing],
-    **options: Any,
+    corrected: Collection[str], crossings: Mapping[str, Crossing], **options: Any
 ) -> Callable[[Mapping[str, object]], Observation]:
     """Return a row parser for a file in which later rows may correct earlier ones.
 
-    A row that another row of the file replaces is history: if today's rules
-    refuse it, it is checked against the rules it was made under (version 2's
-    statuses on any kind), and kept only if it really is one of those replaced.
+    A row that another row of the file replaces (its id is in ``corrected``) is
+    history: if today's rules refuse it, it is checked against the rules it
+    was made under (version 2's statuses on any kind), and kept only if it
+    really is one of those replaced.
     """
-    corrected = {str(fields.get("replaces") or "") for _, fields in rows} - {""}
 
     def parse(raw: Mapping[str, object]) -> Observation:
         try:
@@ -169,10 +167,11 @@ def load_seed(
         )
     structures_by_id = {s.id: s for s in structures}
     rows = read_csv_rows(seed_dir / "observations.csv")
+    corrected = {str(fields.get("replaces") or "") for _, fields in rows} - {""}
     observations = _parse_rows(
         str(seed_dir / "observations.csv"),
         rows,
-        _history_parser(rows, by_id, structures=structures_by_id, today=today),
+        _history_parser(corrected, by_id, structures=structures_by_id, today=today),
     )
     trade = _parse_rows(
         str(seed_dir / "trade.csv"),
@@ -199,15 +198,22 @@ def _status(
     )
 
 
-def _refresh_status_snapshot(opened: Store, records: Sequence[Observation] | None = None) -> None:
+def _refresh_status_snapshot(
+    opened: Store,
+    records: Sequence[Observation] | None = None,
+    *,
+    touched: Collection[str | None] | None = None,
+) -> None:
     """Write today's status of crossings into the crossings layer, for QGIS's style.
 
-    With ``records``, only the crossings they concern (every one if one is border-wide).
+    With ``records`` (or the crossing ids they name, ``touched``), only those
+    crossings (every one if one is border-wide).
     """
     day = _today(None)
     chosen = list(opened.crossings().values())
-    if records is not None and all(r.crossing_id is not None for r in records):
+    if records is not None:
         touched = {r.crossing_id for r in records}
+    if touched is not None and None not in touched:
         chosen = [c for c in chosen if c.id in touched]
     structures = _structure_ids(opened)
     rows = []
@@ -391,6 +397,8 @@ def add_observation(
     return record.id
 
 
+#: An import of at least this many rows, and a quarter of the store, is written as a bulk load.
+_BULK_ROWS = 50_000
 #: Fields an observation row may have; any other column of an imported file is reported.
 OBSERVATION_FIELDS = frozenset(OBSERVATION_COLUMNS) - {"date_start", "date_end"}
 # The store's own column names, as GIS tools write them back, for the import's names.
@@ -447,34 +455,33 @@ def import_observations(
                 ", ".join(sorted(OBSERVATION_FIELDS)),
                 "name one of those fields",
             )
-    rows = [
-        (
-            number,
-            {
-                **defaults,
-                **{_FIELD_ALIASES.get(k, k): v for k, v in fields.items() if v not in ("", None)},
-            },
-        )
-        for number, fields in read_rows(path)
-    ]
-    ignored = sorted(
-        {key for _, fields in rows for key in fields}
-        - OBSERVATION_FIELDS
-        - _DERIVED_FIELDS
-        - _KML_FIELDS
-    )
-    with open_store(store, writable=True) as opened:
-        crossings = opened.crossings()
-        structures = opened.structures()
-        recorder = _recorder()
-        records = _parse_rows(
-            str(path),
-            rows,
-            _history_parser(rows, crossings, structures=structures, default_recorded_by=recorder),
-        )
-        seen: dict[str, int] = {}
-        problems = []
-        for (number, _), record in zip(rows, records, strict=True):
+
+    def rows() -> Iterator[tuple[int, dict[str, object]]]:
+        for number, fields in iter_rows(path):
+            given = {_FIELD_ALIASES.get(k, k): v for k, v in fields.items() if v not in ("", None)}
+            yield number, {**defaults, **given}
+
+    # A first pass reads only what later rows correct; the second validates and writes,
+    # row by row, so that a file of any size is never held whole.
+    corrected: set[str] = set()
+    count = 0
+    for _, fields in rows():
+        count += 1
+        if fields.get("replaces"):
+            corrected.add(str(fields["replaces"]))
+    columns: set[str] = set()
+    touched: set[str | None] = set()
+    problems: list[RowProblem] = []
+    seen: dict[str, int] = {}
+
+    def checked(parse: Callable[[Mapping[str, object]], Observation]) -> Iterator[Observation]:
+        for number, fields in rows():
+            columns.update(fields)
+            try:
+                record = parse(fields)
+            except RecordValidationError as err:
+                problems.append(RowProblem(number, err))
+                continue
             if record.id in seen and not ignore_duplicates:
                 problems.append(
                     RowProblem(
@@ -488,15 +495,29 @@ def import_observations(
                         ),
                     )
                 )
+                continue
             seen.setdefault(record.id, number)
-        if problems:
+            touched.add(record.crossing_id)
+            if not problems:  # after the first bad row, check the rest and write nothing
+                yield record
+        if problems:  # raised inside the write's transaction: it rolls back
             raise BatchValidationError(str(path), problems)
+
+    with open_store(store, writable=True) as opened:
+        parse = _history_parser(
+            corrected,
+            opened.crossings(),
+            structures=opened.structures(),
+            default_recorded_by=_recorder(),
+        )
+        bulk = count >= _BULK_ROWS and count >= opened.count() // 4
         with opened.transaction():
             ids = opened.add_observations(
-                records, on_duplicate="ignore" if ignore_duplicates else "error"
+                checked(parse), on_duplicate="ignore" if ignore_duplicates else "error", bulk=bulk
             )
-            _refresh_status_snapshot(opened, records)
-    return ImportReport(ids=ids, rows=len(rows), ignored_fields=ignored)
+            _refresh_status_snapshot(opened, touched=touched)
+    ignored = sorted(columns - OBSERVATION_FIELDS - _DERIVED_FIELDS - _KML_FIELDS)
+    return ImportReport(ids=ids, rows=count, ignored_fields=ignored)
 
 
 @dataclass(frozen=True)

@@ -375,7 +375,8 @@ def _decide(source: RecordSource, day: date) -> tuple[Observation | None, tuple[
             best = group.get(record.status or "")
             if best is None or rule_order(record) > rule_order(best):
                 group[record.status or ""] = record
-    return top, tuple(o for status, o in group.items() if status != top.status)
+    others = sorted((s, o) for s, o in group.items() if s != top.status)  # in a stable order
+    return top, tuple(o for _, o in others)
 
 
 def _temporary_days(source: RecordSource, upto: date) -> list[date]:

@@ -522,6 +522,7 @@ def open_store(path: str | Path, *, writable: bool = False) -> Store:
 # -- reading and writing -----------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def _timestamp(moment: datetime) -> str:
     """Format a GeoPackage DATETIME: UTC, milliseconds, ``Z`` (2026-03-12T09:30:00.000Z)."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -529,6 +530,15 @@ def _timestamp(moment: datetime) -> str:
 
 def _text(value: object) -> str:
     return "" if value is None else str(value)
+
+
+_new_observation = Observation._make
+
+
+@lru_cache(maxsize=65536)
+def _stored_time(text: str) -> datetime:
+    """Read a stored DATETIME once: records added together share one."""
+    return datetime.fromisoformat(text)
 
 
 @lru_cache(maxsize=1024)
@@ -805,32 +815,35 @@ class Store:
          source_url, published, source_type, source_detail, side, own, replaces, notes,
          recorded_at, recorded_by, applies_to, until, _until_end, structure_id, traffic,
          expected, lifecycle, mirror) = values  # fmt: skip
-        return Observation(
-            id=oid,
-            crossing_id=crossing_id,
-            date=_stored_date(text, precision, start, end),
-            kind=kind,
-            status=status,
-            summary=summary or "",
-            source_name=source_name or "",
-            source_url=source_url,
-            source_published=_fuzzy(published),
-            source_type=source_type or "",
-            source_detail=source_detail or "",
-            side=side,
-            location=_blob_point(geom),
-            has_own_location=bool(own),
-            replaces=replaces,
-            notes=notes or "",
-            recorded_at=datetime.fromisoformat(recorded_at),
-            recorded_by=recorded_by or "",
-            applies_to=_split(applies_to),
-            until=_fuzzy(until),
-            structure_id=structure_id or None,
-            traffic=_split(traffic),
-            expected=_fuzzy(expected),
-            lifecycle=lifecycle or None,
-            source_is_mirror=bool(mirror),
+        # Positional, in the field order of Observation: a store answers with many of them.
+        return _new_observation(
+            (
+                oid,
+                crossing_id,
+                _stored_date(text, precision, start, end),
+                kind,
+                status,
+                summary or "",
+                source_name or "",
+                source_url,
+                _fuzzy(published),
+                source_type or "",
+                source_detail or "",
+                side,
+                _blob_point(geom),
+                bool(own),
+                replaces,
+                notes or "",
+                _stored_time(recorded_at),
+                recorded_by or "",
+                _split(applies_to),
+                _fuzzy(until),
+                structure_id or None,
+                _split(traffic),
+                _fuzzy(expected),
+                lifecycle or None,
+                bool(mirror),
+            )
         )
 
     def observations(
@@ -1007,17 +1020,28 @@ class Store:
         return int(count)
 
     def add_observations(
-        self, records: Sequence[Observation], *, on_duplicate: str = "error"
+        self,
+        records: Iterable[Observation],
+        *,
+        on_duplicate: str = "error",
+        bulk: bool = False,
     ) -> list[str]:
         """Add records in one transaction: all of them, or none if one is refused.
 
+        Records are written as they come, so an iterator of any length is read
+        once and never held whole.
+
         Parameters
         ----------
-        records : sequence of Observation
+        records : iterable of Observation
             Validated records.
         on_duplicate : {"error", "ignore"}, default "error"
             What to do with a record already in the store: refuse the batch,
             or skip that record.
+        bulk : bool, default False
+            For a load that is large against the store: the secondary indexes
+            and the spatial index are built once after the rows are in, not
+            row by row, with a larger page cache. Still one transaction.
 
         Returns
         -------
@@ -1039,11 +1063,58 @@ class Store:
         marks = ", ".join("?" * (len(_OBSERVATION_FIELDS) + 1))
         insert = f"INSERT INTO observations (geom, {columns}) VALUES ({marks})"
         crossings = self.crossings()
-        batch: dict[str, Observation] = {}
         written: list[str] = []
+        box = [math.inf, math.inf, -math.inf, -math.inf]
         with self._transaction() as connection:
+            deferred = self._defer_indexes(connection) if bulk else None
+            batch: list[tuple[Observation, tuple[object, ...]]] = []
             for record in records:
-                if record.id in batch or self._has(record.id):
+                if record.replaces is not None:
+                    self._write(connection, insert, batch, written, on_duplicate)
+                    self._check_replaces(record)  # against what is written so far
+                location = record.location
+                if location is None and record.crossing_id is not None:
+                    location = crossings[record.crossing_id].location
+                batch.append((record, (_point_blob(location), *self._observation_row(record))))
+                if record.location is not None:
+                    lon, lat = record.location
+                    box = [min(box[0], lon), min(box[1], lat), max(box[2], lon), max(box[3], lat)]
+                if len(batch) == 1000:
+                    self._write(connection, insert, batch, written, on_duplicate)
+            self._write(connection, insert, batch, written, on_duplicate)
+            if deferred is not None:
+                self._restore_indexes(connection, deferred)
+            if written and box[0] <= box[2]:
+                self._extend_extent(
+                    connection, "observations", [LonLat(box[0], box[1]), LonLat(box[2], box[3])]
+                )
+        return written
+
+    def _write(
+        self,
+        connection: sqlite3.Connection,
+        insert: str,
+        batch: list[tuple[Observation, tuple[object, ...]]],
+        written: list[str],
+        on_duplicate: str,
+    ) -> None:
+        """Insert a batch of rows; the unique index on id finds a record stored already."""
+        if not batch:
+            return
+        connection.execute("SAVEPOINT batch")
+        try:
+            connection.executemany(insert, [row for _, row in batch])
+            connection.execute("RELEASE batch")
+            written += [record.id for record, _ in batch]
+        except sqlite3.IntegrityError:
+            connection.execute("ROLLBACK TO batch")
+            connection.execute("RELEASE batch")
+            for record, row in batch:  # one by one, to name the record
+                try:
+                    connection.execute(insert, row)
+                except sqlite3.IntegrityError as err:
+                    if not self._has(record.id):
+                        raise
                     if on_duplicate == "ignore":
                         continue
                     raise DuplicateRecordError(
@@ -1052,19 +1123,63 @@ class Store:
                         "is already in the store (same crossing, date, kind, summary and source)",
                         "a record not yet stored",
                         "drop it, or pass --ignore to skip duplicates",
-                    )
-                if record.replaces is not None:
-                    self._check_replaces(record, batch)
-                location = record.location
-                if location is None and record.crossing_id is not None:
-                    location = crossings[record.crossing_id].location
-                connection.execute(insert, (_point_blob(location), *self._observation_row(record)))
-                batch[record.id] = record
+                    ) from err
                 written.append(record.id)
-            self._extend_extent(
-                connection, "observations", [r.location for r in batch.values() if r.location]
+        batch.clear()
+
+    #: The index of the observations layer that a bulk load keeps while it writes: the
+    #: unique id, which refuses duplicates and finds the records a correction replaces.
+    _KEPT_WHILE_LOADING = ("observations_id",)
+
+    def _defer_indexes(self, connection: sqlite3.Connection) -> tuple[list[str], list[str], int]:
+        """Drop the observations' secondary indexes and R-tree trigger until the load is in."""
+        (last_fid,) = connection.execute(
+            "SELECT coalesce(max(fid), 0) FROM observations"
+        ).fetchone()
+        indexes = connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+            "AND tbl_name = 'observations' AND sql IS NOT NULL"
+        ).fetchall()
+        recreate = []
+        for name, sql in indexes:
+            if name not in self._KEPT_WHILE_LOADING:
+                connection.execute(f'DROP INDEX "{name}"')
+                recreate.append(sql)
+        # The R-tree's and GDAL's feature count's triggers, per row: done once at the end.
+        triggers = [
+            sql
+            for (sql,) in connection.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+                "('rtree_observations_geom_insert', 'trigger_insert_feature_count_observations')"
             )
-        return written
+        ]
+        for name in ("rtree_observations_geom_insert", "trigger_insert_feature_count_observations"):
+            connection.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+        connection.execute("PRAGMA cache_size = -524288")  # 512 MiB while loading
+        return recreate, triggers, int(last_fid)
+
+    def _restore_indexes(
+        self, connection: sqlite3.Connection, deferred: tuple[list[str], list[str], int]
+    ) -> None:
+        """Build the dropped indexes once, and index the new points in spatial order."""
+        recreate, triggers, last_fid = deferred
+        for sql in recreate + triggers:
+            connection.execute(sql)
+        connection.execute(
+            "UPDATE gpkg_ogr_contents SET feature_count = (SELECT count(*) FROM observations) "
+            "WHERE lower(table_name) = 'observations'"
+        )
+        # The R-tree has no bulk build: inserting points in grid order keeps its pages local.
+        rows = connection.execute(
+            "SELECT fid, geom FROM observations WHERE fid > ? AND geom IS NOT NULL", (last_fid,)
+        )
+        points = [(fid, point) for fid, geom in rows if (point := _blob_point(geom)) is not None]
+        points.sort(key=lambda item: (round(item[1].lon, 2), round(item[1].lat, 2)))
+        connection.executemany(
+            "INSERT INTO rtree_observations_geom VALUES (?, ?, ?, ?, ?)",
+            ((fid, p.lon, p.lon, p.lat, p.lat) for fid, p in points),
+        )
+        connection.execute("PRAGMA cache_size = -2000")
 
     def _has(self, observation_id: str) -> bool:
         return (
@@ -1074,8 +1189,9 @@ class Store:
             is not None
         )
 
-    def _check_replaces(self, record: Observation, batch: dict[str, Observation]) -> None:
-        target = batch.get(record.replaces or "") or self.observation(record.replaces or "")
+    def _check_replaces(self, record: Observation) -> None:
+        # Records of this transaction are visible to it: a load may correct its own rows.
+        target = self.observation(record.replaces or "")
         if target is None:
             raise UnknownRecordError(
                 "replaces",

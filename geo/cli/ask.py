@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import click
@@ -90,23 +91,20 @@ def around_command(
     """
     from geo.questions import around
 
-    rows = []
-    for n in around(
-        store, crossing_id, km=km, since=since, until=until, kind=kind, source_type=source_type
-    ):
-        record = n.item
-        fields = observation_fields(record)  # type: ignore[arg-type]
-        if record.location is not None:  # type: ignore[union-attr]
-            fields["lon"], fields["lat"] = record.location.lon, record.location.lat  # type: ignore[union-attr]
-        rows.append(
-            {
-                **fields,
-                "distance_m": round(n.distance_m, 1),
-                "bearing_deg": rounded(n.bearing_deg),
-            }
-        )
+    def rows() -> Iterator[dict[str, object]]:  # streamed to the output as they are made
+        for n in around(
+            store, crossing_id, km=km, since=since, until=until, kind=kind, source_type=source_type
+        ):
+            record = n.item
+            fields = observation_fields(record)
+            if record.location is not None:
+                fields["lon"], fields["lat"] = record.location.lon, record.location.lat
+            fields["distance_m"] = round(n.distance_m, 1)
+            fields["bearing_deg"] = rounded(n.bearing_deg)
+            yield fields
+
     echo_records(
-        rows,
+        rows(),
         output_format,
         columns=(
             "date",

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -185,26 +186,50 @@ def _feature(fields: Mapping[str, object]) -> dict[str, object]:
 
 
 def echo_records(
-    rows: Sequence[Mapping[str, object]],
+    rows: Iterable[Mapping[str, object]],
     output_format: str,
     *,
     columns: Sequence[str],
 ) -> None:
-    """Print rows in the chosen format: ``table``, ``json``, ``csv`` or ``geojson``."""
-    if output_format == "json":
-        click.echo(json.dumps(list(rows), ensure_ascii=False, indent=2))
-    elif output_format == "geojson":
-        collection = {"type": "FeatureCollection", "features": [_feature(r) for r in rows]}
-        click.echo(json.dumps(collection, ensure_ascii=False, indent=2))
+    """Print rows in the chosen format: ``table``, ``json``, ``csv`` or ``geojson``.
+
+    JSON, GeoJSON and CSV are written a row at a time as ``rows`` yields them,
+    so a long answer is never held whole; a table needs every row for its widths.
+    """
+
+    def write(text: str) -> None:
+        click.echo(text, nl=False)
+
+    if output_format in ("json", "geojson"):
+        opening, closing = "[", "]"
+        if output_format == "geojson":
+            opening, closing = '{\n  "type": "FeatureCollection",\n  "features": [', "]\n}"
+        write(opening)
+        written = 0
+        pad = "\n    " if output_format == "geojson" else "\n  "
+        for row in rows:
+            item = _feature(row) if output_format == "geojson" else row
+            text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", pad)
+            write(("," if written else "") + pad + text)
+            written += 1
+        if output_format == "json":
+            write(("\n" if written else "") + closing + "\n")  # an empty answer is []
+        else:
+            write("\n  " + closing + "\n")
     elif output_format == "csv":
+        iterator = iter(rows)
+        first = next(iterator, None)
+        fields = list(first) if first is not None else list(columns)
         buffer = io.StringIO()
-        fields = list(rows[0]) if rows else list(columns)
         writer = csv.DictWriter(buffer, fields, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
-        for row in rows:
+        for row in itertools.chain([first] if first is not None else [], iterator):
             writer.writerow(
                 {k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()}
             )
-        click.echo(buffer.getvalue(), nl=False)
+            write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+        write(buffer.getvalue())
     else:
-        click.echo(table(rows, columns))
+        click.echo(table(list(rows), columns))

@@ -1,0 +1,133 @@
+"""Bulk loads at 100,000 and 1,000,000 records (10,000,000 with --large), beside geopandas.
+
+Run: .venv/bin/python bench/bench_load.py [--large]
+
+Prints, for each size, the time to load the records into a new store, the bytes
+the load wrote against the size of the file, and the growth from size to size;
+then a 1,000,000-row CSV imported by the command in a fresh process (wall time
+and peak memory). Beside each, geopandas writing the same points to a
+GeoPackage with ``to_file`` in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import build_store
+
+from geo.inventory import init_inventory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def written_bytes() -> int:
+    """Bytes this process has caused to be written to storage so far."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("write_bytes:"):
+            return int(line.split()[1])
+    return 0
+
+
+def ours(folder: Path, records: int) -> tuple[float, int, int]:
+    path = folder / f"ours-{records}.gpkg"
+    before = written_bytes()
+    seconds = build_store(path, records)
+    return seconds, written_bytes() - before, path.stat().st_size
+
+
+def geopandas(folder: Path, records: int) -> tuple[float, int, int]:
+    import numpy as np
+
+    import geopandas as gpd
+
+    rng = np.random.default_rng(42)
+    frame = gpd.GeoDataFrame(
+        {
+            "id": [f"g-{n:09d}" for n in range(records)],
+            "crossing_id": "quanhe-wonjong",
+            "date": "2024-05",
+            "kind": "traffic",
+            "summary": "synthetic observation",
+            "source_url": "https://example.org/bench",
+        },
+        geometry=gpd.points_from_xy(
+            130.52 + rng.uniform(-0.2, 0.2, records), 42.57 + rng.uniform(-0.15, 0.15, records)
+        ),
+        crs=4326,
+    )
+    path = folder / f"geopandas-{records}.gpkg"
+    before = written_bytes()
+    start = time.perf_counter()
+    frame.to_file(path, layer="observations", driver="GPKG")
+    return time.perf_counter() - start, written_bytes() - before, path.stat().st_size
+
+
+def csv_of(folder: Path, records: int) -> Path:
+    path = folder / f"import-{records}.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["crossing_id", "date", "kind", "summary", "source_url", "source_type",
+                         "lat", "lon"])  # fmt: skip
+        for n in range(records):
+            writer.writerow(
+                ["quanhe-wonjong", f"{2010 + n % 16}-{1 + n % 12:02d}", "traffic",
+                 f"trucks seen {n}", "https://example.org/import", "satellite_imagery",
+                 f"{42.57 + (n % 997) / 10000:.5f}", f"{130.52 + (n % 991) / 10000:.5f}"]
+            )  # fmt: skip
+    return path
+
+
+def cold_import(store: Path, path: Path) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (MB) of `crossings import` in a fresh process."""
+    crossings = str(Path(sys.executable).parent / "crossings")
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [crossings, "import", str(path), "--store", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"import failed: {process.stderr.read() if process.stderr else ''}")
+    return time.perf_counter() - start, usage.ru_maxrss // 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", action="store_true", help="also 10,000,000 (minutes)")
+    args = parser.parse_args()
+    sizes = [100_000, 1_000_000] + ([10_000_000] if args.large else [])
+    with tempfile.TemporaryDirectory(dir=ROOT / "bench") as tmp:
+        folder = Path(tmp)
+        print(f"{'records':>12}  {'ours: load':>11}  {'written/file':>12}  "
+              f"{'geopandas to_file':>17}  {'written/file':>12}")  # fmt: skip
+        previous = None
+        for records in sizes:
+            seconds, written, size = ours(folder, records)
+            line = f"{records:>12,}  {seconds:>9.1f} s  {written / size:>11.2f}x"
+            if records <= 1_000_000:  # a frame of ten million points would not fit this run
+                g_seconds, g_written, g_size = geopandas(folder, records)
+                line += f"  {g_seconds:>15.1f} s  {g_written / g_size:>11.2f}x"
+            if previous is not None:
+                line += f"   growth: time x{seconds / previous:.1f} for x10 records"
+            print(line, flush=True)
+            previous = seconds
+            (folder / f"ours-{records}.gpkg").unlink()
+        store = folder / "import.gpkg"
+        init_inventory(store, seed=ROOT / "layers" / "seed")
+        source = csv_of(folder, 1_000_000)
+        wall, peak = cold_import(store, source)
+        print(
+            f"\n`crossings import` of 1,000,000 CSV rows: {wall:.1f} s wall, peak memory {peak} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()
