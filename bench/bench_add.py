@@ -1,10 +1,12 @@
-"""Adding one observation to a store of 10 and of 1,000,000 records, beside geopandas.
+"""Adding one observation to stores of 100,000 and 1,000,000 records (10,000,000 with --large).
 
-Run: .venv/bin/python bench/bench_add.py [--records 1000000] [--repeat 30]
+Run: .venv/bin/python bench/bench_add.py [--large] [--repeat 30]
 
 Prints, for each store size, the median time of our ``add_observation`` (open,
-validate, insert, commit; in-process) and of the usual geopandas way,
-``GeoDataFrame.to_file(path, layer="observations", mode="a")``, on the same file.
+validate, insert, the crossing's status snapshot, commit; in-process), of the
+floor (one bare INSERT and COMMIT on the same table and indexes) and of the
+usual geopandas way, ``GeoDataFrame.to_file(path, layer="observations",
+mode="a")``, on the same file, and the growth from size to size.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from common import ROOT, shared_store
 
-from geo.inventory import add_observation, init_inventory
+from geo.inventory import add_observation
 from geo.store import open_store
 
 
@@ -73,26 +75,51 @@ def time_geopandas(path: Path, repeat: int) -> float:
     return statistics.median(times)
 
 
+def time_floor(path: Path, repeat: int) -> float:
+    """One bare INSERT of a full row and a COMMIT: the least a write can cost."""
+    from geo.store import _OBSERVATION_FIELDS, _connect
+
+    columns = ", ".join(_OBSERVATION_FIELDS)
+    marks = ", ".join("?" * len(_OBSERVATION_FIELDS))
+    connection = _connect(path, readonly=False)
+    with open_store(path) as store:
+        row = store._observation_row(store.observations("quanhe-wonjong")[-1])
+    times = []
+    for n in range(repeat):
+        start = time.perf_counter()
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute(
+            f"INSERT INTO observations ({columns}) VALUES ({marks})", (f"f-{n}", *row[1:])
+        )
+        connection.execute("COMMIT")
+        times.append(time.perf_counter() - start)
+    connection.close()
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--large", action="store_true", help="also 10,000,000 (builds it once)")
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        small = Path(tmp) / "small.gpkg"
-        init_inventory(small, seed=ROOT / "tests" / "data" / "seed")
-        large = Path(tmp) / "large.gpkg"
-        # A copy of the shared benchmark store: the timed adds must not change it.
-        shutil.copyfile(shared_store(args.records), large)
-        print(
-            f"{'store size':>12}  {'ours: add_observation':>22}  {'geopandas: to_file(mode=a)':>27}"
-        )
-        for path in (small, large):
-            with open_store(path) as store:
-                size = store.count()
+    sizes = [100_000, 1_000_000] + ([10_000_000] if args.large else [])
+    print(f"{'store size':>12}  {'ours: add_observation':>22}  {'floor: INSERT+COMMIT':>21}  "
+          f"{'geopandas: to_file(mode=a)':>27}")  # fmt: skip
+    previous = None
+    for records in sizes:
+        with tempfile.TemporaryDirectory(dir=ROOT / "bench") as tmp:
+            path = Path(tmp) / "copy.gpkg"
+            # A copy of the shared benchmark store: the timed adds must not change it.
+            shutil.copyfile(shared_store(records), path)
             ours = time_ours(path, args.repeat)
+            floor = time_floor(path, args.repeat)
             theirs = time_geopandas(path, max(3, args.repeat // 6))
-            print(f"{size:>12,}  {ours * 1000:>19.1f} ms  {theirs * 1000:>24.1f} ms")
+        line = f"{records:>12,}  {ours * 1000:>19.1f} ms  {floor * 1000:>18.1f} ms  "
+        line += f"{theirs * 1000:>24.1f} ms"
+        if previous is not None:
+            line += f"   growth: ours x{ours / previous:.2f}"
+        print(line, flush=True)
+        previous = ours
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
-"""Questions on a store of 1,000,000 observations: ours beside the geopandas way, one run.
+"""Questions on stores of 100,000 and 1,000,000 observations (10,000,000 with --large).
 
-Run: .venv/bin/python bench/bench_query.py [--records 1000000]
+Run: .venv/bin/python bench/bench_query.py [--large]
 
-Prints, for "observations within 2 km of a crossing" and "status of every crossing
-on a date": our in-process time (median), geopandas ``read_file`` of the whole
-layer and ``read_file(bbox=...)`` followed by a geodesic distance filter, the raw
-R-tree lookup, a cold ``crossings around`` process (wall time, peak memory) and
-``crossings --help`` start-up.
+Prints, for each size, "observations within 2 km of a crossing" and "status of
+every crossing on a date": our in-process time (median), geopandas
+``read_file(bbox=...)`` followed by a geodesic distance filter (and, on the
+smallest store, ``read_file`` of the whole layer), the floor (the R-tree lookup
+alone; one indexed query per crossing), cold-cache ``crossings status`` and
+``crossings around`` processes (wall time, peak memory), and the growth from
+size to size.
 """
 
 from __future__ import annotations
@@ -89,50 +91,83 @@ def cold_process(args: list[str]) -> tuple[float, int]:
     return wall, usage.ru_maxrss // 1024
 
 
+def status_floor(path: Path) -> int:
+    """One indexed query per crossing for its last status record: the least a status needs."""
+    import sqlite3
+
+    from geo.store import _LASTING
+
+    with open_store(path) as store:
+        ids = list(store.crossings())
+    with sqlite3.connect(path) as connection:
+        return sum(
+            connection.execute(
+                f"SELECT count(*) FROM (SELECT id FROM observations WHERE crossing_id = ? AND "
+                f"{_LASTING} AND date_end <= ? ORDER BY date_end DESC, date_start DESC, "
+                "(source_url IS NOT NULL) DESC, id DESC LIMIT 1)",
+                (crossing, AS_OF.isoformat()),
+            ).fetchone()[0]
+            for crossing in ids
+        )
+
+
+def drop_caches() -> bool:
+    """Empty the operating system's page cache, where allowed, for a cold run."""
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError:
+        return False
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--large", action="store_true", help="also 10,000,000 (builds it once)")
     args = parser.parse_args()
-    path = shared_store(args.records)
-    print()
-
-    # Fresh processes first, while this one is small (a child starts as a copy of it).
+    sizes = [100_000, 1_000_000] + ([10_000_000] if args.large else [])
     crossings = str(Path(sys.executable).parent / "crossings")
-    for args_ in (["around", CROSSINGS[1], "--km", str(KM)], ["status"]):
-        wall, peak = cold_process([crossings, *args_, "--store", str(path), "--format", "json"])
-        print(f"cold `crossings {' '.join(args_)}`: {wall:.2f} s wall, peak memory {peak} MB")
     help_times = [cold_process([crossings, "--help"])[0] for _ in range(5)]
-    print(f"`crossings --help` start-up: {statistics.median(help_times):.2f} s (median of 5)")
-
-    print()
-
-    full_time = 0.0
-    for name in CROSSINGS:
-        ours, found = median_time(lambda name=name: around(path, name, km=KM), 20)
-        count = len(found)  # type: ignore[arg-type]
-        bbox_time, bbox_count = median_time(
-            lambda name=name: geopandas_within(path, name, bbox=True), 3
-        )
-        if not full_time:  # reading the whole layer takes long: once is enough
-            full_time, full_count = median_time(
-                lambda name=name: geopandas_within(path, name, bbox=False), 1
+    print(f"`crossings --help` start-up: {statistics.median(help_times):.2f} s (median of 5)\n")
+    previous: dict[str, float] = {}
+    for records in sizes:
+        path = shared_store(records)
+        cold = "cold cache" if drop_caches() else "warm cache (could not empty it)"
+        for args_ in (["status"], ["around", CROSSINGS[1], "--km", str(KM)]):
+            drop_caches()
+            wall, peak = cold_process([crossings, *args_, "--store", str(path), "--format", "json"])
+            print(f"  {cold} `crossings {' '.join(args_)}`: {wall:.2f} s wall, peak {peak} MB")
+        for name in CROSSINGS:
+            ours, found = median_time(lambda name=name, path=path: around(path, name, km=KM), 20)
+            count = len(found)  # type: ignore[arg-type]
+            bbox_time, bbox_count = median_time(
+                lambda name=name, path=path: geopandas_within(path, name, bbox=True), 3
             )
-            assert full_count == count, (full_count, count)
-        rtree_time, _ = median_time(lambda name=name: raw_rtree(path, name), 20)
-        assert count == bbox_count, (count, bbox_count)
-        print(f"observations within {KM:g} km of {name}: {count:,} found by each way")
-        print(f"  ours, around() in-process            {ours * 1000:9.1f} ms")
-        print(f"  geopandas read_file(bbox) + distance {bbox_time * 1000:9.1f} ms")
-        print(
-            f"  geopandas read_file + distance       {full_time * 1000:9.1f} ms   "
-            f"({full_time / ours:,.0f}x ours)"
-        )
-        print(f"  raw R-tree lookup only               {rtree_time * 1000:9.1f} ms\n")
-
-    status_time, _ = median_time(lambda: list_crossings(path, as_of=AS_OF), 5)
-    print(f"status of every crossing on {AS_OF}:")
-    print(f"  ours, list_crossings() in-process    {status_time * 1000:9.1f} ms")
-    print(f"  geopandas read_file (before any logic) {full_time * 1000:7.1f} ms\n")
+            assert count == bbox_count, (count, bbox_count)
+            rtree_time, _ = median_time(lambda name=name, path=path: raw_rtree(path, name), 20)
+            print(f"  within {KM:g} km of {name}: {count:,} found by each way")
+            print(f"    ours, around() in-process            {ours * 1000:9.1f} ms"
+                  f"   ({ours / bbox_time:.2f}x geopandas)")  # fmt: skip
+            print(f"    geopandas read_file(bbox) + distance {bbox_time * 1000:9.1f} ms")
+            print(f"    floor: R-tree lookup only            {rtree_time * 1000:9.1f} ms")
+            if records == sizes[0] and name == CROSSINGS[0]:  # the whole layer: once
+                full_time, full_count = median_time(
+                    lambda name=name, path=path: geopandas_within(path, name, bbox=False), 1
+                )
+                assert full_count == count, (full_count, count)
+                print(f"    geopandas read_file + distance       {full_time * 1000:9.1f} ms")
+            if name in previous:
+                print(f"    growth from the smaller store: x{ours / previous[name]:.2f}")
+            previous[name] = ours
+        status_time, _ = median_time(lambda path=path: list_crossings(path, as_of=AS_OF), 7)
+        floor_time, _ = median_time(lambda path=path: status_floor(path), 7)
+        print(f"  status of every crossing on {AS_OF}:")
+        print(f"    ours, list_crossings() in-process    {status_time * 1000:9.1f} ms")
+        print(f"    floor: one indexed query a crossing  {floor_time * 1000:9.1f} ms")
+        if "status" in previous:
+            print(f"    growth from the smaller store: x{status_time / previous['status']:.2f}")
+        previous["status"] = status_time
+        print(flush=True)
 
 
 if __name__ == "__main__":

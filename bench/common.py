@@ -80,7 +80,7 @@ def build_store(path: Path, records: int, *, seed: Path = ROOT / "layers" / "see
                     has_own_location=True,
                 )
 
-        store.add_observations(synthetic(), bulk=True)
+        store.add_observations(synthetic(), bulk=True, expected_rows=records)
     return time.perf_counter() - start
 
 

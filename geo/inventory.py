@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from geo.errors import BatchValidationError, RecordValidationError, RowProblem
 from geo.exchange import KML_FIELDS as _KML_FIELDS
 from geo.exchange import OBSERVATION_COLUMNS, iter_rows, read_csv_rows
+from geo.model import identity
 from geo.query import overlaps
 from geo.status import (
     StatusAnswer,
@@ -472,6 +473,7 @@ def import_observations(
     columns: set[str] = set()
     touched: set[str | None] = set()
     problems: list[RowProblem] = []
+    # An id's row and a 64-bit hash of what the row says, packed in one int: small at a million.
     seen: dict[str, int] = {}
 
     def checked(parse: Callable[[Mapping[str, object]], Observation]) -> Iterator[Observation]:
@@ -482,21 +484,37 @@ def import_observations(
             except RecordValidationError as err:
                 problems.append(RowProblem(number, err))
                 continue
-            if record.id in seen and not ignore_duplicates:
+            said = hash(identity(record)) & 0xFFFF_FFFF_FFFF_FFFF
+            packed = seen.setdefault(record.id, number << 64 | said)
+            first, first_said = packed >> 64, packed & 0xFFFF_FFFF_FFFF_FFFF
+            if first != number and first_said != said:  # one id, two contents
+                problems.append(
+                    RowProblem(
+                        number,
+                        RecordValidationError(
+                            "id",
+                            record.id,
+                            f"is also the id of row {first}, which says something else",
+                            "a record whose derived id no other row has",
+                            "reword the summary slightly; the rows are not duplicates",
+                        ),
+                    )
+                )
+                continue
+            if first != number and not ignore_duplicates:
                 problems.append(
                     RowProblem(
                         number,
                         RecordValidationError(
                             "observation",
                             record.id,
-                            f"repeats row {seen[record.id]}",
+                            f"repeats row {first}",
                             "each record once",
                             "remove the repeated row, or pass --ignore",
                         ),
                     )
                 )
                 continue
-            seen.setdefault(record.id, number)
             touched.add(record.crossing_id)
             if not problems:  # after the first bad row, check the rest and write nothing
                 yield record
@@ -513,7 +531,10 @@ def import_observations(
         bulk = count >= _BULK_ROWS and count >= opened.count() // 4
         with opened.transaction():
             ids = opened.add_observations(
-                checked(parse), on_duplicate="ignore" if ignore_duplicates else "error", bulk=bulk
+                checked(parse),
+                on_duplicate="ignore" if ignore_duplicates else "error",
+                bulk=bulk,
+                expected_rows=count,
             )
             _refresh_status_snapshot(opened, touched=touched)
     ignored = sorted(columns - OBSERVATION_FIELDS - _DERIVED_FIELDS - _KML_FIELDS)

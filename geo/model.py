@@ -35,6 +35,7 @@ __all__ = [
     "Observation",
     "Structure",
     "TradeFigure",
+    "identity",
     "observation_id",
 ]
 
@@ -257,6 +258,13 @@ class TradeFigure:
     source_url: str | None
     source_published: FuzzyDate | None
     notes: str
+
+
+def identity(record: Observation) -> tuple[object, ...]:
+    """Return what a record's id is derived from: two records alike here are one record."""
+    summary = " ".join(record.summary.split()).casefold()
+    source = record.source_url or record.source_name.casefold()
+    return (record.crossing_id, record.date.text, record.kind, summary, source)
 
 
 def observation_id(
