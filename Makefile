@@ -48,9 +48,11 @@ lint: $(BIN)/crossings
 	$(BIN)/ruff check geo tests bench
 	$(BIN)/mypy
 
+# The benchmarks at 100,000 and 1,000,000 records; add LARGE=--large for 10,000,000 (minutes).
 bench: $(BIN)/crossings
-	$(BIN)/python bench/bench_add.py
-	$(BIN)/python bench/bench_query.py
+	$(BIN)/python bench/bench_load.py $(LARGE)
+	$(BIN)/python bench/bench_query.py $(LARGE)
+	$(BIN)/python bench/bench_add.py $(LARGE)
 	$(BIN)/python bench/bench_map.py
 
 clean:

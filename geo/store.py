@@ -544,6 +544,13 @@ def _text(value: object) -> str:
 
 
 _new_observation = Observation._make
+#: Rows a bulk load sorts into grid order at a time (memory: a few tens of MB).
+_BULK_BATCH = 20_000
+
+
+def _grid_cell(item: tuple[Observation, tuple[object, ...]]) -> tuple[float, float]:
+    point = _blob_point(item[1][0])  # type: ignore[arg-type]
+    return (math.inf, math.inf) if point is None else (round(point.lon, 2), round(point.lat, 2))
 
 
 @lru_cache(maxsize=65536)
@@ -588,6 +595,7 @@ class Store:
         self._crossings: dict[str, Crossing] | None = None
         self._depth = 0  # nesting of _transaction
         self._border: list[Observation] | None = None
+        self._structures: dict[str, Structure] | None = None
         try:
             self._check_format()
             self._columns = self._observation_columns()
@@ -695,7 +703,7 @@ class Store:
             yield connection
         except BaseException:
             connection.execute("ROLLBACK")
-            self._crossings = None
+            self._crossings = self._structures = self._border = None
             raise
         finally:
             self._depth = 0
@@ -794,6 +802,8 @@ class Store:
 
     def structures(self) -> dict[str, Structure]:
         """Return every structure (bridge, dam, gate) by id, in inventory order."""
+        if self._structures is not None:
+            return self._structures
         columns = ", ".join(_STRUCTURE_FIELDS)
         found: dict[str, Structure] = {}
         for geom, *values in self._connection.execute(
@@ -803,6 +813,7 @@ class Store:
             texts = {k: _text(v) for k, v in row.items() if _STRUCTURE_FIELDS[k] == "str"}
             fields = {**row, **texts, "location_source_url": row["location_source_url"] or None}
             found[row["id"]] = Structure(**fields, location=_blob_point(geom))
+        self._structures = found
         return found
 
     def _insert_structures(
@@ -817,6 +828,7 @@ class Store:
         ]
         connection.executemany(f"INSERT INTO structures (geom, {columns}) VALUES ({marks})", rows)
         self._extend_extent(connection, "structures", [_blob_point(r[0]) for r in rows])
+        self._structures = None
 
     # observations ------------------------------------------------------------
 
@@ -1085,7 +1097,7 @@ class Store:
             batch: list[tuple[Observation, tuple[object, ...]]] = []
             for record in records:
                 if record.replaces is not None:
-                    self._write(connection, insert, batch, written, on_duplicate)
+                    self._write(connection, insert, batch, written, on_duplicate, cluster=bulk)
                     self._check_replaces(record)  # against what is written so far
                 location = record.location
                 if location is None and record.crossing_id is not None:
@@ -1094,11 +1106,12 @@ class Store:
                 if record.location is not None:
                     lon, lat = record.location
                     box = [min(box[0], lon), min(box[1], lat), max(box[2], lon), max(box[3], lat)]
-                if len(batch) == 1000:
-                    self._write(connection, insert, batch, written, on_duplicate)
-            self._write(connection, insert, batch, written, on_duplicate)
+                if len(batch) == (_BULK_BATCH if bulk else 1000):
+                    self._write(connection, insert, batch, written, on_duplicate, cluster=bulk)
+            self._write(connection, insert, batch, written, on_duplicate, cluster=bulk)
             if deferred is not None:
                 self._restore_indexes(connection, deferred)
+            self._border = None  # border-wide records may be among them
             if written and box[0] <= box[2]:
                 self._extend_extent(
                     connection, "observations", [LonLat(box[0], box[1]), LonLat(box[2], box[3])]
@@ -1112,10 +1125,18 @@ class Store:
         batch: list[tuple[Observation, tuple[object, ...]]],
         written: list[str],
         on_duplicate: str,
+        *,
+        cluster: bool = False,
     ) -> None:
-        """Insert a batch of rows; the unique index on id finds a record stored already."""
+        """Insert a batch of rows; the unique index on id finds a record stored already.
+
+        With ``cluster``, rows are written in grid order (about 1 km cells): records
+        near each other then share pages, and a question "within N km" reads fewer.
+        """
         if not batch:
             return
+        if cluster:
+            batch.sort(key=_grid_cell)
         connection.execute("SAVEPOINT batch")
         try:
             connection.executemany(insert, [row for _, row in batch])
@@ -1481,17 +1502,23 @@ class _StoreSource:
             params,
         )
         self._memory = MemorySource([*(store._border or []), *own], crossing_id)
+        # The rule asks the same questions of a day more than once: each is read once.
+        self._answers: dict[tuple[object, ...], object] = {}
         self.temporaries = self._memory.temporaries
         self.lifecycle = self._memory.lifecycle
         self.plans = self._memory.plans
 
     def _lasting(self, where: str, params: Mapping[str, object]) -> Observation | None:
+        key = (where, *sorted(params.items()))
+        if key in self._answers:
+            return self._answers[key]  # type: ignore[return-value]
         found = self._store._select(
             f"crossing_id = :crossing AND {_LASTING} AND {where}",
             {"crossing": self._crossing, **params},
             order=True,
             limit=1,
         )
+        self._answers[key] = found[0] if found else None
         return found[0] if found else None
 
     def latest(
