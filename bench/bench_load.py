@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import build_store
+from common import build_store, cold_process
 
 from geo.inventory import init_inventory
 
@@ -107,16 +105,7 @@ def csv_of(folder: Path, records: int) -> tuple[Path, int]:
 def cold_import(store: Path, path: Path) -> tuple[float, int]:
     """Wall seconds and peak resident memory (MB) of `crossings import` in a fresh process."""
     crossings = str(Path(sys.executable).parent / "crossings")
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [crossings, "import", str(path), "--store", str(store)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"import failed: {process.stderr.read() if process.stderr else ''}")
-    return time.perf_counter() - start, usage.ru_maxrss // 1024
+    return cold_process([crossings, "import", str(path), "--store", str(store)])
 
 
 def main() -> None:

@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date
 from pathlib import Path
 
-from common import shared_store
+from common import cold_process, shared_store
 
 from geo.inventory import list_crossings
 from geo.query import dwithin_boxes
@@ -77,18 +76,6 @@ def raw_rtree(path: Path, name: str) -> int:
                 (box.east, box.west, box.north, box.south),
             ).fetchall()
         )
-
-
-def cold_process(args: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (MB) of one fresh process."""
-    start = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{args} failed with {process.returncode}")
-    return wall, usage.ru_maxrss // 1024
 
 
 def status_floor(path: Path) -> int:

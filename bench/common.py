@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from pathlib import Path
@@ -82,6 +83,28 @@ def build_store(path: Path, records: int, *, seed: Path = ROOT / "layers" / "see
 
         store.add_observations(synthetic(), bulk=True, expected_rows=records)
     return time.perf_counter() - start
+
+
+def cold_process(args: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (MB) of one fresh process.
+
+    Started with posix_spawn: the child is a new program from its first page, not a copy
+    of this (large) process, so its peak memory is its own.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    start = time.perf_counter()
+    pid = os.posix_spawn(
+        args[0],
+        args,
+        dict(os.environ),
+        file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)],
+    )
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    os.close(devnull)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args)} failed")
+    return wall, usage.ru_maxrss // 1024
 
 
 def shared_store(records: int) -> Path:

@@ -195,10 +195,11 @@ def _page_data(
     for crossing, timeline, history in zip(crossings, timelines, histories, strict=True):
         location = crossing.location
         superseded = {o.replaces for o in history if o.replaces}
+        # The records the status rests on and what was built: status, plan, infrastructure.
         shown = [
             (o, record_role(o, crossing.id, superseded=superseded))
             for o in history
-            if o.kind != "retraction"
+            if o.kind in ("status", "plan", "infrastructure")
             and (o.crossing_id is not None or o.applies_to_crossing(crossing.id))
         ]
         own = [s for s in structures if s.crossing_id == crossing.id]
