@@ -931,6 +931,7 @@ class Store:
                 ).rowcount
                 if changed:
                     completed.append(record.id)
+        self._border = None  # a completed border-wide record may now name crossings
         return completed
 
     def observations_by_id(self, ids: Sequence[str]) -> list[Observation]:

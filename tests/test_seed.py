@@ -227,6 +227,14 @@ def test_merging_the_corrected_seed_brings_a_version_2_store_up_to_date(shipped_
         }
 
     assert answers(store) == answers(shipped_store)
+
+    def snapshot(path):  # what QGIS styles by, written in the merge's transaction
+        import sqlite3
+
+        with sqlite3.connect(path) as connection:
+            return dict(connection.execute("SELECT id, status_now FROM crossings"))
+
+    assert snapshot(store) == snapshot(shipped_store)
     again = merge_inventory(store, root / "layers" / "seed")
     assert (again.observations, again.structures, again.crossings) == ([], [], [])
     assert validate_inventory(store) == []
