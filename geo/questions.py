@@ -190,7 +190,8 @@ def around(
     """Return the observations within ``km`` of a crossing, tagged to it or not, nearest first.
 
     Dates with month or year precision are intervals: a record dated
-    ``2025-03`` is found by ``since="2025-03-15"``.
+    ``2025-03`` is found by ``since="2025-03-15"``. Records a later record
+    corrects or withdraws are left out, as are the withdrawals.
     """
     limit = _radius_m(km, "--km")
     first, last = date_range(since, until)
@@ -205,7 +206,7 @@ def around(
         )
         # Read only the records whose index box may hold a point within the limit.
         records = opened.observations_by_fid(
-            index.fid[_maybe_within(origin, index, limit)].tolist()
+            index.fid[_maybe_within(origin, index, limit)].tolist(), in_force=True
         )
     found = _measure(origin, records, limit)
     return sorted(found, key=lambda n: (n.distance_m, n.item.date.start))
@@ -297,7 +298,9 @@ def within(store: str | Path, path: str | Path) -> tuple[list[Crossing], list[Ob
         boxes_hit = shapely.intersects(
             area, shapely.box(index.minx, index.miny, index.maxx, index.maxy)
         )
-        candidates = opened.observations_by_fid(np.unique(index.fid[boxes_hit]).tolist())
+        candidates = opened.observations_by_fid(
+            np.unique(index.fid[boxes_hit]).tolist(), in_force=True
+        )
     observations = [
         o for o in candidates if o.location and shapely.intersects_xy(area, *o.location)
     ]

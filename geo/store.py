@@ -990,15 +990,28 @@ class Store:
         table = np.array(rows, dtype=float).reshape(-1, 5)
         return IndexBoxes(table[:, 0].astype(np.int64), *table[:, 1:].T)
 
-    def observations_by_fid(self, fids: Sequence[int]) -> list[Observation]:
-        """Return the observations with these feature ids, in the same order."""
+    def observations_by_fid(
+        self, fids: Sequence[int], *, in_force: bool = False
+    ) -> list[Observation]:
+        """Return the observations with these feature ids, in the same order.
+
+        With ``in_force``, leave out the records a later record corrects or withdraws,
+        and the withdrawals themselves.
+        """
         fids = [int(f) for f in fids]
         found: dict[int, Observation] = {}
+        where = (
+            " AND kind != 'retraction' AND NOT EXISTS "
+            "(SELECT 1 FROM observations r WHERE r.replaces = o.id)"
+            if in_force
+            else ""
+        )
         for start in range(0, len(fids), 500):  # SQLite limits bound parameters
             chunk = fids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             rows = self._connection.execute(
-                f"SELECT fid, geom, {self._columns} FROM observations WHERE fid IN ({marks})",
+                f"SELECT fid, geom, {self._columns} FROM observations o "
+                f"WHERE fid IN ({marks}){where}",
                 chunk,
             )
             for fid, geom, *values in rows:

@@ -449,3 +449,27 @@ def test_status_from_the_index_equals_status_from_the_whole_history(
 def test_bearing_has_no_value_at_zero_distance(store: Path):
     (here,) = near(store, FRIENDSHIP.lat, FRIENDSHIP.lon, km=1)
     assert here.distance_m == 0 and here.bearing_deg is None
+
+
+def test_around_leaves_out_what_was_withdrawn(store: Path):
+    from geo.inventory import add_observation
+
+    seen = {
+        "crossing_id": "quanhe-wonjong",
+        "date": "2025-05",
+        "kind": "traffic",
+        "summary": "Trucks queued",
+        "source_url": "https://example.org/seen",
+        "source_type": "ground_observation",
+        "lat": "42.569",
+        "lon": "130.524",
+    }
+    first = add_observation(store, seen)
+    assert first in {n.item.id for n in around(store, "quanhe-wonjong", km=1)}
+    withdrawn = add_observation(
+        store,
+        {**seen, "kind": "retraction", "summary": "Misread", "replaces": first, "lat": "",
+         "lon": ""},
+    )  # fmt: skip
+    ids = {n.item.id for n in around(store, "quanhe-wonjong", km=1)}
+    assert first not in ids and withdrawn not in ids

@@ -82,7 +82,9 @@ def around_command(
     north) from the crossing, nearest first. Records without a point of their
     own sit on their crossing's point. Dates are YYYY, YYYY-MM or YYYY-MM-DD;
     a record dated to a month or a year is an interval and matches if any day
-    of it is in the range: 2025-03 matches --since 2025-03-15.
+    of it is in the range: 2025-03 matches --since 2025-03-15. Records that a
+    later record corrects or withdraws are left out (`crossings show` keeps
+    them).
 
     \b
     Example:
@@ -111,6 +113,7 @@ def around_command(
             "crossing_id",
             "kind",
             "status",
+            "lifecycle",
             "summary",
             "distance_m",
             "bearing_deg",
