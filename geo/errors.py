@@ -18,6 +18,7 @@ __all__ = [
     "SchemaVersionError",
     "StoreError",
     "StoreExistsError",
+    "StoreFaultError",
     "UnknownCrossingError",
     "UnknownRecordError",
 ]
@@ -90,3 +91,11 @@ class SchemaVersionError(StoreError):
 
 class StoreExistsError(StoreError, FileExistsError):
     """``init`` would overwrite an existing store."""
+
+
+class StoreFaultError(StoreError):
+    """The store could not be read or written: locked, read-only, disk full, or damaged.
+
+    The message names the fault and what to do; it never advises rebuilding a
+    store whose records are intact.
+    """

@@ -29,6 +29,7 @@ from geo.errors import (
     RecordValidationError,
     SchemaVersionError,
     StoreExistsError,
+    StoreFaultError,
     UnknownRecordError,
 )
 from geo.model import (
@@ -46,11 +47,13 @@ if TYPE_CHECKING:
     import numpy as np
 
 __all__ = [
+    "BUSY_TIMEOUT_S",
     "SCHEMA_VERSION",
     "IndexBoxes",
     "Store",
     "create_store",
     "open_store",
+    "store_fault",
 ]
 
 #: Version of the layers' schema that this release writes and reads.
@@ -386,10 +389,64 @@ def _st_coordinate(index: int):  # type: ignore[no-untyped-def]
     return coordinate
 
 
+#: How long a command waits for another process that is writing to the store.
+BUSY_TIMEOUT_S = 30.0
+
+# What SQLite says, and what it means for the person at the keyboard.
+_FAULTS = (
+    (
+        ("locked", "busy"),
+        (
+            "another process has been writing to the store for more than {timeout:g} s; nothing "
+            "was changed and the records are intact. Fix: wait for it to finish, then run the "
+            "command again"
+        ),
+    ),
+    (
+        ("readonly", "read-only"),
+        (
+            "the store cannot be written: the file or its folder is read-only ({err}); nothing "
+            "was changed. Fix: check the permissions, or work on a copy in a writable folder"
+        ),
+    ),
+    (
+        ("disk is full", "database or disk is full"),
+        (
+            "the disk is full ({err}); the write was undone and nothing was changed. Fix: free "
+            "some space, then run the command again"
+        ),
+    ),
+    (
+        ("malformed", "corrupt"),
+        (
+            "the store is damaged ({err}). Fix: do not write to it; restore it from a copy, or "
+            "build a new store with `crossings init --store NEW` and `crossings merge` the "
+            "copies you have into it"
+        ),
+    ),
+    (
+        ("disk i/o error", "unable to open"),
+        (
+            "the store could not be read or written ({err}); nothing was changed. Fix: check "
+            "that the disk and the file are there, then run the command again"
+        ),
+    ),
+)
+
+
+def store_fault(err: sqlite3.Error, path: Path | str = "the store") -> StoreFaultError:
+    """Return the error that names a fault SQLite reported, what it means and the fix."""
+    text = str(err)
+    for needles, message in _FAULTS:
+        if any(needle in text.lower() for needle in needles):
+            return StoreFaultError(f"{path}: " + message.format(err=text, timeout=BUSY_TIMEOUT_S))
+    return StoreFaultError(f"{path}: SQLite reported an error ({text}); nothing was changed")
+
+
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     uri = path.resolve().as_uri() + ("?mode=ro" if readonly else "?mode=rw")
     try:
-        connection = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+        connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as err:
         raise NotAStoreError(f"{path}: cannot be opened ({err})") from err
     for name, function in (
@@ -624,6 +681,8 @@ class Store:
                     f"{self.path}: is a GeoPackage but not a crossings store (no crossings_meta "
                     f"table). {fix}"
                 ) from err
+            if "not a database" not in str(err):  # locked, damaged, unreadable: not foreign
+                raise store_fault(err, self.path) from err
             raise NotAStoreError(f"{self.path}: is not a GeoPackage ({err}). {fix}") from err
         if application_id != _GPKG_APPLICATION_ID or meta.get("application") != _APPLICATION:
             raise NotAStoreError(f"{self.path}: is not a crossings GeoPackage. {fix}")

@@ -462,3 +462,57 @@ def test_merge_adds_what_is_missing_once(store: Path, data_dir: Path):
     assert json.loads(first.output)["observations"] == []  # built from this seed already
     shown = json.loads(run("show", "quanhe-wonjong", "--format", "json", store=store).output)
     assert mine in [r["id"] for r in shown["history"]]
+
+
+# -- faults of the file and the disk: named for what they are, never a traceback ----------
+
+
+def test_a_store_locked_by_another_writer_is_not_called_foreign(store: Path, monkeypatch):
+    import sqlite3
+
+    import geo.store
+
+    monkeypatch.setattr(geo.store, "BUSY_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(store, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process, mid-write
+    try:
+        result = run("list", store=store)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 1
+    assert "another process has been writing to the store" in result.output
+    assert "init" not in result.output and "not a GeoPackage" not in result.output
+    assert run("list", store=store).exit_code == 0  # the records were intact
+
+
+def test_a_read_only_store_is_named_as_such(store: Path, tmp_path: Path):
+    import os
+
+    if os.geteuid() == 0:  # root writes through file permissions: a read-only mount instead
+        import sqlite3
+
+        uri = store.resolve().as_uri() + "?mode=ro"
+        error = sqlite3.connect(uri, uri=True)
+        with pytest.raises(sqlite3.OperationalError) as info:
+            error.execute("CREATE TABLE t (x)")
+        from geo.store import store_fault
+
+        message = str(store_fault(info.value, store))
+        assert "the store cannot be written: the file or its folder is read-only" in message
+        return
+    store.chmod(0o444)
+    result = run(*OBSERVE, store=store)
+    assert result.exit_code == 1 and "read-only" in result.output
+
+
+def test_a_damaged_store_is_named_as_such(store: Path):
+    data = bytearray(store.read_bytes())
+    page = 4096
+    for start in range(2 * page, len(data) - page, 7 * page):  # scribble over some pages
+        data[start + 100 : start + 2000] = b"\xff" * 1900
+    store.write_bytes(bytes(data))
+    result = run("list", store=store)
+    assert result.exit_code == 1
+    assert "the store is damaged" in result.output and "Traceback" not in result.output
+    assert "do not write to it; restore it from a copy" in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 import click
@@ -23,6 +24,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except GeoError as err:
             raise click.ClickException(str(err)) from err
+        except sqlite3.Error as err:  # a fault of the file or the disk, named for what it is
+            from geo.store import store_fault
+
+            raise click.ClickException(str(store_fault(err))) from err
 
 
 @click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
