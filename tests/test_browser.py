@@ -59,11 +59,13 @@ def shipped_maps(shipped_store: Path, tmp_path_factory: pytest.TempPathFactory) 
 class Page:
     """A page with the network blocked, its errors and dialogs recorded."""
 
-    def __init__(self, browser, path: Path, *, serve_local: bool = True) -> None:
+    def __init__(
+        self, browser, path: Path, *, serve_local: bool = True, viewport: dict | None = None
+    ) -> None:
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.blocked: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page = browser.new_page(viewport=viewport or {"width": 1400, "height": 900})
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("console", self._console)
         self.page.on("dialog", self._dialog)
@@ -301,4 +303,21 @@ def test_page_of_a_crossing_without_a_point(browser, shipped_maps):
     side = page.page.locator("#crossing-side")
     assert "沙坨子口岸" in side.inner_text() and "Point: none" in side.inner_text()
     assert "1 crossing(s) not mapped" in page.page.locator("#status-legend").inner_text()
+    page.close()
+
+
+def test_on_a_phone_the_first_view_holds_every_crossing(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "index.html", viewport={"width": 390, "height": 844})
+    assert page.page.locator(".xing-icon").count() == 11
+    # Once the first view has settled, every marker lies on the screen.
+    page.page.wait_for_function(
+        "Array.from(document.querySelectorAll('.xing-icon')).every(e => {"
+        " const r = e.getBoundingClientRect();"
+        " return r.left >= 0 && r.right <= innerWidth && r.top >= 0 && r.bottom <= innerHeight })",
+        timeout=5000,
+    )
+    page.page.click('.xing-icon[data-crossing="quanhe-wonjong"]')
+    popup = page.page.locator(".leaflet-popup-content-wrapper").bounding_box()
+    assert popup is not None and popup["width"] <= 390
+    page.screenshot("phone-overview")
     page.close()

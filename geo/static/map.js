@@ -160,11 +160,26 @@ var crossingsMap = (function () {
                                                           title: crossing.name_en });
       // An element, not a string: Leaflet would read a string as HTML.
       marker.bindTooltip(el("span", { text: crossing.name_en + " · " + crossing.name_zh + " · " + crossing.name_ko }));
-      marker.bindPopup(function () { return popup(crossing); }, { maxWidth: 400 });
+      // Never wider than the screen: phones are 360-430 px wide.
+      marker.bindPopup(function () { return popup(crossing); },
+                       { maxWidth: Math.min(400, window.innerWidth - 50), autoPanPadding: [10, 10] });
       marker.crossing = crossing;
       marker.addTo(crossingLayer);
       markers[crossing.id] = marker;
     });
+
+    // The first view holds every crossing on any screen: the room kept for the controls
+    // shrinks with the screen (a fixed margin wider than a phone would zoom in to nothing).
+    var located = data.crossings.filter(function (c) { return c.lat !== null; });
+    if (located.length > 1) {
+      var width = map.getSize().x, height = map.getSize().y;
+      map.fitBounds(L.latLngBounds(located.map(function (c) { return [c.lat, c.lon]; })), {
+        paddingTopLeft: [Math.min(270, width * 0.2), Math.min(60, height * 0.08)],
+        paddingBottomRight: [Math.min(240, width * 0.1), Math.min(40, height * 0.05)],
+        maxZoom: 13,
+        animate: false
+      });
+    }
 
     // Observations at their own points, clustered; details built when clicked.
     var obs = data.observations;
