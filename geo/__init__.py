@@ -1,7 +1,7 @@
 """Crossings: a sourced inventory of China–DPRK border crossings and what happened at them."""
 
 from geo.errors import GeoError, RecordValidationError
-from geo.model import Crossing, FuzzyDate, LonLat, Observation, TradeFigure
+from geo.model import Crossing, FuzzyDate, LonLat, Observation, Structure, TradeFigure
 from geo.store import Store, open_store
 
 __version__ = "0.1.0"
@@ -14,6 +14,7 @@ __all__ = [
     "Observation",
     "RecordValidationError",
     "Store",
+    "Structure",
     "TradeFigure",
     "__version__",
     "open_store",
