@@ -205,8 +205,9 @@ def around(
             source_type=source_type,
         )
         # Read only the records whose index box may hold a point within the limit.
+        # In file order: neighbouring rows share pages (the answer is sorted by distance after).
         records = opened.observations_by_fid(
-            index.fid[_maybe_within(origin, index, limit)].tolist(), in_force=True
+            np.sort(index.fid[_maybe_within(origin, index, limit)]).tolist(), in_force=True
         )
     found = _measure(origin, records, limit)
     return sorted(found, key=lambda n: (n.distance_m, n.item.date.start))
