@@ -51,6 +51,9 @@ def geopandas_within(path: Path, name: str, *, bbox: bool) -> int:
     assert center is not None
     box = dwithin_boxes(center, KM * 1000)[0]
     frame = gpd.read_file(path, layer="observations", bbox=tuple(box) if bbox else None)
+    # As ours: leave out what a later record corrects or withdraws (a correction sits on the
+    # same crossing, so in the same box), and the withdrawals.
+    frame = frame[~frame["id"].isin(frame["replaces"].dropna()) & (frame["kind"] != "retraction")]
     count = len(frame)
     _, _, distance = Geod(ellps="WGS84").inv(
         [center.lon] * count,
