@@ -341,6 +341,15 @@ def _flag(field: str, value: str) -> bool:
     )
 
 
+def _not_for_kind(
+    field: str, text: str, kind: str, allowed: str, fix: str
+) -> RecordValidationError:
+    """Return the error for a field that a record of this kind does not have."""
+    return RecordValidationError(
+        field, text, f"is given for a record of kind {kind!r}", allowed, fix
+    )
+
+
 #: The statuses of schema version 2, which any kind of record could carry.
 _STATUSES_2 = (*STATUSES, "under_construction", "built_not_opened")
 
@@ -360,10 +369,10 @@ def _status(kind: str, text: str, *, as_recorded: bool = False) -> str | None:
     if as_recorded:
         return _choice("status", text, _STATUSES_2)
     if kind not in ("status", "plan"):
-        raise RecordValidationError(
+        raise _not_for_kind(
             "status",
             text,
-            f"is given for a record of kind {kind!r}",
+            kind,
             "a status only on status records and plans",
             "leave the status out (only status records set a crossing's status), or use "
             "--kind status if the source says what may cross now",
@@ -410,10 +419,10 @@ def _lifecycle(kind: str, text: str, structure_id: str | None) -> str | None:
     if not text:
         return None
     if kind not in ("infrastructure", "plan"):
-        raise RecordValidationError(
+        raise _not_for_kind(
             "lifecycle",
             text,
-            f"is given for a record of kind {kind!r}",
+            kind,
             "a lifecycle only on infrastructure records and plans",
             "use --kind infrastructure with --structure ID",
         )
@@ -488,10 +497,10 @@ def _until(text: str, kind: str, when: FuzzyDate) -> FuzzyDate | None:
     if not text:
         return None
     if kind != "status":
-        raise RecordValidationError(
+        raise _not_for_kind(
             "until",
             text,
-            f"is given for a record of kind {kind!r}",
+            kind,
             "until only on a status record of a temporary closure or opening",
             "leave it out",
         )
@@ -519,10 +528,10 @@ def _expected(text: str, kind: str, when: FuzzyDate) -> FuzzyDate | None:
     if not text:
         return None
     if kind != "plan":
-        raise RecordValidationError(
+        raise _not_for_kind(
             "expected",
             text,
-            f"is given for a record of kind {kind!r}",
+            kind,
             "expected only on plans",
             "use --kind plan for an announcement of something to come",
         )
