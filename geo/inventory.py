@@ -190,36 +190,25 @@ def _structure_ids(opened: Store) -> dict[str, tuple[str, ...]]:
     return found
 
 
-def _status(
-    opened: Store, crossing_id: str, day: date, structures: Mapping[str, Sequence[str]]
-) -> StatusAnswer:
+def _status(opened: Store, crossing_id: str, day: date) -> StatusAnswer:
     """Answer the status rule through the store's indexes."""
-    return evaluate(
-        opened.status_source(crossing_id), day, structure_ids=structures.get(crossing_id, ())
-    )
+    structure_ids = _structure_ids(opened).get(crossing_id, ())
+    return evaluate(opened.status_source(crossing_id), day, structure_ids=structure_ids)
 
 
-def _refresh_status_snapshot(
-    opened: Store,
-    records: Sequence[Observation] | None = None,
-    *,
-    touched: Collection[str | None] | None = None,
-) -> None:
+def _refresh_status_snapshot(opened: Store, touched: Collection[str | None] | None = None) -> None:
     """Write today's status of crossings into the crossings layer, for QGIS's style.
 
-    With ``records`` (or the crossing ids they name, ``touched``), only those
-    crossings (every one if one is border-wide).
+    With ``touched`` (the crossing ids of new records, None for a border-wide
+    one), only those crossings (every one if a record is border-wide).
     """
     day = _today(None)
     chosen = list(opened.crossings().values())
-    if records is not None:
-        touched = {r.crossing_id for r in records}
     if touched is not None and None not in touched:
         chosen = [c for c in chosen if c.id in touched]
-    structures = _structure_ids(opened)
     rows = []
     for crossing in chosen:
-        answer = _status(opened, crossing.id, day, structures)
+        answer = _status(opened, crossing.id, day)
         since = answer.since_record.date.text if answer.since_record else answer.since
         rows.append(
             (
@@ -266,9 +255,8 @@ def list_crossings(
     """Return every crossing with its status on ``as_of`` (default: today)."""
     day = _today(as_of)
     with open_store(store) as opened:
-        structures = _structure_ids(opened)
         return [
-            CrossingStatus(crossing, _status(opened, crossing.id, day, structures))
+            CrossingStatus(crossing, _status(opened, crossing.id, day))
             for crossing in opened.crossings().values()
         ]
 
@@ -278,9 +266,8 @@ def status_matrix(
 ) -> list[tuple[Crossing, list[StatusAnswer]]]:
     """Return every crossing with its status on each of ``days``, in the order given."""
     with open_store(store) as opened:
-        structures = _structure_ids(opened)
         return [
-            (crossing, [_status(opened, crossing.id, day, structures) for day in days])
+            (crossing, [_status(opened, crossing.id, day) for day in days])
             for crossing in opened.crossings().values()
         ]
 
@@ -394,7 +381,7 @@ def add_observation(
             opened.add_observations(
                 [record], on_duplicate="ignore" if ignore_duplicate else "error"
             )
-            _refresh_status_snapshot(opened, [record])
+            _refresh_status_snapshot(opened, {record.crossing_id})
     return record.id
 
 
@@ -536,7 +523,7 @@ def import_observations(
                 bulk=bulk,
                 expected_rows=count,
             )
-            _refresh_status_snapshot(opened, touched=touched)
+            _refresh_status_snapshot(opened, touched)
     ignored = sorted(columns - OBSERVATION_FIELDS - _DERIVED_FIELDS - _KML_FIELDS)
     return ImportReport(ids=ids, rows=count, ignored_fields=ignored)
 
@@ -697,7 +684,7 @@ def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
         migrated = opened.migrated_at(3)
     superseded = {o.replaces for o in records if o.replaces}
     for record in records:
-        raw = {k: "" if v is None else v for k, v in observation_fields(record).items()}
+        raw = _flat(observation_fields(record))
         # History is checked against the rules it was recorded under: a record since
         # corrected, or one stored before version 3, may use version 2's statuses.
         as_recorded = record.id in superseded or (

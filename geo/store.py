@@ -127,6 +127,8 @@ _OBSERVATION_FIELDS_3 = {
     "source_is_mirror": "bool",
 }
 _OBSERVATION_FIELDS.update(_OBSERVATION_FIELDS_3)
+#: The observation columns every read selects, in the order _observation unpacks them.
+_SELECTED = ", ".join(_OBSERVATION_FIELDS)
 _STRUCTURE_FIELDS = {
     "id": "str",
     "crossing_id": "str",
@@ -191,8 +193,9 @@ def _migrate_to_2(connection: sqlite3.Connection) -> None:
         ("status_as_of", "DATE"),
     ):
         connection.execute(f'ALTER TABLE crossings ADD COLUMN "{name}" {kind}')
-    sql_types = {"str": "TEXT", "bool": "BOOLEAN", "datetime": "DATETIME"}
-    columns = ", ".join(f'"{name}" {sql_types[kind]}' for name, kind in _LAYER_STYLE_FIELDS.items())
+    columns = ", ".join(
+        f'"{name}" {_SQL_TYPES[kind]}' for name, kind in _LAYER_STYLE_FIELDS.items()
+    )
     connection.execute(
         f'CREATE TABLE layer_styles ("fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, {columns})'
     )
@@ -205,13 +208,8 @@ def _migrate_to_2(connection: sqlite3.Connection) -> None:
     _insert_default_style(connection)
 
 
-_SQL_TYPES = {
-    "str": "TEXT",
-    "bool": "BOOLEAN",
-    "date": "DATE",
-    "datetime": "DATETIME",
-    "int": "MEDIUMINT",
-}
+#: The GeoPackage column type of each field type, for columns a migration adds.
+_SQL_TYPES = {"str": "TEXT", "bool": "BOOLEAN", "date": "DATE", "datetime": "DATETIME"}
 
 
 def _layer_ddl(name: str, fields: dict[str, str]) -> list[tuple[str, tuple[object, ...]]]:
@@ -258,10 +256,10 @@ def _migrate_to_3(connection: sqlite3.Connection) -> None:
         connection.execute(f'ALTER TABLE observations ADD COLUMN "{name}" {_SQL_TYPES[kind]}')
     for statement, params in _layer_ddl("structures", _STRUCTURE_FIELDS):
         connection.execute(statement, params)
+    # GDAL's feature count of the layer, which its triggers keep (every store has the table).
     connection.execute(
         "INSERT OR IGNORE INTO gpkg_ogr_contents (table_name, feature_count) "
-        "SELECT 'structures', 0 WHERE EXISTS "
-        "(SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents')"
+        "VALUES ('structures', 0)"
     )
     _create_indexes_3(connection)
     # The default style gains the statuses of this version (a style, not a record).
@@ -655,7 +653,7 @@ class Store:
         self._structures: dict[str, Structure] | None = None
         try:
             self._check_format()
-            self._columns = self._observation_columns()
+            self._read_older_schema_as_this()
         except BaseException:
             self._connection.close()
             raise
@@ -697,8 +695,8 @@ class Store:
         if version < SCHEMA_VERSION and self._writable:
             self._migrate(version)
 
-    def _observation_columns(self) -> str:
-        """Return the observation columns to select, reading an older store as this version's.
+    def _read_older_schema_as_this(self) -> None:
+        """Read a store of an older version as this version's, without writing to it.
 
         An older store opened read-only is not migrated: temporary views (in
         memory, never written) give it this version's columns, empty.
@@ -716,7 +714,6 @@ class Store:
                 f"CREATE TEMP VIEW structures AS SELECT NULL AS fid, NULL AS geom, {columns} "
                 "WHERE 0"
             )
-        return ", ".join(_OBSERVATION_FIELDS)
 
     def _has_table(self, name: str) -> bool:
         return (
@@ -941,7 +938,7 @@ class Store:
         include_border_wide : bool, default True
             With ``crossing_id``, also return the records about the whole border.
         """
-        sql = f"SELECT geom, {self._columns} FROM observations"
+        sql = f"SELECT geom, {_SELECTED} FROM observations"
         params: tuple[object, ...] = ()
         if crossing_id is not None:
             sql += " WHERE crossing_id = ?" + (
@@ -960,7 +957,7 @@ class Store:
     def observation(self, observation_id: str) -> Observation | None:
         """Return one observation by id, or None."""
         row = self._connection.execute(
-            f"SELECT geom, {self._columns} FROM observations WHERE id = ?", (observation_id,)
+            f"SELECT geom, {_SELECTED} FROM observations WHERE id = ?", (observation_id,)
         ).fetchone()
         return None if row is None else self._observation(row[0], row[1:])
 
@@ -1000,7 +997,7 @@ class Store:
             chunk = list(ids[start : start + 500])
             marks = ", ".join("?" * len(chunk))
             rows = self._connection.execute(
-                f"SELECT geom, {self._columns} FROM observations WHERE id IN ({marks})", chunk
+                f"SELECT geom, {_SELECTED} FROM observations WHERE id IN ({marks})", chunk
             )
             found += [self._observation(geom, values) for geom, *values in rows]
         return found
@@ -1069,8 +1066,7 @@ class Store:
             chunk = fids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             rows = self._connection.execute(
-                f"SELECT fid, geom, {self._columns} FROM observations o "
-                f"WHERE fid IN ({marks}){where}",
+                f"SELECT fid, geom, {_SELECTED} FROM observations o WHERE fid IN ({marks}){where}",
                 chunk,
             )
             for fid, geom, *values in rows:
@@ -1096,7 +1092,7 @@ class Store:
     ) -> list[Observation]:
         """Return the observations in force (not replaced) that match ``where``."""
         sql = (
-            f"SELECT geom, {self._columns} FROM observations o WHERE {where} "
+            f"SELECT geom, {_SELECTED} FROM observations o WHERE {where} "
             "AND NOT EXISTS (SELECT 1 FROM observations r WHERE r.replaces = o.id)"
         )
         if order:  # the rule's order, newest first, as the lasting indexes hold it

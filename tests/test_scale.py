@@ -108,7 +108,7 @@ def test_the_work_count_can_fail(small_and_large, monkeypatch):
     # grows with the store and is caught by the same measure.
     import geo.inventory
 
-    def whole_history(opened, crossing_id, day, structures):
+    def whole_history(opened, crossing_id, day):
         return status_as_of(opened.observations(crossing_id), crossing_id, day)
 
     monkeypatch.setattr(geo.inventory, "_status", whole_history)
