@@ -263,11 +263,8 @@ def structure_lifecycle(
     >>> structure_lifecycle([], "new-yalu-bridge", date(2025, 1, 1)) is None
     True
     """
-    found = None
-    for record in _lifecycle_records(in_force(observations)):
-        if record.structure_id == structure_id and record.date.end <= as_of:
-            found = record
-    return found
+    known = [o for o in lifecycle_records(observations, structure_id) if o.date.end <= as_of]
+    return known[-1] if known else None
 
 
 class RecordSource(Protocol):
