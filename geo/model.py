@@ -27,6 +27,9 @@ __all__ = [
     "SOURCE_TYPES",
     "STATUSES",
     "STRUCTURE_KINDS",
+    "TEXT_LIMITS",
+    "TEXT_LIMIT_DEFAULT",
+    "MULTILINE_FIELDS",
     "TRAFFIC",
     "BBox",
     "Crossing",
@@ -90,6 +93,36 @@ QUALIFIERS = ("exact", "about", "more_than", "nearly")
 BORDER_WIDE = "border"
 #: ``applies_to`` of a border-wide record whose source says it holds for every crossing.
 APPLIES_TO_ALL = "all"
+
+#: The longest text a field may hold, in characters; any other field holds at most
+#: ``TEXT_LIMIT_DEFAULT``. The same limits hold for every way into the store, so what
+#: one store exports another can import.
+TEXT_LIMITS = {
+    "summary": 2_000,
+    "notes": 10_000,
+    "source_detail": 2_000,
+    "source_url": 2_000,
+    "location_source_url": 2_000,
+    "applies_to": 2_000,
+    "aliases": 1_000,
+    "alt_locations": 2_000,
+    "location_note": 1_000,
+    "mode_detail": 500,
+    "structure": 500,
+    "source_name": 300,
+    "location_source": 300,
+    "id": 64,
+    "crossing_id": 64,
+    "structure_id": 64,
+    "replaces": 64,
+    "lat": 40,
+    "lon": 40,
+}
+TEXT_LIMIT_DEFAULT = 200
+#: Fields whose text may run over several lines: only these may hold a newline or a tab.
+MULTILINE_FIELDS = frozenset(
+    {"summary", "notes", "source_detail", "location_note", "alt_locations"}
+)
 
 
 class LonLat(NamedTuple):

@@ -11,6 +11,7 @@ import calendar
 import difflib
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ from geo.model import (
     FLOWS,
     LIFECYCLES,
     MODES,
+    MULTILINE_FIELDS,
     OBSERVATION_KINDS,
     QUALIFIERS,
     RIVERS,
@@ -30,6 +32,8 @@ from geo.model import (
     SOURCE_TYPES,
     STATUSES,
     STRUCTURE_KINDS,
+    TEXT_LIMIT_DEFAULT,
+    TEXT_LIMITS,
     TRAFFIC,
     Crossing,
     FuzzyDate,
@@ -42,6 +46,8 @@ from geo.model import (
 
 __all__ = [
     "MAX_DISTANCE_FROM_CROSSING_M",
+    "ascii_digits",
+    "clean_text",
     "geodesic_distance_m",
     "parse_crossing",
     "parse_fuzzy_date",
@@ -57,19 +63,83 @@ __all__ = [
 
 #: An observation's own location may lie at most this far from its crossing.
 MAX_DISTANCE_FROM_CROSSING_M = 25_000.0
-_MAX_SUMMARY = 2000
-_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DATE_FORMS = "YYYY (a year), YYYY-MM (a month) or YYYY-MM-DD (a day)"
 
 
+# Blank at either end of a text: white space and the zero-width characters that look like none.
+_BLANK_ENDS = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]+|[\s\u200b-\u200d\u2060\ufeff]+$")
+# Characters that reorder how text is shown (a name could then read as another).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _shown(value: str) -> str:
+    """A value as an error message repeats it: long ones cut, so a 1 MB field is not echoed."""
+    return value if len(value) <= 60 else value[:60] + "…"
+
+
+def clean_text(value: object, field: str) -> str:
+    """Return a field's value as text under the one text policy of every field.
+
+    The text is normalised to NFC and stripped of white space and zero-width
+    characters at both ends (a text of nothing else is empty). Refused, with
+    the field named: a list or an object where a text belongs, bytes that were
+    not UTF-8, control characters (a newline or a tab only in the fields of
+    ``MULTILINE_FIELDS``), characters that reorder text, and text longer than
+    the field's limit in ``TEXT_LIMITS``.
+
+    Raises
+    ------
+    RecordValidationError
+        If the value breaks the policy.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (dict, list, tuple, set)):
+        raise RecordValidationError(
+            field,
+            _shown(str(value)),
+            "is a list or an object, not a text",
+            "a text or a number",
+            f"give {field} as plain text",
+        )
+    text = _BLANK_ENDS.sub("", unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n"))
+    limit = TEXT_LIMITS.get(field, TEXT_LIMIT_DEFAULT)
+    if len(text) > limit:
+        raise RecordValidationError(
+            field,
+            _shown(text),
+            f"is {len(text):,} characters long",
+            f"at most {limit:,} characters",
+            "shorten it; put detail in the source" if field == "summary" else "shorten it",
+        )
+    multiline = field in MULTILINE_FIELDS
+    for character in text:
+        if "\ud800" <= character <= "\udfff":
+            raise RecordValidationError(
+                field,
+                _shown(text),
+                "holds bytes that are not UTF-8",
+                "UTF-8 text",
+                "save the file (or set the terminal) as UTF-8",
+            )
+        if character in _BIDI_CONTROLS or (
+            unicodedata.category(character) == "Cc" and not (multiline and character in "\n\t")
+        ):
+            where = "a newline and a tab only in " + ", ".join(sorted(MULTILINE_FIELDS))
+            raise RecordValidationError(
+                field,
+                _shown(text),
+                f"holds the control character U+{ord(character):04X}",
+                f"printable text ({where})",
+                "remove the character; it is invisible or changes how text is shown",
+            )
+    return text
+
+
 def _text(raw: Mapping[str, object], field: str) -> str:
-    value = raw.get(field)
-    if value is None:
-        return ""
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    return str(value).strip()
+    return clean_text(raw.get(field), field)
 
 
 def _choice(field: str, value: str, allowed: Iterable[str], *, fix: str = "") -> str:
@@ -85,6 +155,16 @@ def _choice(field: str, value: str, allowed: Iterable[str], *, fix: str = "") ->
     raise RecordValidationError(
         field, value, "is not a known value", ", ".join(allowed), fix or hint
     )
+
+
+def ascii_digits(text: str) -> str:
+    """Write a date's digits as ASCII (full-width ２０２１ and Arabic-Indic digits alike).
+
+    >>> ascii_digits("２０２１－０６")
+    '2021-06'
+    """
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
 
 
 def parse_fuzzy_date(
@@ -126,7 +206,7 @@ def parse_fuzzy_date(
     '2024-02-29'
     """
     today = today or datetime.now(UTC).date()
-    text = text.strip()
+    text = ascii_digits(text.strip())
     match = _DATE_RE.match(text)
     if not match:
         raise RecordValidationError(
@@ -549,7 +629,16 @@ def _expected(text: str, kind: str, when: FuzzyDate) -> FuzzyDate | None:
 
 def _url(field: str, value: str) -> str:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # a port that is not a number, or above 65535
+        port_ok = False
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not port_ok
+        or any(c.isspace() for c in value)
+    ):
         raise RecordValidationError(
             field,
             value,
@@ -628,18 +717,9 @@ def parse_observation(
             "summary",
             _text(raw, "summary"),
             "is empty",
-            "one to 2000 characters saying what was seen",
+            f"one to {TEXT_LIMITS['summary']:,} characters saying what was seen",
             "describe the observation, e.g. --summary 'New customs buildings on the DPRK side'",
         )
-    if len(summary) > _MAX_SUMMARY:
-        raise RecordValidationError(
-            "summary",
-            summary[:40] + "...",
-            f"is {len(summary)} characters long",
-            f"at most {_MAX_SUMMARY} characters",
-            "shorten it; put detail in the source",
-        )
-
     source_url = _text(raw, "source_url") or None
     if source_url is not None:
         _url("source_url", source_url)
@@ -708,7 +788,7 @@ def parse_observation(
     recorded_at = now
     if recorded_text:
         try:
-            recorded_at = datetime.fromisoformat(recorded_text.replace("Z", "+00:00"))
+            recorded_at = datetime.fromisoformat(ascii_digits(recorded_text).replace("Z", "+00:00"))
         except ValueError as err:
             raise RecordValidationError(
                 "recorded_at",

@@ -317,7 +317,7 @@ def test_unknown_crossing_suggests_the_closest_ids(crossings):
         ),
         ({"source_url": ""}, r"source_url: '' is missing"),
         ({"summary": "   "}, r"summary: '' is empty"),
-        ({"summary": "x" * 2001}, r"summary: 'x{40}\.\.\.' is 2001 characters long"),
+        ({"summary": "x" * 2001}, r"summary: 'x{60}…' is 2,001 characters long"),
         ({"side": "russia"}, r"side: 'russia' is not a known value\. Allowed: china, dprk, both"),
         ({"date": "2027-01"}, r"date: '2027-01' is in the future"),
         ({"date": "2025-03", "precision": "year"}, r"date_precision: 'year' does not match"),
@@ -325,12 +325,40 @@ def test_unknown_crossing_suggests_the_closest_ids(crossings):
         ({"lat": "40.2"}, r"location\.lon: '' is not a number"),
         ({"recorded_at": "yesterday"}, r"recorded_at: 'yesterday' is not a timestamp"),
         ({"id": "o-0000000000"}, r"id: 'o-0000000000' does not match the record's content"),
+        # The one text policy of every field.
+        ({"summary": "Gate\x00 opened"}, r"summary: 'Gate\\x00 opened' holds the control char"),
+        ({"summary": "\x1b]0;owned\x07 New"}, r"summary: .* holds the control character U\+001B"),
+        ({"source_name": "KBS\nNews"}, r"source_name: .* holds the control character U\+000A"),
+        ({"source_name": "KBS\u202eSWEN"}, r"source_name: .* holds the control character U\+202E"),
+        ({"summary": "\u200b"}, r"summary: '' is empty"),
+        ({"summary": " \ufeff\u200d "}, r"summary: '' is empty"),
+        ({"summary": "Sinuiju \udcff"}, r"summary: 'Sinuiju \\udcff' holds bytes that are not UTF"),
+        ({"notes": "n" * 10_001}, r"notes: 'n{60}…' is 10,001 characters long\. Allowed: at most"),
+        ({"source_name": "s" * 301}, r"source_name: 's{60}…' is 301 characters long"),
+        ({"source_detail": "d" * 2_001}, r"source_detail: 'd{60}…' is 2,001 characters long"),
+        ({"lat": "4" * 5_001, "lon": "124"}, r"lat: '4{60}…' is 5,001 characters long"),
+        ({"summary": {"nested": 1}}, r"summary: \"{'nested': 1}\" is a list or an object"),
+        ({"notes": [1, 2]}, r"notes: '\[1, 2\]' is a list or an object, not a text"),
+        ({"source_url": "https://example.org:99999/x"}, r"source_url: .* is not a web address"),
+        ({"source_url": "https://example.org:0/x"}, r"source_url: .* is not a web address"),
+        ({"source_url": "https://:80/x"}, r"source_url: .* is not a web address"),
     ],
 )
 def test_every_rule_has_its_message(crossings, structures, changes, message):
     with pytest.raises(RecordValidationError, match=message) as info:
         parse(crossings, structures, **changes)
     assert "Allowed:" in str(info.value) and "Fix:" in str(info.value)
+
+
+def test_text_is_normalised_and_dates_written_in_ascii_digits(crossings, structures):
+    # "é" as e + combining accent, and a date in full-width and in Arabic-Indic digits.
+    decomposed = parse(crossings, structures, summary="Cafe\u0301 at the gate", notes="a\tb\nc")
+    assert decomposed.summary == "Café at the gate" and decomposed.notes == "a\tb\nc"
+    wide = parse(crossings, structures, date="２０２５－０３")
+    indic = parse(crossings, structures, date="\u0662\u0660\u0662\u0665-\u0660\u0663")
+    plain = parse(crossings, structures, date="2025-03")
+    assert wide.date.text == indic.date.text == "2025-03"
+    assert wide.id == indic.id == plain.id  # so a duplicate is seen as one
 
 
 def test_own_location_within_25_km(crossings):
