@@ -75,7 +75,7 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 
 
 def _shown(value: str) -> str:
-    """A value as an error message repeats it: long ones cut, so a 1 MB field is not echoed."""
+    """Return a value as an error message repeats it: cut, so a 1 MB field is not echoed."""
     return value if len(value) <= 60 else value[:60] + "…"
 
 
