@@ -15,6 +15,7 @@ __all__ = [
     "GeoError",
     "NotAStoreError",
     "RecordValidationError",
+    "RowProblem",
     "SchemaVersionError",
     "StoreError",
     "StoreExistsError",

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo.errors import RecordValidationError
+from geo.errors import BatchValidationError, RecordValidationError, RowProblem
 
 if TYPE_CHECKING:
     from geo.model import Crossing, Observation, Structure
@@ -38,6 +39,8 @@ __all__ = [
 SUPPORTED_SUFFIXES = (".csv", ".geojson", ".json", ".kml")
 
 Row = tuple[int, dict[str, object]]
+#: First characters that make a spreadsheet read a cell as a formula (OWASP's list).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _file_error(path: Path, problem: str) -> RecordValidationError:
@@ -62,51 +65,144 @@ def read_csv_rows(path: str | Path) -> list[Row]:
 
 
 def _iter_csv_rows(path: Path) -> Iterator[Row]:
+    problems: list[RowProblem] = []
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
-            if not reader.fieldnames:
+            header = [name.strip() for name in reader.fieldnames or ()]
+            if not any(header):
                 raise _file_error(path, "has no header row")
+            repeated = sorted({name for name in header if name and header.count(name) > 1})
+            if repeated:
+                raise _file_error(
+                    path, f"names the column {', '.join(map(repr, repeated))} more than once"
+                )
             for number, row in enumerate(reader, start=2):
-                yield number, {key.strip(): value for key, value in row.items() if key}
+                extra = row.pop(None, None)  # type: ignore[call-overload]
+                if extra is not None:
+                    problems.append(
+                        RowProblem(
+                            number,
+                            RecordValidationError(
+                                "row",
+                                f"{len(header) + len(extra)} cells",
+                                f"has more cells than the header's {len(header)} columns",
+                                "one cell per column of the header",
+                                "quote cells that hold a comma, or remove the extra cells",
+                            ),
+                        )
+                    )
+                    continue
+                yield number, {key.strip(): _spreadsheet_text(value) for key, value in row.items()}
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise _file_error(path, f"cannot be read ({err})") from err
+    if problems:
+        raise BatchValidationError(str(path), problems)
+
+
+def _spreadsheet_text(value: str | None) -> str | None:
+    """Undo the quote that ``write_csv`` puts before a cell a spreadsheet would run as a formula."""
+    if value and value[0] == "'" and value[1:2] in _FORMULA_STARTS:
+        return value[1:]
+    return value
+
+
+def _feature_fields(number: int, feature: object) -> dict[str, object]:
+    """Return one GeoJSON feature as fields, or raise naming what is wrong with it."""
+
+    def wrong(part: str, value: object, problem: str, allowed: str) -> RecordValidationError:
+        return RecordValidationError(
+            part, _short(value), problem, allowed, f"fix feature {number} of the file"
+        )
+
+    if not isinstance(feature, dict):
+        raise wrong("feature", feature, "is not an object", 'a GeoJSON Feature {"type": "Feature"}')
+    properties = feature.get("properties")
+    if properties is not None and not isinstance(properties, dict):
+        raise wrong("properties", properties, "is not an object", "an object of field: value")
+    fields = dict(properties or {})
+    geometry = feature.get("geometry")
+    if fields.get("layer") == "crossing":
+        return fields  # written by `crossings export`: skipped by the caller
+    if "crossing_id" in fields and fields["crossing_id"] is None:
+        fields["crossing_id"] = "border"  # the layer's null: a record about the whole border
+    if fields.get("has_own_location") is False:
+        geometry = None  # placed at its crossing's point for display only
+    if geometry is None:
+        return fields
+    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+        kind = geometry.get("type") if isinstance(geometry, dict) else geometry
+        raise wrong(
+            "geometry",
+            kind,
+            "is not supported",
+            "a Point geometry (or none: the crossing's point is used)",
+        )
+    coordinates = geometry.get("coordinates")
+    if (
+        not isinstance(coordinates, list)
+        or len(coordinates) not in (2, 3)
+        or not all(
+            isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c)
+            for c in coordinates
+        )
+    ):
+        raise wrong(
+            "geometry.coordinates",
+            coordinates,
+            "is not a point",
+            "[longitude, latitude] as two finite numbers (RFC 7946)",
+        )
+    lon, lat = coordinates[0], coordinates[1]  # GeoJSON is lon, lat (RFC 7946)
+    for name, value in (("lon", lon), ("lat", lat)):
+        given = fields.get(name)
+        if given not in (None, "") and not _same_number(given, value):
+            raise wrong(
+                name,
+                given,
+                f"contradicts the geometry's {name} {value}",
+                "the geometry's coordinates, or no lat/lon property",
+            )
+    fields["lon"], fields["lat"] = lon, lat
+    return fields
+
+
+def _same_number(given: object, value: float) -> bool:
+    try:
+        return abs(float(str(given)) - value) < 1e-9
+    except ValueError:
+        return False
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else text[:60] + "…"
 
 
 def _read_geojson_rows(path: Path) -> list[Row]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise _file_error(path, f"cannot be read as JSON ({err})") from err
+    except (OSError, UnicodeDecodeError, ValueError) as err:  # also numbers too long to read
+        raise _file_error(path, f"cannot be read as JSON ({_short(err)})") from err
+    except RecursionError as err:
+        raise _file_error(path, "is nested too deeply to be GeoJSON") from err
     features = None
     if isinstance(data, dict):
         features = [data] if data.get("type") == "Feature" else data.get("features")
     if not isinstance(features, list):
         raise _file_error(path, "is not a GeoJSON FeatureCollection")
     rows: list[Row] = []
+    problems: list[RowProblem] = []
     for number, feature in enumerate(features, start=1):
-        fields = dict((feature or {}).get("properties") or {})
-        if fields.get("layer") == "crossing":
-            continue  # written by `crossings export`: the crossings are the store's own
-        geometry = (feature or {}).get("geometry")
-        if "crossing_id" in fields and fields["crossing_id"] is None:
-            fields["crossing_id"] = "border"  # the layer's null: a record about the whole border
-        if fields.get("has_own_location") is False:
-            geometry = None  # placed at its crossing's point for display only
-        if geometry:
-            if geometry.get("type") != "Point":
-                raise RecordValidationError(
-                    f"feature {number} geometry",
-                    geometry.get("type"),
-                    "is not supported",
-                    "Point geometries (or none: the crossing's point is used)",
-                    "give each observation a point, or no geometry",
-                )
-            coordinates = geometry.get("coordinates") or []
-            if len(coordinates) >= 2:
-                # GeoJSON is lon, lat (RFC 7946).
-                fields["lon"], fields["lat"] = coordinates[0], coordinates[1]
-        rows.append((number, fields))
+        try:
+            fields = _feature_fields(number, feature)
+        except RecordValidationError as err:
+            problems.append(RowProblem(number, err))
+            continue
+        if fields.get("layer") != "crossing":
+            rows.append((number, fields))
+    if problems:
+        raise BatchValidationError(str(path), problems)
     return rows
 
 
@@ -245,14 +341,27 @@ OBSERVATION_COLUMNS = (
 def write_csv(path: str | Path, observations: Sequence[Observation]) -> int:
     """Write observations as CSV in UTF-8 with a byte-order mark (spreadsheets then read 신의주).
 
-    Own points are ``lat``/``lon`` columns. Returns the number of rows.
+    Own points are ``lat``/``lon`` columns. A text cell that a spreadsheet would
+    run as a formula (it starts with ``= + - @``, a tab or a carriage return) is
+    written with a leading ``'``, which the spreadsheet shows as text and
+    ``crossings import`` removes. Returns the number of rows.
     """
+    written = 0
     with Path(path).open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.DictWriter(handle, OBSERVATION_COLUMNS, lineterminator="\r\n")
         writer.writeheader()
         for record in observations:
-            writer.writerow(observation_fields(record))
-    return len(observations)
+            fields = observation_fields(record)
+            writer.writerow(
+                {
+                    key: "'" + value
+                    if isinstance(value, str) and value[:1] in _FORMULA_STARTS
+                    else value
+                    for key, value in fields.items()
+                }
+            )
+            written += 1
+    return written
 
 
 def _point(lon: float | None, lat: float | None) -> dict[str, object] | None:

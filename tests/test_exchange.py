@@ -312,3 +312,118 @@ def test_import_geojson_saved_by_gdal_as_qgis_does(store, empty_store_file, tmp_
     report = import_observations(target, out)
     assert report.ignored_fields == ["fid"]  # the layer's feature id; ids are derived
     assert records_of(target) == records_of(store)
+
+
+def _feature(geometry: object = None, **properties: object) -> dict[str, object]:
+    base = {
+        "crossing_id": "quanhe-wonjong",
+        "date": "2025-03",
+        "kind": "infrastructure",
+        "summary": "New gate",
+        "source_url": "https://example.org/g",
+        "source_type": "news_report",
+    }
+    return {"type": "Feature", "geometry": geometry, "properties": {**base, **properties}}
+
+
+def _point(*coordinates: object) -> dict[str, object]:
+    return {"type": "Point", "coordinates": list(coordinates)}
+
+
+@pytest.mark.parametrize(
+    ("feature", "message"),
+    [
+        (42, r"row 2: feature: '42' is not an object"),
+        ({"type": "Feature", "properties": ["a"]}, r"row 2: properties: \"\['a'\]\" is not an"),
+        (_feature("POINT (130 42)"), r"row 2: geometry: 'POINT \(130 42\)' is not supported"),
+        (_feature(_point()), r"row 2: geometry.coordinates: '\[\]' is not a point"),
+        (_feature(_point(130.5)), r"row 2: geometry.coordinates: '\[130.5\]' is not a point"),
+        (_feature(_point(130.5, "42.5")), r"geometry.coordinates: .* is not a point"),
+        (_feature(_point(True, 42.5)), r"geometry.coordinates: .* is not a point"),
+        (_feature(_point(130.5, 42.5), lat="40.1"), r"row 2: lat: '40.1' contradicts the geom"),
+        (_feature(_point(130.52, 42.57), notes={"a": 1}), r"row 2: notes: .* is a list or an ob"),
+    ],
+)
+def test_geojson_rows_that_cannot_be_read_are_refused_by_number(store, tmp_path, feature, message):
+    path = tmp_path / "in.geojson"
+    good = _feature(_point(130.52, 42.57), summary="A good row")
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [good, feature]}))
+    before = store.read_bytes()
+    with pytest.raises(BatchValidationError, match=message):
+        import_observations(store, path)
+    assert store.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, r"is nested too deeply to be GeoJSON"),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
+            '{"type": "Point", "coordinates": [' + "1" * 5_001 + ", 42]}}]}",
+            r"cannot be read as JSON \(Exceeds the limit",
+        ),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
+            '{"type": "Point", "coordinates": [NaN, 42]}, "properties": {}}]}',
+            r"row 1: geometry.coordinates: '\[nan, 42\]' is not a point",
+        ),
+    ],
+)
+def test_geojson_files_that_cannot_be_read_say_why(store, tmp_path, text, message):
+    path = tmp_path / "in.geojson"
+    path.write_text(text)
+    with pytest.raises((RecordValidationError, BatchValidationError), match=message):
+        import_observations(store, path)
+
+
+def test_csv_with_a_repeated_column_or_extra_cells_is_refused(store, tmp_path):
+    header = "crossing_id,date,kind,summary,source_url,source_type"
+    row = "quanhe-wonjong,2025-03,infrastructure,New gate,https://example.org/g,news_report"
+    path = tmp_path / "in.csv"
+    path.write_text(header + ",summary\n" + row + ",Other text\n")
+    before = store.read_bytes()
+    with pytest.raises(RecordValidationError, match=r"names the column 'summary' more than once"):
+        import_observations(store, path)
+    path.write_text(header + "\n" + row + "\n" + row.replace("New", "Old") + ",lost cell\n")
+    with pytest.raises(
+        BatchValidationError, match=r"row 3: row: '7 cells' has more cells than the header's 6"
+    ):
+        import_observations(store, path)
+    assert store.read_bytes() == before
+
+
+def test_csv_export_neutralises_formula_cells_and_import_reads_them_back(
+    empty_store_file, tmp_path
+):
+    source = fresh_copy(empty_store_file, tmp_path)
+    formulas = ['=HYPERLINK("https://evil.example")', "+1+1", "-2+3", "@SUM(A1)"]
+    with open_store(source, writable=True) as opened:
+        crossings = opened.crossings()
+        opened.add_observations(
+            [
+                parse_observation(
+                    {
+                        "crossing_id": "quanhe-wonjong",
+                        "date": "2025-03",
+                        "kind": "infrastructure",
+                        "summary": formula,
+                        "source_name": formula,
+                        "source_url": "https://example.org/x",
+                        "source_type": "news_report",
+                    },
+                    crossings,
+                )
+                for formula in formulas
+            ]
+        )
+    out = tmp_path / "out.csv"
+    export_inventory(source, out, "csv")
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        cells = [row["summary"] for row in csv.DictReader(handle)]
+    assert sorted(cells) == sorted("'" + f for f in formulas)
+    target = tmp_path / "target.gpkg"
+    shutil.copyfile(empty_store_file, target)
+    import_observations(target, out)
+    assert {o.summary for o in records_of(target).values()} == set(formulas)
+    assert records_of(target).keys() == records_of(source).keys()

@@ -403,7 +403,7 @@ def test_merge_is_all_or_nothing(tmp_path: Path, data_dir: Path):
     shutil.copytree(data_dir / "seed", seed)
     with (seed / "observations.csv").open("a", encoding="utf-8") as handle:
         handle.write(",quanhe-wonjong,2025-13,,status,open,bad month,S,https://e.org/x,,"
-                     "news_report,,,,,,,,,,,,,,,,\n")  # fmt: skip
+                     "news_report,,,,,,,,,,,,,,,\n")  # fmt: skip
     before = store.read_bytes()
     with pytest.raises(BatchValidationError, match=r"date: '2025-13' has no month 13"):
         merge_inventory(store, seed)
