@@ -364,8 +364,10 @@ def test_geojson_rows_that_cannot_be_read_are_refused_by_number(store, tmp_path,
             r"cannot be read as JSON \(Exceeds the limit",
         ),
         (
-            '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
-            '{"type": "Point", "coordinates": [NaN, 42]}, "properties": {}}]}',
+            (
+                '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
+                '{"type": "Point", "coordinates": [NaN, 42]}, "properties": {}}]}'
+            ),
             r"row 1: geometry.coordinates: '\[nan, 42\]' is not a point",
         ),
     ],
