@@ -31,7 +31,7 @@ $(STORE): | $(BIN)/crossings
 vendor: .vendor/.fetched
 
 map: $(BIN)/crossings $(STORE) .vendor/.fetched
-	$(BIN)/crossings map --store $(STORE) --out maps --self-contained
+	$(BIN)/crossings map --store $(STORE) --out maps --self-contained --force
 
 .system-packages:
 	@if ! /usr/bin/python3 -c "import osgeo, qgis.core" 2>/dev/null || [ ! -x /usr/bin/chromium ] \

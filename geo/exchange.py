@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from geo.status import StatusStep
 
 __all__ = [
+    "EXPORT_SUFFIXES",
     "KML_FIELDS",
     "OBSERVATION_COLUMNS",
     "SUPPORTED_SUFFIXES",
@@ -35,12 +36,22 @@ __all__ = [
     "write_kml",
 ]
 
+#: File name endings of each export format (the first is the usual one).
+EXPORT_SUFFIXES = {
+    "geojson": (".geojson", ".json"),
+    "kml": (".kml", ".kmz"),
+    "csv": (".csv",),
+    "gpkg": (".gpkg",),
+}
 #: File name endings that ``read_rows`` understands.
-SUPPORTED_SUFFIXES = (".csv", ".geojson", ".json", ".kml")
+SUPPORTED_SUFFIXES = (".csv", ".geojson", ".json", ".kml", ".kmz")
 
 Row = tuple[int, dict[str, object]]
 #: First characters that make a spreadsheet read a cell as a formula (OWASP's list).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: First characters of a cell that ``write_csv`` quotes: a formula's, and the quote itself,
+#: so that a text which starts with a quote reads back unchanged.
+_QUOTED_STARTS = (*_FORMULA_STARTS, "'")
 
 
 def _file_error(path: Path, problem: str) -> RecordValidationError:
@@ -102,7 +113,7 @@ def _iter_csv_rows(path: Path) -> Iterator[Row]:
 
 def _spreadsheet_text(value: str | None) -> str | None:
     """Undo the quote that ``write_csv`` puts before a cell a spreadsheet would run as a formula."""
-    if value and value[0] == "'" and value[1:2] in _FORMULA_STARTS:
+    if value and value[0] == "'" and value[1:2] in _QUOTED_STARTS:
         return value[1:]
     return value
 
@@ -235,7 +246,7 @@ def read_rows(path: str | Path) -> list[Row]:
         return read_csv_rows(path)
     if suffix in (".geojson", ".json"):
         return _read_geojson_rows(path)
-    if suffix == ".kml":
+    if suffix in (".kml", ".kmz"):
         return _read_kml_rows(path)
     raise RecordValidationError(
         "file",
@@ -344,7 +355,8 @@ def write_csv(path: str | Path, observations: Sequence[Observation]) -> int:
     Own points are ``lat``/``lon`` columns. A text cell that a spreadsheet would
     run as a formula (it starts with ``= + - @``, a tab or a carriage return) is
     written with a leading ``'``, which the spreadsheet shows as text and
-    ``crossings import`` removes. Returns the number of rows.
+    ``crossings import`` removes; so is a cell that starts with ``'``, so that it
+    reads back unchanged. Returns the number of rows.
     """
     written = 0
     with Path(path).open("w", encoding="utf-8-sig", newline="") as handle:
@@ -355,7 +367,7 @@ def write_csv(path: str | Path, observations: Sequence[Observation]) -> int:
             writer.writerow(
                 {
                     key: "'" + value
-                    if isinstance(value, str) and value[:1] in _FORMULA_STARTS
+                    if isinstance(value, str) and value[:1] in _QUOTED_STARTS
                     else value
                     for key, value in fields.items()
                 }
@@ -437,7 +449,6 @@ def write_kml(
     from shapely import Point
 
     target = Path(path)
-    target.unlink(missing_ok=True)
     by_crossing: dict[str | None, list[Observation]] = {}
     for record in observations:
         by_crossing.setdefault(record.crossing_id, []).append(record)

@@ -12,10 +12,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from geo.errors import BatchValidationError, RecordValidationError, RowProblem
+from geo.errors import BatchValidationError, GeoError, RecordValidationError, RowProblem
 from geo.exchange import KML_FIELDS as _KML_FIELDS
-from geo.exchange import OBSERVATION_COLUMNS, iter_rows, read_csv_rows
-from geo.model import identity
+from geo.exchange import (
+    OBSERVATION_COLUMNS,
+    iter_rows,
+    read_csv_rows,
+    write_csv,
+    write_geojson,
+    write_kml,
+)
+from geo.model import OVERVIEW_PAGE, identity
+from geo.outputs import check_target, page_name, written_beside
 from geo.query import overlaps
 from geo.status import (
     StatusAnswer,
@@ -673,15 +681,28 @@ def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
     list of str
         One line per problem; empty when the store is sound.
     """
-    from geo.exchange import observation_fields
+    from geo.exchange import crossing_fields, observation_fields, structure_fields
 
     with open_store(store) as opened:
         problems = opened.integrity_problems()
+        if any(problem.startswith("sqlite:") for problem in problems):
+            return problems  # a damaged file: its records cannot be read to be checked
         crossings = opened.crossings()
         structures = opened.structures()
         records = opened.observations()
         trade = opened.trade()
         migrated = opened.migrated_at(3)
+    # A shared store may have been written by other tools: every layer meets the same rules.
+    for crossing in crossings.values():
+        try:
+            parse_crossing(_flat(crossing_fields(crossing)))
+        except RecordValidationError as err:
+            problems.append(f"crossing {crossing.id!r}: {err}")
+    for structure in structures.values():
+        try:
+            parse_structure(_flat(structure_fields(structure)), crossings)
+        except RecordValidationError as err:
+            problems.append(f"structure {structure.id!r}: {err}")
     superseded = {o.replaces for o in records if o.replaces}
     for record in records:
         raw = _flat(observation_fields(record))
@@ -766,7 +787,7 @@ def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dic
     got = _map_inputs(store, as_of)
     dates = {"as_of": got["as_of"], "start": got["start"], "today": got["today"]}
     result = {
-        "index": render_overview(
+        OVERVIEW_PAGE: render_overview(
             got["crossings"],
             got["timelines"],
             got["histories"],
@@ -779,6 +800,7 @@ def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dic
     for crossing, timeline, history in zip(
         got["crossings"], got["timelines"], got["histories"], strict=True
     ):
+        page_name(crossing.id)  # a store's id becomes a file name only if it is a slug
         result[crossing.id] = crossing_map(
             crossing, timeline, history, structures=got["structures"], **dates
         )
@@ -806,29 +828,29 @@ def export_inventory(
     RecordValidationError
         For an unknown format, crossing or date, or an existing file without ``force``.
     """
-    from geo.exchange import write_csv, write_geojson, write_kml
+    from geo.exchange import EXPORT_SUFFIXES
     from geo.questions import date_range
-    from geo.store import create_store
     from geo.validate import resolve_crossing_id
 
-    formats = ("geojson", "kml", "csv", "gpkg")
-    if output_format not in formats:
+    if output_format not in EXPORT_SUFFIXES:
         raise RecordValidationError(
             "--format",
             output_format,
             "is not an export format",
-            ", ".join(formats),
+            ", ".join(EXPORT_SUFFIXES),
             "pick one of them",
         )
     target = Path(out)
-    if target.exists() and not force:
+    suffixes = EXPORT_SUFFIXES[output_format]
+    if target.suffix.lower() not in suffixes:
         raise RecordValidationError(
             "--out",
             str(target),
-            "exists already",
-            "a new file",
-            "choose another path, or pass --force",
+            f"does not end in {' or '.join(suffixes)}, which --format {output_format} writes",
+            f"a file name ending in {' or '.join(suffixes)}",
+            f"name the file e.g. {target.stem or 'crossings'}{suffixes[0]}",
         )
+    check_target(target, force=force)
     first, last = date_range(since, until)
     with open_store(store) as opened:
         crossings = opened.crossings()
@@ -852,36 +874,66 @@ def export_inventory(
             kept[target_id] = by_id[target_id]
             pending.append(by_id[target_id].replaces)
     observations = sorted(kept.values(), key=lambda o: (o.date.start, o.date.end))
-    if force:
-        target.unlink(missing_ok=True)
-    if output_format == "geojson":
-        write_geojson(target, chosen, observations)
-    elif output_format == "csv":
-        write_csv(target, observations)
-    elif output_format == "kml":
-        border = [o for o in observations if o.crossing_id is None]
-        today = _today(None)
-        with open_store(store) as opened:
-            owned = _structure_ids(opened)
-        timelines = {
-            c.id: status_timeline(
-                [o for o in observations if o.crossing_id == c.id] + border,
-                c.id,
-                until=today,
-                structure_ids=owned.get(c.id, ()),
-            )
-            for c in chosen
-        }
-        write_kml(target, chosen, timelines, observations)
+    counts = {"crossings": len(chosen), "observations": len(observations)}
+    with written_beside(target, force=force) as building:
+        if output_format == "geojson":
+            counts["features"] = write_geojson(building, chosen, observations)
+        elif output_format == "csv":
+            counts["rows"] = write_csv(building, observations)
+        elif output_format == "kml":
+            counts["placemarks"] = _export_kml(store, building, chosen, observations)
+        else:
+            figures = [
+                t
+                for t in trade
+                if (first is None or t.period_end >= first)
+                and (last is None or t.period_start <= last)
+            ]
+            with open_store(store) as opened:
+                kept_structures = [s for s in opened.structures().values() if s.crossing_id in ids]
+            create_store(building, chosen, observations, figures, structures=kept_structures)
+            with open_store(building, writable=True) as opened:
+                _refresh_status_snapshot(opened)
+                counts["observations"] = opened.count()
+    return counts
+
+
+def _export_kml(
+    store: str | Path, path: Path, chosen: Sequence[Crossing], observations: Sequence[Observation]
+) -> int:
+    """Write KML (or KMZ: the KML zipped as doc.kml) and return the placemarks it holds."""
+    import zipfile
+
+    import pyogrio
+
+    border = [o for o in observations if o.crossing_id is None]
+    today = _today(None)
+    with open_store(store) as opened:
+        owned = _structure_ids(opened)
+    timelines = {
+        c.id: status_timeline(
+            [o for o in observations if o.crossing_id == c.id] + border,
+            c.id,
+            until=today,
+            structure_ids=owned.get(c.id, ()),
+        )
+        for c in chosen
+    }
+    kml = path.with_name("doc.kml")
+    meant = write_kml(kml, chosen, timelines, observations)
+    written = (
+        sum(pyogrio.read_info(kml, layer=name)["features"] for name, _ in pyogrio.list_layers(kml))
+        if meant
+        else 0
+    )
+    if written != meant:
+        raise GeoError(
+            f"{path.name}: GDAL wrote {written} of {meant} placemarks; nothing was replaced. "
+            "Fix: report this with the command you ran"
+        )
+    if path.suffix.lower() == ".kmz":
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.write(kml, "doc.kml")
     else:
-        figures = [
-            t
-            for t in trade
-            if (first is None or t.period_end >= first) and (last is None or t.period_start <= last)
-        ]
-        with open_store(store) as opened:
-            kept_structures = [s for s in opened.structures().values() if s.crossing_id in ids]
-        create_store(target, chosen, observations, figures, structures=kept_structures)
-        with open_store(target, writable=True) as opened:
-            _refresh_status_snapshot(opened)
-    return {"crossings": len(chosen), "observations": len(observations)}
+        kml.rename(path)
+    return written

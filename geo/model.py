@@ -21,6 +21,7 @@ __all__ = [
     "MODES",
     "MULTILINE_FIELDS",
     "OBSERVATION_KINDS",
+    "OVERVIEW_PAGE",
     "PRECISIONS",
     "QUALIFIERS",
     "RIVERS",
@@ -93,6 +94,8 @@ QUALIFIERS = ("exact", "about", "more_than", "nearly")
 BORDER_WIDE = "border"
 #: ``applies_to`` of a border-wide record whose source says it holds for every crossing.
 APPLIES_TO_ALL = "all"
+#: The overview map's page name; a crossing's page is named by its id, which cannot be this.
+OVERVIEW_PAGE = "index"
 
 #: The longest text a field may hold, in characters; any other field holds at most
 #: ``TEXT_LIMIT_DEFAULT``. The same limits hold for every way into the store, so what

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from geo.errors import RecordValidationError, UnknownCrossingError
@@ -26,6 +27,7 @@ from geo.model import (
     MODES,
     MULTILINE_FIELDS,
     OBSERVATION_KINDS,
+    OVERVIEW_PAGE,
     QUALIFIERS,
     RIVERS,
     SIDES,
@@ -35,6 +37,7 @@ from geo.model import (
     TEXT_LIMIT_DEFAULT,
     TEXT_LIMITS,
     TRAFFIC,
+    BBox,
     Crossing,
     FuzzyDate,
     LonLat,
@@ -47,8 +50,10 @@ from geo.model import (
 __all__ = [
     "MAX_DISTANCE_FROM_CROSSING_M",
     "ascii_digits",
+    "border_region",
     "clean_text",
     "geodesic_distance_m",
+    "is_slug",
     "parse_crossing",
     "parse_fuzzy_date",
     "parse_lat_lon",
@@ -72,6 +77,11 @@ _DATE_FORMS = "YYYY (a year), YYYY-MM (a month) or YYYY-MM-DD (a day)"
 _BLANK_ENDS = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]+|[\s\u200b-\u200d\u2060\ufeff]+$")
 # Characters that reorder how text is shown (a name could then read as another).
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def is_slug(text: str) -> bool:
+    """Say whether an id is a slug: lower-case letters, digits and single hyphens."""
+    return _SLUG_RE.match(text) is not None
 
 
 def _shown(value: str) -> str:
@@ -362,6 +372,36 @@ def geodesic_distance_m(a: LonLat, b: LonLat) -> float:
     from pyproj import Geod
 
     return float(Geod(ellps="WGS84").inv(a.lon, a.lat, b.lon, b.lat)[2])
+
+
+def border_region(crossings: Mapping[str, Crossing]) -> BBox | None:
+    """Return the box where a record about the whole border may have its point.
+
+    It is the extent of the crossings' points grown by
+    ``MAX_DISTANCE_FROM_CROSSING_M`` on every side: derived from the inventory,
+    not drawn by hand. None for an inventory without points.
+    """
+    return _region(tuple(c.location for c in crossings.values() if c.location is not None))
+
+
+@lru_cache(maxsize=8)
+def _region(points: tuple[LonLat, ...]) -> BBox | None:
+    from pyproj import Geod
+
+    if not points:
+        return None
+    geod = Geod(ellps="WGS84")
+    reach = MAX_DISTANCE_FROM_CROSSING_M
+    west = min(points, key=lambda p: p.lon)
+    east = max(points, key=lambda p: p.lon)
+    south = min(points, key=lambda p: p.lat)
+    north = max(points, key=lambda p: p.lat)
+    return BBox(
+        west=float(geod.fwd(west.lon, west.lat, 270, reach)[0]),
+        south=float(geod.fwd(south.lon, south.lat, 180, reach)[1]),
+        east=float(geod.fwd(east.lon, east.lat, 90, reach)[0]),
+        north=float(geod.fwd(north.lon, north.lat, 0, reach)[1]),
+    )
 
 
 def resolve_crossing_id(
@@ -773,6 +813,21 @@ def parse_observation(
                     f"a point within {MAX_DISTANCE_FROM_CROSSING_M / 1000:g} km of the crossing",
                     "check the coordinates (lat, lon order) or the crossing id",
                 )
+        if crossing_id is None:
+            region = border_region(crossings)
+            if region is not None and not (
+                region.west <= location.lon <= region.east
+                and region.south <= location.lat <= region.north
+            ):
+                raise RecordValidationError(
+                    "location",
+                    f"{location.lat}, {location.lon}",
+                    "is outside the border region",
+                    f"a point in lat {region.south:.3f} to {region.north:.3f}, lon "
+                    f"{region.west:.3f} to {region.east:.3f} (the crossings' extent and "
+                    f"{MAX_DISTANCE_FROM_CROSSING_M / 1000:g} km around it)",
+                    "check the coordinates (lat, lon order), or give no point",
+                )
 
     replaces = _text(raw, "replaces") or None
     if kind == "retraction" and replaces is None:
@@ -888,12 +943,13 @@ def parse_crossing(raw: Mapping[str, object]) -> Crossing:
         The first field that is not acceptable.
     """
     crossing_id = _text(raw, "id")
-    if not _SLUG_RE.match(crossing_id):
+    if not is_slug(crossing_id) or crossing_id == OVERVIEW_PAGE:
         raise RecordValidationError(
             "id",
             crossing_id,
             "is not a slug",
-            "lower-case letters, digits and single hyphens",
+            f"lower-case letters, digits and single hyphens, other than {OVERVIEW_PAGE!r} "
+            "(the overview map's name)",
             "write e.g. quanhe-wonjong",
         )
     for field in ("name_en", "name_zh", "name_ko", "location_note"):
@@ -937,7 +993,7 @@ def parse_structure(raw: Mapping[str, object], crossings: Mapping[str, Crossing]
         The first field that is not acceptable.
     """
     structure_id = _text(raw, "id")
-    if not _SLUG_RE.match(structure_id):
+    if not is_slug(structure_id):
         raise RecordValidationError(
             "id",
             structure_id,

@@ -43,6 +43,21 @@ def fresh_copy(source: Path, folder: Path) -> Path:
     return target
 
 
+def items_in(path: Path) -> int:
+    """Count what an export file holds, read back as another tool would."""
+    import pyogrio
+
+    if path.suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return sum(1 for _ in csv.DictReader(handle))
+    if path.suffix in (".geojson", ".json"):
+        return len(json.loads(path.read_text(encoding="utf-8"))["features"])
+    source = f"/vsizip/{path}/doc.kml" if path.suffix == ".kmz" else str(path)
+    return sum(
+        pyogrio.read_info(source, layer=name)["features"] for name, _ in pyogrio.list_layers(source)
+    )
+
+
 def records_of(path: Path) -> dict[str, object]:
     with open_store(path) as opened:
         return {o.id: o for o in opened.observations()}
@@ -54,7 +69,8 @@ def test_export_then_import_gives_the_same_records(
 ):
     out = tmp_path / f"export.{output_format}"
     counts = export_inventory(store, out, output_format)
-    assert counts == {"crossings": 4, "observations": 14}
+    written = {"geojson": "features", "csv": "rows", "kml": "placemarks"}[output_format]
+    assert counts == {"crossings": 4, "observations": 14, written: items_in(out)}
     target = fresh_copy(empty_store_file, tmp_path)
     report = import_observations(target, out)
     assert report.ignored_fields == []
@@ -143,6 +159,7 @@ def test_gpkg_subset_is_a_valid_store(store, tmp_path):
     out = tmp_path / "quanhe.gpkg"
     counts = export_inventory(store, out, "gpkg", crossing_id="quanhe-wonjong", since="2023")
     assert counts == {"crossings": 1, "observations": 2}
+    assert len(records_of(out)) == counts["observations"]
     assert run_gdal_validator(out).returncode == 0
     with open_store(out) as opened:
         assert list(opened.crossings()) == ["quanhe-wonjong"]
@@ -233,7 +250,12 @@ def test_cli_export_and_import(store, empty_store_file, tmp_path):
         cli, ["export", "--format", "csv", "--out", str(out), "--store", str(store)]
     )
     assert result.exit_code == 0
-    assert json.loads(result.output) == {"out": str(out), "crossings": 4, "observations": 14}
+    assert json.loads(result.output) == {
+        "out": str(out),
+        "crossings": 4,
+        "observations": 14,
+        "rows": items_in(out),
+    }
     target = fresh_copy(empty_store_file, tmp_path)
     result = runner.invoke(cli, ["import", str(out), "--store", str(target)])
     assert result.exit_code == 0

@@ -298,7 +298,7 @@ def test_dwithin_boxes_hold_every_point_within_the_distance(lon, lat, radius, az
 
 @pytest.fixture(scope="module")
 def scattered_store(_built_store, tmp_path_factory):
-    """A store with 3,000 observations scattered within 30 km of Quanhe."""
+    """A store with 3,000 observations scattered around Quanhe, within the border region."""
     import random
 
     from geo.validate import parse_observation
@@ -310,8 +310,8 @@ def scattered_store(_built_store, tmp_path_factory):
         crossings = opened.crossings()
         records = []
         for n in range(3000):
-            lat = QUANHE.lat + rng.uniform(-0.27, 0.27)
-            lon = QUANHE.lon + rng.uniform(-0.37, 0.37)
+            lat = QUANHE.lat + rng.uniform(-0.2, 0.2)
+            lon = QUANHE.lon + rng.uniform(-0.37, 0.28)  # the region ends 25 km east of it
             records.append(
                 parse_observation(
                     {

@@ -11,6 +11,7 @@ from geo.cli.options import as_of_option, format_option, store_option, with_stat
 from geo.cli.output import (
     crossing_fields,
     echo_records,
+    emit,
     evidence_line,
     observation_fields,
     source_label,
@@ -120,7 +121,7 @@ def show_command(crossing_id: str, store: str, as_of: date | None, output_format
             "structures": structures,
             "history": rows,
         }
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        emit(json.dumps(document, ensure_ascii=False, indent=2))
         return
     if output_format in ("csv", "geojson"):
         own = [r for r in rows if r["lon"] is not None]
@@ -178,9 +179,9 @@ def show_command(crossing_id: str, store: str, as_of: date | None, output_format
                 else "no lifecycle record"
             )
         )
-    click.echo("\n".join(line for line in lines if line))
-    click.echo()
-    click.echo(table(rows, ("when", "kind", "status", "summary", "source", "id", "rule"), limit=70))
+    emit("\n".join(line for line in lines if line))
+    emit()
+    emit(table(rows, ("when", "kind", "status", "summary", "source", "id", "rule"), limit=70))
 
 
 @click.command("structures")

@@ -7,6 +7,7 @@ import json
 import click
 
 from geo.cli.options import store_option
+from geo.cli.output import emit
 from geo.inventory import DEFAULT_SEED, init_inventory, merge_inventory, validate_inventory
 
 __all__ = ["COMMANDS"]
@@ -36,7 +37,7 @@ def init_command(store: str, seed: str, force: bool) -> None:
       crossings init --store /tmp/test.gpkg --force
     """
     counts = init_inventory(store, seed=seed, force=force)
-    click.echo(json.dumps({"store": store, **counts}))
+    emit(json.dumps({"store": store, **counts}))
 
 
 @click.command("validate")
@@ -52,10 +53,10 @@ def validate_command(store: str) -> None:
     """
     problems = validate_inventory(store)
     for problem in problems:
-        click.echo(problem)
+        emit(problem)
     if problems:
         raise click.ClickException(f"{store}: {len(problems)} problem(s)")
-    click.echo(f"{store}: ok")
+    emit(f"{store}: ok")
 
 
 @click.command("merge")
@@ -78,7 +79,7 @@ def merge_command(source: str, store: str) -> None:
     from dataclasses import asdict
 
     report = merge_inventory(store, source)
-    click.echo(json.dumps({"store": store, "source": source, **asdict(report)}, indent=2))
+    emit(json.dumps({"store": store, "source": source, **asdict(report)}, indent=2))
 
 
 COMMANDS = [init_command, validate_command, merge_command]

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from geo import __version__
+from geo.cli.output import terminal_safe
 from geo.errors import GeoError
 
 __all__ = ["cli"]
@@ -23,11 +24,21 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except GeoError as err:
-            raise click.ClickException(str(err)) from err
+            raise click.ClickException(terminal_safe(str(err))) from err
         except sqlite3.Error as err:  # a fault of the file or the disk, named for what it is
             from geo.store import store_fault
 
-            raise click.ClickException(str(store_fault(err))) from err
+            path = ctx.meta.get("store", "the store")
+            raise click.ClickException(terminal_safe(str(store_fault(err, path)))) from err
+        except OSError as err:  # a file the command reads or writes: full disk, permissions
+            from geo.outputs import file_fault
+
+            raise click.ClickException(terminal_safe(str(file_fault(err)))) from err
+        except UnicodeError as err:  # text that is not UTF-8 where no field check reaches
+            raise click.ClickException(
+                f"a value is not valid UTF-8 ({err}). Fix: set the terminal or the file "
+                "to UTF-8 and type the value again"
+            ) from err
 
 
 @click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)

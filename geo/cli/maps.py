@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from geo.cli.options import as_of_option, store_option
+from geo.cli.output import emit
 
 __all__ = ["COMMANDS"]
 
@@ -28,12 +29,17 @@ __all__ = ["COMMANDS"]
     help="Inline every script and stylesheet: one file that works with no network "
     "(basemap tiles still need one).",
 )
-def map_command(store: str, as_of: date | None, out: str, self_contained: bool) -> None:
+@click.option("--force", is_flag=True, help="Replace pages that exist already.")
+def map_command(
+    store: str, as_of: date | None, out: str, self_contained: bool, force: bool
+) -> None:
     """Write the maps: OUT/index.html (every crossing) and OUT/<crossing-id>.html.
 
     Prints the path of each file written. Markers are coloured by status on
     --as-of (default today); the time control on the map moves through every
-    date from the first record to today.
+    date from the first record to today. Pages that exist already are replaced
+    only with --force; each is written beside the old one and renamed into
+    place, so a reader never sees half a page.
 
     \b
     Example:
@@ -42,16 +48,20 @@ def map_command(store: str, as_of: date | None, out: str, self_contained: bool) 
     """
     from geo.assets import inline_assets
     from geo.inventory import maps
+    from geo.outputs import check_target, written_beside
 
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, fmap in maps(store, as_of=as_of).items():
+    pages = maps(store, as_of=as_of)
+    targets = {name: folder / f"{name}.html" for name in pages}
+    for target in targets.values():  # all refused before any is written
+        check_target(target, force=force)
+    for name, fmap in pages.items():
         html = fmap.get_root().render()
         if self_contained:
             html = inline_assets(html)
-        target = folder / f"{name}.html"
-        target.write_text(html, encoding="utf-8")
-        click.echo(str(target))
+        with written_beside(targets[name], force=force) as building:
+            building.write_text(html, encoding="utf-8")
+        emit(str(targets[name]))
 
 
 COMMANDS = [map_command]

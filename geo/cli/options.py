@@ -25,6 +25,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("table", "json", "csv", "geojson")
 
 
+def _remember_store(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    # So that a fault met anywhere in the command is reported with the store's path.
+    ctx.find_root().meta["store"] = value
+    return value
+
+
 def store_option(function: F) -> F:
     """``--store PATH``: the GeoPackage to use (also ``CROSSINGS_STORE``)."""
     return click.option(
@@ -35,6 +41,7 @@ def store_option(function: F) -> F:
         show_default=True,
         show_envvar=True,
         help="The crossings GeoPackage.",
+        callback=_remember_store,
     )(function)
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "crossing_fields",
     "echo_records",
+    "emit",
     "evidence_line",
     "matrix_cell",
     "observation_fields",
@@ -35,9 +36,33 @@ __all__ = [
     "status_fields",
     "structure_fields",
     "table",
+    "terminal_safe",
 ]
 
 Row = Mapping[str, object]
+
+# What a terminal would act on rather than show: control characters (but a newline and a
+# tab) as their visible pictures (ESC as ␛), C1 controls and text-reordering marks as �.
+_SHOWN = {code: chr(0x2400 + code) for code in range(0x20) if chr(code) not in "\n\t"}
+_SHOWN |= {0x7F: "\u2421"} | dict.fromkeys(range(128, 160), "�")
+_SHOWN |= {ord(c): "\ufffd" for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"}
+
+
+def terminal_safe(text: str) -> str:
+    """Return text with every character a terminal would act on made visible.
+
+    A shared store may hold any text; ``ESC ]0;title`` or ``ESC [2J`` must show,
+    not retitle or clear the terminal. JSON keeps its own escapes (``\\u001b``).
+
+    >>> terminal_safe("Gate \x1b[2J opened")
+    'Gate ␛[2J opened'
+    """
+    return text.translate(_SHOWN)
+
+
+def emit(text: str = "", *, nl: bool = True, err: bool = False) -> None:
+    """Print to stdout (or stderr) with nothing a terminal would act on: see terminal_safe."""
+    click.echo(terminal_safe(text), nl=nl, err=err)
 
 
 def _width(text: str) -> int:
@@ -198,7 +223,7 @@ def echo_records(
     """
 
     def write(text: str) -> None:
-        click.echo(text, nl=False)
+        emit(text, nl=False)
 
     if output_format in ("json", "geojson"):
         opening, closing = "[", "]"
@@ -232,4 +257,4 @@ def echo_records(
             buffer.truncate()
         write(buffer.getvalue())
     else:
-        click.echo(table(list(rows), columns))
+        emit(table(list(rows), columns))

@@ -7,6 +7,7 @@ import json
 import click
 
 from geo.cli.options import store_option
+from geo.cli.output import emit
 from geo.inventory import add_observation, import_observations
 from geo.model import LIFECYCLES, OBSERVATION_KINDS, SIDES, SOURCE_TYPES, STATUSES, TRAFFIC
 from geo.validate import split_lat_lon
@@ -162,7 +163,7 @@ def observe_command(
         "notes": notes,
         "recorded_by": recorded_by,
     }
-    click.echo(json.dumps({"id": add_observation(store, fields, ignore_duplicate=ignore)}))
+    emit(json.dumps({"id": add_observation(store, fields, ignore_duplicate=ignore)}))
 
 
 @click.command("import")
@@ -204,7 +205,7 @@ def import_command(file: str, ignore: bool, defaults: tuple[str, ...], store: st
     report = import_observations(
         store, file, ignore_duplicates=ignore, defaults=dict(split_field_value(d) for d in defaults)
     )
-    click.echo(
+    emit(
         json.dumps(
             {
                 "imported": len(report.ids),
@@ -259,7 +260,7 @@ def export_command(
     counts = export_inventory(
         store, out, output_format, crossing_id=crossing_id, since=since, until=until, force=force
     )
-    click.echo(json.dumps({"out": out, **counts}))
+    emit(json.dumps({"out": out, **counts}))
 
 
 COMMANDS = [observe_command, import_command, export_command]

@@ -1,0 +1,108 @@
+"""Files the commands write (maps, exports): checked first, built beside, renamed into place.
+
+A reader of the old file sees it whole until the new one is complete; a failure
+midway (a full disk, a crash) leaves the old file as it was and no partial new
+one. A path that is a symbolic link is refused, so a write never lands on a
+file elsewhere; an existing file is replaced only when the user says so.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from geo.errors import GeoError, RecordValidationError
+from geo.model import OVERVIEW_PAGE
+from geo.validate import is_slug
+
+__all__ = ["OutputError", "check_target", "file_fault", "page_name", "written_beside"]
+
+
+class OutputError(GeoError, OSError):
+    """A file could not be written; the message names the file, the fault and the fix."""
+
+
+def check_target(path: Path, *, force: bool, field: str = "--out") -> None:
+    """Refuse a path a command must not write to: a link, a folder, or a file kept without force.
+
+    Raises
+    ------
+    RecordValidationError
+        Naming the path and the fix.
+    """
+    if path.is_symlink():  # also a link to nowhere: writing would create its target
+        raise RecordValidationError(
+            field,
+            str(path),
+            "is a symbolic link",
+            "the path of a plain file",
+            "remove the link, or write to another path",
+        )
+    if path.is_dir():
+        raise RecordValidationError(
+            field, str(path), "is a folder", "the path of a file", "give a file name"
+        )
+    if path.exists() and not force:
+        raise RecordValidationError(
+            field,
+            str(path),
+            "exists already",
+            "a new file, or an existing one with --force",
+            "choose another path, or pass --force to replace it",
+        )
+
+
+@contextmanager
+def written_beside(path: Path, *, force: bool, field: str = "--out") -> Iterator[Path]:
+    """Yield a fresh path beside ``path`` to write; on success it replaces ``path`` at once.
+
+    The yielded path does not exist yet and has ``path``'s name, so writers
+    that choose a format by the suffix, or refuse an existing file, work as on
+    the target. On any error nothing is left behind and ``path`` is unchanged.
+    """
+    check_target(path, force=force, field=field)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        building = folder / path.name
+        yield building
+        os.replace(building, path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def page_name(identifier: str, what: str = "crossing id") -> str:
+    """Return the file name of a page for an id, refusing one that could leave the folder.
+
+    Ids are slugs on every way into a store; a store written by other tools may
+    still hold another, so the check is made again where the id becomes a path.
+    """
+    if not is_slug(identifier) or identifier == OVERVIEW_PAGE:
+        raise RecordValidationError(
+            what,
+            identifier,
+            "cannot name a page: it is not a slug, or it is the overview's name",
+            f"lower-case letters, digits and single hyphens, other than {OVERVIEW_PAGE!r}",
+            "correct the id in the store; `crossings validate` lists every such id",
+        )
+    return f"{identifier}.html"
+
+
+def file_fault(err: OSError) -> OutputError:
+    """Return the error that names a fault of a file the command reads or writes."""
+    where = err.filename or "a file"
+    if err.errno == errno.ENOSPC:
+        problem = "the disk is full; nothing was replaced. Fix: free some space and run it again"
+    elif err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        problem = (
+            "cannot be written: the file or its folder is read-only; nothing was replaced. "
+            "Fix: check the permissions, or write to another folder"
+        )
+    else:
+        problem = f"{err.strerror or err}. Fix: check the path and the disk, then run it again"
+    return OutputError(f"{where}: {problem}")
