@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from geo.assets import local_path
 from geo.cli import cli
@@ -321,3 +323,89 @@ def test_on_a_phone_the_first_view_holds_every_crossing(browser, shipped_maps):
     assert popup is not None and popup["width"] <= 390
     page.screenshot("phone-overview")
     page.close()
+
+
+#: Pieces of hostile text: markup that would run or add elements, links that would run,
+#: control and escape characters, text-reordering marks.
+HOSTILE = [
+    '<img src=x onerror="window.__ran=1" class="injected">',
+    "<script>window.__ran=1</script>",
+    '"><b class="injected">x</b>',
+    "javascript:window.__ran=1",
+    "</div><svg onload=window.__ran=1 class=injected>",
+    "\x1b]0;title\x07",
+    "\x1b[2J",
+    "\u202e",
+    "\x00",
+    "${window.__ran=1}",
+    "{{7*7}}",
+]
+hostile_text = st.lists(
+    st.one_of(st.sampled_from(HOSTILE), st.text(max_size=8)), min_size=1, max_size=4
+).map("".join)
+#: The free-text fields of each layer (identifiers and vocabularies are checked elsewhere).
+TEXT_FIELDS = {
+    "crossings": (
+        "name_en", "name_zh", "name_ko", "aliases", "cn_place", "cn_province", "kp_place",
+        "kp_province", "mode_detail", "location_note", "location_source",
+        "location_source_url", "alt_locations", "structure", "notes",
+    ),
+    "structures": (
+        "name_en", "name_zh", "name_ko", "location_source", "location_source_url", "notes",
+    ),
+    "observations": (
+        "summary", "source_name", "source_url", "source_detail", "notes", "recorded_by",
+    ),
+}  # fmt: skip
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # a failure is shown, not shrunk
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(texts=st.lists(hostile_text, min_size=8, max_size=8))
+def test_any_text_in_any_field_shows_as_text_and_runs_nothing(
+    browser, _built_store, tmp_path_factory, texts
+):
+    import shutil
+
+    from geo.store import _connect
+
+    folder = tmp_path_factory.mktemp("hostile")
+    store = folder / "s.gpkg"
+    shutil.copyfile(_built_store, store)
+    # Written behind the tool's back, as another program sharing the store could.
+    connection = _connect(store, readonly=False)
+    where = {"crossings": "id", "structures": "crossing_id", "observations": "crossing_id"}
+    for n, (layer, fields) in enumerate(TEXT_FIELDS.items()):
+        values = {field: texts[(n + i) % len(texts)] for i, field in enumerate(fields)}
+        assignments = ", ".join(f"{field} = :{field}" for field in fields)
+        connection.execute(
+            f"UPDATE {layer} SET {assignments} WHERE {where[layer]} = 'friendship-bridge'",
+            values,
+        )
+    connection.close()
+    out = write_maps(store, folder / "maps")
+    for name in ("index.html", "friendship-bridge.html"):
+        page = Page(browser, out / name)
+        icon = page.page.locator('.xing-icon[data-crossing="friendship-bridge"]')
+        icon.dispatch_event("mouseover")  # the tooltip
+        icon.dispatch_event("click")  # the popup
+        if name == "index.html":
+            page.page.fill("#crossing-search", "Friendship")
+        else:
+            structure = page.page.locator(".xing-structure")
+            if structure.count():
+                structure.first.dispatch_event("click")
+        ran = page.page.evaluate("window.__ran === undefined")
+        injected = page.page.evaluate(
+            "document.querySelectorAll('.injected, img[src=x], svg[onload]').length"
+        )
+        links = page.page.evaluate(
+            "Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
+            ".filter(h => !/^(https?:|file:|#)/.test(h) && h !== '')"
+        )
+        assert ran and injected == 0 and links == [], (name, texts, links)
+        page.close()  # no dialog opened, no error

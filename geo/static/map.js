@@ -14,7 +14,8 @@ var crossingsMap = (function () {
     return node;
   }
   function link(name, url) {
-    if (!url) return el("span", { text: name });
+    // Only a web address becomes a link, whatever the store holds: javascript: would run.
+    if (!url || !/^https?:\/\/[^\s]+$/i.test(url)) return el("span", { text: name });
     return el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: name });
   }
   function fold(text) {
