@@ -18,7 +18,7 @@ import struct
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -871,12 +871,28 @@ class Store:
         try:
             yield connection
         except BaseException:
-            connection.execute("ROLLBACK")
-            self._crossings = self._structures = self._border = None
+            self._undo(connection)
             raise
         finally:
             self._depth = 0
-        connection.execute("COMMIT")
+        try:
+            connection.execute("COMMIT")
+        except sqlite3.Error:
+            self._undo(connection)
+            raise
+
+    def _undo(self, connection: sqlite3.Connection) -> None:
+        """Roll a failed write back, leaving no journal behind; the first error is the one told.
+
+        After a full disk or an I/O error SQLite may have ended the transaction
+        itself, leaving its journal hot: a read then rolls the file back at once
+        rather than at the next command ("cannot rollback" is never reported).
+        """
+        with suppress(sqlite3.Error):
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        self._crossings = self._structures = self._border = None
 
     def transaction(self) -> AbstractContextManager[object]:
         """Return a context in which every write of this store commits together, or none."""

@@ -345,3 +345,33 @@ def test_import_of_a_file_with_a_nul_byte_is_refused(store: Path, tmp_path: Path
     with pytest.raises(Exception, match=r"row 2: summary: .* holds the control character U\+0000"):
         import_observations(store, path)
     assert store.read_bytes() == before
+
+
+def test_a_full_disk_during_import_is_named_and_nothing_is_written(
+    store: Path, tmp_path: Path, monkeypatch
+):
+    # SQLite's page limit makes the file "full" exactly as a full disk does (SQLITE_FULL).
+    import geo.store
+
+    connect = geo.store._connect
+
+    def small_disk(path: Path, *, readonly: bool) -> sqlite3.Connection:
+        connection = connect(path, readonly=readonly)
+        connection.execute("PRAGMA max_page_count = 1500")  # 6 MB: full midway through
+        return connection
+
+    monkeypatch.setattr(geo.store, "_connect", small_disk)
+    rows = ["crossing_id,date,kind,summary,source_url,source_type"]
+    rows += [
+        f"quanhe-wonjong,2024,traffic,Trucks counted {n},https://example.org/t,satellite_imagery"
+        for n in range(60_000)  # a bulk load: its indexes are built at the end
+    ]
+    big = tmp_path / "big.csv"
+    big.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    before = store.read_bytes()
+    result = run("import", str(big), store=store)
+    assert result.exit_code == 1
+    assert "the disk is full" in result.output and "nothing was changed" in result.output
+    assert "cannot rollback" not in result.output and "Traceback" not in result.output
+    assert store.read_bytes() == before
+    assert not Path(f"{store}-journal").exists()
