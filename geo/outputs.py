@@ -66,12 +66,19 @@ def written_beside(path: Path, *, force: bool, field: str = "--out") -> Iterator
     the target. On any error nothing is left behind and ``path`` is unchanged.
     """
     check_target(path, force=force, field=field)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(path)) from err
     try:
         building = folder / path.name
         yield building
         os.replace(building, path)
+    except OSError as err:
+        if str(folder) in str(err.filename):  # name the file the user asked for
+            raise OSError(err.errno, err.strerror, str(path)) from err
+        raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -375,3 +375,13 @@ def test_a_full_disk_during_import_is_named_and_nothing_is_written(
     assert "cannot rollback" not in result.output and "Traceback" not in result.output
     assert store.read_bytes() == before
     assert not Path(f"{store}-journal").exists()
+
+
+def test_an_output_folder_that_cannot_be_written_is_named(store: Path):
+    # Nobody, not even root, creates files in sysfs: a folder that refuses writes.
+    result = run("export", "--format", "csv", "--out", "/sys/crossings.csv", store=store)
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: /sys/crossings.csv: cannot be written: the file or its folder is read-only; "
+        "nothing was replaced. Fix: check the permissions, or write to another folder\n"
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import sys
 from typing import Any
 
 import click
@@ -30,6 +32,9 @@ class _Group(click.Group):
 
             path = ctx.meta.get("store", "the store")
             raise click.ClickException(terminal_safe(str(store_fault(err, path)))) from err
+        except BrokenPipeError:  # the reader stopped reading (`| head`): not a fault
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except OSError as err:  # a file the command reads or writes: full disk, permissions
             from geo.outputs import file_fault
 
