@@ -802,7 +802,12 @@ def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dic
     ):
         page_name(crossing.id)  # a store's id becomes a file name only if it is a slug
         result[crossing.id] = crossing_map(
-            crossing, timeline, history, structures=got["structures"], **dates
+            crossing,
+            timeline,
+            history,
+            structures=got["structures"],
+            pages=got["crossings"],
+            **dates,
         )
     return result
 

@@ -149,6 +149,7 @@ def _page_data(
     today: date,
     unmapped: Sequence[Crossing],
     structures: Sequence[Structure] = (),
+    pages: Sequence[Crossing] = (),
 ) -> dict[str, Any]:
     """Return the data the page's script reads: each text once in ``strings``, records by index.
 
@@ -218,6 +219,7 @@ def _page_data(
                 "lat": None if location is None else round(location.lat, 6),
                 "precision": crossing.location_precision_m,
                 "point": _point_text(crossing),
+                "note": crossing.location_note,
                 "timeline": [step_row(step) for step in timeline],
                 "history": [[add(o), strings(role)] for o, role in shown],
                 "structures": [
@@ -273,6 +275,8 @@ def _page_data(
         "observations": columns,
         "strings": strings.table,
         "unmapped": [c.name_en for c in unmapped],
+        # Every crossing's page, for the links between pages.
+        "pages": [[c.id, c.name_en] for c in pages],
     }
 
 
@@ -325,17 +329,20 @@ def _cluster(name: str, *, show: bool = True) -> Any:
     return cluster
 
 
-def _finish(fmap: Any, data: Mapping[str, Any], layers: Mapping[str, str | None]) -> None:
-    """Attach the page's data and script; they run after every folium element exists."""
+def _finish(
+    fmap: Any, data: Mapping[str, Any], layers: Mapping[str, str | None], *, title: str
+) -> None:
+    """Attach the page's title, data and script; they run after every folium element exists."""
     folium = _import_folium()
     root = fmap.get_root()
+    root.header.add_child(_verbatim(f"<title>{escape(title)}</title>"), name="title")
     root.html.add_child(
         _verbatim(
             f'<script type="application/json" id="crossings-data">{_json_for_html(data)}</script>'
         ),
         name="crossings_data",
     )
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    layer_control = folium.LayerControl(collapsed=False).add_to(fmap)
     from branca.element import MacroElement, Template
 
     script = files("geo").joinpath("static/map.js").read_text(encoding="utf-8")
@@ -350,7 +357,11 @@ def _finish(fmap: Any, data: Mapping[str, Any], layers: Mapping[str, str | None]
     page_script._template = Template(
         "{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}"
     )
-    page_script.code = f"{script}\ncrossingsMap.init({_json_for_html(config)});"  # type: ignore[attr-defined]
+    # The layer control is a `let` of the same script, so it is passed by name, not looked up.
+    page_script.code = (  # type: ignore[attr-defined]
+        f"{script}\ncrossingsMap.init({_json_for_html(config)}, "
+        f"{{layerControl: {layer_control.get_name()}}});"
+    )
     page_script.add_to(fmap)
 
 
@@ -507,6 +518,7 @@ def overview_map(
         today=today,
         unmapped=[c for c in crossings if c.location is None],
         structures=structures,
+        pages=crossings,
     )
     _finish(
         fmap,
@@ -516,6 +528,7 @@ def overview_map(
             "infrastructure": infrastructure.get_name(),
             "other": other.get_name(),
         },
+        title=f"China–DPRK border crossings: status on {as_of.isoformat()}",
     )
     return fmap
 
@@ -530,12 +543,13 @@ def crossing_map(
     today: date,
     ring_km: float = RING_KM,
     structures: Sequence[Structure] = (),
+    pages: Sequence[Crossing] = (),
 ) -> folium.Map:
     """Return one crossing's map: zoomed to it, its located records, a ring, its timeline beside.
 
     Its structures (bridges, dams, gates) with a point are drawn as markers of
     their own. A crossing without a point is shown with its timeline only, and
-    says so.
+    says so. ``pages`` are the crossings whose pages it links to.
     """
     folium = _import_folium()
     fmap = _base_map(width="66%")
@@ -554,7 +568,16 @@ def crossing_map(
             weight=1,
             fill=False,
             dash_array="6",
-            tooltip=f"{ring_km:g} km",
+        ).add_to(fmap)
+        # The ring says what it is, on the ring, without a hover (phones have none).
+        folium.Marker(
+            (center[0] + ring_km / 111.2, center[1]),
+            icon=folium.DivIcon(
+                html=f'<div class="xing-ring-label">{ring_km:g} km ring</div>',
+                icon_size=(80, 16),
+                icon_anchor=(40, 8),
+            ),
+            interactive=False,
         ).add_to(fmap)
         fmap.fit_bounds(
             [
@@ -578,6 +601,7 @@ def crossing_map(
         today=today,
         unmapped=[crossing] if crossing.location is None else [],
         structures=structures,
+        pages=pages,
     )
     _finish(
         fmap,
@@ -587,5 +611,6 @@ def crossing_map(
             "infrastructure": infrastructure.get_name(),
             "other": other.get_name(),
         },
+        title=f"{crossing.name_en} ({crossing.name_zh} · {crossing.name_ko}): border crossing",
     )
     return fmap

@@ -114,7 +114,10 @@ def test_overview_markers_legend_and_no_errors(browser, shipped_maps):
     page = Page(browser, shipped_maps / "index.html")
     assert page.page.locator(".xing-icon").count() == 11  # the crossings with a point
     legend = page.page.locator("#status-legend")
-    assert legend.locator(".legend-item").count() == 9  # 8 statuses and the hollow marker
+    # 8 statuses, the hollow and the approximate marker, the two kinds of observation markers.
+    assert legend.locator(".legend-item").count() == 12
+    assert "approximate point" in legend.inner_text()
+    assert "infrastructure observation" in legend.inner_text()
     assert "built, never opened" in legend.inner_text()
     assert "hollow: evidence over two years older than the day" in legend.inner_text()
     assert "6 crossing(s) not mapped" in legend.inner_text()
@@ -308,20 +311,132 @@ def test_page_of_a_crossing_without_a_point(browser, shipped_maps):
     page.close()
 
 
-def test_on_a_phone_the_first_view_holds_every_crossing(browser, shipped_maps):
-    page = Page(browser, shipped_maps / "index.html", viewport={"width": 390, "height": 844})
+SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1400, "height": 900}}
+INSIDE = (
+    "(selector) => Array.from(document.querySelectorAll(selector)).every(e => {"
+    " const r = e.getBoundingClientRect();"
+    " return r.left >= 0 && r.right <= innerWidth && r.top >= 0 && r.bottom <= innerHeight })"
+)
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_the_first_view_holds_every_crossing_and_each_can_be_tapped(browser, shipped_maps, screen):
+    size = SCREENS[screen]
+    page = Page(browser, shipped_maps / "index.html", viewport=size)
     assert page.page.locator(".xing-icon").count() == 11
-    # Once the first view has settled, every marker lies on the screen.
-    page.page.wait_for_function(
-        "Array.from(document.querySelectorAll('.xing-icon')).every(e => {"
-        " const r = e.getBoundingClientRect();"
-        " return r.left >= 0 && r.right <= innerWidth && r.top >= 0 && r.bottom <= innerHeight })",
-        timeout=5000,
+    page.page.wait_for_function(f"({INSIDE})('.xing-icon')", timeout=5000)
+    # No control takes more than a quarter of the screen.
+    areas = page.page.evaluate(
+        "Array.from(document.querySelectorAll('.leaflet-control')).map(e => {"
+        " const r = e.getBoundingClientRect(); return [e.className, r.width * r.height] })"
     )
-    page.page.click('.xing-icon[data-crossing="quanhe-wonjong"]')
-    popup = page.page.locator(".leaflet-popup-content-wrapper").bounding_box()
-    assert popup is not None and popup["width"] <= 390
-    page.screenshot("phone-overview")
+    for name, area in areas:
+        assert area <= size["width"] * size["height"] / 4, (name, area)
+    # Every marker is a tap target of its own: no two closer than a fingertip.
+    centres = page.page.evaluate(
+        "Array.from(document.querySelectorAll('.xing-icon')).map(e => {"
+        " const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2] })"
+    )
+    for n, (x1, y1) in enumerate(centres):
+        for x2, y2 in centres[n + 1 :]:
+            assert ((x1 - x2) ** 2 + (y1 - y2) ** 2) ** 0.5 >= 24
+    # A real click at the first view, where the New Yalu River Bridge is 7 km away.
+    page.page.click('.xing-icon[data-crossing="friendship-bridge"]')
+    title = page.page.locator(".leaflet-popup-content h4").inner_text()
+    assert title.startswith("Sino-Korean Friendship Bridge")
+    page.page.wait_for_timeout(400)  # the pan that brings the popup into view
+    page.page.wait_for_function(f"({INSIDE})('.leaflet-popup-content-wrapper')", timeout=5000)
+    assert "crossing=friendship-bridge" in page.page.evaluate("location.hash")
+    page.screenshot(f"{screen}-overview-friendship")
+    page.close()
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_every_popup_opens_inside_the_screen(browser, shipped_maps, screen):
+    page = Page(browser, shipped_maps / "index.html", viewport=SCREENS[screen])
+    ids = page.page.evaluate(
+        "Array.from(document.querySelectorAll('.xing-icon')).map(e => e.dataset.crossing)"
+    )
+    for crossing_id in ids:
+        page.page.evaluate(f"crossingsState.markers['{crossing_id}'].openPopup()")
+        page.page.wait_for_timeout(350)
+        inside = page.page.evaluate(f"({INSIDE})('.leaflet-popup-content-wrapper')")
+        assert inside, crossing_id
+    page.screenshot(f"{screen}-overview-popup")
+    page.close()
+
+
+def test_a_link_reopens_the_same_date_and_crossing(browser, shipped_maps):
+    target = (shipped_maps / "index.html").as_uri() + "#date=2021-06-01&crossing=quanhe-wonjong"
+    page = Page(browser, shipped_maps / "index.html")
+    page.page.goto(target)
+    page.page.reload()
+    page.page.wait_for_function("document.body.dataset.mapReady === 'true'", timeout=15000)
+    assert page.page.input_value("#time-date") == "2021-06-01"
+    assert page.page.locator(".legend-date").inner_text() == "2021-06-01"
+    popup = page.page.locator(".leaflet-popup-content")
+    assert popup.locator("h4").inner_text().startswith("Quanhe")
+    assert "Status on 2021-06-01" in popup.inner_text()
+    page.close()
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_crossing_page_links_titles_and_follows_the_date(browser, shipped_maps, screen):
+    page = Page(browser, shipped_maps / "quanhe-wonjong.html", viewport=SCREENS[screen])
+    assert page.page.title().startswith("Quanhe–Wonjong")
+    side = page.page.locator("#crossing-side")
+    overview = side.locator("nav a.page-link")
+    assert overview.get_attribute("href").startswith("index.html#date=")
+    assert side.locator("#crossing-pages option").count() == 17  # the 16 others and a prompt
+    assert page.page.locator(".xing-ring-label").inner_text() == "3 km ring"
+    for day in ("2020-03-01", "2021-06-01", "2023-09-01"):
+        page.page.fill("#time-date", day)
+        page.page.dispatch_event("#time-date", "change")
+        marker = page.status_of("quanhe-wonjong")
+        text = side.locator(".status").inner_text()
+        assert f"Status on {day}:" in text
+        assert page.page.evaluate("crossingsState.markers['quanhe-wonjong'] !== undefined"), (
+            "the crossing's marker"
+        )
+        evidence = side.locator("ol.history li.evidence")
+        if marker != "none":  # the record the status rests on is marked in the history
+            assert evidence.count() == 1
+            assert evidence.get_attribute("data-record") in text
+        later = side.locator("ol.history li.later b").all_inner_texts()
+        assert later, "records after the day are greyed"
+        shown = text.split(":", 1)[1].split(" since ")[0].strip()
+        assert shown.startswith(marker.replace("_", " ")) or (marker, shown) == ("none", "unknown")
+    # On a phone the side panel is below the map, full width.
+    box = page.page.evaluate(
+        "(() => { const r = document.getElementById('crossing-side').getBoundingClientRect();"
+        " return {width: r.width, top: r.top + scrollY}; })()"
+    )
+    if screen == "phone":
+        assert box["width"] >= 380 and box["top"] >= 0.6 * 844
+    else:
+        assert box["width"] < 0.4 * 1400 and box["top"] == 0
+    page.page.evaluate("scrollTo(0, 0)")
+    page.screenshot(f"{screen}-quanhe-wonjong")
+    page.close()
+
+
+def test_overview_popups_link_to_the_crossing_pages(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "index.html")
+    page.page.evaluate("crossingsState.markers['quanhe-wonjong'].openPopup()")
+    link = page.page.locator(".leaflet-popup-content a.page-link")
+    assert link.get_attribute("href").startswith("quanhe-wonjong.html#date=")
+    assert (shipped_maps / "quanhe-wonjong.html").exists()
+    page.close()
+
+
+def test_approximate_points_say_so(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "index.html")
+    approximate = page.page.locator(".xing-icon.xing-approx")
+    assert approximate.count() >= 2  # Nanping and Sanhe are town centres
+    crossing_id = approximate.first.get_attribute("data-crossing")
+    page.page.evaluate(f"crossingsState.markers['{crossing_id}'].openPopup()")
+    text = page.page.locator(".leaflet-popup-content .approx").inner_text()
+    assert text.startswith("Approximate: ±") and "km" in text
     page.close()
 
 

@@ -24,9 +24,27 @@ var crossingsMap = (function () {
   function parseDay(iso) { var p = iso.split("-"); return Date.UTC(+p[0], +p[1] - 1, +p[2]) / 86400000; }
   function isoDay(day) { return new Date(day * 86400000).toISOString().slice(0, 10); }
 
-  function init(config) {
+  // The page's state in its address, so a link reopens the same map:
+  // #date=2021-06-01&crossing=quanhe-wonjong&view=40.1,124.4,10
+  function readHash() {
+    var found = {};
+    location.hash.replace(/^#/, "").split("&").forEach(function (part) {
+      var pair = part.split("=");
+      if (pair.length === 2) found[decodeURIComponent(pair[0])] = decodeURIComponent(pair[1]);
+    });
+    return found;
+  }
+
+  function init(config, refs) {
     var data = JSON.parse(document.getElementById(config.dataId).textContent);
     var map = window[config.map];
+    // Phones: controls fold away, the legend is a toggle, the side panel goes below the map.
+    var narrow = window.innerWidth < 640;
+    if (narrow && refs && refs.layerControl) {
+      refs.layerControl.remove();
+      refs.layerControl.options.collapsed = true;
+      refs.layerControl.addTo(map);
+    }
     if (config.hidden && window[config.hidden]) map.removeLayer(window[config.hidden]);
     var strings = data.strings;
     var state = { day: parseDay(data.asOf) };
@@ -62,10 +80,17 @@ var crossingsMap = (function () {
       return (days / 365.25).toFixed(1) + " years";
     }
 
-    function icon(crossing, now) {
+    // A point known only to within more than this is drawn as approximate, with its circle.
+    var APPROXIMATE_M = 1000;
+    function approximate(crossing) { return crossing.precision !== null && crossing.precision > APPROXIMATE_M; }
+    function distanceText(metres) { return metres >= 1000 ? (metres / 1000) + " km" : metres + " m"; }
+
+    function icon(crossing, now, offset) {
       var shape = { "road": "xing-road", "rail": "xing-rail", "road+rail": "xing-roadrail" }[crossing.mode] || "xing-unknown";
       var size = crossing.mode === "road+rail" ? 16 : 18;
-      var span = el("div", { className: "xing-icon " + shape + (now.uncertain ? " xing-uncertain" : "") });
+      offset = offset || [0, 0];
+      var span = el("div", { className: "xing-icon " + shape + (now.uncertain ? " xing-uncertain" : "") +
+                                        (approximate(crossing) ? " xing-approx" : "") });
       span.style.width = size + "px";
       span.style.height = size + "px";
       // Evidence over two years older than the day shown: a hollow marker in the status colour.
@@ -74,14 +99,21 @@ var crossingsMap = (function () {
       span.setAttribute("data-crossing", crossing.id);
       span.setAttribute("data-status", now.status === null ? "none" : now.status);
       span.setAttribute("data-uncertain", now.uncertain ? "true" : "false");
-      return L.divIcon({ html: span, className: "", iconSize: [size, size], iconAnchor: [size / 2, size / 2] });
+      // A marker moved off its point so that it can be tapped: anchors follow the move.
+      return L.divIcon({ html: span, className: "", iconSize: [size, size],
+                         iconAnchor: [size / 2 - offset[0], size / 2 - offset[1]],
+                         popupAnchor: [0, -size / 2], tooltipAnchor: [size / 2, 0] });
     }
 
+    // The history as of the day shown: the evidence marked, records after the day greyed.
     function historyList(crossing) {
       var list = el("ol", { className: "history" });
+      var now = statusOn(crossing, state.day);
+      var evidence = now.status === null ? null : record(now.record).id;
       crossing.history.forEach(function (entry) {
         var r = record(entry[0]), role = strings[entry[1]];
-        var item = el("li", { "data-record": r.id }, [
+        var when = parseDay(r.start) > state.day ? "later" : (r.id === evidence ? "evidence" : "");
+        var item = el("li", { "data-record": r.id, className: when }, [
           el("b", { text: r.date }),
           el("span", { text: " [" + r.kind + (r.status ? ": " + r.status.replace(/_/g, " ") : "") + "] " + r.summary + " — " }),
           link(r.source, r.url),
@@ -139,13 +171,23 @@ var crossingsMap = (function () {
       return el("div", {}, [el("h5", { text: "Structures" }), list]);
     }
 
+    function pageLink(id, text) {
+      var target = (id === null ? "index" : encodeURIComponent(id)) + ".html#date=" + isoDay(state.day) +
+                   (id === null && data.crossings.length === 1 ? "&crossing=" + encodeURIComponent(data.crossings[0].id) : "");
+      return el("a", { href: target, className: "page-link", text: text });
+    }
     function popup(crossing) {
+      var onOverview = data.crossings.length > 1;
       return el("div", { className: "xing-popup" }, [
         el("h4", { text: crossing.name_en }),
         el("div", { className: "names", text: crossing.name_zh + " · " + crossing.name_ko }),
+        onOverview ? el("div", {}, [pageLink(crossing.id, "Open this crossing's page →")]) : null,
         el("div", { text: "China: " + crossing.cn }),
         el("div", { text: "DPRK: " + crossing.kp }),
         el("div", { text: "River: " + crossing.river + " · Mode: " + crossing.mode }),
+        approximate(crossing)
+          ? el("div", { className: "approx", text: "Approximate: ±" + distanceText(crossing.precision) + " (" + crossing.note + ")" })
+          : null,
         el("div", { text: "Point: " + crossing.point }),
         statusLine(crossing),
         structureList(crossing),
@@ -157,6 +199,9 @@ var crossingsMap = (function () {
     var crossingLayer = window[config.crossings];
     data.crossings.forEach(function (crossing) {
       if (crossing.lat === null) return;
+      if (approximate(crossing))
+        L.circle([crossing.lat, crossing.lon], { radius: crossing.precision, color: "#555", weight: 1, dashArray: "3 5",
+                                                 fill: true, fillOpacity: 0.05, interactive: false }).addTo(crossingLayer);
       var marker = L.marker([crossing.lat, crossing.lon], { icon: icon(crossing, statusOn(crossing, state.day)), zIndexOffset: 1000,
                                                           title: crossing.name_en });
       // An element, not a string: Leaflet would read a string as HTML.
@@ -165,6 +210,7 @@ var crossingsMap = (function () {
       marker.bindPopup(function () { return popup(crossing); },
                        { maxWidth: Math.min(400, window.innerWidth - 50), autoPanPadding: [10, 10] });
       marker.crossing = crossing;
+      marker.offset = [0, 0];
       marker.addTo(crossingLayer);
       markers[crossing.id] = marker;
     });
@@ -182,7 +228,50 @@ var crossingsMap = (function () {
       });
     }
 
+    // Markers closer than a fingertip at this zoom are pushed apart, each with a line to its
+    // true point, so that every crossing can be tapped (Friendship and New Yalu are 7 km apart).
+    var TAP_PX = 28;
+    var leaders = L.layerGroup().addTo(crossingLayer);
+    function spread() {
+      var ids = Object.keys(markers);
+      var points = ids.map(function (id) { return map.latLngToLayerPoint(markers[id].getLatLng()); });
+      var moved = points.map(function (p) { return [p.x, p.y]; });
+      for (var round = 0; round < 12; round++) {
+        var changed = false;
+        for (var i = 0; i < moved.length; i++) {
+          for (var j = i + 1; j < moved.length; j++) {
+            var dx = moved[j][0] - moved[i][0], dy = moved[j][1] - moved[i][1];
+            var d = Math.sqrt(dx * dx + dy * dy);
+            if (d >= TAP_PX) continue;
+            if (d < 0.01) { dx = 1; dy = 0; d = 1; }  // the same point: side by side
+            var push = (TAP_PX - d) / 2 + 0.5;
+            moved[i][0] -= dx / d * push; moved[i][1] -= dy / d * push;
+            moved[j][0] += dx / d * push; moved[j][1] += dy / d * push;
+            changed = true;
+          }
+        }
+        if (!changed) break;
+      }
+      leaders.clearLayers();
+      ids.forEach(function (id, n) {
+        var marker = markers[id];
+        var offset = [Math.round(moved[n][0] - points[n].x), Math.round(moved[n][1] - points[n].y)];
+        if (offset[0] === marker.offset[0] && offset[1] === marker.offset[1]) return;
+        marker.offset = offset;
+        marker.setIcon(icon(marker.crossing, statusOn(marker.crossing, state.day), offset));
+      });
+      ids.forEach(function (id, n) {
+        var marker = markers[id];
+        if (marker.offset[0] === 0 && marker.offset[1] === 0) return;
+        leaders.addLayer(L.polyline([marker.getLatLng(), map.layerPointToLatLng(L.point(moved[n][0], moved[n][1]))],
+                                    { color: "#222", weight: 1, interactive: false }));
+      });
+    }
+    map.on("zoomend", spread);
+    spread();
+
     // Observations at their own points, clustered; details built when clicked.
+    var OBSERVATION_FILL = ["#000", "#fff"];
     var obs = data.observations;
     [config.infrastructure, config.other].forEach(function (layerName, which) {
       if (!layerName) return;
@@ -190,8 +279,9 @@ var crossingsMap = (function () {
       var batch = [];
       for (var i = 0; i < obs.lon.length; i++) {
         if (obs.layer[i] !== which) continue;
-        var m = L.circleMarker([obs.lat[i], obs.lon[i]], { radius: 5, weight: 1, color: "#333",
-                                                          fillColor: which === 0 ? "#7b3294" : "#2c7fb8", fillOpacity: 0.8 });
+        // Small and neutral, unlike any status colour: black for infrastructure, white for others.
+        var m = L.circleMarker([obs.lat[i], obs.lon[i]], { radius: 4, weight: 2, color: which === 0 ? "#fff" : "#000",
+                                                          fillColor: OBSERVATION_FILL[which], fillOpacity: 1 });
         m.observation = i;
         batch.push(m);
       }
@@ -212,9 +302,12 @@ var crossingsMap = (function () {
     var legend = L.control({ position: "bottomleft" });
     var legendDate = el("span", { className: "legend-date", text: isoDay(state.day) });
     legend.onAdd = function () {
-      var box = el("div", { className: "xing-control xing-legend", id: "status-legend" }, [
-        el("h4", {}, [el("span", { text: "Status on " }), legendDate])
+      var box = el("div", { className: "xing-legend" });
+      // A toggle on a phone; open on a wider screen.
+      var outer = el("details", { className: "xing-control xing-legend-box", id: "status-legend" }, [
+        el("summary", {}, [el("b", {}, [el("span", { text: "Status on " }), legendDate])]), box
       ]);
+      if (!narrow) outer.setAttribute("open", "");
       Object.keys(data.labels).forEach(function (key) {
         var sw = el("span", { className: "swatch" });
         sw.style.background = data.colours[key];
@@ -225,14 +318,25 @@ var crossingsMap = (function () {
       box.appendChild(el("div", { className: "legend-item", "data-status": "uncertain" },
                          [hollow, el("span", { text: "hollow: evidence over two years older than the day" })]));
       box.appendChild(el("div", { text: "● road  ■ rail  ◆ road+rail" }));
+      var approx = el("span", { className: "swatch approx" });
+      box.appendChild(el("div", { className: "legend-item", "data-status": "approximate" },
+                         [approx, el("span", { text: "dotted, in a dashed circle: approximate point" })]));
+      ["infrastructure observation", "other observation"].forEach(function (text, which) {
+        var dot = el("span", { className: "swatch observation" });
+        dot.style.background = OBSERVATION_FILL[which];
+        dot.style.borderColor = which === 0 ? "#fff" : "#000";
+        box.appendChild(el("div", { className: "legend-item", "data-status": "observation-" + which },
+                           [dot, el("span", { text: text })]));
+      });
       if (data.unmapped.length) {
         box.appendChild(el("details", { className: "unmapped" }, [
           el("summary", { text: data.unmapped.length + " crossing(s) not mapped: no coordinates found" }),
           el("div", { text: data.unmapped.join("; ") })
         ]));
       }
-      L.DomEvent.disableClickPropagation(box);
-      return box;
+      L.DomEvent.disableClickPropagation(outer);
+      L.DomEvent.disableScrollPropagation(outer);
+      return outer;
     };
     legend.addTo(map);
 
@@ -241,12 +345,22 @@ var crossingsMap = (function () {
       legendDate.textContent = isoDay(day);
       Object.keys(markers).forEach(function (id) {
         var marker = markers[id];
-        marker.setIcon(icon(marker.crossing, statusOn(marker.crossing, day)));
+        marker.setIcon(icon(marker.crossing, statusOn(marker.crossing, day), marker.offset));
         if (marker.isPopupOpen()) marker.setPopupContent(popup(marker.crossing));
       });
       drawSide();
       slider.value = day;
       picker.value = isoDay(day);
+      writeHash();
+    }
+
+    var openCrossing = null;
+    function writeHash() {
+      var centre = map.getCenter();
+      var parts = ["date=" + isoDay(state.day)];
+      if (openCrossing) parts.push("crossing=" + encodeURIComponent(openCrossing));
+      parts.push("view=" + centre.lat.toFixed(4) + "," + centre.lng.toFixed(4) + "," + map.getZoom());
+      if (window.history && history.replaceState) history.replaceState(null, "", "#" + parts.join("&"));
     }
 
     // Time control.
@@ -316,6 +430,18 @@ var crossingsMap = (function () {
       if (!side || data.crossings.length !== 1) return;
       var crossing = data.crossings[0];
       side.textContent = "";
+      var nav = el("nav", { className: "pages" }, [pageLink(null, "← All crossings (overview map)")]);
+      var others = el("select", { "aria-label": "Another crossing's page", id: "crossing-pages" }, [
+        el("option", { value: "", text: "Another crossing…" })
+      ]);
+      data.pages.forEach(function (page) {
+        if (page[0] !== crossing.id) others.appendChild(el("option", { value: page[0], text: page[1] }));
+      });
+      others.addEventListener("change", function () {
+        if (others.value) location.href = encodeURIComponent(others.value) + ".html#date=" + isoDay(state.day);
+      });
+      if (data.pages.length > 1) nav.appendChild(others);
+      side.appendChild(nav);
       side.appendChild(el("h3", { text: crossing.name_en }));
       side.appendChild(el("div", { className: "names", text: crossing.name_zh + " · " + crossing.name_ko }));
       side.appendChild(el("div", { text: "Point: " + crossing.point }));
@@ -347,6 +473,41 @@ var crossingsMap = (function () {
         marker.addTo(crossingLayer);
       });
       drawSide();
+    }
+
+    // Popups open where the controls leave them room.
+    function controlsHeight(corner) {
+      var box = map.getContainer().querySelector(".leaflet-" + corner);
+      return box ? box.getBoundingClientRect().height : 0;
+    }
+    var topRoom = Math.max(controlsHeight("top.leaflet-left"), controlsHeight("top.leaflet-right"));
+    var bottomRoom = Math.max(controlsHeight("bottom.leaflet-left"), controlsHeight("bottom.leaflet-right"));
+    Object.keys(markers).forEach(function (id) {
+      var options = markers[id].getPopup().options;
+      options.autoPanPaddingTopLeft = L.point(10, Math.min(topRoom + 10, map.getSize().y * 0.4));
+      options.autoPanPaddingBottomRight = L.point(10, Math.min(bottomRoom + 10, map.getSize().y * 0.3));
+    });
+    map.on("popupopen", function (event) {
+      var source = event.popup._source;
+      openCrossing = source && source.crossing ? source.crossing.id : null;
+      writeHash();
+    });
+    map.on("popupclose", function () { openCrossing = null; writeHash(); });
+    map.on("moveend", writeHash);
+
+    // A shared link reopens the same view, date and crossing.
+    var wanted = readHash();
+    if (wanted.view) {
+      var view = wanted.view.split(",").map(Number);
+      if (view.length === 3 && view.every(isFinite)) map.setView([view[0], view[1]], view[2], { animate: false });
+    }
+    if (wanted.date && /^\d{4}-\d{2}-\d{2}$/.test(wanted.date)) {
+      var asked = parseDay(wanted.date);
+      if (isFinite(asked)) setDay(Math.min(Math.max(asked, first), last));
+    }
+    if (wanted.crossing && markers[wanted.crossing]) {
+      if (!wanted.view) map.setView(markers[wanted.crossing].getLatLng(), Math.max(map.getZoom(), 10), { animate: false });
+      markers[wanted.crossing].openPopup();
     }
 
     window.crossingsState = { setDay: function (iso) { setDay(parseDay(iso)); }, markers: markers, ready: true };
