@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from html import escape as _html_escape
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
@@ -366,12 +366,15 @@ def _finish(
 
 
 def trade_chart_svg(trade: Sequence[TradeFigure]) -> str:
-    """Return an inline SVG bar chart of China–DPRK trade: yearly totals, and months where known.
+    """Return an inline SVG chart of China–DPRK trade on a time axis: years above, months below.
 
+    Both panels share one axis in days, so a bar sits where its period lies
+    and a period without a figure is an empty stretch, not a closed-up gap.
     Values a source gave as "more than", "about" or "nearly" are marked ``>``,
     ``~`` or ``<~``. Where several sources give a figure for the same period,
     the chart uses the first listed; the others stay in the store. Hovering a
-    bar shows its value and source.
+    bar shows its value and source. The page's script moves the line
+    ``#trade-day`` to the day shown, from the axis in the SVG's data attributes.
     """
     yearly: dict[int, TradeFigure] = {}
     monthly: dict[str, TradeFigure] = {}
@@ -382,76 +385,85 @@ def trade_chart_svg(trade: Sequence[TradeFigure]) -> str:
             yearly.setdefault(figure.period_start.year, figure)
         elif figure.period_kind == "month":
             monthly.setdefault(figure.period, figure)
-    width, height, top, plot_h = 820, 330, 44, 210
+    shown = [*yearly.values(), *monthly.values()]
+    width, height, x0, span = 820, 360, 46, 760
     parts = [
         (
             '<text x="10" y="18" font-size="14" font-weight="bold">China–DPRK trade, both ways '
             "(total)</text>"
         )
     ]
+    if not shown:
+        parts.append('<text x="10" y="40" font-size="12">No trade figures in the store.</text>')
+        first_day, days = date(2000, 1, 1), 1
+    else:
+        first_day = date(min(f.period_start.year for f in shown), 1, 1)
+        last_day = date(max(f.period_end.year for f in shown), 12, 31)
+        days = (last_day - first_day).days + 1
 
-    def panel(
-        items: list[tuple[str, TradeFigure]],
-        x0: float,
-        span: float,
-        scale: float,
-        unit: str,
-        title: str,
-        rotate: bool,
-    ) -> None:
-        parts.append(f'<text x="{x0}" y="{top - 8}" font-size="12">{escape(title)}</text>')
-        if not items:
-            return
-        highest = max(f.value_usd for _, f in items) / scale
-        step = span / len(items)
+    def x_of(day: date) -> float:
+        return x0 + span * (day - first_day).days / days
+
+    def panel(figures: list[TradeFigure], top: float, plot_h: float, scale: float, title: str):
+        parts.append(f'<text x="10" y="{top - 8}" font-size="12">{escape(title)}</text>')
         base = top + plot_h
         parts.append(f'<line x1="{x0}" y1="{base}" x2="{x0 + span}" y2="{base}" stroke="#333"/>')
-        for n, (label, figure) in enumerate(items):
+        if not figures:
+            return
+        highest = max(f.value_usd for f in figures) / scale
+        for figure in figures:
             value = figure.value_usd / scale
             bar_h = plot_h * value / highest
-            x = x0 + n * step
+            left = x_of(figure.period_start)
+            right = x_of(figure.period_end + timedelta(days=1))
+            bar_w = max(right - left - 1, 1.5)
             mark = {"more_than": ">", "about": "~", "nearly": "<~"}.get(figure.qualifier, "")
+            unit = "US$ bn" if scale == 1e9 else "US$ M"
             tip = escape(f"{figure.period}: {mark}{value:,.2f} {unit} — {figure.source_name}")
             parts.append(
-                f'<rect x="{x + 1.5:.1f}" y="{base - bar_h:.1f}" width="{step - 3:.1f}" '
-                f'height="{bar_h:.1f}" fill="#4575b4"><title>{tip}</title></rect>'
+                f'<rect x="{left:.1f}" y="{base - bar_h:.1f}" width="{bar_w:.1f}" '
+                f'height="{bar_h:.1f}" fill="#4575b4" data-period="{escape(figure.period)}">'
+                f"<title>{tip}</title></rect>"
             )
-            parts.append(
-                f'<text x="{x + step / 2:.1f}" y="{base - bar_h - 3:.1f}" font-size="9" '
-                f'text-anchor="middle">{escape(mark)}{value:,.{1 if scale == 1e9 else 0}f}</text>'
-            )
-            middle = x + step / 2
-            transform = f' transform="rotate(-60 {middle:.1f} {base + 12})"' if rotate else ""
-            anchor = "end" if rotate else "middle"
-            parts.append(
-                f'<text x="{middle:.1f}" y="{base + 12}" font-size="9" text-anchor="{anchor}"'
-                f"{transform}>{escape(label)}</text>"
-            )
+            if scale == 1e9:
+                parts.append(
+                    f'<text x="{left + bar_w / 2:.1f}" y="{base - bar_h - 3:.1f}" font-size="9" '
+                    f'text-anchor="middle">{escape(mark)}{value:,.1f}</text>'
+                )
 
     panel(
-        [(str(y), f) for y, f in sorted(yearly.items())],
-        10,
-        470,
-        1e9,
-        "US$ bn",
-        "A year, US$ billion",
-        rotate=True,
+        sorted(yearly.values(), key=lambda f: f.period_start), 48, 140, 1e9, "A year, US$ billion"
     )
     panel(
-        sorted(monthly.items()),
-        510,
-        300,
+        sorted(monthly.values(), key=lambda f: f.period_start),
+        236,
+        70,
         1e6,
-        "US$ M",
         "A month (where known), US$ million",
-        rotate=True,
     )
-    note = "Hover a bar for its value and source. China's customs (GAC) figures unless noted."
-    parts.append(f'<text x="10" y="{height - 6}" font-size="10">{escape(note)}</text>')
+    # The time axis: a tick and a label at each year's start (every other one when crowded).
+    years = range(first_day.year, first_day.year + round(days / 365.25) + 1)
+    every = 1 if len(years) <= 16 else 2
+    axis_y = 306
+    for year in years:
+        x = x_of(date(year, 1, 1))
+        parts.append(f'<line x1="{x:.1f}" y1="44" x2="{x:.1f}" y2="{axis_y}" stroke="#eee"/>')
+        if (year - years[0]) % every == 0 and year < years[-1]:
+            parts.append(f'<text x="{x + 2:.1f}" y="{axis_y + 12}" font-size="10">{year}</text>')
+    parts.append(
+        f'<line id="trade-day" x1="{x0}" y1="40" x2="{x0}" y2="{axis_y}" stroke="#d7191c" '
+        'stroke-width="2" visibility="hidden"/>'
+    )
+    note = (
+        "Bars span their period; gaps are periods without a figure. Red: the day shown. "
+        "China's customs (GAC) figures unless noted."
+    )
+    parts.append(f'<text x="10" y="{height - 8}" font-size="10">{escape(note)}</text>')
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="China–DPRK trade chart" font-family="Arial, sans-serif">'
-        f"{''.join(parts)}</svg>"
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="China–DPRK trade chart" '
+        f'font-family="Arial, sans-serif" data-first-day="{first_day.isoformat()}" '
+        f'data-days="{days}" data-x0="{x0}" data-span="{span}">{"".join(parts)}</svg>'
     )
 
 

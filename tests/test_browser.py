@@ -237,6 +237,16 @@ def test_trade_chart_opens_offline(browser, shipped_maps):
     page.page.click("#trade-chart-button")
     assert chart.is_visible()
     assert chart.locator("svg rect").count() >= 15
+    # The day shown is a line on the chart, and moves with the date control.
+    line = chart.locator("#trade-day")
+    assert line.get_attribute("visibility") == "hidden"  # today: after the last figure
+    page.page.fill("#time-date", "2019-06-01")
+    page.page.dispatch_event("#time-date", "change")
+    assert line.get_attribute("visibility") == "visible"
+    before = float(line.get_attribute("x1"))
+    page.page.fill("#time-date", "2015-06-01")
+    page.page.dispatch_event("#time-date", "change")
+    assert float(line.get_attribute("x1")) < before
     page.screenshot("trade-chart")
     page.close()
 

@@ -78,6 +78,38 @@ def test_trade_chart_is_inline_svg_with_escaped_titles(store):
     assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")
 
 
+def test_trade_chart_places_bars_by_date_with_gaps_as_gaps():
+    from geo.validate import parse_trade_figure
+
+    def figure(period: str, value: int):
+        return parse_trade_figure(
+            {"period": period, "flow": "total", "value_usd": str(value), "source_name": "GAC"}
+        )
+
+    svg = trade_chart_svg(
+        [
+            figure("2012", 5_930_000_000),
+            figure("2013", 6_540_000_000),
+            figure("2016", 5_370_000_000),
+        ]
+        + [figure(p, 200_000_000) for p in ("2012-01", "2017-12", "2018-12")]
+    )
+    x = {
+        period: float(left)
+        for period, left in re.findall(r'<rect x="([\d.]+)"[^>]*data-period="([^"]+)"', svg)
+        for period, left in [(left, period)]
+    }
+    year = x["2013"] - x["2012"]
+    assert year > 0
+    assert x["2016"] - x["2013"] == pytest.approx(3 * year, rel=0.01)  # 2014 and 2015 are a gap
+    assert x["2018-12"] - x["2017-12"] == pytest.approx(
+        year, rel=0.01
+    )  # a year apart, not adjacent
+    assert x["2012-01"] == pytest.approx(x["2012"], abs=0.5)  # the same axis for both panels
+    first_day, days = re.search(r'data-first-day="([\d-]+)" data-days="(\d+)"', svg).groups()
+    assert first_day == "2012-01-01" and int(days) == 7 * 365 + 2  # 2012 to 2018, two leap years
+
+
 def test_pinned_assets_only(store):
     html = maps(store)["index"].get_root().render()
     loaded = re.findall(r'<script src="([^"]+)"|<link rel="stylesheet" href="([^"]+)"', html)

@@ -349,9 +349,22 @@ var crossingsMap = (function () {
         if (marker.isPopupOpen()) marker.setPopupContent(popup(marker.crossing));
       });
       drawSide();
+      markTradeDay(day);
       slider.value = day;
       picker.value = isoDay(day);
       writeHash();
+    }
+
+    // The day shown, as a line on the trade chart's time axis.
+    function markTradeDay(day) {
+      var svg = document.querySelector("#trade-chart svg");
+      var line = document.getElementById("trade-day");
+      if (!svg || !line) return;
+      var first = parseDay(svg.getAttribute("data-first-day")), days = +svg.getAttribute("data-days");
+      var x = +svg.getAttribute("data-x0") + +svg.getAttribute("data-span") * (day - first) / days;
+      var inside = day >= first && day < first + days;
+      line.setAttribute("x1", x); line.setAttribute("x2", x);
+      line.setAttribute("visibility", inside ? "visible" : "hidden");
     }
 
     var openCrossing = null;
@@ -422,6 +435,7 @@ var crossingsMap = (function () {
         return box;
       };
       chartControl.addTo(map);
+      markTradeDay(state.day);
     }
 
     // A crossing's own page: its structures on the map, its status and history beside it.
