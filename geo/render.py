@@ -18,6 +18,7 @@ from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from geo.assets import ASSETS
+from geo.basemap import basemap
 from geo.errors import GeoError
 from geo.status import STALE_AFTER_DAYS
 
@@ -277,6 +278,8 @@ def _page_data(
         "unmapped": [c.name_en for c in unmapped],
         # Every crossing's page, for the links between pages.
         "pages": [[c.id, c.name_en] for c in pages],
+        # Land and the boundary, drawn under the tiles: the map still shows them offline.
+        "basemap": basemap(),
     }
 
 

@@ -47,6 +47,20 @@ var crossingsMap = (function () {
     }
     if (config.hidden && window[config.hidden]) map.removeLayer(window[config.hidden]);
     var strings = data.strings;
+    // The shipped base layer under the tiles (z-index 150 < 200): with no network the map
+    // still shows the land, the coast and where the border runs.
+    if (data.basemap) {
+      map.createPane("xing-base").style.zIndex = 150;
+      L.geoJSON(data.basemap, {
+        pane: "xing-base", interactive: false, attribution: data.basemap.attribution,
+        renderer: L.svg({ pane: "xing-base" }),  // a few shapes: SVG, whatever the map prefers
+        style: function (feature) {
+          return feature.properties.kind === "border"
+            ? { color: "#b2182b", weight: 2, dashArray: "8 4", className: "xing-boundary" }
+            : { stroke: false, fillColor: "#f2efe9", fillOpacity: 1 };
+        }
+      }).addTo(map);
+    }
     var state = { day: parseDay(data.asOf) };
     var markers = {};
 
