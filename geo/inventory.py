@@ -812,6 +812,54 @@ def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dic
     return result
 
 
+#: Figure formats, by the suffix of the file asked for.
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def write_figure(
+    store: str | Path,
+    out: str | Path,
+    *,
+    as_of: date | None = None,
+    crossing_id: str | None = None,
+    lang: str = "en",
+    force: bool = False,
+) -> Path:
+    """Write a static figure of the crossings' status on a day: PNG, SVG or PDF, by suffix.
+
+    Raises
+    ------
+    RecordValidationError
+        For an unknown format, language or crossing, or an existing file without ``force``.
+    """
+    from geo.figure import LANGUAGES, save_figure, status_figure
+    from geo.validate import resolve_crossing_id
+
+    target = Path(out)
+    if target.suffix.lower() not in FIGURE_SUFFIXES:
+        raise RecordValidationError(
+            "--out",
+            str(target),
+            "does not end in .png, .svg or .pdf",
+            "a file name ending in .png, .svg or .pdf (the format)",
+            f"name the file e.g. {target.stem or 'crossings'}.png",
+        )
+    if lang not in LANGUAGES:
+        raise RecordValidationError(
+            "--lang", lang, "is not a label language", ", ".join(LANGUAGES), "pick one of them"
+        )
+    check_target(target, force=force)
+    day = _today(as_of)
+    statuses = list_crossings(store, as_of=day)
+    if crossing_id is not None:
+        crossings = {s.crossing.id: s.crossing for s in statuses}
+        crossing_id = resolve_crossing_id(crossing_id, crossings, field="--crossing")
+    figure = status_figure(statuses, day=day, lang=lang, crossing_id=crossing_id)
+    with written_beside(target, force=force) as building:
+        save_figure(figure, building)
+    return target
+
+
 def export_inventory(
     store: str | Path,
     out: str | Path,

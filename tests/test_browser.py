@@ -442,6 +442,30 @@ def test_overview_popups_link_to_the_crossing_pages(browser, shipped_maps):
     page.close()
 
 
+def test_printing_shows_title_date_legend_and_scale_but_no_controls(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "index.html", viewport=SCREENS["phone"])
+    page.page.fill("#time-date", "2021-06-01")
+    page.page.dispatch_event("#time-date", "change")
+    page.page.emulate_media(media="print")
+    page.page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    title = page.page.locator(".xing-print-title")
+    assert title.is_visible()
+    assert title.inner_text() == "China–DPRK border crossings: status on 2021-06-01"
+    for control in (
+        ".xing-time",
+        ".xing-search",
+        ".leaflet-control-zoom",
+        ".leaflet-control-layers",
+    ):
+        assert not page.page.locator(control).is_visible(), control
+    for kept in (".xing-legend", ".leaflet-control-scale", ".leaflet-control-attribution"):
+        assert page.page.locator(kept).first.is_visible(), kept
+    page.screenshot("print-overview")
+    page.page.emulate_media(media="screen")
+    assert not title.is_visible()
+    page.close()
+
+
 def test_approximate_points_say_so(browser, shipped_maps):
     page = Page(browser, shipped_maps / "index.html")
     approximate = page.page.locator(".xing-icon.xing-approx")

@@ -64,4 +64,44 @@ def map_command(
         emit(str(targets[name]))
 
 
-COMMANDS = [map_command]
+@click.command("figure")
+@store_option
+@as_of_option
+@click.option("--crossing", "crossing_id", metavar="ID", help="Only this crossing, 15 km around.")
+@click.option(
+    "--lang",
+    type=click.Choice(("en", "zh", "ko")),
+    default="en",
+    show_default=True,
+    help="Script of the labels: English, Chinese or Korean names.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The file: .png, .svg or .pdf (the format follows the suffix).",
+)
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+def figure_command(
+    store: str, as_of: date | None, crossing_id: str | None, lang: str, out: str, force: bool
+) -> None:
+    """Write a static map to publish: the crossings coloured by status on a day.
+
+    The border and the land come from the shipped Natural Earth layer, so no
+    network is needed. The figure has a title with the day, a legend, a scale
+    bar, a north arrow and a line naming its sources. SVG and PDF keep text as
+    text. Prints the path written.
+
+    \b
+    Example:
+      crossings figure --as-of 2021-06-01 --out border-2021.png
+      crossings figure --crossing quanhe-wonjong --lang zh --out quanhe.svg
+    """
+    from geo.inventory import write_figure
+
+    emit(
+        str(write_figure(store, out, as_of=as_of, crossing_id=crossing_id, lang=lang, force=force))
+    )
+
+
+COMMANDS = [map_command, figure_command]

@@ -354,9 +354,23 @@ var crossingsMap = (function () {
     };
     legend.addTo(map);
 
+    // Shown only in print: what the figure is and the day it shows.
+    var printTitle = el("div", { className: "xing-print-title" });
+    map.getContainer().appendChild(printTitle);
+    function titleFor(day) {
+      var what = data.crossings.length === 1 ? data.crossings[0].name_en : "China–DPRK border crossings";
+      return what + ": status on " + isoDay(day);
+    }
+    printTitle.textContent = titleFor(state.day);
+    window.addEventListener("beforeprint", function () {
+      var box = document.getElementById("status-legend");
+      if (box) box.setAttribute("open", "");  // a closed legend would print closed
+    });
+
     function setDay(day) {
       state.day = day;
       legendDate.textContent = isoDay(day);
+      printTitle.textContent = titleFor(day);
       Object.keys(markers).forEach(function (id) {
         var marker = markers[id];
         marker.setIcon(icon(marker.crossing, statusOn(marker.crossing, day), marker.offset));
