@@ -117,6 +117,11 @@ def test_overview_markers_legend_and_no_errors(browser, shipped_maps):
     # 8 statuses, the hollow and the approximate marker, the two kinds of observation markers.
     assert legend.locator(".legend-item").count() == 12
     assert "approximate point" in legend.inner_text()
+    # Status without colour alone: a sign in each marker, the same in the legend.
+    for status, sign in (("closed", "×"), ("restricted", "–"), ("built_not_opened", "B")):
+        marker = page.page.locator(f'.xing-icon[data-status="{status}"] .xing-glyph').first
+        assert marker.inner_text() == sign
+        assert legend.locator(f'.legend-item[data-status="{status}"] .swatch').inner_text() == sign
     assert "infrastructure observation" in legend.inner_text()
     assert "built, never opened" in legend.inner_text()
     assert "hollow: evidence over two years older than the day" in legend.inner_text()
@@ -230,8 +235,10 @@ def test_old_evidence_is_drawn_hollow_and_said_uncertain(browser, shipped_maps):
     page.close()
 
 
-def test_trade_chart_opens_offline(browser, shipped_maps):
-    page = Page(browser, shipped_maps / "index.html")
+@pytest.mark.parametrize("screen", ["phone", "desktop"])
+def test_trade_chart_opens_offline(browser, shipped_maps, screen):
+    size = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1400, "height": 900}}
+    page = Page(browser, shipped_maps / "index.html", viewport=size[screen])
     chart = page.page.locator("#trade-chart")
     assert not chart.is_visible()
     page.page.click("#trade-chart-button")
@@ -247,7 +254,8 @@ def test_trade_chart_opens_offline(browser, shipped_maps):
     page.page.fill("#time-date", "2015-06-01")
     page.page.dispatch_event("#time-date", "change")
     assert float(line.get_attribute("x1")) < before
-    page.screenshot("trade-chart")
+    page.page.wait_for_function("(" + INSIDE + ")('#trade-chart')", timeout=3000)  # fits
+    page.screenshot(f"{screen}-trade-chart")
     page.close()
 
 

@@ -99,6 +99,12 @@ var crossingsMap = (function () {
     function approximate(crossing) { return crossing.precision !== null && crossing.precision > APPROXIMATE_M; }
     function distanceText(metres) { return metres >= 1000 ? (metres / 1000) + " km" : metres + " m"; }
 
+    // A mark inside each marker says the status without colour (for colour-blind readers):
+    // open has none, the others a sign of their own; the legend shows the same.
+    var GLYPHS = { "restricted": "–", "closed": "×", "unknown": "?", "planned": "P",
+                   "under_construction": "C", "built_not_opened": "B", "": "·" };
+    function glyph(status) { return GLYPHS[status === null ? "" : status] || ""; }
+
     function icon(crossing, now, offset) {
       var shape = { "road": "xing-road", "rail": "xing-rail", "road+rail": "xing-roadrail" }[crossing.mode] || "xing-unknown";
       var size = crossing.mode === "road+rail" ? 16 : 18;
@@ -110,6 +116,9 @@ var crossingsMap = (function () {
       // Evidence over two years older than the day shown: a hollow marker in the status colour.
       if (now.uncertain) { span.style.background = "#fff"; span.style.borderColor = colour(now.status); }
       else span.style.background = colour(now.status);
+      var mark = el("span", { className: "xing-glyph", text: glyph(now.status) });
+      if (now.uncertain) mark.style.color = colour(now.status);
+      span.appendChild(mark);
       span.setAttribute("data-crossing", crossing.id);
       span.setAttribute("data-status", now.status === null ? "none" : now.status);
       span.setAttribute("data-uncertain", now.uncertain ? "true" : "false");
@@ -323,7 +332,7 @@ var crossingsMap = (function () {
       ]);
       if (!narrow) outer.setAttribute("open", "");
       Object.keys(data.labels).forEach(function (key) {
-        var sw = el("span", { className: "swatch" });
+        var sw = el("span", { className: "swatch", text: GLYPHS[key] || "" });
         sw.style.background = data.colours[key];
         box.appendChild(el("div", { className: "legend-item", "data-status": key || "none" },
                            [sw, el("span", { text: data.labels[key] })]));
