@@ -373,6 +373,24 @@ def test_the_first_view_holds_every_crossing_and_each_can_be_tapped(browser, shi
 
 
 @pytest.mark.parametrize("screen", SCREENS)
+def test_search_results_stay_visible(browser, shipped_maps, screen):
+    page = Page(browser, shipped_maps / "index.html", viewport=SCREENS[screen])
+    page.page.fill("#crossing-search", "신의주")
+    assert page.page.locator("#crossing-search-results a").count() == 2
+    # Each result is on the screen and is what a tap there reaches (nothing covers it).
+    on_top = page.page.evaluate(
+        "Array.from(document.querySelectorAll('#crossing-search-results a')).every(a => {"
+        " const r = a.getBoundingClientRect();"
+        " const hit = document.elementFromPoint(r.x + 5, r.y + r.height / 2);"
+        " return r.right <= innerWidth && r.bottom <= innerHeight && a.contains(hit) })"
+    )
+    assert on_top
+    page.page.locator("#crossing-search-results a").first.click()
+    assert page.page.locator(".leaflet-popup-content h4").is_visible()
+    page.close()
+
+
+@pytest.mark.parametrize("screen", SCREENS)
 def test_every_popup_opens_inside_the_screen(browser, shipped_maps, screen):
     page = Page(browser, shipped_maps / "index.html", viewport=SCREENS[screen])
     ids = page.page.evaluate(
