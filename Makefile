@@ -12,10 +12,16 @@ DEB_PACKAGES := python3-gdal chromium fonts-noto-cjk python3-qgis qgis-providers
 
 .PHONY: map test lint bench clean vendor
 
+# The runtime only: what the commands use.
 $(BIN)/crossings: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e . --group dev
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# The tests' and checks' tools, on top of the runtime.
+$(VENV)/.test-tools: pyproject.toml $(BIN)/crossings
+	$(BIN)/python -m pip install --quiet -e ".[test]"
 	# validate_gpkg.py ships in gdal-utils; its GDAL bindings come from Debian, not PyPI.
 	$(BIN)/python -m pip install --quiet --no-deps "gdal-utils>=3.6"
 	touch $@
@@ -23,15 +29,13 @@ $(BIN)/crossings: pyproject.toml
 $(STORE): | $(BIN)/crossings
 	$(BIN)/crossings init --store $(STORE)
 
-# Local copies of the map's pinned scripts (npm registry), for --self-contained and the tests.
-.vendor/.fetched: geo/assets.py | $(BIN)/crossings
+# A maintainer's step: refresh the map's pinned scripts in geo/vendor/ from npm, checked
+# against geo/vendor/SHA256SUMS. Users need neither npm nor this.
+vendor: $(BIN)/crossings
 	$(BIN)/python -m geo.assets
-	touch $@
 
-vendor: .vendor/.fetched
-
-map: $(BIN)/crossings $(STORE) .vendor/.fetched
-	$(BIN)/crossings map --store $(STORE) --out maps --self-contained --force
+map: $(BIN)/crossings $(STORE)
+	$(BIN)/crossings map --store $(STORE) --out maps --force
 
 .system-packages:
 	@if ! /usr/bin/python3 -c "import osgeo, qgis.core" 2>/dev/null || [ ! -x /usr/bin/chromium ] \
@@ -41,15 +45,15 @@ map: $(BIN)/crossings $(STORE) .vendor/.fetched
 	fi
 	touch $@
 
-test: $(BIN)/crossings .system-packages .vendor/.fetched
+test: $(VENV)/.test-tools .system-packages
 	$(BIN)/python -m pytest -q
 
-lint: $(BIN)/crossings
+lint: $(VENV)/.test-tools
 	$(BIN)/ruff check geo tests bench
 	$(BIN)/mypy
 
 # The benchmarks at 100,000 and 1,000,000 records; add LARGE=--large for 10,000,000 (minutes).
-bench: $(BIN)/crossings
+bench: $(VENV)/.test-tools
 	$(BIN)/python bench/bench_load.py $(LARGE)
 	$(BIN)/python bench/bench_query.py $(LARGE)
 	$(BIN)/python bench/bench_add.py $(LARGE)

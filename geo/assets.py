@@ -1,16 +1,21 @@
-"""The map's scripts and stylesheets: pinned npm packages, local copies, inlining.
+"""The map's scripts and stylesheets: pinned npm packages, shipped in the package, inlined.
 
-Maps load these from a CDN by default. ``fetch_assets`` keeps local copies
-(``npm pack``, from the npm registry) so that a map can be written
-``--self-contained`` (every script and stylesheet inlined) and tested with the
-network off. Run ``python -m geo.assets`` to fetch them.
+The files a map loads (and the images their stylesheets name, and each
+package's licence) ship in ``geo/vendor/<package>@<version>/``, with their
+SHA-256 in ``geo/vendor/SHA256SUMS``, so maps work offline and no user needs
+npm. ``python -m geo.assets`` is the maintainer's refresh: it fetches the
+pinned packages with ``npm pack`` (into ``.vendor/``, a cache beside the
+checkout), copies those files and refuses any that differ from the recorded
+hashes (``--update`` records new ones after a version change).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import mimetypes
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -23,6 +28,7 @@ from geo.errors import GeoError
 __all__ = [
     "ASSETS",
     "DATA_PACKAGES",
+    "NPM_CACHE",
     "VENDOR_DIR",
     "Asset",
     "fetch_assets",
@@ -31,8 +37,10 @@ __all__ = [
     "npm_package",
 ]
 
-#: Where local copies live: beside the package, in the project's checkout.
-VENDOR_DIR = Path(__file__).resolve().parent.parent / ".vendor"
+#: The shipped copies, inside the package.
+VENDOR_DIR = Path(__file__).resolve().parent / "vendor"
+#: Where the maintainer's refresh keeps what ``npm pack`` fetched: beside the checkout.
+NPM_CACHE = Path(__file__).resolve().parent.parent / ".vendor"
 
 
 @dataclass(frozen=True)
@@ -93,23 +101,67 @@ def local_path(url: str, vendor_dir: Path = VENDOR_DIR) -> Path | None:
 
 #: Pinned packages fetched beside the map's scripts: data the package is built from.
 DATA_PACKAGES = {("world-atlas", "2.0.2")}
+_SUMS = "SHA256SUMS"
+_LICENCES = re.compile(r"^(MIT-)?LICEN[CS]E", re.IGNORECASE)
+_CSS_URL = re.compile(r"url\((['\"]?)([^'\")]+)\1\)")
 
 
-def fetch_assets(vendor_dir: Path = VENDOR_DIR) -> list[Path]:
-    """Fetch the pinned packages with ``npm pack`` and unpack them under ``vendor_dir``.
+def _shipped_files(folder: Path, asset_paths: list[str]) -> list[str]:
+    """Return the files of a fetched package to ship: the assets, their images, the licence."""
+    wanted = set(asset_paths)
+    for path in asset_paths:
+        if path.endswith(".css"):
+            base = Path(path).parent
+            for _, target in _CSS_URL.findall((folder / path).read_text(encoding="utf-8")):
+                if not target.startswith(("data:", "#")):
+                    wanted.add((base / target).as_posix())
+    wanted |= {p.name for p in folder.iterdir() if p.is_file() and _LICENCES.match(p.name)}
+    return sorted(wanted)
 
-    Already fetched packages are kept. Returns the package folders.
+
+def fetch_assets(*, update: bool = False, vendor_dir: Path = VENDOR_DIR) -> list[Path]:
+    """Refresh the shipped copies from npm; refuse a file whose hash differs from the record.
+
+    Returns the files written. With ``update``, new hashes are recorded (after
+    a version change in :data:`ASSETS`).
 
     Raises
     ------
     GeoError
-        If npm is missing or a package cannot be fetched.
+        If npm is missing, a package cannot be fetched, or a file differs from its hash.
     """
-    packages = {(a.package, a.version) for a in ASSETS.values()} | DATA_PACKAGES
-    return [npm_package(package, version, vendor_dir) for package, version in sorted(packages)]
+    sums_path = vendor_dir / _SUMS
+    recorded = {}
+    if sums_path.is_file():
+        for line in sums_path.read_text(encoding="utf-8").splitlines():
+            digest, name = line.split(maxsplit=1)
+            recorded[name] = digest
+    by_package: dict[tuple[str, str], list[str]] = {}
+    for asset in ASSETS.values():
+        by_package.setdefault((asset.package, asset.version), []).append(asset.path)
+    written, sums = [], {}
+    for (package, version), paths in sorted(by_package.items()):
+        folder = npm_package(package, version)
+        for path in _shipped_files(folder, paths):
+            name = f"{package}@{version}/{path}"
+            digest = hashlib.sha256((folder / path).read_bytes()).hexdigest()
+            if not update and name in recorded and recorded[name] != digest:
+                raise GeoError(
+                    f"{name}: its SHA-256 {digest} differs from the recorded {recorded[name]}. "
+                    "Fix: check the package; after a version change run with --update"
+                )
+            target = vendor_dir / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(folder / path, target)
+            sums[name] = digest
+            written.append(target)
+    sums_path.write_text(
+        "".join(f"{digest}  {name}\n" for name, digest in sorted(sums.items())), encoding="utf-8"
+    )
+    return written
 
 
-def npm_package(package: str, version: str, vendor_dir: Path = VENDOR_DIR) -> Path:
+def npm_package(package: str, version: str, cache_dir: Path = NPM_CACHE) -> Path:
     """Return the folder of one pinned npm package, fetched with ``npm pack`` if missing.
 
     Raises
@@ -117,22 +169,22 @@ def npm_package(package: str, version: str, vendor_dir: Path = VENDOR_DIR) -> Pa
     GeoError
         If npm is missing or the package cannot be fetched.
     """
-    folder = vendor_dir / f"{package}@{version}"
+    folder = cache_dir / f"{package}@{version}"
     if (folder / "package.json").is_file():
         return folder
+    if shutil.which("npm") is None:
+        raise GeoError(
+            f"npm is needed to fetch {package}@{version}, and it is not installed. Fix: install "
+            "Node.js and npm (only to refresh the pinned files: maps need neither)"
+        )
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            done = subprocess.run(
-                ["npm", "pack", f"{package}@{version}", "--pack-destination", tmp, "--silent"],
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=300,
-            )
-        except OSError as err:
-            raise GeoError(
-                f"npm is needed to fetch {package}@{version} ({err}). Fix: install Node.js and npm"
-            ) from err
+        done = subprocess.run(
+            ["npm", "pack", f"{package}@{version}", "--pack-destination", tmp, "--silent"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
         if done.returncode != 0:
             raise GeoError(f"npm pack {package}@{version} failed: {done.stderr.strip()}")
         (archive,) = Path(tmp).glob("*.tgz")
@@ -160,7 +212,7 @@ def _css_with_inline_images(asset: Asset, text: str, vendor_dir: Path) -> str:
         path = local_path(base + target, vendor_dir)
         return f"url({_data_uri(path)})" if path else match.group(0)
 
-    return re.sub(r"url\((['\"]?)([^'\")]+)\1\)", replace, text)
+    return _CSS_URL.sub(replace, text)
 
 
 _SCRIPT = re.compile(r'<script src="(?P<url>[^"]+)"></script>')
@@ -184,8 +236,8 @@ def inline_assets(html: str, vendor_dir: Path = VENDOR_DIR) -> str:
         path = local_path(url, vendor_dir)
         if path is None:
             raise GeoError(
-                f"no local copy of {url}. Fix: run `python -m geo.assets` (or `make vendor`) "
-                "to fetch the map's scripts"
+                f"no shipped copy of {url}. Fix: reinstall crossings (a maintainer: run "
+                "`python -m geo.assets`)"
             )
         return asset, path.read_text(encoding="utf-8")
 
@@ -202,7 +254,16 @@ def inline_assets(html: str, vendor_dir: Path = VENDOR_DIR) -> str:
     return _LINK.sub(link, _SCRIPT.sub(script, html))
 
 
+def main(argv: list[str]) -> int:
+    """Refresh the shipped copies; one line on stderr and status 1 on failure."""
+    try:
+        for path in fetch_assets(update="--update" in argv):
+            print(path)
+    except GeoError as err:
+        print(f"Error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    for fetched in fetch_assets():
-        print(fetched)
-    sys.exit(0)
+    sys.exit(main(sys.argv[1:]))

@@ -6,6 +6,7 @@ Each function checks all its input before it writes anything.
 from __future__ import annotations
 
 import getpass
+import os
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -60,12 +61,42 @@ __all__ = [
     "show_crossing",
     "status_matrix",
     "timelines",
+    "trade_figures",
     "validate_inventory",
+    "write_figure",
 ]
 
-#: Where the CLI looks for the store and the seed, relative to the working directory.
-DEFAULT_STORE = Path("layers/crossings.gpkg")
-DEFAULT_SEED = Path("layers/seed")
+
+def _checkout() -> Path | None:
+    """Return the repository this package runs from, if it runs from one (a development install)."""
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file() and (root / "layers" / "seed").is_dir():
+        return root
+    return None
+
+
+def _default_store() -> Path:
+    checkout = _checkout()
+    if checkout is not None:
+        return checkout / "layers" / "crossings.gpkg"
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "crossings" / "crossings.gpkg"
+
+
+def _default_seed() -> Path:
+    checkout = _checkout()
+    if checkout is not None:
+        return checkout / "layers" / "seed"
+    from importlib.resources import files
+
+    return Path(str(files("geo").joinpath("seed")))  # layers/seed, as the wheel ships it
+
+
+#: The store when none is named: layers/crossings.gpkg of the repository the package runs
+#: from; installed elsewhere, $XDG_DATA_HOME/crossings/crossings.gpkg (~/.local/share/...).
+DEFAULT_STORE = _default_store()
+#: The seed: layers/seed/ of the repository, or the copy the package ships.
+DEFAULT_SEED = _default_seed()
 
 T = TypeVar("T")
 
@@ -255,6 +286,31 @@ def init_inventory(
 
 def _today(as_of: date | None) -> date:
     return as_of or datetime.now(UTC).date()
+
+
+def trade_figures(
+    store: str | Path = DEFAULT_STORE,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    flow: str | None = None,
+) -> list[TradeFigure]:
+    """Return the trade figures whose period meets ``since``..``until``, oldest first."""
+    from geo.questions import date_range
+
+    first, last = date_range(since, until, names=("--from", "--to"))
+    with open_store(store) as opened:
+        figures = opened.trade()
+    return sorted(
+        (
+            f
+            for f in figures
+            if (first is None or f.period_end >= first)
+            and (last is None or f.period_start <= last)
+            and (flow is None or f.flow == flow)
+        ),
+        key=lambda f: (f.period_start, f.period_end, f.flow),
+    )
 
 
 def list_crossings(

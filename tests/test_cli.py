@@ -314,7 +314,7 @@ def test_a_file_that_is_not_a_store(tmp_path: Path):
 
 def test_map_writes_every_map_and_prints_the_paths(store: Path, tmp_path: Path):
     out = tmp_path / "maps"
-    result = run("map", "--out", str(out), store=store)
+    result = run("map", "--out", str(out), "--cdn", store=store)
     assert result.exit_code == 0
     names = [
         "index",
@@ -333,7 +333,7 @@ def test_map_self_contained_loads_nothing_from_the_network(store: Path, tmp_path
     import re
 
     out = tmp_path / "maps"
-    result = run("map", "--out", str(out), "--self-contained", store=store)
+    result = run("map", "--out", str(out), store=store)  # self-contained is the default
     assert result.exit_code == 0
     html = (out / "index.html").read_text(encoding="utf-8")
     assert not re.findall(r'<script src=|<link rel="stylesheet"', html)

@@ -231,4 +231,51 @@ def structures_command(
     )
 
 
-COMMANDS = [list_command, show_command, structures_command]
+@click.command("trade")
+@click.option("--from", "since", metavar="DATE", help="Periods that end on or after this date.")
+@click.option("--to", "until", metavar="DATE", help="Periods that start on or before this date.")
+@click.option(
+    "--flow",
+    type=click.Choice(("total", "cn_to_kp", "kp_to_cn")),
+    help="Both ways, China to the DPRK, or the DPRK to China (default: all).",
+)
+@store_option
+@format_option
+def trade_command(
+    since: str | None, until: str | None, flow: str | None, store: str, output_format: str
+) -> None:
+    """List the sourced China–DPRK trade figures: period, flow, US dollars, and source.
+
+    A figure a source gave as "more than", "about" or "nearly" says so in the
+    qualifier column. Where sources give different figures for a period, each
+    is listed.
+
+    \b
+    Example:
+      crossings trade --from 2019 --to 2021
+      crossings trade --flow total --format csv > trade.csv
+    """
+    from geo.inventory import trade_figures
+
+    rows = [
+        {
+            "period": figure.period,
+            "period_kind": figure.period_kind,
+            "flow": figure.flow,
+            "value_usd": figure.value_usd,
+            "qualifier": figure.qualifier,
+            "source_name": figure.source_name,
+            "source_url": figure.source_url,
+            "source_published": figure.source_published.text if figure.source_published else None,
+            "notes": figure.notes,
+        }
+        for figure in trade_figures(store, since=since, until=until, flow=flow)
+    ]
+    echo_records(
+        rows,
+        output_format,
+        columns=("period", "flow", "value_usd", "qualifier", "source_name", "source_url"),
+    )
+
+
+COMMANDS = [list_command, show_command, structures_command, trade_command]

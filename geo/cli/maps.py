@@ -24,10 +24,11 @@ __all__ = ["COMMANDS"]
     help="Folder the HTML files are written to.",
 )
 @click.option(
-    "--self-contained",
-    is_flag=True,
-    help="Inline every script and stylesheet: one file that works with no network "
-    "(basemap tiles still need one).",
+    "--self-contained/--cdn",
+    default=True,
+    show_default=True,
+    help="Inline every script and stylesheet (the default: each page works with no network, "
+    "basemap tiles aside), or load them from a CDN (smaller pages).",
 )
 @click.option("--force", is_flag=True, help="Replace pages that exist already.")
 def map_command(
@@ -44,7 +45,7 @@ def map_command(
     \b
     Example:
       crossings map
-      crossings map --as-of 2021-06-01 --self-contained --out /tmp/maps
+      crossings map --as-of 2021-06-01 --out /tmp/maps --force
     """
     from geo.assets import inline_assets
     from geo.inventory import maps

@@ -1,0 +1,78 @@
+"""The package as a user installs it: a wheel, a fresh environment, no repository around."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.test_browser import Page, browser  # noqa: F401 - the Chromium fixture
+
+ROOT = Path(__file__).parent.parent
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+def run(*args: str, cwd: Path, env: dict[str, str]) -> str:
+    done = subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, (args, done.stdout[-2000:], done.stderr[-2000:])
+    assert "Traceback" not in done.stderr
+    return done.stdout
+
+
+def test_the_wheel_works_in_a_fresh_environment_anywhere(browser, tmp_path: Path):  # noqa: F811
+    dist = tmp_path / "dist"
+    python = sys.executable
+    env = {k: v for k, v in os.environ.items() if k not in ("CROSSINGS_STORE", "XDG_DATA_HOME")}
+    run(python, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT), cwd=tmp_path, env=env)
+    (wheel,) = dist.glob("*.whl")
+    run(python, "-m", "twine", "check", str(wheel), cwd=tmp_path, env=env)
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "geo/seed/observations.csv" in names and "geo/static/basemap.geojson" in names
+    assert "geo/vendor/leaflet@1.9.4/dist/leaflet.js" in names
+    assert "geo/vendor/leaflet@1.9.4/LICENSE" in names and "geo/vendor/SHA256SUMS" in names
+    assert not any(name.startswith(("tests/", "layers/")) for name in names)
+
+    venv = tmp_path / "venv"
+    run(python, "-m", "venv", str(venv), cwd=tmp_path, env=env)
+    run(str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel), cwd=tmp_path,
+        env=env)  # fmt: skip
+    installed = run(str(venv / "bin" / "python"), "-m", "pip", "list", cwd=tmp_path, env=env)
+    for tool in ("pytest", "playwright", "mypy", "ruff", "hypothesis"):
+        assert f"\n{tool} " not in installed.lower(), f"{tool} is not a runtime dependency"
+
+    home = tmp_path / "home"
+    work = tmp_path / "somewhere"  # no repository around
+    work.mkdir()
+    user = {**env, "HOME": str(home), "PATH": f"{venv / 'bin'}:{env['PATH']}"}
+    crossings = str(venv / "bin" / "crossings")
+    made = json.loads(run(crossings, "init", cwd=work, env=user))
+    assert made["store"] == str(home / ".local" / "share" / "crossings" / "crossings.gpkg")
+    assert made["crossings"] == 17 and made["observations"] >= 139
+    added = run(
+        crossings, "observe", "quanhe-wonjong", "--on", "2025-06", "--kind", "traffic",
+        "--summary", "Trucks queued at Quanhe customs", "--source-url",
+        "https://example.org/quanhe", "--source-type", "ground_observation", cwd=work, env=user,
+    )  # fmt: skip
+    record = json.loads(added)["id"]
+    assert "quanhe-wonjong" in run(crossings, "list", cwd=work, env=user)
+    assert record in run(crossings, "show", "quanhe-wonjong", cwd=work, env=user)
+    run(crossings, "map", "--out", "maps", cwd=work, env=user)
+    exported = json.loads(
+        run(crossings, "export", "--format", "csv", "--out", "o.csv", cwd=work, env=user)
+    )
+    assert exported["rows"] == made["observations"] + 1
+    trade = json.loads(run(crossings, "trade", "--format", "json", cwd=work, env=user))
+    assert len(trade) == made["trade"]
+    # The map works offline: everything it loads is inside the page.
+    page = Page(browser, work / "maps" / "index.html", serve_local=False)
+    assert page.page.locator(".xing-icon").count() == 11
+    assert all("cdn.jsdelivr.net" not in url for url in page.blocked)
+    page.close()
