@@ -38,7 +38,7 @@ MARGIN_DEG = 1.0
 TOLERANCE_DEG = 0.002
 
 
-def build_basemap(vendor_dir: Path | None = None) -> dict[str, Any]:
+def build_basemap(cache_dir: Path | None = None) -> dict[str, Any]:
     """Derive the base layer from the pinned Natural Earth file; return it as GeoJSON.
 
     Raises
@@ -49,10 +49,10 @@ def build_basemap(vendor_dir: Path | None = None) -> dict[str, Any]:
     import geopandas as gpd
     from shapely import MultiPolygon, box, get_parts, set_precision
 
-    from geo.assets import VENDOR_DIR, npm_package
+    from geo.assets import NPM_CACHE, npm_package
 
     package, version, name, sha256 = SOURCE
-    path = npm_package(package, version, vendor_dir or VENDOR_DIR) / name
+    path = npm_package(package, version, cache_dir or NPM_CACHE) / name
     if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
         raise GeoError(f"{path}: is not the pinned {package}@{version} {name} (SHA-256 differs)")
     countries = gpd.read_file(path, layer="countries")
