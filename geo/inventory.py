@@ -371,7 +371,7 @@ def list_structures(
     with open_store(store) as opened:
         structures = list(opened.structures().values())
         if crossing_id is not None:
-            found = resolve_crossing_id(crossing_id, opened.crossings(), field="ID")
+            found = resolve_crossing_id(crossing_id, opened.crossings(), field="ID", partial=True)
             structures = [s for s in structures if s.crossing_id == found]
         states = []
         for structure in structures:
@@ -396,7 +396,7 @@ def show_crossing(
 
     with open_store(store) as opened:
         crossings = opened.crossings()
-        found = resolve_crossing_id(crossing_id, crossings, field="ID")
+        found = resolve_crossing_id(crossing_id, crossings, field="ID", partial=True)
         if found is None:
             raise RecordValidationError(
                 "ID",
@@ -909,7 +909,7 @@ def write_figure(
     statuses = list_crossings(store, as_of=day)
     if crossing_id is not None:
         crossings = {s.crossing.id: s.crossing for s in statuses}
-        crossing_id = resolve_crossing_id(crossing_id, crossings, field="--crossing")
+        crossing_id = resolve_crossing_id(crossing_id, crossings, field="--crossing", partial=True)
     figure = status_figure(statuses, day=day, lang=lang, crossing_id=crossing_id)
     with written_beside(target, force=force) as building:
         save_figure(figure, building)
@@ -967,7 +967,7 @@ def export_inventory(
         trade = opened.trade()
     chosen = list(crossings.values())
     if crossing_id is not None:
-        found = resolve_crossing_id(crossing_id, crossings, field="--crossing")
+        found = resolve_crossing_id(crossing_id, crossings, field="--crossing", partial=True)
         chosen = [c for c in chosen if c.id == found]
     ids = {c.id for c in chosen}
     kept = {

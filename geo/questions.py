@@ -19,7 +19,7 @@ from geo.exchange import read_rows
 from geo.model import BORDER_WIDE, BBox, Crossing, LonLat, Observation
 from geo.query import dwithin_boxes, geodesic_inverse, overlaps
 from geo.status import describe_status, in_force
-from geo.store import IndexBoxes, open_store
+from geo.store import IndexBoxes, Store, open_store
 from geo.validate import parse_fuzzy_date, parse_lat_lon, resolve_crossing_id
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "distance_between",
     "near",
     "nearest",
+    "observations_near",
     "transitions",
     "within",
 ]
@@ -126,7 +127,7 @@ def date_range(
 
 
 def _crossing(crossings: Mapping[str, Crossing], text: str, field: str = "ID") -> Crossing:
-    found = resolve_crossing_id(text, crossings, field=field)
+    found = resolve_crossing_id(text, crossings, field=field, partial=True)
     if found is None:
         raise RecordValidationError(
             field,
@@ -193,22 +194,46 @@ def around(
     ``2025-03`` is found by ``since="2025-03-15"``. Records a later record
     corrects or withdraws are left out, as are the withdrawals.
     """
-    limit = _radius_m(km, "--km")
-    first, last = date_range(since, until)
     with open_store(store) as opened:
         origin = _located(_crossing(opened.crossings(), crossing_id))
-        index = opened.index_boxes(
-            dwithin_boxes(origin, limit),
-            since=first,
-            until=last,
-            kind=kind,
-            source_type=source_type,
+        return _observations_around(
+            opened, origin, km, since=since, until=until, kind=kind, source_type=source_type
         )
-        # Read only the records whose index box may hold a point within the limit.
-        # In file order: neighbouring rows share pages (the answer is sorted by distance after).
-        records = opened.observations_by_fid(
-            np.sort(index.fid[_maybe_within(origin, index, limit)]).tolist(), in_force=True
-        )
+
+
+def observations_near(
+    store: str | Path, lat: object, lon: object, *, km: float = NEAR_KM
+) -> list[Nearby[Observation]]:
+    """Return the observations within ``km`` of a point, nearest first (as :func:`around`)."""
+    origin = parse_lat_lon(lat, lon, field="point")
+    with open_store(store) as opened:
+        return _observations_around(opened, origin, km)
+
+
+def _observations_around(
+    opened: Store,
+    origin: LonLat,
+    km: float,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    kind: str | None = None,
+    source_type: str | None = None,
+) -> list[Nearby[Observation]]:
+    """Read only the records whose index box may hold a point within ``km`` of ``origin``."""
+    limit = _radius_m(km, "--km")
+    first, last = date_range(since, until)
+    index = opened.index_boxes(
+        dwithin_boxes(origin, limit),
+        since=first,
+        until=last,
+        kind=kind,
+        source_type=source_type,
+    )
+    # In file order: neighbouring rows share pages (the answer is sorted by distance after).
+    records = opened.observations_by_fid(
+        np.sort(index.fid[_maybe_within(origin, index, limit)]).tolist(), in_force=True
+    )
     found = _measure(origin, records, limit)
     return sorted(found, key=lambda n: (n.distance_m, n.item.date.start))
 

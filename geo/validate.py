@@ -404,10 +404,24 @@ def _region(points: tuple[LonLat, ...]) -> BBox | None:
     )
 
 
+def fold(text: str) -> str:
+    """Fold a name for matching: no accents, no case (Sinŭiju and SINUIJU are sinuiju).
+
+    >>> fold("Sinŭiju")
+    'sinuiju'
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+
+
 def resolve_crossing_id(
-    value: str, crossings: Mapping[str, Crossing], *, field: str = "crossing"
+    value: str, crossings: Mapping[str, Crossing], *, field: str = "crossing", partial: bool = False
 ) -> str | None:
     """Return the crossing id ``value`` names, or None for the whole border.
+
+    ``value`` is an id or a name in any script, accents and case aside. With
+    ``partial`` (questions, never writes), a part of a name that only one
+    crossing has will do, as the map's search finds 圈河 in 圈河口岸.
 
     Raises
     ------
@@ -419,12 +433,19 @@ def resolve_crossing_id(
         return None
     if key in crossings:
         return key
-    folded = key.casefold()
+    folded = fold(key)
     named = [
         crossing.id
         for crossing in crossings.values()
-        if any(folded == name.casefold() for name in crossing.names if name)
+        if any(folded == fold(name) for name in crossing.names if name)
     ]
+    # Then a part of a name, as the map's search finds it (圈河 in 圈河口岸).
+    if not named and partial and len(folded) >= 2:
+        named = [
+            crossing.id
+            for crossing in crossings.values()
+            if any(folded in fold(name) for name in (crossing.id, *crossing.names) if name)
+        ]
     if len(named) == 1:
         return named[0]
     if named:  # a town shared by two crossings, e.g. Sinuiju or Tumen
@@ -435,8 +456,15 @@ def resolve_crossing_id(
             "a crossing id, or a name only one crossing has",
             f"give one of {', '.join(named)}",
         )
-    close = difflib.get_close_matches(key, list(crossings), n=3, cutoff=0.4)
-    fix = f"did you mean {' or '.join(close)}?" if close else "run `crossings list` to see the ids"
+    names = {fold(n): c.id for c in crossings.values() for n in (c.id, *c.names) if n}
+    close = dict.fromkeys(
+        names[m] for m in difflib.get_close_matches(folded, list(names), n=6, cutoff=0.5)
+    )
+    fix = (
+        f"did you mean {' or '.join(list(close)[:3])}?"
+        if close
+        else "run `crossings list` to see the ids"
+    )
     raise UnknownCrossingError(
         field,
         value,

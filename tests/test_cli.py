@@ -123,7 +123,7 @@ def test_list_bad_as_of_is_a_usage_error(store: Path):
     result = run("list", "--as-of", "June 2021", store=store)
     assert result.exit_code == 2
     assert (
-        "Error: Invalid value for --as-of: 'June 2021' is not a day. Allowed: YYYY-MM-DD"
+        "Error: Invalid value for --as-of: 'June 2021' is not a date. Allowed: YYYY, YYYY-MM"
         in result.output
     )
 
@@ -150,10 +150,10 @@ def test_show_table(store: Path):
 
 
 def test_show_unknown_id(store: Path):
-    result = run("show", "quanhe-wonjon", store=store)
+    result = run("show", "quanhe-wonjang", store=store)
     assert result.exit_code == 1
     assert result.output.startswith(
-        "Error: ID: 'quanhe-wonjon' is not a crossing in the inventory. "
+        "Error: ID: 'quanhe-wonjang' is not a crossing in the inventory. "
         "Allowed: a crossing id from `crossings list`, or 'border' for the whole border. "
         "Fix: did you mean quanhe-wonjong"
     )

@@ -168,3 +168,87 @@ def test_distance(store: Path):
     assert result.exit_code == 0
     (row,) = json.loads(result.output)
     assert 9000 < row["distance_m"] < 9100
+
+
+def as_json(*args: str, store: Path) -> object:
+    result = run(*args, "--format", "json", store=store)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_list_and_status_filters(shipped_store: Path):
+    everything = as_json("list", "--as-of", "2021-06-30", store=shipped_store)
+    # A month means its last day, as the status rule counts it.
+    assert as_json("list", "--as-of", "2021-06", store=shipped_store) == everything
+    closed = as_json("list", "--as-of", "2021-06", "--status", "closed", store=shipped_store)
+    assert closed and {r["status"] for r in closed} == {"closed"}
+    assert {r["id"] for r in closed} == {r["id"] for r in everything if r["status"] == "closed"}
+    tumen_rail = as_json("list", "--river", "tumen", "--mode", "rail", store=shipped_store)
+    assert tumen_rail and all(r["river"] == "tumen" and r["mode"] == "rail" for r in tumen_rail)
+    either = as_json(
+        "status", "--as-of", "2023-09-01", "--status", "open", "--status", "restricted",
+        store=shipped_store,
+    )  # fmt: skip
+    assert either and {r["status"] for r in either} <= {"open", "restricted"}
+    none = as_json("list", "--kind", "former", "--status", "open", store=shipped_store)
+    assert all(r["kind"] == "former" for r in none)
+
+
+def test_a_crossing_by_a_part_of_its_name_or_a_close_one(shipped_store: Path):
+    shown = as_json("show", "圈河", store=shipped_store)
+    assert shown["crossing"]["id"] == "quanhe-wonjong"
+    result = run("show", "Friendship Brige", store=shipped_store)
+    assert result.exit_code == 1 and "did you mean friendship-bridge" in result.output
+    result = run("show", "Yalu", store=shipped_store)  # a part several crossings share
+    assert result.exit_code == 1 and "names" in result.output and "crossings:" in result.output
+
+
+def test_text_search_in_show_and_changes(shipped_store: Path):
+    shown = as_json("show", "quanhe-wonjong", "--text", "bridge", store=shipped_store)
+    assert shown["history"]
+    assert all("bridge" in (r["summary"] + r["notes"]).lower() for r in shown["history"])
+    every = as_json("show", "quanhe-wonjong", store=shipped_store)
+    assert len(shown["history"]) < len(every["history"])
+    found = as_json(
+        "changes", "--from", "2020", "--to", "2020", "--records", "--text", "COVID",
+        store=shipped_store,
+    )  # fmt: skip
+    assert found and all("covid" in r["summary"].lower() or "covid" in r["notes"].lower()
+                         for r in found)  # fmt: skip
+
+
+@pytest.mark.parametrize("point", [["40.10,124.40"], ["40.10", "124.40"], [" 40.10 , 124.40 "]])
+def test_near_takes_a_point_in_either_form(store: Path, point: list[str]):
+    rows = as_json("near", *point, "--km", "15", store=store)
+    assert [r["id"] for r in rows] == ["friendship-bridge", "new-yalu-river-bridge"]
+
+
+def test_near_lists_observations_and_says_distances_in_km_beyond_10(store: Path, tmp_path: Path):
+    run(
+        "observe", "quanhe-wonjong", "--on", "2025-06", "--kind", "traffic", "--summary",
+        "Trucks at the gate", "--source-url", "https://example.org/t", "--source-type",
+        "ground_observation", "--at", "42.5690,130.5240", store=store,
+    )  # fmt: skip
+    rows = as_json("near", "42.5690,130.5240", "--km", "1", "--observations", store=store)
+    # The record at its own point first, then those drawn at the crossing's point, as `around`.
+    assert rows[0]["summary"] == "Trucks at the gate" and rows[0]["distance_m"] < 1
+    assert rows[0]["distance"] == "0 m"
+    assert [r["distance_m"] for r in rows] == sorted(r["distance_m"] for r in rows)
+    assert len(rows) == len(as_json("around", "quanhe-wonjong", "--km", "0.5", store=store))
+    far = run("distance", "friendship-bridge", "quanhe-wonjong", store=store).output
+    assert " km" in far and "580798.9" not in far
+    bad = run("near", "40.10;124.40", store=store)
+    assert bad.exit_code == 1 and "point: '40.10;124.40' is not a latitude and a longitude" in (
+        bad.output
+    )
+
+
+def test_trade_table(shipped_store: Path):
+    rows = as_json(
+        "trade", "--from", "2019", "--to", "2019", "--flow", "total", store=shipped_store
+    )
+    assert rows and {r["flow"] for r in rows} == {"total"}
+    assert all(r["period"].startswith("2019") for r in rows)
+    assert all(r["source_name"] for r in rows)
+    csv = run("trade", "--format", "csv", store=shipped_store).output.splitlines()
+    assert csv[0].startswith("period,period_kind,flow,value_usd,qualifier,source_name")

@@ -176,8 +176,8 @@ def test_around_filters_kind_and_source_type(store: Path):
 
 
 def test_around_bad_arguments(store: Path):
-    with pytest.raises(UnknownCrossingError, match=r"ID: 'quanhe-wonjon' is not a crossing"):
-        around(store, "quanhe-wonjon")
+    with pytest.raises(UnknownCrossingError, match=r"ID: 'quanhe-wonjang' is not a crossing"):
+        around(store, "quanhe-wonjang")
     with pytest.raises(RecordValidationError, match=r"--since: '2025-13' has no month 13"):
         around(store, "quanhe-wonjong", since="2025-13")
     with pytest.raises(RecordValidationError, match=r"--since: '2025' is after --until '2024'"):

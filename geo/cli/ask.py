@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 import click
 
-from geo.cli.options import format_option, parse_day, store_option, with_status_rule
+from geo.cli.options import (
+    crossing_filters,
+    format_option,
+    keeps,
+    parse_day,
+    store_option,
+    text_matches,
+    with_status_rule,
+)
 from geo.cli.output import (
     crossing_fields,
+    distance_text,
     echo_records,
     evidence_line,
     matrix_cell,
@@ -28,33 +38,62 @@ DATE_RULE = (
 
 
 @click.command("near")
-@click.argument("lat", type=str)
-@click.argument("lon", type=str)
+@click.argument("point", nargs=-1, required=True, metavar="LAT,LON | LAT LON")
 @click.option(
     "--km", type=float, default=10.0, show_default=True, help="Search radius in kilometres."
 )
+@click.option("--observations", is_flag=True, help="List the observations near the point instead.")
 @store_option
 @format_option
-def near_command(lat: str, lon: str, km: float, store: str, output_format: str) -> None:
-    """List the crossings within a distance of a point, nearest first.
+def near_command(
+    point: tuple[str, ...], km: float, observations: bool, store: str, output_format: str
+) -> None:
+    """List the crossings (or observations) within a distance of a point, nearest first.
 
-    Distances are geodesic metres on WGS84.
+    The point is LAT,LON or LAT LON in decimal degrees, latitude first.
+    Distances are geodesic on WGS84: metres in the JSON, and in the table
+    metres up to 10 km, kilometres beyond.
 
     \b
     Example:
-      crossings near 40.10 124.40 --km 15
+      crossings near 40.10,124.40 --km 15
+      crossings near 42.57 130.52 --km 2 --observations
     """
-    from geo.questions import near
+    from geo.questions import near, observations_near
+    from geo.validate import split_lat_lon
 
+    if len(point) == 1:
+        lat, lon = split_lat_lon(point[0], field="point")
+    elif len(point) == 2:
+        lat, lon = point
+    else:
+        raise click.BadParameter(
+            f"{' '.join(point)!r} is not a point. Allowed: LAT,LON or LAT LON, e.g. 40.10,124.40",
+            param_hint="POINT",
+        )
+    if observations:
+        rows = [
+            {
+                **observation_fields(n.item),
+                "distance_m": round(n.distance_m, 1),
+                "distance": distance_text(n.distance_m),
+                "bearing_deg": rounded(n.bearing_deg),
+            }
+            for n in observations_near(store, lat, lon, km=km)
+        ]
+        columns = ("id", "crossing_id", "date", "kind", "summary", "distance")
+        echo_records(rows, output_format, columns=columns)
+        return
     rows = [
         {
             **crossing_fields(n.item),
             "distance_m": round(n.distance_m, 1),
+            "distance": distance_text(n.distance_m),
             "bearing_deg": rounded(n.bearing_deg),
         }
         for n in near(store, lat, lon, km=km)
     ]
-    echo_records(rows, output_format, columns=("id", "name_en", "distance_m", "bearing_deg"))
+    echo_records(rows, output_format, columns=("id", "name_en", "distance", "bearing_deg"))
 
 
 @click.command("around")
@@ -102,6 +141,7 @@ def around_command(
             if record.location is not None:
                 fields["lon"], fields["lat"] = record.location.lon, record.location.lat
             fields["distance_m"] = round(n.distance_m, 1)
+            fields["distance"] = distance_text(n.distance_m)
             fields["bearing_deg"] = rounded(n.bearing_deg)
             yield fields
 
@@ -115,7 +155,7 @@ def around_command(
             "status",
             "lifecycle",
             "summary",
-            "distance_m",
+            "distance",
             "bearing_deg",
             "source_name",
         ),
@@ -150,12 +190,13 @@ def nearest_command(file: str, max_km: float, store: str, output_format: str) ->
             "crossing_id": m.crossing.id if m.crossing else None,
             "name_en": m.crossing.name_en if m.crossing else None,
             "distance_m": round(m.distance_m, 1) if m.distance_m is not None else None,
+            "distance": distance_text(m.distance_m) if m.distance_m is not None else "",
             "matched": m.crossing is not None,
         }
         for m in nearest(store, file, max_km=max_km)
     ]
     echo_records(
-        rows, output_format, columns=("row", "lat", "lon", "crossing_id", "distance_m", "matched")
+        rows, output_format, columns=("row", "lat", "lon", "crossing_id", "distance", "matched")
     )
 
 
@@ -190,12 +231,14 @@ def within_command(file: str, store: str, output_format: str) -> None:
     "--as-of",
     "days",
     multiple=True,
-    metavar="YYYY-MM-DD",
+    metavar="DATE",
     callback=lambda ctx, param, values: [parse_day(v) for v in values],
-    help="The day asked about (default: today); repeat it for a crossing x date matrix.",
+    help="The day asked about (default: today; YYYY or YYYY-MM: its last day); repeat it for "
+    "a crossing x date matrix.",
 )
+@crossing_filters
 @format_option
-def status_command(store: str, days: list[date], output_format: str) -> None:
+def status_command(store: str, days: list[date], output_format: str, **filters: Any) -> None:
     """Show the status of every crossing on a day, or on several days as a matrix.
 
     With one day, each crossing's status, since when, and the record it rests
@@ -207,13 +250,18 @@ def status_command(store: str, days: list[date], output_format: str) -> None:
 
     \b
     Example:
-      crossings status --as-of 2021-06-01
+      crossings status --as-of 2021-06-01 --status open
       crossings status --as-of 2020-03-01 --as-of 2021-06-01 --as-of 2023-09-01
     """
     from geo.inventory import status_matrix
 
     days = days or [datetime.now(UTC).date()]
-    matrix = status_matrix(store, days)
+    # A crossing is kept when it passes the filters on any of the days asked.
+    matrix = [
+        (crossing, answers)
+        for crossing, answers in status_matrix(store, days)
+        if any(keeps(crossing, a.status, **filters) for a in answers)
+    ]
     if len(days) == 1:
         rows = []
         for crossing, (answer,) in matrix:
@@ -253,9 +301,14 @@ with_status_rule(status_command)
     is_flag=True,
     help="List the status and infrastructure records dated in the range instead.",
 )
+@click.option(
+    "--text", metavar="TEXT", help="Only changes whose record's summary or notes hold it."
+)
 @store_option
 @format_option
-def changes_command(since: str, until: str, records: bool, store: str, output_format: str) -> None:
+def changes_command(
+    since: str, until: str, records: bool, text: str | None, store: str, output_format: str
+) -> None:
     """List each crossing's status changes between two dates: from, to, day and record.
 
     A change happens on the day a record begins to count (a month or year
@@ -274,6 +327,8 @@ def changes_command(since: str, until: str, records: bool, store: str, output_fo
     rows = []
     if records:
         for change in changes(store, since, until):
+            if not text_matches(text, change.record.summary, change.record.notes):
+                continue
             fields = observation_fields(change.record)
             fields["crossing"] = change.crossing.name_en if change.crossing else "(border-wide)"
             fields["source"] = change.record.source_name
@@ -286,6 +341,8 @@ def changes_command(since: str, until: str, records: bool, store: str, output_fo
         return
     for found in transitions(store, since, until):
         record = found.record
+        if text and not (record and text_matches(text, record.summary, record.notes)):
+            continue
         rows.append(
             {
                 "crossing_id": found.crossing.id,
@@ -313,7 +370,10 @@ def changes_command(since: str, until: str, records: bool, store: str, output_fo
 @store_option
 @format_option
 def distance_command(first_id: str, second_id: str, store: str, output_format: str) -> None:
-    """Print the geodesic distance (metres, WGS84) and bearing from crossing ID1 to ID2.
+    """Print the geodesic distance (WGS84) and bearing from crossing ID1 to ID2.
+
+    The table says metres up to 10 km and kilometres beyond; JSON gives
+    distance_m.
 
     \b
     Example:
@@ -326,9 +386,10 @@ def distance_command(first_id: str, second_id: str, store: str, output_format: s
         "from": first_id,
         "to": found.item.id,
         "distance_m": round(found.distance_m, 1),  # type: ignore[union-attr]
+        "distance": distance_text(found.distance_m),  # type: ignore[arg-type]
         "bearing_deg": rounded(found.bearing_deg),
     }
-    echo_records([row], output_format, columns=("from", "to", "distance_m", "bearing_deg"))
+    echo_records([row], output_format, columns=("from", "to", "distance", "bearing_deg"))
 
 
 COMMANDS = [

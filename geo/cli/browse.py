@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from geo.cli.options import as_of_option, format_option, store_option, with_status_rule
+from geo.cli.options import (
+    as_of_option,
+    crossing_filters,
+    format_option,
+    keeps,
+    store_option,
+    text_matches,
+    with_status_rule,
+)
 from geo.cli.output import (
     crossing_fields,
     echo_records,
@@ -37,8 +45,9 @@ def _status_row(fields: dict[str, object], answer: StatusAnswer) -> dict[str, ob
 @click.command("list")
 @store_option
 @as_of_option
+@crossing_filters
 @format_option
-def list_command(store: str, as_of: date | None, output_format: str) -> None:
+def list_command(store: str, as_of: date | None, output_format: str, **filters: Any) -> None:
     """List every crossing with its status, since when, and the record it rests on.
 
     The evidence column names the record, its source, its age on the day, and
@@ -47,10 +56,13 @@ def list_command(store: str, as_of: date | None, output_format: str) -> None:
     \b
     Example:
       crossings list
-      crossings list --as-of 2021-06-01 --format json
+      crossings list --as-of 2021-06-01 --status open
+      crossings list --river tumen --mode rail --format json
     """
     rows = []
     for item in list_crossings(store, as_of=as_of):
+        if not keeps(item.crossing, item.status.status, **filters):
+            continue
         fields = {**crossing_fields(item.crossing), **status_fields(item.status)}
         rows.append(_status_row(fields, item.status))
     echo_records(
@@ -84,12 +96,16 @@ def _history_rows(
 @click.argument("crossing_id", metavar="ID")
 @store_option
 @as_of_option
+@click.option("--text", metavar="TEXT", help="Only history records whose summary or notes hold it.")
 @format_option
-def show_command(crossing_id: str, store: str, as_of: date | None, output_format: str) -> None:
+def show_command(
+    crossing_id: str, store: str, as_of: date | None, text: str | None, output_format: str
+) -> None:
     """Show one crossing: names, places, point, status with its evidence, structures, history.
 
     ID is the crossing's id or any of its names, in any script (Wonjong, 圈河口岸,
-    원정리 통상구); a name two crossings share (Sinuiju) is refused with both ids.
+    원정리 통상구), or a part of one only one crossing has (圈河); a name two
+    crossings share (Sinuiju) is refused with both ids.
     The history is in the order the status rule applies it (a month or year
     counts from its last day); the "rule" column says what each record does:
     sets the status, is a plan, gives a structure's lifecycle, is border-wide
@@ -98,11 +114,13 @@ def show_command(crossing_id: str, store: str, as_of: date | None, output_format
     \b
     Example:
       crossings show new-yalu-river-bridge
+      crossings show 圈河 --text bridge
       crossings show 圈河口岸 --format json
     """
     history = show_crossing(store, crossing_id, as_of=as_of)
     crossing = history.crossing
-    rows = _history_rows(history.records, history.superseded, crossing.id)
+    shown = [r for r in history.records if text_matches(text, r.summary, r.notes)]
+    rows = _history_rows(shown, history.superseded, crossing.id)
     status = status_fields(history.status)
     structures = [
         {

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from geo.inventory import DEFAULT_STORE
+from geo.model import CROSSING_KINDS, MODES, RIVERS, STATUSES
+from geo.validate import fold
+
+if TYPE_CHECKING:
+    from geo.model import Crossing
 
 __all__ = [
+    "STATUS_CHOICES",
     "STATUS_RULE",
     "as_of_option",
+    "crossing_filters",
     "format_option",
+    "keeps",
     "parse_day",
     "store_option",
+    "text_matches",
     "with_status_rule",
 ]
 
@@ -58,15 +67,74 @@ def format_option(function: F) -> F:
 
 
 def parse_day(value: str | None, field: str = "--as-of") -> date | None:
-    """Return the date a YYYY-MM-DD option names, or raise a usage error."""
+    """Return the day a date option names, or raise a usage error.
+
+    A year or a month means its last day, as the status rule counts a record
+    dated to a month from its last day: ``--as-of 2021-06`` is 2021-06-30.
+    """
     if value is None:
         return None
+    from geo.errors import RecordValidationError
+    from geo.validate import parse_fuzzy_date
+
     try:
-        return date.fromisoformat(value)
-    except ValueError as err:
+        return parse_fuzzy_date(value, field=field, today=date.max).end
+    except RecordValidationError as err:
         raise click.BadParameter(
-            f"{value!r} is not a day. Allowed: YYYY-MM-DD, e.g. 2021-06-01.", param_hint=field
+            f"{value!r} is not a date. Allowed: YYYY, YYYY-MM or YYYY-MM-DD (a year or a month "
+            "means its last day), e.g. 2021-06-01.",
+            param_hint=field,
         ) from err
+
+
+#: What --status can ask for: a traffic status, a lifecycle shown as one, or none at all.
+STATUS_CHOICES = (*STATUSES, "planned", "under_construction", "built_not_opened", "none")
+
+
+def crossing_filters(function: F) -> F:
+    """``--status``, ``--river``, ``--mode``, ``--kind``: keep only the crossings that match."""
+    for option in reversed(
+        (
+            click.option(
+                "--status", "status_filter", type=click.Choice(STATUS_CHOICES), multiple=True,
+                help="Only crossings with this status on the day (repeatable).",
+            ),
+            click.option("--river", type=click.Choice(RIVERS), help="Only crossings on this river"),
+            click.option("--mode", type=click.Choice(MODES), help="Only crossings of this mode."),
+            click.option(
+                "--kind", "crossing_kind", type=click.Choice(CROSSING_KINDS),
+                help="Only crossings of this kind.",
+            ),
+        )
+    ):  # fmt: skip
+        function = option(function)
+    return function
+
+
+def keeps(
+    crossing: Crossing,
+    status: str | None,
+    *,
+    status_filter: Sequence[str],
+    river: str | None,
+    mode: str | None,
+    crossing_kind: str | None,
+) -> bool:
+    """Say whether a crossing passes the filters of :func:`crossing_filters`."""
+    return (
+        (not status_filter or (status or "none") in status_filter)
+        and (river is None or crossing.river == river)
+        and (mode is None or crossing.mode == mode)
+        and (crossing_kind is None or crossing.kind == crossing_kind)
+    )
+
+
+def text_matches(query: str | None, *texts: str | None) -> bool:
+    """Say whether any text holds the query, ignoring case and accents (as the map's search)."""
+    if not query:
+        return True
+    wanted = fold(query)
+    return any(wanted in fold(text) for text in texts if text)
 
 
 #: The status rule in a few lines, for the help of the commands that show statuses.
@@ -99,7 +167,7 @@ def as_of_option(function: F) -> F:
     """``--as-of YYYY-MM-DD``: the day a status is asked for (default: today)."""
     return click.option(
         "--as-of",
-        metavar="YYYY-MM-DD",
+        metavar="DATE",
         callback=lambda ctx, param, value: parse_day(value),
-        help="Show the status on this day instead of today.",
+        help="Show the status on this day instead of today (YYYY, YYYY-MM: its last day).",
     )(function)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "crossing_fields",
+    "distance_text",
     "echo_records",
     "emit",
     "evidence_line",
@@ -46,6 +47,15 @@ Row = Mapping[str, object]
 _SHOWN = {code: chr(0x2400 + code) for code in range(0x20) if chr(code) not in "\n\t"}
 _SHOWN |= {0x7F: "\u2421"} | dict.fromkeys(range(128, 160), "�")
 _SHOWN |= {ord(c): "\ufffd" for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"}
+
+
+def distance_text(metres: float) -> str:
+    """Say a distance as a reader would: metres up to 10 km, kilometres beyond.
+
+    >>> distance_text(845.26), distance_text(12_345.6), distance_text(580_798.9)
+    ('845 m', '12.3 km', '580.8 km')
+    """
+    return f"{metres:,.0f} m" if metres < 10_000 else f"{metres / 1000:,.1f} km"
 
 
 def terminal_safe(text: str) -> str:
