@@ -112,7 +112,7 @@ def test_list_as_of_and_store_from_environment(store: Path):
 
 
 def test_list_table_is_readable(store: Path):
-    result = run("list", store=store)
+    result = run("list", "--format", "wide", store=store)
     assert result.exit_code == 0
     assert "friendship-bridge" in result.output and "12 Mar 2026" in result.output
     # jian-manpo-road rests on the 2020 closure, a record that says it applies to all
@@ -140,7 +140,7 @@ def test_show_by_name_in_any_script(store: Path):
 
 
 def test_show_table(store: Path):
-    result = run("show", "friendship-bridge", store=store)
+    result = run("show", "friendship-bridge", "--format", "wide", store=store)
     assert result.exit_code == 0
     assert "status on" in result.output and "open since 2026-03-12" in result.output
     assert "evidence: o-b73afb584d, 12 Mar 2026, " in result.output
@@ -355,7 +355,7 @@ def test_show_marks_what_a_correction_replaces(store: Path):
     assert (marks[first], marks[second], marks[retraction]) == (True, True, False)
     roles = {row["id"]: row["rule"] for row in shown["history"]}
     assert (roles[first], roles[retraction]) == ("superseded", f"withdraws {second}")
-    table = run("show", "new-yalu-river-bridge", store=store).output
+    table = run("show", "new-yalu-river-bridge", "--format", "wide", store=store).output
     assert "superseded" in table and f"withdraws {second}" in table
 
 
@@ -400,7 +400,7 @@ def test_observe_what_a_record_says_beyond_its_status(store: Path):
 def test_status_matrix(store: Path):
     days = ("2020-03-01", "2021-06-01", "2023-09-01")
     args = [a for day in days for a in ("--as-of", day)]
-    table = run("status", *args, store=store)
+    table = run("status", *args, "--format", "wide", store=store)
     assert table.exit_code == 0
     header = table.output.splitlines()[0].split()
     assert header == ["id", *days]
@@ -516,3 +516,46 @@ def test_a_damaged_store_is_named_as_such(store: Path):
     assert result.exit_code == 1
     assert "the store is damaged" in result.output and "Traceback" not in result.output
     assert "do not write to it; restore it from a copy" in result.output
+
+
+def _columns(line: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize("command", [["list"], ["structures"], ["show", "quanhe-wonjong"]])
+def test_tables_fit_the_terminal_and_lose_no_text(
+    shipped_store: Path, width: int, command: list[str]
+):
+    result = CliRunner(env={"COLUMNS": str(width)}).invoke(
+        cli, [*command, "--store", str(shipped_store)]
+    )
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert max(_columns(line) for line in lines) <= width
+    assert "…" not in result.output
+    wide = CliRunner().invoke(cli, [*command, "--format", "wide", "--store", str(shipped_store)])
+    # The same characters as the unwrapped table: wrapping moved text, cut none (the rule
+    # line under the header is the only part that changes, so dashes are left out).
+    from collections import Counter
+
+    def characters(text: str) -> Counter[str]:
+        return Counter(c for c in text if not c.isspace() and c != "-")
+
+    assert characters(result.output) == characters(wide.output)
+    if command[0] == "show":
+        assert "圈河口岸" in result.output and "원정리" in result.output
+
+
+def test_wide_tables_keep_each_url_on_one_line(shipped_store: Path):
+    narrow = CliRunner(env={"COLUMNS": "80"}).invoke(
+        cli, ["show", "quanhe-wonjong", "--store", str(shipped_store)]
+    )
+    wide = CliRunner(env={"COLUMNS": "80"}).invoke(
+        cli, ["show", "quanhe-wonjong", "--format", "wide", "--store", str(shipped_store)]
+    )
+    url = "https://beyondparallel.csis.org/increase-in-sino-north-korean-trade-at-wonjong-ni-quanhe-border-crossing/"
+    assert url not in narrow.output and url in wide.output
+    assert max(_columns(line) for line in narrow.output.splitlines()) <= 80

@@ -311,7 +311,10 @@ def test_escape_sequences_from_a_store_never_reach_the_terminal(store: Path):
         assert result.exit_code == 0, result.output
         assert "\x1b" not in result.output and "\x07" not in result.output
         assert "\x9b" not in result.output
-    assert "Gate ␛]0;owned␇ ␛[2J opened" in run("show", "quanhe-wonjong", store=store).output
+    assert (
+        "Gate ␛]0;owned␇ ␛[2J opened"
+        in run("show", "quanhe-wonjong", "--format", "wide", store=store).output
+    )
     as_json = run("show", "quanhe-wonjong", "--format", "json", store=store).output
     assert "\x1b" not in as_json and "\x9b" not in as_json
     assert json.loads(as_json)["crossing"]["name_en"] == "Quanhe\x1b[8m"  # JSON escapes it

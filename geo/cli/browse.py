@@ -26,6 +26,7 @@ from geo.cli.output import (
     status_fields,
     structure_fields,
     table,
+    wrapped,
 )
 from geo.inventory import list_crossings, list_structures, show_crossing
 from geo.status import StatusAnswer, describe_status, record_role
@@ -197,9 +198,11 @@ def show_command(
                 else "no lifecycle record"
             )
         )
-    emit("\n".join(line for line in lines if line))
+    wide = output_format == "wide"
+    emit("\n".join(wrapped(line, 0 if wide else None) for line in lines if line))
     emit()
-    emit(table(rows, ("when", "kind", "status", "summary", "source", "id", "rule"), limit=70))
+    columns = ("when", "kind", "status", "summary", "source", "id", "rule")
+    emit(table(rows, columns, width=0 if wide else None))
 
 
 @click.command("structures")

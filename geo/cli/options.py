@@ -30,8 +30,8 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Output formats every listing command offers.
-FORMATS = ("table", "json", "csv", "geojson")
+#: Output formats every listing command offers: "wide" is a table that never wraps.
+FORMATS = ("table", "wide", "json", "csv", "geojson")
 
 
 def _remember_store(ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -62,7 +62,8 @@ def format_option(function: F) -> F:
         type=click.Choice(FORMATS),
         default="table",
         show_default=True,
-        help="Output format.",
+        help="Output format: a table that fits the terminal, a wide one (long lines, URLs "
+        "whole), or JSON / CSV / GeoJSON for scripts.",
     )(function)
 
 

@@ -9,6 +9,7 @@ import csv
 import io
 import itertools
 import json
+import shutil
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -38,6 +39,8 @@ __all__ = [
     "structure_fields",
     "table",
     "terminal_safe",
+    "terminal_width",
+    "wrapped",
 ]
 
 Row = Mapping[str, object]
@@ -80,33 +83,93 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _cell(value: object, limit: int) -> str:
-    text = "" if value is None else " ".join(str(value).split())
-    if _width(text) <= limit:
+def terminal_width() -> int:
+    """Columns of the terminal (COLUMNS where set); 120 when the output is not a terminal."""
+    return shutil.get_terminal_size((120, 24)).columns
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Wrap text to ``width`` display columns at spaces; a longer word breaks between characters.
+
+    Full-width characters count two columns and are never split.
+
+    >>> _wrap("Quanhe–Wonjong bridge", 10)
+    ['Quanhe–Won', 'jong', 'bridge']
+    >>> _wrap("원정리 통상구", 6)
+    ['원정리', '통상구']
+    """
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else word
+        if _width(candidate) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for ch in word:  # a word wider than the cell: break it between characters
+            if _width(line + ch) > width and line:
+                lines.append(line)
+                line = ""
+            line += ch
+    return [*lines, line] if line or not lines else lines
+
+
+def wrapped(text: str, width: int | None = None) -> str:
+    """Wrap a line of text to the terminal (``width=0``: leave it whole), indenting the rest."""
+    room = terminal_width() if width is None else width
+    if room == 0 or _width(text) <= room:
         return text
-    out = ""
-    for ch in text:
-        if _width(out + ch) > limit - 1:
-            break
-        out += ch
-    return out + "…"
+    return "\n    ".join(_wrap(text, room - 4))
 
 
-def table(rows: Sequence[Row], columns: Sequence[str], *, limit: int = 60) -> str:
-    """Return rows as an aligned text table with a header line."""
-    cells = [[_cell(row.get(column), limit) for column in columns] for row in rows]
-    widths = [
+def table(rows: Sequence[Row], columns: Sequence[str], *, width: int | None = None) -> str:
+    """Return rows as an aligned text table that fits ``width`` columns (the terminal's).
+
+    Cells keep their whole text: where the table would be too wide, the widest
+    columns narrow and their cells wrap onto more lines. ``width=0`` never
+    wraps (``--format wide``: long lines, URLs whole on one line).
+    """
+    cells = [[" ".join(str(row.get(c) or "").split()) for c in columns] for row in rows]
+    natural = [
         max([_width(column)] + [_width(line[i]) for line in cells])
         for i, column in enumerate(columns)
     ]
+    widths = natural[:]
+    room = (terminal_width() if width is None else width) - 2 * (len(columns) - 1)
+    if width != 0:
+        # A column of single words (ids, dates) keeps its width; a text column narrows to 10.
+        floors = [
+            n
+            if n <= 24 and all(" " not in line[i] for line in cells)
+            else min(n, max(_width(c), 10))
+            for i, (n, c) in enumerate(zip(natural, columns, strict=True))
+        ]
+        # Text columns narrow first; then, if need be, the others too (ids then wrap).
+        for floor in (floors, [min(n, 6) for n in natural]):
+            while sum(widths) > room:
+                widest = max(range(len(widths)), key=lambda i: widths[i] - floor[i])
+                if widths[widest] <= floor[widest]:
+                    break
+                widths[widest] -= 1
 
     def line(values: Sequence[str]) -> str:
         return "  ".join(
             v + " " * (w - _width(v)) for v, w in zip(values, widths, strict=True)
         ).rstrip()
 
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(list(columns)), rule, *(line(c) for c in cells)])
+    def lines(values: Sequence[str]) -> list[str]:
+        parts = [_wrap(value, w) for value, w in zip(values, widths, strict=True)]
+        return [
+            line([p[n] if n < len(p) else "" for p in parts])
+            for n in range(max(len(p) for p in parts))
+        ]
+
+    out = [*lines(list(columns)), "  ".join("-" * w for w in widths)]
+    for row in cells:
+        out += lines(row)
+    return "\n".join(out)
 
 
 def status_fields(answer: StatusAnswer) -> dict[str, object]:
@@ -267,4 +330,4 @@ def echo_records(
             buffer.truncate()
         write(buffer.getvalue())
     else:
-        emit(table(list(rows), columns))
+        emit(table(list(rows), columns, width=0 if output_format == "wide" else None))
