@@ -128,9 +128,12 @@ def table(rows: Sequence[Row], columns: Sequence[str], *, width: int | None = No
     """Return rows as an aligned text table that fits ``width`` columns (the terminal's).
 
     Cells keep their whole text: where the table would be too wide, the widest
-    columns narrow and their cells wrap onto more lines. ``width=0`` never
-    wraps (``--format wide``: long lines, URLs whole on one line).
+    columns narrow and their cells wrap onto more lines. A column empty in
+    every row is left out. ``width=0`` never wraps (``--format wide``: long
+    lines, URLs whole on one line).
     """
+    # A column empty in every row says nothing to a reader: it gives its room to the others.
+    columns = [c for c in columns if not rows or any(row.get(c) not in (None, "") for row in rows)]
     cells = [[" ".join(str(row.get(c) or "").split()) for c in columns] for row in rows]
     natural = [
         max([_width(column)] + [_width(line[i]) for line in cells])
