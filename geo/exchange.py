@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from geo.errors import BatchValidationError, RecordValidationError, RowProblem
 
@@ -468,7 +468,8 @@ def write_kml(
             deciding = step.record
             rows.append(
                 {
-                    "name": f"Status: {(step.status or 'none').replace('_', ' ')}",
+                    "name": f"{name}: {(step.status or 'no record').replace('_', ' ')}",
+                    "status_key": step.status or "",
                     "description": _kml_description(deciding) if deciding else "",
                     "begin": pd.Timestamp(step.since),
                     "end": pd.Timestamp(end) if end else pd.NaT,
@@ -487,7 +488,8 @@ def write_kml(
             own = record.location if record.has_own_location else where
             rows.append(
                 {
-                    "name": f"{record.date.label}: {record.kind}",
+                    "name": f"{name}: {record.date.label}, {record.kind}",
+                    "status_key": "observation",
                     "description": _kml_description(record),
                     "begin": pd.NaT,
                     "end": pd.NaT,
@@ -509,7 +511,58 @@ def write_kml(
             layer_options={"FOLDER": "YES"},
         )
         written += len(rows)
+    _style_placemarks(target)
     return written
+
+
+def _style_placemarks(path: Path) -> None:
+    """Give each placemark a pin in its status colour (the map's), as Google Earth shows them.
+
+    GDAL writes the placemarks; their styles are added to the document here:
+    one ``<Style>`` per status, and a ``<styleUrl>`` on each placemark.
+    """
+    import xml.etree.ElementTree as ET
+
+    from geo.render import STATUS_COLOURS
+
+    ns = "http://www.opengis.net/kml/2.2"
+    ET.register_namespace("", ns)
+    tree = ET.parse(path)  # our own output, just written
+    document = tree.getroot().find(f"{{{ns}}}Document")
+    if document is None:
+        return
+    colours = {**STATUS_COLOURS, "observation": "#ffffff"}
+    for key, colour in colours.items():
+        style = ET.Element(f"{{{ns}}}Style", id=f"status-{key or 'none'}")
+        icon_style = ET.SubElement(style, f"{{{ns}}}IconStyle")
+        red, green, blue = colour[1:3], colour[3:5], colour[5:7]
+        ET.SubElement(icon_style, f"{{{ns}}}color").text = f"ff{blue}{green}{red}"  # aabbggrr
+        ET.SubElement(icon_style, f"{{{ns}}}scale").text = "0.8" if key == "observation" else "1.1"
+        icon = ET.SubElement(icon_style, f"{{{ns}}}Icon")
+        ET.SubElement(
+            icon, f"{{{ns}}}href"
+        ).text = "http://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
+        # KML's order: a document's styles come before its schemas and folders.
+        document.insert(_first_child(document, ("Schema", "Folder", "Placemark")), style)
+    for placemark in document.iter(f"{{{ns}}}Placemark"):
+        key = ""
+        for data in placemark.iter(f"{{{ns}}}SimpleData"):
+            if data.get("name") == "status_key":
+                key = data.text or ""
+        style_url = ET.Element(f"{{{ns}}}styleUrl")
+        style_url.text = f"#status-{key or 'none'}"
+        # ...and a placemark's styleUrl after its time, before its data and geometry.
+        after = ("ExtendedData", "Point", "LineString", "Polygon", "MultiGeometry")
+        placemark.insert(_first_child(placemark, after), style_url)
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _first_child(element: Any, names: tuple[str, ...]) -> int:
+    """Return the index of the first child with one of these local names (or the end)."""
+    for index, child in enumerate(element):
+        if child.tag.rsplit("}", 1)[-1] in names:
+            return index
+    return len(element)
 
 
 #: KML fields that GDAL adds to every placemark: read as KML, not reported as ignored.
@@ -530,6 +583,7 @@ KML_FIELDS = frozenset(
         "icon",
         "snippet",
         "placemark",
+        "status_key",
     }
 )
 

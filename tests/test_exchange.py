@@ -147,12 +147,29 @@ def test_kml_points_come_back_lon_lat(store, tmp_path):
     point = frame.geometry.iloc[0]
     assert (round(point.x, 6), round(point.y, 6)) == (130.523456, 42.568379)
     periods = frame[frame["placemark"] == "status period"]
+    name = "Quanhe–Wonjong (Tumen River Bridge, Hunchun–Rason)"
     assert list(periods["Name"]) == [
-        "Status: open",
-        "Status: closed",
-        "Status: open",
+        f"{name}: open",
+        f"{name}: closed",
+        f"{name}: open",
     ]  # 2016, 2020, 2023
     assert periods["begin"].notna().all()
+    # Pins in the map's status colours, as Google Earth draws them (KML colours are aabbggrr).
+    import xml.etree.ElementTree as ET
+
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    root = ET.parse(out).getroot()
+    styles = {
+        s.get("id"): s.find("k:IconStyle/k:color", ns).text
+        for s in root.iter("{http://www.opengis.net/kml/2.2}Style")
+    }
+    assert styles["status-open"] == "ff50981a" and styles["status-closed"] == "ff2730d7"
+    urls = [
+        (p.find("k:name", ns).text, p.find("k:styleUrl", ns).text)
+        for p in root.iter("{http://www.opengis.net/kml/2.2}Placemark")
+    ]
+    assert (f"{name}: closed", "#status-closed") in urls
+    assert all(url.lstrip("#") in styles for _, url in urls)
 
 
 def test_gpkg_subset_is_a_valid_store(store, tmp_path):
@@ -451,3 +468,19 @@ def test_csv_export_neutralises_formula_cells_and_import_reads_them_back(
     import_observations(target, out)
     assert {o.summary for o in records_of(target).values()} == set(formulas)
     assert records_of(target).keys() == records_of(source).keys()
+
+
+def test_kml_export_is_valid_ogc_kml_2_2(shipped_store, tmp_path):
+    from fastkml import validator  # bundles the OGC KML 2.2 schema
+
+    out = tmp_path / "all.kml"
+    export_inventory(shipped_store, out, "kml")
+    assert validator.validate(file_to_validate=out) is True
+    broken = tmp_path / "broken.kml"  # the check can fail: an element out of the schema's order
+    broken.write_text(
+        out.read_text(encoding="utf-8").replace("<Document id=\"root_doc\">",
+                                                "<Document id=\"root_doc\"><styleUrl/><name/>"),
+        encoding="utf-8",
+    )  # fmt: skip
+    with pytest.raises(AssertionError):
+        validator.validate(file_to_validate=broken)
