@@ -11,27 +11,32 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo.errors import BatchValidationError, RecordValidationError, RowProblem
 
 if TYPE_CHECKING:
-    from geo.model import Crossing, Observation, Structure
+    from geo.model import Crossing, Observation, Structure, TradeFigure
     from geo.status import StatusStep
 
 __all__ = [
+    "CROSSING_COLUMNS",
     "EXPORT_SUFFIXES",
     "KML_FIELDS",
     "OBSERVATION_COLUMNS",
+    "STRUCTURE_COLUMNS",
     "SUPPORTED_SUFFIXES",
+    "TRADE_COLUMNS",
     "crossing_fields",
     "iter_rows",
     "observation_fields",
     "read_csv_rows",
     "read_rows",
+    "trade_fields",
     "write_csv",
+    "write_csv_layers",
     "write_geojson",
     "write_kml",
 ]
@@ -40,7 +45,7 @@ __all__ = [
 EXPORT_SUFFIXES = {
     "geojson": (".geojson", ".json"),
     "kml": (".kml", ".kmz"),
-    "csv": (".csv",),
+    "csv": (".csv", ".zip"),
     "gpkg": (".gpkg",),
 }
 #: File name endings that ``read_rows`` understands.
@@ -349,31 +354,125 @@ OBSERVATION_COLUMNS = (
 )  # fmt: skip
 
 
-def write_csv(path: str | Path, observations: Sequence[Observation]) -> int:
+def write_csv(
+    path: str | Path,
+    observations: Sequence[Observation],
+    crossings: Mapping[str, Crossing] | None = None,
+) -> int:
     """Write observations as CSV in UTF-8 with a byte-order mark (spreadsheets then read 신의주).
 
-    Own points are ``lat``/``lon`` columns. A text cell that a spreadsheet would
-    run as a formula (it starts with ``= + - @``, a tab or a carriage return) is
-    written with a leading ``'``, which the spreadsheet shows as text and
-    ``crossings import`` removes; so is a cell that starts with ``'``, so that it
-    reads back unchanged. Returns the number of rows.
+    Own points are ``lat``/``lon`` columns; with ``crossings``, each row also
+    names its crossing (``crossing_name``, which ``crossings import`` skips).
+    A text cell that a spreadsheet would run as a formula (it starts with
+    ``= + - @``, a tab or a carriage return) is written with a leading ``'``,
+    which the spreadsheet shows as text and ``crossings import`` removes; so is
+    a cell that starts with ``'``, so that it reads back unchanged. Returns the
+    number of rows.
     """
-    written = 0
+    columns, rows = _observation_table(observations, crossings)
     with Path(path).open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, OBSERVATION_COLUMNS, lineterminator="\r\n")
-        writer.writeheader()
+        return _write_rows(handle, columns, rows)
+
+
+def _observation_table(
+    observations: Sequence[Observation], crossings: Mapping[str, Crossing] | None
+) -> tuple[list[str], Iterator[dict[str, object]]]:
+    columns = list(OBSERVATION_COLUMNS)
+    if crossings is not None:
+        columns.insert(columns.index("crossing_id") + 1, "crossing_name")
+
+    def rows() -> Iterator[dict[str, object]]:
         for record in observations:
             fields = observation_fields(record)
-            writer.writerow(
-                {
-                    key: "'" + value
-                    if isinstance(value, str) and value[:1] in _QUOTED_STARTS
-                    else value
-                    for key, value in fields.items()
-                }
-            )
-            written += 1
+            if crossings is not None:
+                crossing = crossings.get(record.crossing_id or "")
+                fields["crossing_name"] = crossing.name_en if crossing else "(the whole border)"
+            yield fields
+
+    return columns, rows()
+
+
+def _write_rows(handle: Any, columns: Sequence[str], rows: Iterable[Mapping[str, object]]) -> int:
+    """Write rows as CSV with formula cells quoted (see :func:`write_csv`); return the count."""
+    writer = csv.DictWriter(handle, columns, lineterminator="\r\n", extrasaction="ignore")
+    writer.writeheader()
+    written = 0
+    for fields in rows:
+        writer.writerow({key: _cell(value) for key, value in fields.items()})
+        written += 1
     return written
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, list):
+        value = "; ".join(map(str, value))
+    if isinstance(value, str) and value[:1] in _QUOTED_STARTS:
+        return "'" + value
+    return value
+
+
+def write_csv_layers(
+    path: str | Path,
+    crossings: Sequence[Crossing],
+    structures: Sequence[Structure],
+    observations: Sequence[Observation],
+    trade: Sequence[TradeFigure],
+) -> dict[str, int]:
+    """Write a zip of one CSV per layer and return the rows of each.
+
+    The layers: crossings (names and coordinates), structures, observations
+    (with their crossing's name; ``crossings import`` reads this file back)
+    and trade. Each is UTF-8 with a byte-order mark, formula cells quoted.
+    """
+    import io
+    import zipfile
+
+    by_id = {c.id: c for c in crossings}
+    layers = {
+        "crossings": (CROSSING_COLUMNS, map(crossing_fields, crossings)),
+        "structures": (STRUCTURE_COLUMNS, map(structure_fields, structures)),
+        "observations": _observation_table(observations, by_id),
+        "trade": (TRADE_COLUMNS, map(trade_fields, trade)),
+    }
+    counts = {}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, (columns, rows) in layers.items():
+            buffer = io.StringIO(newline="")
+            counts[name] = _write_rows(buffer, columns, rows)
+            archive.writestr(f"{name}.csv", "\ufeff" + buffer.getvalue())
+    return counts
+
+
+def trade_fields(figure: TradeFigure) -> dict[str, object]:
+    """Return a trade figure as a flat dict of JSON values."""
+    return {
+        "period": figure.period,
+        "period_kind": figure.period_kind,
+        "flow": figure.flow,
+        "value_usd": figure.value_usd,
+        "qualifier": figure.qualifier,
+        "source_name": figure.source_name,
+        "source_url": figure.source_url,
+        "source_published": figure.source_published.text if figure.source_published else None,
+        "notes": figure.notes,
+    }
+
+
+#: The columns of each layer's CSV, in the order of the functions that give the fields.
+CROSSING_COLUMNS = (
+    "id", "name_en", "name_zh", "name_ko", "aliases", "cn_place", "cn_province", "kp_place",
+    "kp_province", "river", "mode", "mode_detail", "kind", "lon", "lat", "location_precision_m",
+    "location_note", "location_source", "location_source_url", "alt_locations", "structure",
+    "notes",
+)  # fmt: skip
+STRUCTURE_COLUMNS = (
+    "id", "crossing_id", "name_en", "name_zh", "name_ko", "kind", "lon", "lat",
+    "location_precision_m", "location_source", "location_source_url", "notes",
+)  # fmt: skip
+TRADE_COLUMNS = (
+    "period", "period_kind", "flow", "value_usd", "qualifier", "source_name", "source_url",
+    "source_published", "notes",
+)  # fmt: skip
 
 
 def _point(lon: float | None, lat: float | None) -> dict[str, object] | None:

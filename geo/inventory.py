@@ -20,6 +20,7 @@ from geo.exchange import (
     iter_rows,
     read_csv_rows,
     write_csv,
+    write_csv_layers,
     write_geojson,
     write_kml,
 )
@@ -456,7 +457,9 @@ OBSERVATION_FIELDS = frozenset(OBSERVATION_COLUMNS) - {"date_start", "date_end"}
 # The store's own column names, as GIS tools write them back, for the import's names.
 _FIELD_ALIASES = {"date_precision": "precision"}
 # Columns that exports write and imports may safely pass over: they are derived.
-_DERIVED_FIELDS = frozenset({"date_start", "date_end", "until_end", "layer", "has_own_location"})
+_DERIVED_FIELDS = frozenset(
+    {"date_start", "date_end", "until_end", "layer", "has_own_location", "crossing_name"}
+)
 
 
 @dataclass(frozen=True)
@@ -984,22 +987,27 @@ def export_inventory(
             pending.append(by_id[target_id].replaces)
     observations = sorted(kept.values(), key=lambda o: (o.date.start, o.date.end))
     counts = {"crossings": len(chosen), "observations": len(observations)}
+    figures = [
+        t
+        for t in trade
+        if (first is None or t.period_end >= first) and (last is None or t.period_start <= last)
+    ]
+    with open_store(store) as opened:
+        kept_structures = [s for s in opened.structures().values() if s.crossing_id in ids]
     with written_beside(target, force=force) as building:
         if output_format == "geojson":
             counts["features"] = write_geojson(building, chosen, observations)
+        elif output_format == "csv" and target.suffix.lower() == ".zip":
+            layers = write_csv_layers(building, chosen, kept_structures, observations, figures)
+            counts["rows"] = layers["observations"]
+            counts.update(
+                {f"{name}_rows": n for name, n in layers.items() if name != "observations"}
+            )
         elif output_format == "csv":
-            counts["rows"] = write_csv(building, observations)
+            counts["rows"] = write_csv(building, observations, {c.id: c for c in chosen})
         elif output_format == "kml":
             counts["placemarks"] = _export_kml(store, building, chosen, observations)
         else:
-            figures = [
-                t
-                for t in trade
-                if (first is None or t.period_end >= first)
-                and (last is None or t.period_start <= last)
-            ]
-            with open_store(store) as opened:
-                kept_structures = [s for s in opened.structures().values() if s.crossing_id in ids]
             create_store(building, chosen, observations, figures, structures=kept_structures)
             with open_store(building, writable=True) as opened:
                 _refresh_status_snapshot(opened)

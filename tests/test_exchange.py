@@ -484,3 +484,42 @@ def test_kml_export_is_valid_ogc_kml_2_2(shipped_store, tmp_path):
     )  # fmt: skip
     with pytest.raises(AssertionError):
         validator.validate(file_to_validate=broken)
+
+
+def test_csv_zip_holds_one_file_per_layer_and_reads_back(
+    shipped_store, store, empty_store_file, tmp_path
+):
+    import io
+    import zipfile
+
+    out = tmp_path / "all.zip"
+    counts = export_inventory(shipped_store, out, "csv")
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == [
+            "crossings.csv", "observations.csv", "structures.csv", "trade.csv"
+        ]  # fmt: skip
+        tables = {
+            name: list(csv.DictReader(io.StringIO(archive.read(name).decode("utf-8-sig"))))
+            for name in archive.namelist()
+        }
+    crossings = {r["id"]: r for r in tables["crossings.csv"]}
+    assert len(crossings) == counts["crossings"] == 17
+    assert crossings["quanhe-wonjong"]["name_zh"] == "圈河口岸"
+    assert crossings["quanhe-wonjong"]["lat"].startswith("42.568")
+    assert len(tables["observations.csv"]) == counts["rows"] == counts["observations"]
+    named = {r["crossing_id"]: r["crossing_name"] for r in tables["observations.csv"]}
+    assert named["friendship-bridge"].startswith("Sino-Korean Friendship Bridge")
+    assert len(tables["structures.csv"]) == counts["structures_rows"] == 16
+    assert (
+        len(tables["trade.csv"]) == counts["trade_rows"] and tables["trade.csv"][0]["source_name"]
+    )
+    # The observations file reads back into the same records (its crossing_name is skipped).
+    small = tmp_path / "small.zip"
+    export_inventory(store, small, "csv")
+    inner = tmp_path / "observations.csv"
+    with zipfile.ZipFile(small) as archive:
+        inner.write_bytes(archive.read("observations.csv"))
+    target = fresh_copy(empty_store_file, tmp_path)
+    report = import_observations(target, inner)
+    assert report.ignored_fields == []
+    assert records_of(target).keys() == records_of(store).keys()

@@ -91,7 +91,7 @@ def test_export_force_keeps_the_old_file_when_the_write_fails(
     export_inventory(store, out, "csv")
     before = out.read_bytes()
 
-    def fail_midway(path, observations):
+    def fail_midway(path, observations, crossings=None):
         Path(path).write_text("crossing_id,date\nhalf", encoding="utf-8")
         raise OSError(28, "No space left on device", str(path))
 

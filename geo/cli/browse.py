@@ -276,22 +276,10 @@ def trade_command(
       crossings trade --from 2019 --to 2021
       crossings trade --flow total --format csv > trade.csv
     """
+    from geo.exchange import trade_fields
     from geo.inventory import trade_figures
 
-    rows = [
-        {
-            "period": figure.period,
-            "period_kind": figure.period_kind,
-            "flow": figure.flow,
-            "value_usd": figure.value_usd,
-            "qualifier": figure.qualifier,
-            "source_name": figure.source_name,
-            "source_url": figure.source_url,
-            "source_published": figure.source_published.text if figure.source_published else None,
-            "notes": figure.notes,
-        }
-        for figure in trade_figures(store, since=since, until=until, flow=flow)
-    ]
+    rows = [trade_fields(f) for f in trade_figures(store, since=since, until=until, flow=flow)]
     echo_records(
         rows,
         output_format,
