@@ -38,12 +38,13 @@ __all__ = [
     "write_csv",
     "write_csv_layers",
     "write_geojson",
+    "write_geojson_layers",
     "write_kml",
 ]
 
 #: File name endings of each export format (the first is the usual one).
 EXPORT_SUFFIXES = {
-    "geojson": (".geojson", ".json"),
+    "geojson": (".geojson", ".json", ".zip"),
     "kml": (".kml", ".kmz"),
     "csv": (".csv", ".zip"),
     "gpkg": (".gpkg",),
@@ -475,47 +476,97 @@ TRADE_COLUMNS = (
 )  # fmt: skip
 
 
-def _point(lon: float | None, lat: float | None) -> dict[str, object] | None:
+def _point(lon: object, lat: object) -> dict[str, object] | None:
     return None if lon is None or lat is None else {"type": "Point", "coordinates": [lon, lat]}
 
 
-def write_geojson(
-    path: str | Path, crossings: Sequence[Crossing], observations: Sequence[Observation]
-) -> int:
-    """Write crossings and observations as one RFC 7946 FeatureCollection (lon, lat; WGS84).
+def _feature(geometry: dict[str, object], properties: Mapping[str, object]) -> dict[str, object]:
+    return {"type": "Feature", "geometry": geometry, "properties": dict(properties)}
 
-    Each feature's ``layer`` property says which it is. An observation without
-    a point of its own is placed at its crossing's point, with
-    ``has_own_location`` false, so that ``crossings import`` keeps it without one.
-    Returns the number of features.
-    """
+
+def _collection(features: list[dict[str, object]], left_out: list[dict[str, str]]) -> str:
+    collection: dict[str, object] = {"type": "FeatureCollection", "features": features}
+    if left_out:  # a foreign member (RFC 7946 §6.1): what has no point, and why
+        collection["left_out"] = left_out
+    return json.dumps(collection, ensure_ascii=False, indent=1)
+
+
+def _observation_features(
+    crossings: Sequence[Crossing], observations: Sequence[Observation]
+) -> tuple[list[dict[str, object]], list[dict[str, str]]]:
     points = {c.id: c.location for c in crossings}
-    features = []
-    for crossing in crossings:
-        fields = crossing_fields(crossing)
-        geometry = _point(fields.pop("lon"), fields.pop("lat"))  # type: ignore[arg-type]
-        features.append(
-            {"type": "Feature", "geometry": geometry, "properties": {"layer": "crossing", **fields}}
-        )
+    features, left_out = [], []
     for record in observations:
         fields = observation_fields(record)
         lon, lat = fields.pop("lon"), fields.pop("lat")
         where = points.get(record.crossing_id or "") if lon is None else None
         geometry = _point(lon, lat) or (_point(where.lon, where.lat) if where else None)  # type: ignore[arg-type]
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": geometry,
-                "properties": {
-                    "layer": "observation",
-                    "has_own_location": lon is not None,
-                    **fields,
-                },
-            }
+        if geometry is None:
+            why = (
+                "a record about the whole border"
+                if record.crossing_id is None
+                else ("its crossing has no point")
+            )
+            left_out.append({"id": record.id, "why": f"no point: {why}"})
+            continue
+        properties = {"layer": "observation", "has_own_location": lon is not None, **fields}
+        features.append(_feature(geometry, properties))
+    return features, left_out
+
+
+def write_geojson(
+    path: str | Path, crossings: Sequence[Crossing], observations: Sequence[Observation]
+) -> tuple[int, int]:
+    """Write the observations as one RFC 7946 FeatureCollection (lon, lat; WGS84).
+
+    No feature has a null geometry. A record without a point of its own is
+    placed at its crossing's point, with ``has_own_location`` false, so that
+    ``crossings import`` keeps it without one. A record with no point at all
+    (about the whole border, or of a crossing with no point) is left out and
+    listed, with the reason, in the collection's ``left_out`` member; CSV and
+    GeoPackage exports keep every record. Returns (features, records left out).
+    """
+    features, left_out = _observation_features(crossings, observations)
+    Path(path).write_text(_collection(features, left_out), encoding="utf-8")
+    return len(features), len(left_out)
+
+
+def write_geojson_layers(
+    path: str | Path,
+    crossings: Sequence[Crossing],
+    structures: Sequence[Structure],
+    observations: Sequence[Observation],
+) -> dict[str, int]:
+    """Write a zip of one GeoJSON collection per layer, none with a null geometry.
+
+    ``crossings.geojson`` and ``structures.geojson`` hold those with a point
+    (the others are listed in ``left_out``); ``observations.geojson`` is what
+    :func:`write_geojson` writes. Returns the features of each.
+    """
+    import zipfile
+
+    counts = {}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        tables: tuple[tuple[str, list[dict[str, object]]], ...] = (
+            ("crossings", [crossing_fields(c) for c in crossings]),
+            ("structures", [structure_fields(s) for s in structures]),
         )
-    collection = {"type": "FeatureCollection", "features": features}
-    Path(path).write_text(json.dumps(collection, ensure_ascii=False, indent=1), encoding="utf-8")
-    return len(features)
+        for name, rows in tables:
+            features, left_out = [], []
+            for fields in rows:
+                geometry = _point(fields.pop("lon"), fields.pop("lat"))
+                if geometry is None:
+                    left_out.append(
+                        {"id": str(fields["id"]), "why": "no point in the sources read"}
+                    )
+                else:
+                    features.append(_feature(geometry, {"layer": name[:-1], **fields}))
+            archive.writestr(f"{name}.geojson", _collection(features, left_out))
+            counts[name] = len(features)
+        features, left_out = _observation_features(crossings, observations)
+        archive.writestr("observations.geojson", _collection(features, left_out))
+        counts["observations"] = len(features)
+    return counts
 
 
 def _kml_description(record: Observation) -> str:

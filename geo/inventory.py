@@ -22,6 +22,7 @@ from geo.exchange import (
     write_csv,
     write_csv_layers,
     write_geojson,
+    write_geojson_layers,
     write_kml,
 )
 from geo.model import OVERVIEW_PAGE, identity
@@ -995,8 +996,11 @@ def export_inventory(
     with open_store(store) as opened:
         kept_structures = [s for s in opened.structures().values() if s.crossing_id in ids]
     with written_beside(target, force=force) as building:
-        if output_format == "geojson":
-            counts["features"] = write_geojson(building, chosen, observations)
+        if output_format == "geojson" and target.suffix.lower() == ".zip":
+            layers = write_geojson_layers(building, chosen, kept_structures, observations)
+            counts["features"] = sum(layers.values())
+        elif output_format == "geojson":
+            counts["features"], counts["left_out"] = write_geojson(building, chosen, observations)
         elif output_format == "csv" and target.suffix.lower() == ".zip":
             layers = write_csv_layers(building, chosen, kept_structures, observations, figures)
             counts["rows"] = layers["observations"]

@@ -70,11 +70,16 @@ def test_export_then_import_gives_the_same_records(
     out = tmp_path / f"export.{output_format}"
     counts = export_inventory(store, out, output_format)
     written = {"geojson": "features", "csv": "rows", "kml": "placemarks"}[output_format]
+    left_out = set()
+    if output_format == "geojson":  # records with no point at all are listed, not drawn
+        left_out = {r["id"] for r in json.loads(out.read_text(encoding="utf-8"))["left_out"]}
+        assert counts.pop("left_out") == len(left_out) > 0
     assert counts == {"crossings": 4, "observations": 14, written: items_in(out)}
     target = fresh_copy(empty_store_file, tmp_path)
     report = import_observations(target, out)
     assert report.ignored_fields == []
-    assert records_of(target) == records_of(store)
+    kept = {i: o for i, o in records_of(store).items() if i not in left_out}
+    assert records_of(target) == kept
 
 
 def test_gdal_reads_every_export(store, tmp_path):
@@ -105,7 +110,10 @@ def test_gdal_reads_every_export(store, tmp_path):
             "recorded_at",
         }
         assert wanted <= fields, (output_format, wanted - fields)
-        expected = {"geojson": 4 + 14, "csv": 14}.get(output_format)
+        left_out = 0
+        if output_format == "geojson":
+            left_out = len(json.loads(out.read_text(encoding="utf-8"))["left_out"])
+        expected = {"geojson": 14 - left_out, "csv": 14}.get(output_format)
         if expected is not None:
             assert total == expected, output_format
         else:  # KML: a folder per crossing, status periods and observations
@@ -118,11 +126,30 @@ def test_geojson_is_rfc_7946(store, tmp_path):
     export_inventory(store, out, "geojson")
     collection = json.loads(out.read_text(encoding="utf-8"))
     assert "crs" not in collection
-    first = collection["features"][0]
-    assert first["properties"]["id"] == "friendship-bridge"
-    assert first["geometry"]["coordinates"] == [124.3925, 40.115]  # lon, lat
-    months = [f for f in collection["features"] if f["properties"].get("precision") == "month"]
+    features = collection["features"]
+    assert all(f["geometry"] is not None for f in features)  # no null geometry
+    assert {f["properties"]["layer"] for f in features} == {"observation"}
+    at_friendship = [f for f in features if f["properties"]["crossing_id"] == "friendship-bridge"]
+    placed = [f for f in at_friendship if not f["properties"]["has_own_location"]]
+    assert placed and placed[0]["geometry"]["coordinates"] == [124.3925, 40.115]  # lon, lat
+    assert all(entry["why"].startswith("no point") for entry in collection["left_out"])
+    months = [f for f in features if f["properties"].get("precision") == "month"]
     assert months and all(len(f["properties"]["date"]) == 7 for f in months)
+
+
+def test_geojson_zip_holds_one_collection_per_layer(shipped_store, tmp_path):
+    import zipfile
+
+    out = tmp_path / "layers.zip"
+    counts = export_inventory(shipped_store, out, "geojson")
+    with zipfile.ZipFile(out) as archive:
+        layers = {n: json.loads(archive.read(n)) for n in archive.namelist()}
+    assert sorted(layers) == ["crossings.geojson", "observations.geojson", "structures.geojson"]
+    crossings = layers["crossings.geojson"]
+    assert len(crossings["features"]) == 11 and len(crossings["left_out"]) == 6  # 17 in all
+    for collection in layers.values():
+        assert all(f["geometry"] is not None for f in collection["features"])
+    assert counts["features"] == sum(len(c["features"]) for c in layers.values())
 
 
 def test_csv_has_a_byte_order_mark_for_spreadsheets(store, tmp_path):
