@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Protocol
 
-from geo.model import LIFECYCLES, STATUSES, Observation
+from geo.model import LIFECYCLES, STATUSES, FuzzyDate, Observation
 
 __all__ = [
     "STALE_AFTER_DAYS",
@@ -128,23 +128,31 @@ def rule_order(record: Observation) -> tuple[object, ...]:
     )
 
 
-def record_role(record: Observation, crossing_id: str, *, superseded: Iterable[str] = ()) -> str:
+def record_role(
+    record: Observation, crossing_id: str, *, superseded: Iterable[str] = (), iso: bool = False
+) -> str:
     """Return what the status rule does with a record of a crossing's history, in words.
 
     "sets status", "plan for Aug 2025", "superseded", a structure's lifecycle,
     "context (border-wide)" for a border-wide record that names no crossing,
-    or "" for a record the rule does not read (traffic, infrastructure).
+    or "" for a record the rule does not read (traffic, infrastructure). Dates
+    read as the map writes them ("Aug 2025"), or with ``iso`` as the command
+    line does ("2025-08").
     """
+
+    def when(day: FuzzyDate) -> str:
+        return day.text if iso else day.label
+
     roles = {
         "retraction": f"withdraws {record.replaces}",
-        "plan": f"plan for {record.expected.label if record.expected else '?'}",
+        "plan": f"plan for {when(record.expected) if record.expected else '?'}",
     }
     if record.id in set(superseded):
         role = "superseded"
     elif record.kind in roles:
         role = roles[record.kind]
     elif _is_status(record, crossing_id):
-        role = "sets status" + (f" until {record.until.label}" if record.until else "")
+        role = "sets status" + (f" until {when(record.until)}" if record.until else "")
     elif record.kind == "status" and record.applies_to_crossing(crossing_id):
         role = "sets nothing: a lifecycle given as a status"
     elif record.lifecycle:

@@ -114,7 +114,7 @@ def test_list_as_of_and_store_from_environment(store: Path):
 def test_list_table_is_readable(store: Path):
     result = run("list", "--format", "wide", store=store)
     assert result.exit_code == 0
-    assert "friendship-bridge" in result.output and "12 Mar 2026" in result.output
+    assert "friendship-bridge" in result.output and "2026-03-12" in result.output
     # jian-manpo-road rests on the 2020 closure, a record that says it applies to all
     assert "o-7f5ec12262 (border-wide), 2020" in result.output
 
@@ -143,10 +143,10 @@ def test_show_table(store: Path):
     result = run("show", "friendship-bridge", "--format", "wide", store=store)
     assert result.exit_code == 0
     assert "status on" in result.output and "open since 2026-03-12" in result.output
-    assert "evidence: o-b73afb584d, 12 Mar 2026, " in result.output
+    assert "evidence: o-b73afb584d, 2026-03-12, " in result.output
     assert "old, Newser (citing Reuters/BBC)" in result.output
     assert "structure friendship-bridge-1943: Sino-Korean Friendship Bridge" in result.output
-    assert result.output.index("16 Jan 2022") < result.output.index("29 Apr 2022")
+    assert result.output.index("2022-01-16") < result.output.index("2022-04-29")
 
 
 def test_show_unknown_id(store: Path):

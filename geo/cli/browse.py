@@ -82,13 +82,13 @@ def _history_rows(
     rows = []
     for record in history_records:
         fields = observation_fields(record)
-        fields["when"] = record.date.label
+        fields["when"] = record.date.text
         fields["source"] = source_label(record) + (
             f" <{record.source_url}>" if record.source_url else ""
         )
         fields["scope"] = "border-wide" if record.crossing_id is None else ""
         fields["superseded"] = record.id in superseded
-        fields["rule"] = record_role(record, crossing_id, superseded=superseded)
+        fields["rule"] = record_role(record, crossing_id, superseded=superseded, iso=True)
         rows.append(fields)
     return rows
 
@@ -178,7 +178,7 @@ def show_command(
         for other in answer.conflicts:
             lines.append(
                 f"  CONFLICT: {other.source_name} says {other.status}"
-                f" ({other.date.label}, {other.id})"
+                f" ({other.date.text}, {other.id})"
             )
     else:
         lines.append(f"status on {status['as_of']}: unknown - no record names this crossing")
@@ -193,7 +193,7 @@ def show_command(
             f"structure {s.structure.id}: {s.structure.name_en} ({s.structure.kind}) - "
             + (
                 f"{describe_status(s.lifecycle, is_lifecycle=True)}"
-                f" ({s.record.date.label}, {s.record.id})"
+                f" ({s.record.date.text}, {s.record.id})"
                 if s.record
                 else "no lifecycle record"
             )

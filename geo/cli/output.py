@@ -246,7 +246,7 @@ def evidence_line(answer: StatusAnswer) -> str:
     # The source's name is often long: it comes last, so a narrow table cuts only it.
     parts = [
         record.id + (" (border-wide)" if record.crossing_id is None else ""),
-        record.date.label,
+        record.date.text,
         f"{age_text(age)} old" + (" ?" if answer.is_uncertain else ""),
     ]
     if answer.is_conflicted:
