@@ -32,6 +32,11 @@ _MARKERS = {"road": "o", "rail": "s", "road+rail": "D"}
 _TEXT_AS_TEXT: dict[str, Any] = {"svg.fonttype": "none", "pdf.fonttype": 42}
 
 
+def _colour(status: str | None) -> str:
+    """Return the map's colour of a status (a lifecycle the map has no colour for: none)."""
+    return STATUS_COLOURS.get(status or "", STATUS_COLOURS[""])
+
+
 def _cjk_font(lang: str) -> str | None:
     """Return a font family that has Chinese or Korean characters, or None for English."""
     if lang == "en":
@@ -97,7 +102,7 @@ def status_figure(
         middle = (points.total_bounds[0] + points.total_bounds[2]) / 2
         for status, point in zip(mapped, points, strict=True):
             answer = status.status
-            colour = STATUS_COLOURS[answer.status or ""]
+            colour = _colour(answer.status)
             hollow = answer.is_uncertain
             axes.plot(
                 point.x,
@@ -134,11 +139,15 @@ def status_figure(
         axes.set_yticks([])
         axes.set_xlabel("")
         axes.set_ylabel("")
-        shown = sorted({s.status.status or "" for s in mapped}, key=list(STATUS_COLOURS).index)
+        order = list(STATUS_COLOURS)
+        shown = sorted(
+            {s.status.status or "" for s in mapped},
+            key=lambda k: order.index(k) if k in order else len(order),
+        )
         handles = [
             Line2D(
-                [], [], ls="", marker="o", markersize=8, markerfacecolor=STATUS_COLOURS[key],
-                markeredgecolor="#222", label=STATUS_LABELS[key],
+                [], [], ls="", marker="o", markersize=8, markerfacecolor=_colour(key),
+                markeredgecolor="#222", label=STATUS_LABELS.get(key, key.replace("_", " ")),
             )
             for key in shown
         ]  # fmt: skip

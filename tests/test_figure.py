@@ -66,3 +66,18 @@ def test_a_figure_file_must_be_png_svg_or_pdf_and_is_not_replaced_silently(
     result = CliRunner().invoke(cli, ["figure", "--store", str(shipped_store), "--out", str(out)])
     assert result.exit_code == 1 and "exists already" in result.output
     assert out.read_bytes() == b"my figure"
+
+
+def test_a_lifecycle_the_map_has_no_colour_for_is_drawn_not_refused(shipped_store: Path):
+    from dataclasses import replace
+    from datetime import date
+
+    from geo.figure import status_figure
+    from geo.status import StatusAnswer
+
+    statuses = list_crossings(shipped_store)
+    destroyed = StatusAnswer(date(2026, 1, 1), "destroyed", None, is_lifecycle=True)
+    statuses[0] = replace(statuses[0], status=destroyed)
+    figure = status_figure(statuses, day=date(2026, 1, 1))
+    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert "destroyed" in labels
