@@ -81,7 +81,8 @@ var crossingsMap = (function () {
                since: found[6] === null ? found[5] : record(found[6]).date, age: age,
                uncertain: age > data.staleAfterDays };
     }
-    function colour(status) { return data.colours[status === null ? "" : status]; }
+    // A status the map has no colour for (a destroyed structure's lifecycle) is drawn as none.
+    function colour(status) { return data.colours[status === null ? "" : status] || data.colours[""]; }
     function label(status) { return data.labels[status === null ? "" : status] || status; }
     // "(mirror)" beside a link that is a copy of the original, unless its name already says so.
     function mirrorNote(r) {
