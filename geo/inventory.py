@@ -30,6 +30,7 @@ from geo.outputs import check_target, page_name, written_beside
 from geo.query import overlaps
 from geo.status import (
     StatusAnswer,
+    can_change_status,
     evaluate,
     rule_order,
     status_as_of,
@@ -447,7 +448,14 @@ def add_observation(
             opened.add_observations(
                 [record], on_duplicate="ignore" if ignore_duplicate else "error"
             )
-            _refresh_status_snapshot(opened, {record.crossing_id})
+            # A traffic record, say, changes no status: the snapshot is refreshed only when a
+            # record may change it, or when it was not computed today.
+            if (
+                can_change_status(record)
+                or record.crossing_id is None
+                or opened.status_snapshot_day(record.crossing_id) != _today(None)
+            ):
+                _refresh_status_snapshot(opened, {record.crossing_id})
     return record.id
 
 
@@ -570,7 +578,8 @@ def import_observations(
                     )
                 )
                 continue
-            touched.add(record.crossing_id)
+            if can_change_status(record):
+                touched.add(record.crossing_id)
             if not problems:  # after the first bad row, check the rest and write nothing
                 yield record
         if problems:  # raised inside the write's transaction: it rolls back

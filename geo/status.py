@@ -39,6 +39,7 @@ __all__ = [
     "RecordSource",
     "StatusAnswer",
     "StatusStep",
+    "can_change_status",
     "describe_status",
     "evaluate",
     "in_force",
@@ -125,6 +126,20 @@ def rule_order(record: Observation) -> tuple[object, ...]:
         record.crossing_id is not None,
         record.source_url is not None,
         record.id,
+    )
+
+
+def can_change_status(record: Observation) -> bool:
+    """Say whether a new record may change a status the rule gives (so a snapshot must follow).
+
+    Status records do, and records that correct or withdraw another, and
+    lifecycle records (a crossing none of whose structures entered service
+    shows their lifecycle); traffic, trade, context records and plans never do.
+    """
+    return (
+        record.kind in ("status", "retraction")
+        or record.replaces is not None
+        or record.lifecycle is not None
     )
 
 

@@ -1534,6 +1534,13 @@ class Store:
                 ],
             )
 
+    def status_snapshot_day(self, crossing_id: str) -> date | None:
+        """Return the day a crossing's status snapshot was computed (None: never)."""
+        row = self._connection.execute(
+            "SELECT status_as_of FROM crossings WHERE id = ?", (crossing_id,)
+        ).fetchone()
+        return date.fromisoformat(row[0]) if row and row[0] else None
+
     def _insert_trade(self, connection: sqlite3.Connection, trade: Iterable[TradeFigure]) -> None:
         columns = ", ".join(_TRADE_FIELDS)
         marks = ", ".join("?" * len(_TRADE_FIELDS))

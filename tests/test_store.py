@@ -555,3 +555,33 @@ def test_two_records_with_one_id_are_not_taken_for_a_duplicate(store: Path):
         other = stored._replace(summary="A different record that hashes alike")
         with pytest.raises(RecordValidationError, match=r"id: .* is the id of another stored"):
             opened.add_observations([other], on_duplicate="ignore")
+
+
+def test_the_status_snapshot_follows_the_records_that_can_change_it(store: Path):
+    def snapshot() -> dict[str, tuple[str | None, str | None]]:
+        with sqlite3.connect(store) as connection:
+            return {
+                row[0]: (row[1], row[2])
+                for row in connection.execute("SELECT id, status_now, status_as_of FROM crossings")
+            }
+
+    today = datetime.now(UTC).date().isoformat()
+    before = snapshot()
+    assert before["quanhe-wonjong"] == ("open", today)
+    # A traffic record changes no status: the snapshot of today stays as it is.
+    add_observation(store, new_record(kind="traffic", summary="Trucks queue"))
+    assert snapshot() == before
+    # A status record may: the crossing's snapshot follows it at once.
+    add_observation(
+        store, new_record(kind="status", status="closed", summary="Gate shut", date="2025-12")
+    )
+    assert snapshot()["quanhe-wonjong"] == ("closed", today)
+    # A snapshot of another day is brought up to today by any record of the crossing.
+    from geo.store import _connect  # writes as another program would, with GDAL's functions
+
+    connection = _connect(store, readonly=False)
+    connection.execute("UPDATE crossings SET status_as_of = '2020-01-01'")
+    connection.close()
+    add_observation(store, new_record(kind="traffic", summary="Trucks queue again"))
+    assert snapshot()["quanhe-wonjong"] == ("closed", today)
+    assert snapshot()["friendship-bridge"][1] == "2020-01-01"  # untouched crossings keep theirs
