@@ -3,7 +3,8 @@
 Run: .venv/bin/python bench/bench_add.py [--large] [--repeat 30]
 
 Prints, for each store size, the median time of our ``add_observation`` (open,
-validate, insert, the crossing's status snapshot, commit; in-process), of the
+validate, insert, commit; in-process) for a traffic record and for a status record
+(which also recomputes the crossing's status snapshot), of the
 floor (one bare INSERT and COMMIT on the same table and indexes) and of the
 usual geopandas way, ``GeoDataFrame.to_file(path, layer="observations",
 mode="a")``, on the same file, and the growth from size to size.
@@ -25,14 +26,16 @@ from geo.inventory import add_observation
 from geo.store import open_store
 
 
-def time_ours(path: Path, repeat: int) -> float:
+def time_ours(path: Path, repeat: int, kind: str = "traffic") -> float:
+    """A traffic record changes no status; a status record also refreshes the snapshot."""
     times = []
     for n in range(repeat):
         fields = {
             "crossing_id": "quanhe-wonjong",
             "date": "2025-06",
-            "kind": "traffic",
-            "summary": f"bench record {n}",
+            "kind": kind,
+            **({"status": "open"} if kind == "status" else {}),
+            "summary": f"bench {kind} record {n}",
             "source_url": "https://example.org/b",
             "source_type": "ground_observation",
             "lat": "42.57",
@@ -103,8 +106,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
     sizes = [100_000, 1_000_000] + ([10_000_000] if args.large else [])
-    print(f"{'store size':>12}  {'ours: add_observation':>22}  {'floor: INSERT+COMMIT':>21}  "
-          f"{'geopandas: to_file(mode=a)':>27}")  # fmt: skip
+    print(f"{'store size':>12}  {'ours: traffic record':>21}  {'ours: status record':>20}  "
+          f"{'floor: INSERT+COMMIT':>21}  {'geopandas: to_file(mode=a)':>27}")  # fmt: skip
     previous = None
     for records in sizes:
         with tempfile.TemporaryDirectory(dir=ROOT / "bench") as tmp:
@@ -112,10 +115,11 @@ def main() -> None:
             # A copy of the shared benchmark store: the timed adds must not change it.
             shutil.copyfile(shared_store(records), path)
             ours = time_ours(path, args.repeat)
+            status = time_ours(path, args.repeat, kind="status")
             floor = time_floor(path, args.repeat)
             theirs = time_geopandas(path, max(3, args.repeat // 6))
-        line = f"{records:>12,}  {ours * 1000:>19.1f} ms  {floor * 1000:>18.1f} ms  "
-        line += f"{theirs * 1000:>24.1f} ms"
+        line = f"{records:>12,}  {ours * 1000:>18.1f} ms  {status * 1000:>17.1f} ms  "
+        line += f"{floor * 1000:>18.1f} ms  {theirs * 1000:>24.1f} ms"
         if previous is not None:
             line += f"   growth: ours x{ours / previous:.2f}"
         print(line, flush=True)
