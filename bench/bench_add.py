@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/bench_add.py [--large] [--repeat 30]
 
 Prints, for each store size, the median time of our ``add_observation`` (open,
 validate, insert, commit; in-process) for a traffic record and for a status record
-(which also recomputes the crossing's status snapshot), of the
+(which also recomputes the crossing's status snapshot), of the write alone on a
+store already open (``Store.add_observations``: what a notebook pays), of the
 floor (one bare INSERT and COMMIT on the same table and indexes) and of the
 usual geopandas way, ``GeoDataFrame.to_file(path, layer="observations",
 mode="a")``, on the same file, and the growth from size to size.
@@ -44,6 +45,34 @@ def time_ours(path: Path, repeat: int, kind: str = "traffic") -> float:
         start = time.perf_counter()
         add_observation(path, fields)
         times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_open_store(path: Path, repeat: int) -> float:
+    """The write itself, on a store already open (a notebook, a long-lived process)."""
+    from geo.validate import parse_observation
+
+    times = []
+    with open_store(path, writable=True) as store:
+        crossings, structures = store.crossings(), store.structures()
+        for n in range(repeat):
+            record = parse_observation(
+                {
+                    "crossing_id": "quanhe-wonjong",
+                    "date": "2025-06",
+                    "kind": "traffic",
+                    "summary": f"bench open-store record {n}",
+                    "source_url": "https://example.org/b",
+                    "source_type": "ground_observation",
+                    "lat": "42.57",
+                    "lon": "130.52",
+                },
+                crossings,
+                structures=structures,
+            )
+            start = time.perf_counter()
+            store.add_observations([record])
+            times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
@@ -107,7 +136,8 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [100_000, 1_000_000] + ([10_000_000] if args.large else [])
     print(f"{'store size':>12}  {'ours: traffic record':>21}  {'ours: status record':>20}  "
-          f"{'floor: INSERT+COMMIT':>21}  {'geopandas: to_file(mode=a)':>27}")  # fmt: skip
+          f"{'ours: store open':>17}  {'floor: INSERT+COMMIT':>21}  "
+          f"{'geopandas: to_file(mode=a)':>27}")  # fmt: skip
     previous = None
     for records in sizes:
         with tempfile.TemporaryDirectory(dir=ROOT / "bench") as tmp:
@@ -116,10 +146,12 @@ def main() -> None:
             shutil.copyfile(shared_store(records), path)
             ours = time_ours(path, args.repeat)
             status = time_ours(path, args.repeat, kind="status")
+            opened = time_open_store(path, args.repeat)
             floor = time_floor(path, args.repeat)
             theirs = time_geopandas(path, max(3, args.repeat // 6))
         line = f"{records:>12,}  {ours * 1000:>18.1f} ms  {status * 1000:>17.1f} ms  "
-        line += f"{floor * 1000:>18.1f} ms  {theirs * 1000:>24.1f} ms"
+        line += f"{opened * 1000:>14.2f} ms  {floor * 1000:>18.2f} ms  {theirs * 1000:>24.1f} ms"
+        line += f"   store open / floor x{opened / floor:.2f}"
         if previous is not None:
             line += f"   growth: ours x{ours / previous:.2f}"
         print(line, flush=True)
