@@ -53,13 +53,15 @@ class _Group(click.Group):
 def cli(verbose: int, quiet: int) -> None:
     """Keep and query the inventory of China–DPRK border crossings.
 
-    The inventory is a GeoPackage (default layers/crossings.gpkg) of crossings
-    and their dated, sourced observations. Tables go to stdout; use
-    --format json|csv|geojson for scripts.
+    The inventory is a GeoPackage of crossings and their dated, sourced
+    observations: layers/crossings.gpkg of this repository, or, installed
+    elsewhere, ~/.local/share/crossings/crossings.gpkg ($XDG_DATA_HOME), unless
+    --store or CROSSINGS_STORE names another. Tables fit the terminal; use
+    --format wide for long lines, json|csv|geojson for scripts.
 
     \b
     Start with:
-      crossings init                 build the store from layers/seed/
+      crossings init                 build the store from the seed
       crossings list                 every crossing and its status today
       crossings show quanhe-wonjong  one crossing and its history
     """
