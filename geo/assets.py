@@ -27,7 +27,6 @@ from geo.errors import GeoError
 
 __all__ = [
     "ASSETS",
-    "DATA_PACKAGES",
     "NPM_CACHE",
     "VENDOR_DIR",
     "Asset",
@@ -99,8 +98,6 @@ def local_path(url: str, vendor_dir: Path = VENDOR_DIR) -> Path | None:
     return None
 
 
-#: Pinned packages fetched beside the map's scripts: data the package is built from.
-DATA_PACKAGES = {("world-atlas", "2.0.2")}
 _SUMS = "SHA256SUMS"
 _LICENCES = re.compile(r"^(MIT-)?LICEN[CS]E", re.IGNORECASE)
 _CSS_URL = re.compile(r"url\((['\"]?)([^'\")]+)\1\)")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -226,8 +226,13 @@ def load_seed(
 
 def _structure_ids(opened: Store) -> dict[str, tuple[str, ...]]:
     """Each crossing's structure ids."""
+    return _owned(opened.structures().values())
+
+
+def _owned(structures: Iterable[Structure]) -> dict[str, tuple[str, ...]]:
+    """Each crossing's structure ids, from the structures given."""
     found: dict[str, tuple[str, ...]] = {}
-    for structure in opened.structures().values():
+    for structure in structures:
         found[structure.crossing_id] = (*found.get(structure.crossing_id, ()), structure.id)
     return found
 
@@ -806,7 +811,7 @@ def _map_inputs(store: str | Path, as_of: date | None) -> dict[str, Any]:
         own.setdefault(record.crossing_id, []).append(record)
     # Each crossing's history in the order the status rule applies it.
     histories = [sorted(own.get(c.id, []) + border, key=rule_order) for c in crossings]
-    owned = {c.id: tuple(s.id for s in structures if s.crossing_id == c.id) for c in crossings}
+    owned = _owned(structures)
     return {
         "crossings": crossings,
         "structures": structures,
@@ -814,7 +819,7 @@ def _map_inputs(store: str | Path, as_of: date | None) -> dict[str, Any]:
         "trade": trade,
         "histories": histories,
         "timelines": [
-            status_timeline(h, c.id, until=max(today, day), structure_ids=owned[c.id])
+            status_timeline(h, c.id, until=max(today, day), structure_ids=owned.get(c.id, ()))
             for c, h in zip(crossings, histories, strict=True)
         ],
         "as_of": day,
@@ -978,6 +983,7 @@ def export_inventory(
         crossings = opened.crossings()
         records = opened.observations()
         trade = opened.trade()
+        structures = list(opened.structures().values())
     chosen = list(crossings.values())
     if crossing_id is not None:
         found = resolve_crossing_id(crossing_id, crossings, field="--crossing", partial=True)
@@ -1002,8 +1008,7 @@ def export_inventory(
         for t in trade
         if (first is None or t.period_end >= first) and (last is None or t.period_start <= last)
     ]
-    with open_store(store) as opened:
-        kept_structures = [s for s in opened.structures().values() if s.crossing_id in ids]
+    kept_structures = [s for s in structures if s.crossing_id in ids]
     with written_beside(target, force=force) as building:
         if output_format == "geojson" and target.suffix.lower() == ".zip":
             layers = write_geojson_layers(building, chosen, kept_structures, observations)
@@ -1019,7 +1024,7 @@ def export_inventory(
         elif output_format == "csv":
             counts["rows"] = write_csv(building, observations, {c.id: c for c in chosen})
         elif output_format == "kml":
-            counts["placemarks"] = _export_kml(store, building, chosen, observations)
+            counts["placemarks"] = _export_kml(building, chosen, kept_structures, observations)
         else:
             create_store(building, chosen, observations, figures, structures=kept_structures)
             with open_store(building, writable=True) as opened:
@@ -1029,7 +1034,10 @@ def export_inventory(
 
 
 def _export_kml(
-    store: str | Path, path: Path, chosen: Sequence[Crossing], observations: Sequence[Observation]
+    path: Path,
+    chosen: Sequence[Crossing],
+    structures: Sequence[Structure],
+    observations: Sequence[Observation],
 ) -> int:
     """Write KML (or KMZ: the KML zipped as doc.kml) and return the placemarks it holds."""
     import zipfile
@@ -1038,8 +1046,7 @@ def _export_kml(
 
     border = [o for o in observations if o.crossing_id is None]
     today = _today(None)
-    with open_store(store) as opened:
-        owned = _structure_ids(opened)
+    owned = _owned(structures)
     timelines = {
         c.id: status_timeline(
             [o for o in observations if o.crossing_id == c.id] + border,

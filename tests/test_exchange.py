@@ -550,3 +550,22 @@ def test_csv_zip_holds_one_file_per_layer_and_reads_back(
     report = import_observations(target, inner)
     assert report.ignored_fields == []
     assert records_of(target).keys() == records_of(store).keys()
+
+
+def test_each_layer_csv_lists_every_field_its_records_have(shipped_store):
+    from geo.exchange import (
+        CROSSING_COLUMNS,
+        STRUCTURE_COLUMNS,
+        TRADE_COLUMNS,
+        crossing_fields,
+        structure_fields,
+        trade_fields,
+    )
+
+    with open_store(shipped_store) as opened:
+        crossing = next(iter(opened.crossings().values()))
+        structure = next(iter(opened.structures().values()))
+        figure = opened.trade()[0]
+    assert tuple(crossing_fields(crossing)) == CROSSING_COLUMNS
+    assert tuple(structure_fields(structure)) == STRUCTURE_COLUMNS
+    assert tuple(trade_fields(figure)) == TRADE_COLUMNS

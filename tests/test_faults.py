@@ -388,3 +388,16 @@ def test_an_output_folder_that_cannot_be_written_is_named(store: Path):
         "Error: /sys/crossings.csv: cannot be written: the file or its folder is read-only; "
         "nothing was replaced. Fix: check the permissions, or write to another folder\n"
     )
+
+
+def test_a_reader_that_stops_reading_is_not_a_fault(shipped_store: Path):
+    command = Path(sys.executable).with_name("crossings")
+    done = subprocess.run(
+        # About 100 kB of JSON: more than a pipe holds, so writing goes on after `head` left.
+        f"'{command}' near 41,127 --km 1000 --observations --format json "
+        f"--store '{shipped_store}' | head -1",
+        shell=True, capture_output=True, text=True, timeout=60, check=False,
+        executable="/bin/bash",
+    )  # fmt: skip
+    assert done.stdout == "[\n"
+    assert done.stderr == ""  # no "Broken pipe" error, no traceback

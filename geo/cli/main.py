@@ -39,11 +39,6 @@ class _Group(click.Group):
             from geo.outputs import file_fault
 
             raise click.ClickException(terminal_safe(str(file_fault(err)))) from err
-        except UnicodeError as err:  # text that is not UTF-8 where no field check reaches
-            raise click.ClickException(
-                f"a value is not valid UTF-8 ({err}). Fix: set the terminal or the file "
-                "to UTF-8 and type the value again"
-            ) from err
 
 
 @click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
