@@ -594,12 +594,6 @@ def crossing_map(
             ),
             interactive=False,
         ).add_to(fmap)
-        fmap.fit_bounds(
-            [
-                (center[0] - ring_km / 100, center[1] - ring_km / 80),
-                (center[0] + ring_km / 100, center[1] + ring_km / 80),
-            ]
-        )
     else:
         fmap.location = [41.5, 127.5]
         fmap.options["zoom"] = 6
@@ -618,6 +612,7 @@ def crossing_map(
         structures=structures,
         pages=pages,
     )
+    data["ringKm"] = ring_km  # the page's script fits the ring to any screen, at once
     _finish(
         fmap,
         data,

@@ -294,6 +294,13 @@ var crossingsMap = (function () {
     map.on("zoomend", spread);
     spread();
 
+    // A crossing's page: the ring fills the screen, whatever its size. Not animated, so that
+    // every layer is drawn for the final view at once.
+    if (data.ringKm && located.length === 1) {
+      var centre = L.latLng(located[0].lat, located[0].lon);
+      map.fitBounds(centre.toBounds(2000 * data.ringKm * 1.15), { animate: false });
+    }
+
     // Observations at their own points, clustered; details built when clicked.
     var OBSERVATION_FILL = ["#000", "#fff"];
     var obs = data.observations;
