@@ -427,7 +427,8 @@ def test_crossing_page_links_titles_and_follows_the_date(browser, shipped_maps, 
         "(() => { const m = document.querySelector('.folium-map').getBoundingClientRect();"
         " return Array.from(document.querySelectorAll('.leaflet-xing-base-pane path'))"
         " .some(p => { const r = p.getBoundingClientRect();"
-        " return p.getAttribute('fill') !== 'none' && r.left <= m.left && r.top <= m.top + 1 && r.width >= m.width / 2 }); })()"
+        " return p.getAttribute('fill') !== 'none' && r.left <= m.left"
+        " && r.top <= m.top + 1 && r.width >= m.width / 2 }); })()"
     )
     assert covered
     assert page.page.title().startswith("Quanhe–Wonjong")
