@@ -109,7 +109,7 @@ def time_geopandas(path: Path, repeat: int) -> float:
 
 def time_floor(path: Path, repeat: int) -> float:
     """One bare INSERT of a full row and a COMMIT: the least a write can cost."""
-    from geo.store import _OBSERVATION_FIELDS, _connect
+    from geo.store.gpkg import _OBSERVATION_FIELDS, _connect
 
     columns = ", ".join(_OBSERVATION_FIELDS)
     marks = ", ".join("?" * len(_OBSERVATION_FIELDS))

@@ -6,6 +6,14 @@ from geo.store import Store, open_store
 
 __version__ = "0.1.0"
 
+
+def overview_map(store: object, *, as_of: object = None) -> object:
+    """Return the overview map of a store (a ``folium.Map``: a notebook shows it inline)."""
+    from geo.inventory import overview_map as build
+
+    return build(store, as_of=as_of)  # type: ignore[arg-type]
+
+
 __all__ = [
     "Crossing",
     "FuzzyDate",
@@ -18,4 +26,5 @@ __all__ = [
     "TradeFigure",
     "__version__",
     "open_store",
+    "overview_map",
 ]

@@ -673,7 +673,7 @@ def _style_placemarks(path: Path) -> None:
     """
     import xml.etree.ElementTree as ET
 
-    from geo.render import STATUS_COLOURS
+    from geo.model import STATUS_COLOURS
 
     ns = "http://www.opengis.net/kml/2.2"
     ET.register_namespace("", ns)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from geo.basemap import ATTRIBUTION, basemap
 from geo.errors import GeoError
-from geo.render import STATUS_COLOURS, STATUS_LABELS
+from geo.model import STATUS_COLOURS, STATUS_LABELS
 
 if TYPE_CHECKING:
     from geo.inventory import CrossingStatus

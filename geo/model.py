@@ -28,6 +28,8 @@ __all__ = [
     "SIDES",
     "SOURCE_TYPES",
     "STATUSES",
+    "STATUS_COLOURS",
+    "STATUS_LABELS",
     "STRUCTURE_KINDS",
     "TEXT_LIMITS",
     "TEXT_LIMIT_DEFAULT",
@@ -96,6 +98,30 @@ BORDER_WIDE = "border"
 APPLIES_TO_ALL = "all"
 #: The overview map's page name; a crossing's page is named by its id, which cannot be this.
 OVERVIEW_PAGE = "index"
+
+#: How each status is shown: the map, its legend, KML pins and the QGIS style share these.
+#: Marker colour of each status; "" is a crossing no record gives a status for. The
+#: lifecycles are those shown for a crossing none of whose structures entered service.
+STATUS_COLOURS: dict[str, str] = {
+    "open": "#1a9850",
+    "restricted": "#f39c12",
+    "closed": "#d73027",
+    "unknown": "#7f7f7f",
+    "planned": "#c2a5cf",
+    "under_construction": "#7b3294",
+    "built_not_opened": "#4575b4",
+    "": "#d9d9d9",
+}
+STATUS_LABELS: dict[str, str] = {
+    "open": "open",
+    "restricted": "restricted",
+    "closed": "closed",
+    "unknown": "unknown",
+    "planned": "planned, never built",
+    "under_construction": "under construction, never opened",
+    "built_not_opened": "built, never opened",
+    "": "no record names it",
+}
 
 #: The longest text a field may hold, in characters; any other field holds at most
 #: ``TEXT_LIMIT_DEFAULT``. The same limits hold for every way into the store, so what

@@ -15,7 +15,7 @@ STYLE_NAME = "crossings by status"
 
 def _categories() -> list[tuple[str, str, str]]:
     """Return the map's statuses, labels and colours (geo.render), colours as QGIS "r,g,b,a"."""
-    from geo.render import STATUS_COLOURS, STATUS_LABELS
+    from geo.model import STATUS_COLOURS, STATUS_LABELS
 
     def rgba(colour: str) -> str:
         return ",".join(str(int(colour[i : i + 2], 16)) for i in (1, 3, 5)) + ",255"

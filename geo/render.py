@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from geo.assets import ASSETS
 from geo.basemap import basemap
 from geo.errors import GeoError
+from geo.model import STATUS_COLOURS, STATUS_LABELS
 from geo.status import STALE_AFTER_DAYS
 
 if TYPE_CHECKING:
@@ -37,28 +38,6 @@ __all__ = [
     "trade_chart_svg",
 ]
 
-#: Marker colour of each status; "" is a crossing no record gives a status for. The
-#: lifecycles are those shown for a crossing none of whose structures entered service.
-STATUS_COLOURS: dict[str, str] = {
-    "open": "#1a9850",
-    "restricted": "#f39c12",
-    "closed": "#d73027",
-    "unknown": "#7f7f7f",
-    "planned": "#c2a5cf",
-    "under_construction": "#7b3294",
-    "built_not_opened": "#4575b4",
-    "": "#d9d9d9",
-}
-STATUS_LABELS: dict[str, str] = {
-    "open": "open",
-    "restricted": "restricted",
-    "closed": "closed",
-    "unknown": "unknown",
-    "planned": "planned, never built",
-    "under_construction": "under construction, never opened",
-    "built_not_opened": "built, never opened",
-    "": "no record names it",
-}
 #: The radius drawn around a crossing on its own map: the default of ``crossings around``.
 RING_KM = 3.0
 _TILES_IMAGERY = (

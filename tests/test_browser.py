@@ -558,7 +558,7 @@ def test_any_text_in_any_field_shows_as_text_and_runs_nothing(
 ):
     import shutil
 
-    from geo.store import _connect
+    from geo.store.gpkg import _connect
 
     folder = tmp_path_factory.mktemp("hostile")
     store = folder / "s.gpkg"

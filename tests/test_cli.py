@@ -290,7 +290,7 @@ def test_validate(store: Path):
 
 
 def test_validate_finds_problems(store: Path):
-    from geo.store import _connect  # registers the functions GDAL's triggers call
+    from geo.store.gpkg import _connect  # registers the functions GDAL's triggers call
 
     connection = _connect(store, readonly=False)
     connection.execute("UPDATE observations SET source_type = 'rumour' WHERE fid = 1")
@@ -472,7 +472,7 @@ def test_a_store_locked_by_another_writer_is_not_called_foreign(store: Path, mon
 
     import geo.store
 
-    monkeypatch.setattr(geo.store, "BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(geo.store.gpkg, "BUSY_TIMEOUT_S", 0.2)
     holder = sqlite3.connect(store, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # another process, mid-write
     try:

@@ -39,7 +39,7 @@ def crossings_command(*args: str) -> subprocess.CompletedProcess[str]:
 
 def raw(store: Path) -> sqlite3.Connection:
     """A connection that writes as another program would (with GDAL's R-tree functions)."""
-    from geo.store import _connect
+    from geo.store.gpkg import _connect
 
     return _connect(store, readonly=False)
 
@@ -356,14 +356,14 @@ def test_a_full_disk_during_import_is_named_and_nothing_is_written(
     # SQLite's page limit makes the file "full" exactly as a full disk does (SQLITE_FULL).
     import geo.store
 
-    connect = geo.store._connect
+    connect = geo.store.gpkg._connect
 
     def small_disk(path: Path, *, readonly: bool) -> sqlite3.Connection:
         connection = connect(path, readonly=readonly)
         connection.execute("PRAGMA max_page_count = 1500")  # 6 MB: full midway through
         return connection
 
-    monkeypatch.setattr(geo.store, "_connect", small_disk)
+    monkeypatch.setattr(geo.store.gpkg, "_connect", small_disk)
     rows = ["crossing_id,date,kind,summary,source_url,source_type"]
     rows += [
         f"quanhe-wonjong,2024,traffic,Trucks counted {n},https://example.org/t,satellite_imagery"

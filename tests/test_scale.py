@@ -69,18 +69,18 @@ def vm_steps(path: Path) -> int:
 
     import geo.store
 
-    original = geo.store._connect
+    original = geo.store.gpkg._connect
 
     def counting(*args, **kwargs):
         connection = original(*args, **kwargs)
         connection.set_progress_handler(count, 100)
         return connection
 
-    geo.store._connect = counting
+    geo.store.gpkg._connect = counting
     try:
         list_crossings(path, as_of=date(2021, 6, 1))
     finally:
-        geo.store._connect = original
+        geo.store.gpkg._connect = original
     return steps
 
 

@@ -346,10 +346,10 @@ def test_a_failed_migration_leaves_the_store_as_it_was(tmp_path: Path, monkeypat
     before = store.read_bytes()
 
     def broken(connection):
-        geo.store._migrate_to_3(connection)
+        geo.store.gpkg._migrate_to_3(connection)
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setitem(geo.store._MIGRATIONS, 3, broken)
+    monkeypatch.setitem(geo.store.gpkg._MIGRATIONS, 3, broken)
     with pytest.raises(sqlite3.OperationalError):
         open_store(store, writable=True)
     with sqlite3.connect(store) as connection:
@@ -577,7 +577,7 @@ def test_the_status_snapshot_follows_the_records_that_can_change_it(store: Path)
     )
     assert snapshot()["quanhe-wonjong"] == ("closed", today)
     # A snapshot of another day is brought up to today by any record of the crossing.
-    from geo.store import _connect  # writes as another program would, with GDAL's functions
+    from geo.store.gpkg import _connect  # writes as another program would, with GDAL's functions
 
     connection = _connect(store, readonly=False)
     connection.execute("UPDATE crossings SET status_as_of = '2020-01-01'")

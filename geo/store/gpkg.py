@@ -1,4 +1,4 @@
-"""The store: the only module that opens the GeoPackage.
+"""The GeoPackage store: the only module that opens the file.
 
 Layers are created by GDAL (through fiona, which writes typed DATE, DATETIME
 and BOOLEAN columns), so the file is a real OGC GeoPackage with R-tree spatial
@@ -19,10 +19,9 @@ import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
-from datetime import UTC, date, datetime
-from functools import lru_cache
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
 from geo.errors import (
     DuplicateRecordError,
@@ -36,16 +35,17 @@ from geo.errors import (
 from geo.model import (
     BBox,
     Crossing,
-    FuzzyDate,
     LonLat,
     Observation,
     Structure,
     TradeFigure,
     identity,
 )
-
-if TYPE_CHECKING:
-    import numpy as np
+from geo.store import schema
+from geo.store.schema import LASTING as _LASTING
+from geo.store.schema import SCHEMA_VERSION
+from geo.store.schema import timestamp as _timestamp
+from geo.store.source import IndexBoxes, StoreSource
 
 __all__ = [
     "BUSY_TIMEOUT_S",
@@ -60,120 +60,27 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-#: Version of the layers' schema that this release writes and reads.
-SCHEMA_VERSION = 3
 _APPLICATION = "crossings"
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 _SRS_ID = 4326
 
-_CROSSING_FIELDS = {
-    "id": "str",
-    "name_en": "str",
-    "name_zh": "str",
-    "name_ko": "str",
-    "aliases": "str",
-    "cn_place": "str",
-    "cn_province": "str",
-    "kp_place": "str",
-    "kp_province": "str",
-    "river": "str",
-    "mode": "str",
-    "mode_detail": "str",
-    "kind": "str",
-    "location_precision_m": "int",
-    "location_note": "str",
-    "location_source": "str",
-    "location_source_url": "str",
-    "alt_locations": "str",
-    "structure": "str",
-    "notes": "str",
-}
-# A snapshot of each crossing's status, for GIS tools that style by a field: written by
-# every change of the store, with the day it was computed. Questions derive status from the
-# records instead.
-_STATUS_FIELDS = {
-    "status_now": "str",
-    "status_since": "str",
-    "status_source": "str",
-    "status_as_of": "date",
-}
-_OBSERVATION_FIELDS = {
-    "id": "str",
-    "crossing_id": "str",
-    "date": "str",
-    "date_precision": "str",
-    "date_start": "date",
-    "date_end": "date",
-    "kind": "str",
-    "status": "str",
-    "summary": "str",
-    "source_name": "str",
-    "source_url": "str",
-    "source_published": "str",
-    "source_type": "str",
-    "source_detail": "str",
-    "side": "str",
-    "has_own_location": "bool",
-    "replaces": "str",
-    "notes": "str",
-    "recorded_at": "datetime",
-    "recorded_by": "str",
-}
+
+def _types(layer: schema.Layer, *, since: int | None = None) -> dict[str, str]:
+    """Return the layer's fields and types (only those added in version ``since``, if given)."""
+    return {f.name: f.type for f in layer.fields if since is None or f.since == since}
+
+
+_CROSSING_FIELDS = _types(schema.CROSSINGS, since=1)
+# The status snapshot, for GIS tools that style by a field (see geo.store.schema).
+_STATUS_FIELDS = _types(schema.CROSSINGS, since=2)
+_OBSERVATION_FIELDS = _types(schema.OBSERVATIONS)
 # Schema version 3: what a record says beyond its date and status (see geo.model.Observation).
-_OBSERVATION_FIELDS_3 = {
-    "applies_to": "str",
-    "until": "str",
-    "until_end": "date",
-    "structure_id": "str",
-    "traffic": "str",
-    "expected": "str",
-    "lifecycle": "str",
-    "source_is_mirror": "bool",
-}
-_OBSERVATION_FIELDS.update(_OBSERVATION_FIELDS_3)
-#: The observation columns every read selects, in the order _observation unpacks them.
+_OBSERVATION_FIELDS_3 = _types(schema.OBSERVATIONS, since=3)
 _SELECTED = ", ".join(_OBSERVATION_FIELDS)
-_STRUCTURE_FIELDS = {
-    "id": "str",
-    "crossing_id": "str",
-    "name_en": "str",
-    "name_zh": "str",
-    "name_ko": "str",
-    "kind": "str",
-    "location_precision_m": "int",
-    "location_source": "str",
-    "location_source_url": "str",
-    "notes": "str",
-}
-_TRADE_FIELDS = {
-    "period": "str",
-    "period_kind": "str",
-    "period_start": "date",
-    "period_end": "date",
-    "flow": "str",
-    "value_usd": "int64",
-    "qualifier": "str",
-    "source_name": "str",
-    "source_url": "str",
-    "source_published": "str",
-    "notes": "str",
-}
-_META_FIELDS = {"key": "str", "value": "str"}
-# The table in which QGIS keeps layer styles; it reads the default one when it opens a layer.
-_LAYER_STYLE_FIELDS = {
-    "f_table_catalog": "str",
-    "f_table_schema": "str",
-    "f_table_name": "str",
-    "f_geometry_column": "str",
-    "styleName": "str",
-    "styleQML": "str",
-    "styleSLD": "str",
-    "useAsDefault": "bool",
-    "description": "str",
-    "owner": "str",
-    "ui": "str",
-    "update_time": "datetime",
-}
+_STRUCTURE_FIELDS = _types(schema.STRUCTURES)
+_TRADE_FIELDS = _types(schema.TRADE)
+_META_FIELDS = _types(schema.META)
+_LAYER_STYLE_FIELDS = _types(schema.LAYER_STYLES)
 
 
 def _insert_default_style(connection: sqlite3.Connection) -> None:
@@ -286,11 +193,6 @@ _TRUE_OBSERVATIONS_EXTENT = """
 #: How far (degrees) the spatial index's boxes may reach past a point: it rounds outwards.
 _INDEX_SLACK = 1e-4
 
-#: The status records that last (no ``until``) with a traffic status: the partial indexes
-#: below cover exactly these, and the status rule's queries repeat this condition.
-_LASTING = (
-    "kind = 'status' AND until IS NULL AND status IN ('open', 'restricted', 'closed', 'unknown')"
-)
 #: Indexes of schema version 3, each for one lookup of the status rule (see _StoreSource).
 _INDEXES_3 = (
     "CREATE UNIQUE INDEX structures_id ON structures (id)",
@@ -371,20 +273,6 @@ def _blob_point(blob: bytes | None) -> LonLat | None:
     if math.isnan(lon) or math.isnan(lat):  # NaN coordinates: an empty point
         return None
     return LonLat(lon, lat)
-
-
-class IndexBoxes(NamedTuple):
-    """Rows of the R-tree: feature ids and the boxes it stores around each point.
-
-    SQLite's R-tree keeps 32-bit floats rounded outwards, so each box holds its
-    point within a few metres; read the record for the exact point.
-    """
-
-    fid: np.ndarray
-    minx: np.ndarray
-    maxx: np.ndarray
-    miny: np.ndarray
-    maxy: np.ndarray
 
 
 def _st_is_empty(blob: bytes | None) -> int | None:
@@ -648,17 +536,6 @@ def open_store(path: str | Path, *, writable: bool = False) -> Store:
 # -- reading and writing -----------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
-def _timestamp(moment: datetime) -> str:
-    """Format a GeoPackage DATETIME: UTC, milliseconds, ``Z`` (2026-03-12T09:30:00.000Z)."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-_new_observation = Observation._make
 #: Rows a bulk load sorts into grid order at a time (memory: a few tens of MB).
 _BULK_BATCH = 20_000
 
@@ -666,33 +543,6 @@ _BULK_BATCH = 20_000
 def _grid_cell(item: tuple[Observation, tuple[object, ...]]) -> tuple[float, float]:
     point = _blob_point(item[1][0])  # type: ignore[arg-type]
     return (math.inf, math.inf) if point is None else (round(point.lon, 2), round(point.lat, 2))
-
-
-@lru_cache(maxsize=65536)
-def _stored_time(text: str) -> datetime:
-    """Read a stored DATETIME once: records added together share one."""
-    return datetime.fromisoformat(text)
-
-
-@lru_cache(maxsize=1024)
-def _split(value: str | None) -> tuple[str, ...]:
-    """Split a comma-separated list as stored (``freight_road,freight_rail``)."""
-    return tuple(part for part in (value or "").split(",") if part)
-
-
-@lru_cache(maxsize=4096)
-def _fuzzy(text: str | None) -> FuzzyDate | None:
-    if not text:
-        return None
-    from geo.validate import parse_fuzzy_date
-
-    return parse_fuzzy_date(text, today=date.max)
-
-
-@lru_cache(maxsize=65536)
-def _stored_date(text: str, precision: str, start: str, end: str) -> FuzzyDate:
-    """Build a stored date once: records share few distinct dates."""
-    return FuzzyDate(text, precision, date.fromisoformat(start), date.fromisoformat(end))
 
 
 class Store:
@@ -922,30 +772,8 @@ class Store:
             rows = self._connection.execute(f"SELECT geom, {columns} FROM crossings ORDER BY fid")
             self._crossings = {}
             for geom, *values in rows:
-                row = dict(zip(_CROSSING_FIELDS, values, strict=True))
-                self._crossings[row["id"]] = Crossing(
-                    id=row["id"],
-                    name_en=_text(row["name_en"]),
-                    name_zh=_text(row["name_zh"]),
-                    name_ko=_text(row["name_ko"]),
-                    aliases=tuple(a for a in _text(row["aliases"]).split("; ") if a),
-                    cn_place=_text(row["cn_place"]),
-                    cn_province=_text(row["cn_province"]),
-                    kp_place=_text(row["kp_place"]),
-                    kp_province=_text(row["kp_province"]),
-                    river=_text(row["river"]),
-                    mode=_text(row["mode"]),
-                    mode_detail=_text(row["mode_detail"]),
-                    kind=_text(row["kind"]),
-                    location=_blob_point(geom),
-                    location_precision_m=row["location_precision_m"],
-                    location_note=_text(row["location_note"]),
-                    location_source=_text(row["location_source"]),
-                    location_source_url=row["location_source_url"],
-                    alt_locations=_text(row["alt_locations"]),
-                    structure=_text(row["structure"]),
-                    notes=_text(row["notes"]),
-                )
+                crossing = schema.crossing_from_row(_blob_point(geom), values)
+                self._crossings[crossing.id] = crossing
         return self._crossings
 
     def _insert_crossings(
@@ -953,34 +781,10 @@ class Store:
     ) -> None:
         columns = ", ".join(_CROSSING_FIELDS)
         marks = ", ".join("?" * (len(_CROSSING_FIELDS) + 1))
-        rows = [
-            (
-                _point_blob(c.location),
-                c.id,
-                c.name_en,
-                c.name_zh,
-                c.name_ko,
-                "; ".join(c.aliases),
-                c.cn_place,
-                c.cn_province,
-                c.kp_place,
-                c.kp_province,
-                c.river,
-                c.mode,
-                c.mode_detail,
-                c.kind,
-                c.location_precision_m,
-                c.location_note,
-                c.location_source,
-                c.location_source_url,
-                c.alt_locations,
-                c.structure,
-                c.notes,
-            )
-            for c in crossings
-        ]
+        crossings = list(crossings)
+        rows = [(_point_blob(c.location), *schema.crossing_row(c)) for c in crossings]
         connection.executemany(f"INSERT INTO crossings (geom, {columns}) VALUES ({marks})", rows)
-        self._extend_extent(connection, "crossings", [_blob_point(r[0]) for r in rows])
+        self._extend_extent(connection, "crossings", [c.location for c in crossings])
         self._crossings = None
 
     # structures ------------------------------------------------------------
@@ -994,10 +798,8 @@ class Store:
         for geom, *values in self._connection.execute(
             f"SELECT geom, {columns} FROM structures ORDER BY fid"
         ):
-            row = dict(zip(_STRUCTURE_FIELDS, values, strict=True))
-            texts = {k: _text(v) for k, v in row.items() if _STRUCTURE_FIELDS[k] == "str"}
-            fields = {**row, **texts, "location_source_url": row["location_source_url"] or None}
-            found[row["id"]] = Structure(**fields, location=_blob_point(geom))
+            structure = schema.structure_from_row(_blob_point(geom), values)
+            found[structure.id] = structure
         self._structures = found
         return found
 
@@ -1006,53 +808,17 @@ class Store:
     ) -> None:
         columns = ", ".join(_STRUCTURE_FIELDS)
         marks = ", ".join("?" * (len(_STRUCTURE_FIELDS) + 1))
-        # The layer's fields are the record's own attributes, by name.
-        rows = [
-            (_point_blob(s.location), *(getattr(s, name) for name in _STRUCTURE_FIELDS))
-            for s in structures
-        ]
+        structures = list(structures)
+        rows = [(_point_blob(s.location), *schema.structure_row(s)) for s in structures]
         connection.executemany(f"INSERT INTO structures (geom, {columns}) VALUES ({marks})", rows)
-        self._extend_extent(connection, "structures", [_blob_point(r[0]) for r in rows])
+        self._extend_extent(connection, "structures", [s.location for s in structures])
         self._structures = None
 
     # observations ------------------------------------------------------------
 
     @staticmethod
     def _observation(geom: bytes | None, values: Sequence[Any]) -> Observation:
-        (oid, crossing_id, text, precision, start, end, kind, status, summary, source_name,
-         source_url, published, source_type, source_detail, side, own, replaces, notes,
-         recorded_at, recorded_by, applies_to, until, _until_end, structure_id, traffic,
-         expected, lifecycle, mirror) = values  # fmt: skip
-        # Positional, in the field order of Observation: a store answers with many of them.
-        return _new_observation(
-            (
-                oid,
-                crossing_id,
-                _stored_date(text, precision, start, end),
-                kind,
-                status,
-                summary or "",
-                source_name or "",
-                source_url,
-                _fuzzy(published),
-                source_type or "",
-                source_detail or "",
-                side,
-                _blob_point(geom),
-                bool(own),
-                replaces,
-                notes or "",
-                _stored_time(recorded_at),
-                recorded_by or "",
-                _split(applies_to),
-                _fuzzy(until),
-                structure_id or None,
-                _split(traffic),
-                _fuzzy(expected),
-                lifecycle or None,
-                bool(mirror),
-            )
-        )
+        return schema.observation_from_row(_blob_point(geom), values)
 
     def observations(
         self, crossing_id: str | None = None, *, include_border_wide: bool = True
@@ -1202,7 +968,7 @@ class Store:
                 found[fid] = self._observation(geom, values)
         return [found[fid] for fid in fids if fid in found]
 
-    def status_source(self, crossing_id: str) -> _StoreSource:
+    def status_source(self, crossing_id: str) -> StoreSource:
         """Return what the status rule reads of a crossing, through this store's indexes.
 
         See :func:`geo.status.evaluate`: the answer reads the deciding record,
@@ -1214,7 +980,7 @@ class Store:
             self._border = self._select(
                 "crossing_id IS NULL AND kind IN ('status', 'plan')", {}, order=False
             )
-        return _StoreSource(self, crossing_id)
+        return StoreSource(self, crossing_id)
 
     def _select(
         self, where: str, params: Mapping[str, object], *, order: bool = False, limit: int = 0
@@ -1232,6 +998,9 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         rows = self._connection.execute(sql, params)
         return [self._observation(geom, values) for geom, *values in rows]
+
+    def _query(self, sql: str, params: Mapping[str, object]) -> list[tuple[Any, ...]]:
+        return self._connection.execute(sql, params).fetchall()
 
     def count(self, layer: str = "observations") -> int:
         """Return the number of rows in a layer."""
@@ -1467,38 +1236,7 @@ class Store:
                 "check the crossing id or the record id",
             )
 
-    @staticmethod
-    def _observation_row(o: Observation) -> tuple[object, ...]:
-        return (
-            o.id,
-            o.crossing_id,
-            o.date.text,
-            o.date.precision,
-            o.date.start.isoformat(),
-            o.date.end.isoformat(),
-            o.kind,
-            o.status,
-            o.summary,
-            o.source_name,
-            o.source_url,
-            o.source_published.text if o.source_published else None,
-            o.source_type,
-            o.source_detail,
-            o.side,
-            int(o.has_own_location),
-            o.replaces,
-            o.notes,
-            _timestamp(o.recorded_at),
-            o.recorded_by,
-            ",".join(o.applies_to) or None,
-            o.until.text if o.until else None,
-            o.until.end.isoformat() if o.until else None,
-            o.structure_id,
-            ",".join(o.traffic) or None,
-            o.expected.text if o.expected else None,
-            o.lifecycle,
-            int(o.source_is_mirror),
-        )
+    _observation_row = staticmethod(schema.observation_row)
 
     @staticmethod
     def _extend_extent(
@@ -1545,49 +1283,16 @@ class Store:
         columns = ", ".join(_TRADE_FIELDS)
         marks = ", ".join("?" * len(_TRADE_FIELDS))
         connection.executemany(
-            f"INSERT INTO trade ({columns}) VALUES ({marks})",
-            [
-                (
-                    t.period,
-                    t.period_kind,
-                    t.period_start.isoformat(),
-                    t.period_end.isoformat(),
-                    t.flow,
-                    t.value_usd,
-                    t.qualifier,
-                    t.source_name,
-                    t.source_url,
-                    t.source_published.text if t.source_published else None,
-                    t.notes,
-                )
-                for t in trade
-            ],
+            f"INSERT INTO trade ({columns}) VALUES ({marks})", map(schema.trade_row, trade)
         )
 
     def trade(self) -> list[TradeFigure]:
         """Return every trade figure, by period."""
         columns = ", ".join(_TRADE_FIELDS)
-        figures = []
-        for values in self._connection.execute(
+        rows = self._connection.execute(
             f"SELECT {columns} FROM trade ORDER BY period_start, period_end, fid"
-        ):
-            row = dict(zip(_TRADE_FIELDS, values, strict=True))
-            figures.append(
-                TradeFigure(
-                    period=str(row["period"]),
-                    period_kind=str(row["period_kind"]),
-                    period_start=date.fromisoformat(str(row["period_start"])),
-                    period_end=date.fromisoformat(str(row["period_end"])),
-                    flow=str(row["flow"]),
-                    value_usd=int(row["value_usd"]),  # type: ignore[call-overload]
-                    qualifier=str(row["qualifier"]),
-                    source_name=_text(row["source_name"]),
-                    source_url=row["source_url"],  # type: ignore[arg-type]
-                    source_published=_fuzzy(row["source_published"]),  # type: ignore[arg-type]
-                    notes=_text(row["notes"]),
-                )
-            )
-        return figures
+        )
+        return [schema.trade_from_row(values) for values in rows]
 
     # data frames, for notebooks and geopandas ------------------------------------
 
@@ -1619,12 +1324,6 @@ class Store:
     def trade_frame(self) -> Any:
         """Return the trade figures as a DataFrame, by period."""
         return self._frame("trade").sort_values(["period_start", "period_end"], kind="stable")
-
-    def map(self, *, as_of: date | None = None) -> Any:
-        """Return the overview map (a ``folium.Map``: a notebook shows it inline)."""
-        from geo.inventory import overview_map
-
-        return overview_map(self.path, as_of=as_of)
 
     # integrity ----------------------------------------------------------------
 
@@ -1712,96 +1411,3 @@ class Store:
             )
             return [problem]
         return []
-
-
-class _StoreSource:
-    """One crossing's records as the status rule reads them (geo.status.RecordSource).
-
-    Its lasting status records are found through the partial indexes of
-    version 3, one row a lookup; border-wide records, temporary ones, plans and
-    lifecycles are few and held in memory.
-    """
-
-    def __init__(self, store: Store, crossing_id: str) -> None:
-        from geo.status import MemorySource
-
-        self._store = store
-        self._crossing = crossing_id
-        params = {"crossing": crossing_id}
-        own = store._select(
-            "crossing_id = :crossing AND until IS NOT NULL AND kind = 'status'", params
-        )
-        own += store._select("crossing_id = :crossing AND kind = 'plan'", params)
-        own += store._select(
-            "structure_id IN (SELECT id FROM structures WHERE crossing_id = :crossing) "
-            "AND lifecycle IS NOT NULL",
-            params,
-        )
-        self._memory = MemorySource([*(store._border or []), *own], crossing_id)
-        # The rule asks the same questions of a day more than once: each is read once.
-        self._answers: dict[tuple[object, ...], object] = {}
-        self.temporaries = self._memory.temporaries
-        self.lifecycle = self._memory.lifecycle
-        self.plans = self._memory.plans
-
-    def _lasting(self, where: str, params: Mapping[str, object]) -> Observation | None:
-        key = (where, *sorted(params.items()))
-        if key in self._answers:
-            return self._answers[key]  # type: ignore[return-value]
-        found = self._store._select(
-            f"crossing_id = :crossing AND {_LASTING} AND {where}",
-            {"crossing": self._crossing, **params},
-            order=True,
-            limit=1,
-        )
-        self._answers[key] = found[0] if found else None
-        return found[0] if found else None
-
-    def latest(
-        self, upto: date, *, below: tuple[date, date] | None = None, status: str | None = None
-    ) -> Observation | None:
-        """Return the last lasting record known by ``upto`` (see geo.status.RecordSource)."""
-        from geo.status import rule_order
-
-        where = "date_end <= :upto"
-        params: dict[str, object] = {"upto": upto.isoformat()}
-        if below is not None:
-            where += " AND (date_end, date_start) < (:end, :start)"
-            params.update(end=below[0].isoformat(), start=below[1].isoformat())
-        if status is not None:
-            where += " AND status = :status"
-            params["status"] = status
-        found = [
-            self._lasting(where, params),
-            self._memory.latest(upto, below=below, status=status),
-        ]
-        return max((o for o in found if o is not None), key=rule_order, default=None)
-
-    def best_per_status(self, end: date, start: date) -> dict[str, Observation]:
-        """Return the last lasting record of each status of exactly these dates."""
-        from geo.status import rule_order
-
-        best = dict(self._memory.best_per_status(end, start))
-        params: dict[str, object] = {"end": end.isoformat(), "start": start.isoformat()}
-        for status in ("open", "restricted", "closed", "unknown"):
-            found = self._lasting(
-                "status = :status AND date_end = :end AND date_start = :start",
-                {**params, "status": status},
-            )
-            if found is not None and (
-                status not in best or rule_order(found) > rule_order(best[status])
-            ):
-                best[status] = found
-        return best
-
-    def next_day(self, after: date) -> date | None:
-        """Return the first day after ``after`` on which a lasting record counts."""
-        row = self._store._connection.execute(
-            f"SELECT date_end FROM observations o WHERE crossing_id = :crossing AND {_LASTING} "
-            "AND date_end > :after AND NOT EXISTS "
-            "(SELECT 1 FROM observations r WHERE r.replaces = o.id) "
-            "ORDER BY date_end LIMIT 1",
-            {"crossing": self._crossing, "after": after.isoformat()},
-        ).fetchone()
-        days = [date.fromisoformat(row[0]) if row else None, self._memory.next_day(after)]
-        return min((d for d in days if d is not None), default=None)
