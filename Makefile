@@ -7,8 +7,10 @@ BIN := $(VENV)/bin
 STORE := layers/crossings.gpkg
 # Debian packages the tests use: GDAL's Python bindings run GDAL's own GeoPackage validator;
 # Chromium (driven by Playwright, never a downloaded browser) and CJK fonts for the map tests;
-# QGIS's Python bindings to open the store as QGIS does.
-DEB_PACKAGES := python3-gdal chromium fonts-noto-cjk python3-qgis qgis-providers
+# QGIS's Python bindings to open the store as QGIS does; PostgreSQL and PostGIS, of which the
+# tests start a throwaway server of their own on a loopback port.
+DEB_PACKAGES := python3-gdal chromium fonts-noto-cjk python3-qgis qgis-providers \
+	postgresql-15 postgresql-15-postgis-3
 
 .PHONY: map test lint bench clean vendor
 
@@ -37,9 +39,10 @@ vendor: $(BIN)/crossings
 map: $(BIN)/crossings $(STORE)
 	$(BIN)/crossings map --store $(STORE) --out maps --force
 
-.system-packages:
+.system-packages: Makefile
 	@if ! /usr/bin/python3 -c "import osgeo, qgis.core" 2>/dev/null || [ ! -x /usr/bin/chromium ] \
-	    || [ ! -d /usr/share/fonts/opentype/noto ]; then \
+	    || [ ! -d /usr/share/fonts/opentype/noto ] \
+	    || [ ! -f /usr/share/postgresql/15/extension/postgis.control ]; then \
 	  echo "installing Debian packages: $(DEB_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES); \
 	fi

@@ -25,7 +25,7 @@ from geo.exchange import (
     write_geojson_layers,
     write_kml,
 )
-from geo.model import OVERVIEW_PAGE, identity
+from geo.model import OVERVIEW_PAGE, identity, in_writing_order
 from geo.outputs import check_target, page_name, written_beside
 from geo.query import overlaps
 from geo.status import (
@@ -37,7 +37,7 @@ from geo.status import (
     status_timeline,
     structure_lifecycle,
 )
-from geo.store import Store, create_store, open_store
+from geo.store import Store, create_store, is_database, open_store, store_name
 from geo.validate import parse_crossing, parse_observation, parse_structure, parse_trade_figure
 
 if TYPE_CHECKING:
@@ -625,40 +625,109 @@ class MergeReport:
 
 
 def _read_source(
-    source: Path, crossings: Mapping[str, Crossing], structures: Mapping[str, Structure]
+    source: str | Path, crossings: Mapping[str, Crossing], structures: Mapping[str, Structure]
 ) -> tuple[list[Crossing], list[Structure], list[Observation], list[TradeFigure]]:
     """Read what a seed folder or another store holds, checked as if typed in."""
-    from geo.exchange import crossing_fields, observation_fields, structure_fields
-
-    if source.is_dir():
+    if not is_database(source) and Path(source).is_dir():
         return load_seed(source)
     with open_store(source) as other:
-        their_crossings = list(other.crossings().values())
-        their_structures = list(other.structures().values())
-        their_records = other.observations()
+        their_crossings, their_structures = _checked_layers(other, source, crossings, structures)
+        check = _record_checker(
+            {**{c.id: c for c in their_crossings}, **crossings},
+            {**{s.id: s for s in their_structures}, **structures},
+        )
+        checked_records = _parse_rows(
+            f"{store_name(source)} (observations)",
+            list(enumerate(map(_flat_record, other.observations()), 1)),
+            check,
+        )
         trade = other.trade()
-    # Another store is checked field by field as a seed is: it may hold anything.
+    return their_crossings, their_structures, checked_records, trade
+
+
+def _flat_record(record: Observation) -> dict[str, object]:
+    from geo.exchange import observation_fields
+
+    return _flat(observation_fields(record))
+
+
+def _checked_layers(
+    other: Store,
+    source: str | Path,
+    crossings: Mapping[str, Crossing],
+    structures: Mapping[str, Structure],
+) -> tuple[list[Crossing], list[Structure]]:
+    """Check another store's crossings and structures field by field, as a seed's.
+
+    A store is shared: it may hold anything.
+    """
+    from geo.exchange import crossing_fields, structure_fields
+
+    name = store_name(source)
     checked_crossings = _parse_rows(
-        f"{source} (crossings)",
-        [(n, _flat(crossing_fields(c))) for n, c in enumerate(their_crossings, 1)],
+        f"{name} (crossings)",
+        [(n, _flat(crossing_fields(c))) for n, c in enumerate(other.crossings().values(), 1)],
         parse_crossing,
     )
     known = {**{c.id: c for c in checked_crossings}, **crossings}
     checked_structures = _parse_rows(
-        f"{source} (structures)",
-        [(n, _flat(structure_fields(s))) for n, s in enumerate(their_structures, 1)],
+        f"{name} (structures)",
+        [(n, _flat(structure_fields(s))) for n, s in enumerate(other.structures().values(), 1)],
         lambda raw: parse_structure(raw, known),
     )
-    all_structures = {**{s.id: s for s in checked_structures}, **structures}
-    # A store's records are history: checked against the rules they may have been made under.
-    checked_records = _parse_rows(
-        f"{source} (observations)",
-        [(n, _flat(observation_fields(o))) for n, o in enumerate(their_records, 1)],
-        lambda raw: parse_observation(
-            raw, known, structures=all_structures, today=date.max, as_recorded=True
-        ),
+    return checked_crossings, checked_structures
+
+
+def _record_checker(
+    crossings: Mapping[str, Crossing], structures: Mapping[str, Structure]
+) -> Callable[[dict[str, object]], Observation]:
+    """Check a stored record as history: against the rules it may have been made under."""
+    return lambda raw: parse_observation(
+        raw, crossings, structures=structures, today=date.max, as_recorded=True
     )
-    return checked_crossings, checked_structures, checked_records, trade
+
+
+def copy_store(source: str | Path, target: str | Path, *, force: bool = False) -> dict[str, int]:
+    """Copy a whole store into a new one (GeoPackage or PostGIS, either way), losing nothing.
+
+    Ids, dates with their precision, sources, points, corrections, structures
+    and trade figures are copied as stored, each record checked on the way as
+    ``merge`` checks it; records stream, so memory stays flat at any size. The
+    target is written all or nothing; the status snapshot is derived anew.
+
+    Raises
+    ------
+    StoreExistsError
+        If ``target`` holds a store and ``force`` is false.
+    BatchValidationError
+        If a record of the source breaks the rules (nothing is written).
+    """
+    if store_name(source) == store_name(target):
+        raise RecordValidationError(
+            "DST", store_name(target), "is the source itself", "another store", "name another"
+        )
+    with open_store(source) as other:
+        crossings, structures = _checked_layers(other, source, {}, {})
+        check = _record_checker({c.id: c for c in crossings}, {s.id: s for s in structures})
+        name = f"{store_name(source)} (observations)"
+
+        def records() -> Iterator[Observation]:
+            for number, record in enumerate(other.iter_observations(), 1):
+                try:
+                    yield check(_flat_record(record))
+                except RecordValidationError as err:
+                    raise BatchValidationError(name, [RowProblem(number, err)]) from err
+
+        trade = other.trade()
+        create_store(target, crossings, records(), trade, structures=structures, force=force)
+    with open_store(target, writable=True) as opened:
+        _refresh_status_snapshot(opened)
+        return {
+            "crossings": len(crossings),
+            "structures": len(structures),
+            "observations": opened.count(),
+            "trade": len(trade),
+        }
 
 
 def _flat(fields: Mapping[str, object]) -> dict[str, object]:
@@ -693,7 +762,6 @@ def merge_inventory(store: str | Path, source: str | Path) -> MergeReport:
     """
     from geo.exchange import crossing_fields, observation_fields, structure_fields
 
-    source = Path(source)
     # Check all of the source before the store is opened for writing (or migrated).
     with open_store(store) as reading:
         known_crossings, known_structures = reading.crossings(), reading.structures()
@@ -727,7 +795,7 @@ def merge_inventory(store: str | Path, source: str | Path) -> MergeReport:
         with opened.transaction():
             opened.add_crossings(new_crossings)
             opened.add_structures(new_structures)
-            added = opened.add_observations(new_records)
+            added = opened.add_observations(in_writing_order(new_records))
             completed = opened.complete_observations([o for o in records if o.id in stored])
             opened.add_trade(new_trade)
             _refresh_status_snapshot(opened)
@@ -1026,7 +1094,13 @@ def export_inventory(
         elif output_format == "kml":
             counts["placemarks"] = _export_kml(building, chosen, kept_structures, observations)
         else:
-            create_store(building, chosen, observations, figures, structures=kept_structures)
+            create_store(
+                building,
+                chosen,
+                in_writing_order(observations),
+                figures,
+                structures=kept_structures,
+            )
             with open_store(building, writable=True) as opened:
                 _refresh_status_snapshot(opened)
                 counts["observations"] = opened.count()

@@ -7,6 +7,7 @@ Plain values only: nothing here reads or writes a file. Coordinates are always
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -42,6 +43,7 @@ __all__ = [
     "Structure",
     "TradeFigure",
     "identity",
+    "in_writing_order",
     "observation_id",
 ]
 
@@ -320,6 +322,39 @@ class TradeFigure:
     source_url: str | None
     source_published: FuzzyDate | None
     notes: str
+
+
+def in_writing_order(records: Iterable[Observation]) -> list[Observation]:
+    """Return the records in their order, each correction moved after the record it replaces.
+
+    A store refuses a record that replaces one it does not hold yet; a record
+    dated to a year may correct one dated to a day of it, and so sort before
+    it by date.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> def record(oid, day, replaces=None):
+    ...     when = FuzzyDate(day.isoformat(), "day", day, day)
+    ...     return Observation(oid, "x", when, "context", None, "", "", None, None, "", "",
+    ...                        None, None, False, replaces, "", datetime.now(UTC), "")
+    >>> fix = record("b", date(2010, 1, 1), replaces="a")
+    >>> [r.id for r in in_writing_order([fix, record("a", date(2010, 6, 30))])]
+    ['a', 'b']
+    """
+    records = list(records)
+    by_id = {r.id: r for r in records}
+    placed: set[str] = set()
+    ordered: list[Observation] = []
+    for record in records:
+        chain = []
+        step: Observation | None = record
+        while step is not None and step.id not in placed:  # back to the first not yet placed
+            placed.add(step.id)
+            chain.append(step)
+            step = by_id.get(step.replaces or "")
+        ordered += reversed(chain)
+    return ordered
 
 
 def identity(record: Observation) -> tuple[object, ...]:

@@ -44,3 +44,42 @@ def add_payloads(store, crossing_id: str = "quanhe-wonjong") -> None:
                 "lon": "130.524",
             },
         )
+
+
+def contents(store) -> object:
+    """Everything a store holds, to compare before and after a command: the file's bytes,
+    or every row of every table of a database."""
+    from pathlib import Path
+
+    from geo.store import is_database
+
+    if not is_database(store):
+        return Path(store).read_bytes()
+    import psycopg
+
+    with psycopg.connect(str(store)) as connection:
+        return {
+            table: connection.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for table in ("crossings", "observations", "structures", "trade", "crossings_meta")
+        }
+
+
+def execute(store, statement: str) -> None:
+    """Change a store behind the tool's back, as another program sharing it could."""
+    from geo.store import is_database
+
+    if is_database(store):
+        import psycopg
+
+        with psycopg.connect(str(store), autocommit=True) as connection:
+            connection.execute(statement)
+        return
+    from pathlib import Path
+
+    from geo.store.gpkg import _connect  # registers the functions GDAL's triggers call
+
+    connection = _connect(Path(store), readonly=False)
+    try:
+        connection.execute(statement)
+    finally:
+        connection.close()

@@ -1,8 +1,15 @@
-"""Shared fixtures: the tiny seed in tests/data/seed and a fresh store per test."""
+"""Shared fixtures: the tiny seed in tests/data/seed and a fresh store per test.
+
+``any_store`` runs a test once on each backend: a GeoPackage file, and a
+PostGIS database on a throwaway PostgreSQL server that the tests start on a
+loopback port (tests/postgres.py) and stop at the end of the session.
+"""
 
 from __future__ import annotations
 
 import shutil
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,3 +50,35 @@ def shipped_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def file_bytes(path: Path) -> bytes:
     return path.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """A PostgreSQL server with PostGIS for this session (started here, never mocked)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import postgres
+
+    with postgres.cluster() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def _built_database(postgres_server) -> str:
+    """A database built from tests/data/seed once: each test gets a copy of it."""
+    url = postgres_server.database()
+    init_inventory(url, seed=DATA / "seed")
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def database(postgres_server, _built_database: str) -> str:
+    """The URL of a fresh PostGIS store built from tests/data/seed, private to the test."""
+    return postgres_server.database(template=_built_database)
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def any_store(request: pytest.FixtureRequest) -> str:
+    """A fresh store built from tests/data/seed, on each backend in turn: a path or a URL."""
+    if request.param == "gpkg":
+        return str(request.getfixturevalue("store"))
+    return str(request.getfixturevalue("database"))

@@ -59,10 +59,9 @@ class Cluster:
         with psycopg.connect(self.url(database), autocommit=True) as connection:
             connection.execute(statement)  # type: ignore[arg-type]
 
-    def database(self, *, postgis: bool = True) -> str:
-        """Create a new database (with PostGIS, or without) and return its URL."""
+    def database(self, *, template: str = TEMPLATE) -> str:
+        """Create a new database, a copy of ``template`` (by default empty, with PostGIS)."""
         name = f"store_{next(self._numbers)}"
-        template = TEMPLATE if postgis else "template0"
         self.sql(f"CREATE DATABASE {name} TEMPLATE {template}")
         return self.url(name)
 

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from geo.cli import cli
+from tests.common import contents, execute
 
 
 def run(*args: str, store: Path | None = None):
@@ -79,8 +80,8 @@ def test_init_refuses_to_overwrite(tmp_path: Path, data_dir: Path):
     assert run(*args, "--force", store=store).exit_code == 0
 
 
-def test_list_json(store: Path):
-    result = run("list", "--format", "json", store=store)
+def test_list_json(any_store: str):
+    result = run("list", "--format", "json", store=any_store)
     assert result.exit_code == 0
     rows = {row["id"]: row for row in json.loads(result.output)}
     assert set(rows) == {
@@ -95,11 +96,11 @@ def test_list_json(store: Path):
     assert friendship["lon"] == pytest.approx(124.3925)
 
 
-def test_list_as_of_and_store_from_environment(store: Path):
+def test_list_as_of_and_store_from_environment(any_store: str):
     result = CliRunner().invoke(
         cli,
         ["list", "--as-of", "2021-06-01", "--format", "csv"],
-        env={"CROSSINGS_STORE": str(store)},
+        env={"CROSSINGS_STORE": str(any_store)},
     )
     assert result.exit_code == 0
     import csv
@@ -111,16 +112,16 @@ def test_list_as_of_and_store_from_environment(store: Path):
     assert status["new-yalu-river-bridge"] == ("built_not_opened", "lifecycle")
 
 
-def test_list_table_is_readable(store: Path):
-    result = run("list", "--format", "wide", store=store)
+def test_list_table_is_readable(any_store: str):
+    result = run("list", "--format", "wide", store=any_store)
     assert result.exit_code == 0
     assert "friendship-bridge" in result.output and "2026-03-12" in result.output
     # jian-manpo-road rests on the 2020 closure, a record that says it applies to all
     assert "o-7f5ec12262 (border-wide), 2020" in result.output
 
 
-def test_list_bad_as_of_is_a_usage_error(store: Path):
-    result = run("list", "--as-of", "June 2021", store=store)
+def test_list_bad_as_of_is_a_usage_error(any_store: str):
+    result = run("list", "--as-of", "June 2021", store=any_store)
     assert result.exit_code == 2
     assert (
         "Error: Invalid value for --as-of: 'June 2021' is not a date. Allowed: YYYY, YYYY-MM"
@@ -128,9 +129,9 @@ def test_list_bad_as_of_is_a_usage_error(store: Path):
     )
 
 
-def test_show_by_name_in_any_script(store: Path):
+def test_show_by_name_in_any_script(any_store: str):
     for name in ("quanhe-wonjong", "圈河口岸", "원정리 통상구", "Wonjong"):
-        result = run("show", name, "--format", "json", store=store)
+        result = run("show", name, "--format", "json", store=any_store)
         assert result.exit_code == 0, name
         document = json.loads(result.output)
         assert document["crossing"]["id"] == "quanhe-wonjong"
@@ -139,8 +140,8 @@ def test_show_by_name_in_any_script(store: Path):
     assert dates == sorted(dates)
 
 
-def test_show_table(store: Path):
-    result = run("show", "friendship-bridge", "--format", "wide", store=store)
+def test_show_table(any_store: str):
+    result = run("show", "friendship-bridge", "--format", "wide", store=any_store)
     assert result.exit_code == 0
     assert "status on" in result.output and "open since 2026-03-12" in result.output
     assert "evidence: o-b73afb584d, 2026-03-12, " in result.output
@@ -149,8 +150,8 @@ def test_show_table(store: Path):
     assert result.output.index("2022-01-16") < result.output.index("2022-04-29")
 
 
-def test_show_unknown_id(store: Path):
-    result = run("show", "quanhe-wonjang", store=store)
+def test_show_unknown_id(any_store: str):
+    result = run("show", "quanhe-wonjang", store=any_store)
     assert result.exit_code == 1
     assert result.output.startswith(
         "Error: ID: 'quanhe-wonjang' is not a crossing in the inventory. "
@@ -159,11 +160,13 @@ def test_show_unknown_id(store: Path):
     )
 
 
-def test_observe_prints_the_id_and_show_lists_it(store: Path):
-    result = run(*OBSERVE, store=store)
+def test_observe_prints_the_id_and_show_lists_it(any_store: str):
+    result = run(*OBSERVE, store=any_store)
     assert result.exit_code == 0
     new_id = json.loads(result.output)["id"]
-    shown = json.loads(run("show", "new-yalu-river-bridge", "--format", "json", store=store).output)
+    shown = json.loads(
+        run("show", "new-yalu-river-bridge", "--format", "json", store=any_store).output
+    )
     assert new_id in [row["id"] for row in shown["history"]]
 
 
@@ -220,36 +223,36 @@ def test_observe_prints_the_id_and_show_lists_it(store: Path):
         ),
     ],
 )
-def test_observe_bad_input_exit_1_nothing_written(store: Path, change, message):
+def test_observe_bad_input_exit_1_nothing_written(any_store: str, change, message):
     args = list(OBSERVE)
     flag = change[0]
     if flag in args:
         args[args.index(flag) + 1] = change[1]
     else:
         args += list(change)
-    before = store.read_bytes()
-    result = run(*args, store=store)
+    before = contents(any_store)
+    result = run(*args, store=any_store)
     assert result.exit_code == 1
     assert result.output == message
-    assert store.read_bytes() == before
+    assert contents(any_store) == before
 
 
-def test_observe_duplicate(store: Path):
-    first = json.loads(run(*OBSERVE, store=store).output)["id"]
-    again = run(*OBSERVE, store=store)
+def test_observe_duplicate(any_store: str):
+    first = json.loads(run(*OBSERVE, store=any_store).output)["id"]
+    again = run(*OBSERVE, store=any_store)
     assert again.exit_code == 1
     assert f"Error: observation: '{first}' is already in the store" in again.output
-    ignored = run(*OBSERVE, "--ignore", store=store)
+    ignored = run(*OBSERVE, "--ignore", store=any_store)
     assert ignored.exit_code == 0 and json.loads(ignored.output)["id"] == first
 
 
-def test_observe_missing_option_is_a_usage_error(store: Path):
-    result = run("observe", "quanhe-wonjong", "--on", "2025", store=store)
+def test_observe_missing_option_is_a_usage_error(any_store: str):
+    result = run("observe", "quanhe-wonjong", "--on", "2025", store=any_store)
     assert result.exit_code == 2
     assert "Missing option '--kind'" in result.output
 
 
-def test_import_csv_and_report_every_bad_row(store: Path, tmp_path: Path):
+def test_import_csv_and_report_every_bad_row(any_store: str, tmp_path: Path):
     good = tmp_path / "good.csv"
     good.write_text(
         "\ufeffcrossing_id,date,kind,status,summary,source_url,source_type,lat,lon\n"
@@ -257,7 +260,7 @@ def test_import_csv_and_report_every_bad_row(store: Path, tmp_path: Path):
         "border,2025,trade,,Border-wide note,https://example.org/b,customs_data,,\n",
         encoding="utf-8",
     )
-    result = run("import", str(good), store=store)
+    result = run("import", str(good), store=any_store)
     assert result.exit_code == 0
     assert json.loads(result.output)["imported"] == 2
     bad = tmp_path / "bad.csv"
@@ -267,36 +270,32 @@ def test_import_csv_and_report_every_bad_row(store: Path, tmp_path: Path):
         "quanhe-wonjong,2025-05,traffic,ok,https://example.org/d,pigeon\n",
         encoding="utf-8",
     )
-    before = store.read_bytes()
-    result = run("import", str(bad), store=store)
+    before = contents(any_store)
+    result = run("import", str(bad), store=any_store)
     assert result.exit_code == 1
     assert f"Error: {bad}: 2 problem(s), nothing was imported:" in result.output
     assert "row 2: summary: '' is empty." in result.output
     assert "row 3: source_type: 'pigeon' is not a known value." in result.output
-    assert store.read_bytes() == before
+    assert contents(any_store) == before
 
 
-def test_import_unsupported_file(store: Path, tmp_path: Path):
+def test_import_unsupported_file(any_store: str, tmp_path: Path):
     path = tmp_path / "notes.txt"
     path.write_text("hello")
-    result = run("import", str(path), store=store)
+    result = run("import", str(path), store=any_store)
     assert result.exit_code == 1
     assert "Error: file: " in result.output and "has an unsupported type" in result.output
 
 
-def test_validate(store: Path):
-    result = run("validate", store=store)
+def test_validate(any_store: str):
+    result = run("validate", store=any_store)
     assert result.exit_code == 0 and result.output.endswith(": ok\n")
 
 
-def test_validate_finds_problems(store: Path):
-    from geo.store.gpkg import _connect  # registers the functions GDAL's triggers call
-
-    connection = _connect(store, readonly=False)
-    connection.execute("UPDATE observations SET source_type = 'rumour' WHERE fid = 1")
-    connection.execute("UPDATE observations SET replaces = 'o-missing' WHERE fid = 2")
-    connection.close()
-    result = run("validate", store=store)
+def test_validate_finds_problems(any_store: str):
+    execute(any_store, "UPDATE observations SET source_type = 'rumour' WHERE fid = 1")
+    execute(any_store, "UPDATE observations SET replaces = 'o-missing' WHERE fid = 2")
+    result = run("validate", store=any_store)
     assert result.exit_code == 1
     assert "source_type: 'rumour' is not a known value" in result.output
     assert "replaces 'o-missing', which is not in the store" in result.output
@@ -312,9 +311,9 @@ def test_a_file_that_is_not_a_store(tmp_path: Path):
     assert "Traceback" not in result.output
 
 
-def test_map_writes_every_map_and_prints_the_paths(store: Path, tmp_path: Path):
+def test_map_writes_every_map_and_prints_the_paths(any_store: str, tmp_path: Path):
     out = tmp_path / "maps"
-    result = run("map", "--out", str(out), "--cdn", store=store)
+    result = run("map", "--out", str(out), "--cdn", store=any_store)
     assert result.exit_code == 0
     names = [
         "index",
@@ -329,50 +328,52 @@ def test_map_writes_every_map_and_prints_the_paths(store: Path, tmp_path: Path):
     assert "Sino-Korean Friendship Bridge" in html
 
 
-def test_map_self_contained_loads_nothing_from_the_network(store: Path, tmp_path: Path):
+def test_map_self_contained_loads_nothing_from_the_network(any_store: str, tmp_path: Path):
     import re
 
     out = tmp_path / "maps"
-    result = run("map", "--out", str(out), store=store)  # self-contained is the default
+    result = run("map", "--out", str(out), store=any_store)  # self-contained is the default
     assert result.exit_code == 0
     html = (out / "index.html").read_text(encoding="utf-8")
     assert not re.findall(r'<script src=|<link rel="stylesheet"', html)
     assert "L.markerClusterGroup" in html and "Leaflet 1.9.4" in html
 
 
-def test_show_marks_what_a_correction_replaces(store: Path):
-    first = json.loads(run(*OBSERVE, store=store).output)["id"]
+def test_show_marks_what_a_correction_replaces(any_store: str):
+    first = json.loads(run(*OBSERVE, store=any_store).output)["id"]
     fixed = OBSERVE[:]
     fixed[fixed.index("--summary") + 1] = "Larger buildings going up on the DPRK side"
-    second = json.loads(run(*fixed, "--replaces", first, store=store).output)["id"]
+    second = json.loads(run(*fixed, "--replaces", first, store=any_store).output)["id"]
     withdraw = OBSERVE[: OBSERVE.index("--structure")]
     withdraw[withdraw.index("--kind") + 1] = "retraction"
     withdraw[withdraw.index("--summary") + 1] = "Misread the imagery"
-    retraction = json.loads(run(*withdraw, "--replaces", second, store=store).output)["id"]
-    shown = json.loads(run("show", "new-yalu-river-bridge", "--format", "json", store=store).output)
+    retraction = json.loads(run(*withdraw, "--replaces", second, store=any_store).output)["id"]
+    shown = json.loads(
+        run("show", "new-yalu-river-bridge", "--format", "json", store=any_store).output
+    )
     marks = {row["id"]: row["superseded"] for row in shown["history"]}
     # The retraction itself is in force: it withdraws a record, nothing replaces it.
     assert (marks[first], marks[second], marks[retraction]) == (True, True, False)
     roles = {row["id"]: row["rule"] for row in shown["history"]}
     assert (roles[first], roles[retraction]) == ("superseded", f"withdraws {second}")
-    table = run("show", "new-yalu-river-bridge", "--format", "wide", store=store).output
+    table = run("show", "new-yalu-river-bridge", "--format", "wide", store=any_store).output
     assert "superseded" in table and f"withdraws {second}" in table
 
 
-def test_observe_what_a_record_says_beyond_its_status(store: Path):
+def test_observe_what_a_record_says_beyond_its_status(any_store: str):
     closure = [
         "observe", "border", "--on", "2023-11-20", "--until", "2023-11-26", "--kind", "status",
         "--status", "closed", "--applies-to", "quanhe-wonjong", "--summary", "Customs closed",
         "--source-name", "KBS", "--source-detail", "a broadcast; no web page",
         "--source-type", "news_report",
     ]  # fmt: skip
-    result = run(*closure, store=store)
+    result = run(*closure, store=any_store)
     assert result.exit_code == 0, result.output
     during = json.loads(
-        run("status", "--as-of", "2023-11-26", "--format", "json", store=store).output
+        run("status", "--as-of", "2023-11-26", "--format", "json", store=any_store).output
     )
     after = json.loads(
-        run("status", "--as-of", "2023-11-27", "--format", "json", store=store).output
+        run("status", "--as-of", "2023-11-27", "--format", "json", store=any_store).output
     )
     quanhe = {r["id"]: r for r in during}["quanhe-wonjong"]
     assert (quanhe["status"], quanhe["status_border_wide"]) == ("closed", True)
@@ -385,10 +386,16 @@ def test_observe_what_a_record_says_beyond_its_status(store: Path):
         "--traffic", "passenger_rail", "--expected", "2025-08", "--summary", "Trains may resume",
         "--source-url", "https://example.org/plan", "--source-type", "news_report",
     ]  # fmt: skip
-    assert run(*plan, store=store).exit_code == 0
+    assert run(*plan, store=any_store).exit_code == 0
     shown = json.loads(
         run(
-            "show", "friendship-bridge", "--as-of", "2025-09-01", "--format", "json", store=store
+            "show",
+            "friendship-bridge",
+            "--as-of",
+            "2025-09-01",
+            "--format",
+            "json",
+            store=any_store,
         ).output
     )
     assert shown["status"]["status"] == "restricted"  # the plan sets nothing
@@ -397,10 +404,10 @@ def test_observe_what_a_record_says_beyond_its_status(store: Path):
     assert announced["traffic"] == ["passenger_rail"]
 
 
-def test_status_matrix(store: Path):
+def test_status_matrix(any_store: str):
     days = ("2020-03-01", "2021-06-01", "2023-09-01")
     args = [a for day in days for a in ("--as-of", day)]
-    table = run("status", *args, "--format", "wide", store=store)
+    table = run("status", *args, "--format", "wide", store=any_store)
     assert table.exit_code == 0
     header = table.output.splitlines()[0].split()
     assert header == ["id", *days]
@@ -409,7 +416,7 @@ def test_status_matrix(store: Path):
     assert rows["friendship-bridge"].split()[1:] == [
         "unknown", "closed", "(2020)", "restricted", "(2022-09-26)"
     ]  # fmt: skip
-    document = json.loads(run("status", *args, "--format", "json", store=store).output)
+    document = json.loads(run("status", *args, "--format", "json", store=any_store).output)
     friendship = next(r for r in document if r["id"] == "friendship-bridge")
     assert [s["as_of"] for s in friendship["statuses"]] == list(days)
     on_2021 = friendship["statuses"][1]
@@ -418,8 +425,10 @@ def test_status_matrix(store: Path):
     assert on_2021["evidence_age_days"] == (date(2021, 6, 1) - date(2020, 1, 1)).days
 
 
-def test_changes_lists_transitions(store: Path):
-    result = run("changes", "--from", "2022", "--to", "2022-12", "--format", "json", store=store)
+def test_changes_lists_transitions(any_store: str):
+    result = run(
+        "changes", "--from", "2022", "--to", "2022-12", "--format", "json", store=any_store
+    )
     assert result.exit_code == 0
     found = [
         (r["crossing_id"], r["day"], r["from"], r["to"], r["record"])
@@ -430,12 +439,12 @@ def test_changes_lists_transitions(store: Path):
         ("friendship-bridge", "2022-04-29", "restricted", "closed", "o-59e6f3b3d9"),
         ("friendship-bridge", "2022-09-26", "closed", "restricted", "o-3d6d7a55c3"),
     ]
-    records = run("changes", "--from", "2022", "--to", "2022-12", "--records", store=store)
+    records = run("changes", "--from", "2022", "--to", "2022-12", "--records", store=any_store)
     assert records.exit_code == 0 and "Rail freight suspended again" in records.output
 
 
-def test_structures(store: Path):
-    result = run("structures", "--format", "json", store=store)
+def test_structures(any_store: str):
+    result = run("structures", "--format", "json", store=any_store)
     assert result.exit_code == 0
     rows = {r["id"]: r for r in json.loads(result.output)}
     assert set(rows) == {
@@ -443,24 +452,24 @@ def test_structures(store: Path):
     }  # fmt: skip
     assert rows["new-yalu-bridge"]["lifecycle"] == "built_not_opened"
     assert rows["quanhe-new-bridge"]["lifecycle"] is None
-    quanhe = json.loads(run("structures", "圈河口岸", "--format", "json", store=store).output)
+    quanhe = json.loads(run("structures", "圈河口岸", "--format", "json", store=any_store).output)
     assert {r["id"] for r in quanhe} == {"quanhe-old-bridge", "quanhe-new-bridge"}
     before = json.loads(
         run("structures", "new-yalu-river-bridge", "--as-of", "2014-01-01", "--format", "json",
-            store=store).output
+            store=any_store).output
     )  # fmt: skip
     assert before[0]["lifecycle"] is None
 
 
-def test_merge_adds_what_is_missing_once(store: Path, data_dir: Path):
+def test_merge_adds_what_is_missing_once(any_store: str, data_dir: Path):
     added = run("observe", "quanhe-wonjong", "--on", "2025-05", "--kind", "traffic", "--summary",
                 "Trucks queued", "--source-url", "https://example.org/mine", "--source-type",
-                "ground_observation", store=store)  # fmt: skip
+                "ground_observation", store=any_store)  # fmt: skip
     mine = json.loads(added.output)["id"]
-    first = run("merge", str(data_dir / "seed"), store=store)
+    first = run("merge", str(data_dir / "seed"), store=any_store)
     assert first.exit_code == 0
     assert json.loads(first.output)["observations"] == []  # built from this seed already
-    shown = json.loads(run("show", "quanhe-wonjong", "--format", "json", store=store).output)
+    shown = json.loads(run("show", "quanhe-wonjong", "--format", "json", store=any_store).output)
     assert mine in [r["id"] for r in shown["history"]]
 
 

@@ -12,24 +12,24 @@ from click.testing import CliRunner
 from geo.cli import cli
 
 
-def run(*args: str, store: Path):
+def run(*args: str, store: Path | str):
     return CliRunner().invoke(cli, [*args, "--store", str(store)], catch_exceptions=False)
 
 
-def test_near_json(store: Path):
-    result = run("near", "40.10", "124.40", "--km", "15", "--format", "json", store=store)
+def test_near_json(any_store: str):
+    result = run("near", "40.10", "124.40", "--km", "15", "--format", "json", store=any_store)
     assert result.exit_code == 0
     rows = json.loads(result.output)
     assert [r["id"] for r in rows] == ["friendship-bridge", "new-yalu-river-bridge"]
     assert rows[0]["distance_m"] < rows[1]["distance_m"]
 
 
-def test_empty_answer_is_an_empty_list(store: Path):
-    result = run("near", "30.0", "100.0", "--format", "json", store=store)
+def test_empty_answer_is_an_empty_list(any_store: str):
+    result = run("near", "30.0", "100.0", "--format", "json", store=any_store)
     assert result.exit_code == 0 and json.loads(result.output) == []
 
 
-def test_around_geojson(store: Path):
+def test_around_geojson(any_store: str):
     result = run(
         "around",
         "quanhe-wonjong",
@@ -39,7 +39,7 @@ def test_around_geojson(store: Path):
         "2023",
         "--format",
         "geojson",
-        store=store,
+        store=any_store,
     )
     assert result.exit_code == 0
     collection = json.loads(result.output)
@@ -86,17 +86,17 @@ def test_around_help_states_the_interval_rule():
         ),
     ],
 )
-def test_bad_arguments(store: Path, args, code, message):
-    result = run(*args, store=store)
+def test_bad_arguments(any_store: str, args, code, message):
+    result = run(*args, store=any_store)
     assert result.exit_code == code
     assert message in result.output
     assert "Traceback" not in result.output
 
 
-def test_nearest_csv(store: Path, tmp_path: Path):
+def test_nearest_csv(any_store: str, tmp_path: Path):
     path = tmp_path / "points.csv"
     path.write_text("lat,lon\n40.116,124.393\n10,10\n")
-    result = run("nearest", str(path), "--format", "json", store=store)
+    result = run("nearest", str(path), "--format", "json", store=any_store)
     assert result.exit_code == 0
     rows = json.loads(result.output)
     assert [(r["row"], r["crossing_id"], r["matched"]) for r in rows] == [
@@ -105,15 +105,15 @@ def test_nearest_csv(store: Path, tmp_path: Path):
     ]
 
 
-def test_nearest_without_coordinates(store: Path, tmp_path: Path):
+def test_nearest_without_coordinates(any_store: str, tmp_path: Path):
     path = tmp_path / "points.csv"
     path.write_text("name\nx\n")
-    result = run("nearest", str(path), store=store)
+    result = run("nearest", str(path), store=any_store)
     assert result.exit_code == 1
     assert "Error: row 2: {} has no coordinates." in result.output
 
 
-def test_within(store: Path, tmp_path: Path):
+def test_within(any_store: str, tmp_path: Path):
     path = tmp_path / "area.geojson"
     path.write_text(
         json.dumps(
@@ -123,15 +123,15 @@ def test_within(store: Path, tmp_path: Path):
             }
         )
     )
-    result = run("within", str(path), "--format", "json", store=store)
+    result = run("within", str(path), "--format", "json", store=any_store)
     assert result.exit_code == 0
     rows = json.loads(result.output)
     assert {r["type"] for r in rows} == {"crossing", "observation"}
     assert {r["id"] for r in rows if r["type"] == "crossing"} == {"quanhe-wonjong"}
 
 
-def test_status_as_of(store: Path):
-    result = run("status", "--as-of", "2021-06-01", "--format", "json", store=store)
+def test_status_as_of(any_store: str):
+    result = run("status", "--as-of", "2021-06-01", "--format", "json", store=any_store)
     assert result.exit_code == 0
     rows = {r["id"]: r for r in json.loads(result.output)}
     friendship = rows["friendship-bridge"]
@@ -147,10 +147,10 @@ def test_status_as_of(store: Path):
     assert new_yalu["status_text"] == "built, never opened"
 
 
-def test_changes_records(store: Path):
+def test_changes_records(any_store: str):
     result = run(
         "changes", "--from", "2022", "--to", "2022-12", "--records", "--format", "json",
-        store=store,
+        store=any_store,
     )  # fmt: skip
     assert result.exit_code == 0
     rows = json.loads(result.output)
@@ -161,16 +161,21 @@ def test_changes_records(store: Path):
     ]
 
 
-def test_distance(store: Path):
+def test_distance(any_store: str):
     result = run(
-        "distance", "friendship-bridge", "new-yalu-river-bridge", "--format", "json", store=store
+        "distance",
+        "friendship-bridge",
+        "new-yalu-river-bridge",
+        "--format",
+        "json",
+        store=any_store,
     )
     assert result.exit_code == 0
     (row,) = json.loads(result.output)
     assert 9000 < row["distance_m"] < 9100
 
 
-def as_json(*args: str, store: Path) -> object:
+def as_json(*args: str, store: Path | str) -> object:
     result = run(*args, "--format", "json", store=store)
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
@@ -218,26 +223,26 @@ def test_text_search_in_show_and_changes(shipped_store: Path):
 
 
 @pytest.mark.parametrize("point", [["40.10,124.40"], ["40.10", "124.40"], [" 40.10 , 124.40 "]])
-def test_near_takes_a_point_in_either_form(store: Path, point: list[str]):
-    rows = as_json("near", *point, "--km", "15", store=store)
+def test_near_takes_a_point_in_either_form(any_store: str, point: list[str]):
+    rows = as_json("near", *point, "--km", "15", store=any_store)
     assert [r["id"] for r in rows] == ["friendship-bridge", "new-yalu-river-bridge"]
 
 
-def test_near_lists_observations_and_says_distances_in_km_beyond_10(store: Path, tmp_path: Path):
+def test_near_lists_observations_and_says_distances_in_km_beyond_10(any_store: str, tmp_path: Path):
     run(
         "observe", "quanhe-wonjong", "--on", "2025-06", "--kind", "traffic", "--summary",
         "Trucks at the gate", "--source-url", "https://example.org/t", "--source-type",
-        "ground_observation", "--at", "42.5690,130.5240", store=store,
+        "ground_observation", "--at", "42.5690,130.5240", store=any_store,
     )  # fmt: skip
-    rows = as_json("near", "42.5690,130.5240", "--km", "1", "--observations", store=store)
+    rows = as_json("near", "42.5690,130.5240", "--km", "1", "--observations", store=any_store)
     # The record at its own point first, then those drawn at the crossing's point, as `around`.
     assert rows[0]["summary"] == "Trucks at the gate" and rows[0]["distance_m"] < 1
     assert rows[0]["distance"] == "0 m"
     assert [r["distance_m"] for r in rows] == sorted(r["distance_m"] for r in rows)
-    assert len(rows) == len(as_json("around", "quanhe-wonjong", "--km", "0.5", store=store))
-    far = run("distance", "friendship-bridge", "quanhe-wonjong", store=store).output
+    assert len(rows) == len(as_json("around", "quanhe-wonjong", "--km", "0.5", store=any_store))
+    far = run("distance", "friendship-bridge", "quanhe-wonjong", store=any_store).output
     assert " km" in far and "580798.9" not in far
-    bad = run("near", "40.10;124.40", store=store)
+    bad = run("near", "40.10;124.40", store=any_store)
     assert bad.exit_code == 1 and "point: '40.10;124.40' is not a latitude and a longitude" in (
         bad.output
     )

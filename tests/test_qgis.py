@@ -1,23 +1,27 @@
-"""The store opens in QGIS already styled: checked with PyQGIS (Debian's python3-qgis), headless."""
+"""The store opens in QGIS already styled: checked with PyQGIS (Debian's python3-qgis), headless.
+
+A GeoPackage through GDAL, a PostGIS store through QGIS's PostgreSQL provider: QGIS reads the
+default style of each from its ``layer_styles`` table.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from geo.inventory import add_observation
+from tests.common import execute
 
 CHECK = Path(__file__).parent / "qgis_check.py"
 
 pytestmark = pytest.mark.qgis
 
 
-def what_qgis_sees(store: Path) -> dict:
+def what_qgis_sees(store: Path | str) -> dict:
     done = subprocess.run(
         ["/usr/bin/python3", str(CHECK), str(store)],
         capture_output=True,
@@ -43,9 +47,10 @@ def test_qgis_opens_the_layers_with_the_default_style(shipped_store):
     assert seen["status"]["new-yalu-river-bridge"] == "built_not_opened"
 
 
-def test_the_status_field_follows_new_records(store, tmp_path):
+def test_the_status_field_follows_new_records(any_store: str):
+    assert what_qgis_sees(any_store)["status"]["quanhe-wonjong"] == "open"
     add_observation(
-        store,
+        any_store,
         {
             "crossing_id": "quanhe-wonjong",
             "date": "2026-01",
@@ -56,11 +61,13 @@ def test_the_status_field_follows_new_records(store, tmp_path):
             "source_type": "news_report",
         },
     )
-    assert what_qgis_sees(store)["status"]["quanhe-wonjong"] == "closed"
+    seen = what_qgis_sees(any_store)
+    assert seen["status"]["quanhe-wonjong"] == "closed"
+    assert (seen["renderer"], seen["attribute"]) == ("categorizedSymbol", "status_now")
+    assert seen["crossings"]["valid"] and seen["observations"]["count"] == 15
 
 
-def test_the_style_check_can_fail(store):
+def test_the_style_check_can_fail(any_store: str):
     # Companion: without the stored style QGIS falls back to its single-symbol default.
-    with sqlite3.connect(store) as connection:
-        connection.execute("DELETE FROM layer_styles")
-    assert what_qgis_sees(store)["renderer"] == "singleSymbol"
+    execute(any_store, "DELETE FROM layer_styles")
+    assert what_qgis_sees(any_store)["renderer"] == "singleSymbol"

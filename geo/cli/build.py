@@ -1,4 +1,4 @@
-"""``crossings init`` and ``crossings validate``: build a store and check one."""
+"""``crossings init``, ``validate``, ``merge`` and ``copy``: build, check and fill stores."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ import click
 
 from geo.cli.options import store_option
 from geo.cli.output import emit
-from geo.inventory import DEFAULT_SEED, init_inventory, merge_inventory, validate_inventory
+from geo.inventory import (
+    DEFAULT_SEED,
+    copy_store,
+    init_inventory,
+    merge_inventory,
+    validate_inventory,
+)
+from geo.store import store_name
 
 __all__ = ["COMMANDS"]
 
@@ -37,7 +44,7 @@ def init_command(store: str, seed: str, force: bool) -> None:
       crossings init --store /tmp/test.gpkg --force
     """
     counts = init_inventory(store, seed=seed, force=force)
-    emit(json.dumps({"store": store, **counts}))
+    emit(json.dumps({"store": store_name(store), **counts}))
 
 
 @click.command("validate")
@@ -55,15 +62,15 @@ def validate_command(store: str) -> None:
     for problem in problems:
         emit(problem)
     if problems:
-        raise click.ClickException(f"{store}: {len(problems)} problem(s)")
-    emit(f"{store}: ok")
+        raise click.ClickException(f"{store_name(store)}: {len(problems)} problem(s)")
+    emit(f"{store_name(store)}: ok")
 
 
 @click.command("merge")
-@click.argument("source", type=click.Path(exists=True))
+@click.argument("source", metavar="SOURCE")
 @store_option
 def merge_command(source: str, store: str) -> None:
-    """Add what SOURCE (a seed folder or another store) has and the store lacks.
+    """Add what SOURCE (a seed folder, a GeoPackage or a database URL) has and the store lacks.
 
     All or nothing: every row of SOURCE is checked first. Records the store
     has are kept as stored, even where SOURCE differs (they are listed, never
@@ -75,11 +82,40 @@ def merge_command(source: str, store: str) -> None:
     Example:
       crossings merge layers/seed
       crossings merge colleague.gpkg --store layers/crossings.gpkg
+      crossings merge colleague.gpkg --store postgresql://desk@db.example.org/crossings
     """
     from dataclasses import asdict
 
     report = merge_inventory(store, source)
-    emit(json.dumps({"store": store, "source": source, **asdict(report)}, indent=2))
+    emit(
+        json.dumps(
+            {"store": store_name(store), "source": store_name(source), **asdict(report)},
+            indent=2,
+        )
+    )
 
 
-COMMANDS = [init_command, validate_command, merge_command]
+@click.command("copy")
+@click.argument("source", metavar="SRC")
+@click.argument("target", metavar="DST")
+@click.option("--force", is_flag=True, help="Replace a store that DST holds already.")
+def copy_command(source: str, target: str, force: bool) -> None:
+    """Copy the whole store SRC into a new store DST, losing nothing.
+
+    Each is a GeoPackage path or a database URL (postgresql://USER@HOST:PORT/DB),
+    so this moves a store into PostGIS for a team, or takes a copy out of it.
+    Ids, dates with their precision, sources, points, corrections, structures
+    and trade figures are copied as stored; each record is checked on the
+    way. DST is written all or nothing. To add to a store that exists, use
+    `crossings merge`.
+
+    \b
+    Example:
+      crossings copy layers/crossings.gpkg postgresql://desk@db.example.org/crossings
+      crossings copy postgresql://desk@db.example.org/crossings backup.gpkg --force
+    """
+    counts = copy_store(source, target, force=force)
+    emit(json.dumps({"source": store_name(source), "target": store_name(target), **counts}))
+
+
+COMMANDS = [init_command, validate_command, merge_command, copy_command]

@@ -18,19 +18,16 @@ import struct
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from geo.errors import (
-    DuplicateRecordError,
     NotAStoreError,
-    RecordValidationError,
     SchemaVersionError,
     StoreExistsError,
     StoreFaultError,
-    UnknownRecordError,
 )
 from geo.model import (
     BBox,
@@ -39,20 +36,19 @@ from geo.model import (
     Observation,
     Structure,
     TradeFigure,
-    identity,
 )
 from geo.store import schema
-from geo.store.schema import LASTING as _LASTING
+from geo.store.base import RecordStore
 from geo.store.schema import SCHEMA_VERSION
 from geo.store.schema import timestamp as _timestamp
-from geo.store.source import IndexBoxes, StoreSource
+from geo.store.source import IndexBoxes
 
 __all__ = [
     "BUSY_TIMEOUT_S",
     "CHECKED_BEFORE_WRITES_BYTES",
     "SCHEMA_VERSION",
+    "GeoPackageStore",
     "IndexBoxes",
-    "Store",
     "create_store",
     "open_store",
     "store_fault",
@@ -133,8 +129,8 @@ def _layer_ddl(name: str, fields: dict[str, str]) -> list[tuple[str, tuple[objec
 
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "layer.gpkg"
-        schema = {"geometry": "Point", "properties": fields}
-        with fiona.open(path, "w", driver="GPKG", layer=name, schema=schema, crs="EPSG:4326"):
+        layout = {"geometry": "Point", "properties": fields}
+        with fiona.open(path, "w", driver="GPKG", layer=name, schema=layout, crs="EPSG:4326"):
             pass
         source = sqlite3.connect(path)
         try:
@@ -193,27 +189,11 @@ _TRUE_OBSERVATIONS_EXTENT = """
 #: How far (degrees) the spatial index's boxes may reach past a point: it rounds outwards.
 _INDEX_SLACK = 1e-4
 
-#: Indexes of schema version 3, each for one lookup of the status rule (see _StoreSource).
+#: Indexes of schema version 3 (see geo.store.schema.INDEXES), and those of version 2 that
+#: served a rule this version no longer has (no question reads records by date alone: each
+#: index costs every write).
 _INDEXES_3 = (
-    "CREATE UNIQUE INDEX structures_id ON structures (id)",
-    (
-        "CREATE INDEX observations_structure ON observations (structure_id) "
-        "WHERE structure_id IS NOT NULL"
-    ),
-    # The last lasting record of a crossing by a day, in the rule's order, read from the index.
-    (
-        "CREATE INDEX observations_lasting ON observations "
-        f"(crossing_id, date_end, date_start, (source_url IS NOT NULL), id) WHERE {_LASTING}"
-    ),
-    (
-        "CREATE INDEX observations_lasting_status ON observations (crossing_id, status, "
-        f"date_end, date_start, (source_url IS NOT NULL), id) WHERE {_LASTING}"
-    ),
-    "CREATE INDEX observations_temporary ON observations (crossing_id) WHERE until IS NOT NULL",
-    "CREATE INDEX observations_plan ON observations (crossing_id) WHERE kind = 'plan'",
-    "CREATE INDEX observations_border ON observations (kind) WHERE crossing_id IS NULL",
-    # Version 2's status index served a rule this version no longer has, and no question
-    # reads records by date alone: each index costs every write.
+    *(statement for statement, since in schema.INDEXES if since == 3),
     "DROP INDEX IF EXISTS observations_status",
     "DROP INDEX IF EXISTS observations_date",
 )
@@ -423,21 +403,15 @@ def _create_layers(path: Path) -> None:
     )
     for name, geometry, fields in layers:
         # fiona writes an attributes table (no geometry column) for "None".
-        schema = {"geometry": geometry or "None", "properties": fields}
+        layout = {"geometry": geometry or "None", "properties": fields}
         crs = "EPSG:4326" if geometry else None
-        with fiona.open(path, "w", driver="GPKG", layer=name, schema=schema, crs=crs):
+        with fiona.open(path, "w", driver="GPKG", layer=name, schema=layout, crs=crs):
             pass
     connection = _connect(path, readonly=False)
     try:
-        connection.executescript(
-            """
-            CREATE UNIQUE INDEX crossings_id ON crossings (id);
-            CREATE UNIQUE INDEX observations_id ON observations (id);
-            CREATE INDEX observations_crossing_date
-                ON observations (crossing_id, date_end, date_start);
-            CREATE INDEX observations_replaces ON observations (replaces);
-            """
-        )
+        for statement, since in schema.INDEXES:
+            if since == 1:
+                connection.execute(statement)
         _create_indexes_3(connection)
         connection.executemany(
             "INSERT INTO crossings_meta (key, value) VALUES (?, ?)",
@@ -508,19 +482,19 @@ def create_store(
     building = Path(temporary)
     try:
         _create_layers(building)
-        with Store(building, writable=True) as store:
+        with GeoPackageStore(building, writable=True) as store:
             with store._transaction() as connection:
                 store._insert_crossings(connection, crossings)
                 store._insert_structures(connection, structures)
                 store._insert_trade(connection, trade)
-            store.add_observations(list(observations))
+            store.add_observations(observations)  # streamed: memory stays flat
         os.replace(building, path)
     finally:
         building.unlink(missing_ok=True)
     return path
 
 
-def open_store(path: str | Path, *, writable: bool = False) -> Store:
+def open_store(path: str | Path, *, writable: bool = False) -> GeoPackageStore:
     """Open an existing store.
 
     Raises
@@ -530,7 +504,7 @@ def open_store(path: str | Path, *, writable: bool = False) -> Store:
     SchemaVersionError
         If it was written by a newer release.
     """
-    return Store(Path(path), writable=writable)
+    return GeoPackageStore(Path(path), writable=writable)
 
 
 # -- reading and writing -----------------------------------------------------
@@ -545,7 +519,7 @@ def _grid_cell(item: tuple[Observation, tuple[object, ...]]) -> tuple[float, flo
     return (math.inf, math.inf) if point is None else (round(point.lon, 2), round(point.lat, 2))
 
 
-class Store:
+class GeoPackageStore(RecordStore):
     """An open crossings GeoPackage. Use :func:`open_store` to get one."""
 
     def __init__(self, path: Path, *, writable: bool = False) -> None:
@@ -569,12 +543,6 @@ class Store:
         except BaseException:
             self._connection.close()
             raise
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the file."""
@@ -716,7 +684,7 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        connection.execute("BEGIN IMMEDIATE")
+        self._begin_write(connection)
         self._depth = 1
         try:
             yield connection
@@ -731,6 +699,24 @@ class Store:
             self._undo(connection)
             raise
 
+    def _begin_write(self, connection: sqlite3.Connection) -> None:
+        """Take the store's write lock; if another writer holds it, say so, then wait for it."""
+        connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) and "busy" not in str(err):
+                raise
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        _log.warning(
+            "%s: another process is writing to the store; waiting for it to finish (up to %g s)",
+            self.path,
+            BUSY_TIMEOUT_S,
+        )
+        connection.execute("BEGIN IMMEDIATE")
+
     def _undo(self, connection: sqlite3.Connection) -> None:
         """Roll a failed write back, leaving no journal behind; the first error is the one told.
 
@@ -743,10 +729,6 @@ class Store:
                 connection.execute("ROLLBACK")
             connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
         self._crossings = self._structures = self._border = None
-
-    def transaction(self) -> AbstractContextManager[object]:
-        """Return a context in which every write of this store commits together, or none."""
-        return self._transaction()
 
     def add_crossings(self, crossings: Sequence[Crossing]) -> None:
         """Add crossings (validated, ids not yet stored) in one transaction."""
@@ -848,6 +830,12 @@ class Store:
         ]
         records.sort(key=lambda o: (o.date.start, o.date.end))
         return records
+
+    def iter_observations(self) -> Iterator[Observation]:
+        """Yield every observation in the order it was stored, so each after what it replaces."""
+        rows = self._connection.execute(f"SELECT geom, {_SELECTED} FROM observations ORDER BY fid")
+        for geom, *values in rows:
+            yield self._observation(geom, values)
 
     def observation(self, observation_id: str) -> Observation | None:
         """Return one observation by id, or None."""
@@ -968,20 +956,6 @@ class Store:
                 found[fid] = self._observation(geom, values)
         return [found[fid] for fid in fids if fid in found]
 
-    def status_source(self, crossing_id: str) -> StoreSource:
-        """Return what the status rule reads of a crossing, through this store's indexes.
-
-        See :func:`geo.status.evaluate`: the answer reads the deciding record,
-        one record per status of its dates, and a few more, whatever the size
-        of the store.
-        """
-        if self._border is None:
-            # Records of the whole border are few: read once, then shared by every crossing.
-            self._border = self._select(
-                "crossing_id IS NULL AND kind IN ('status', 'plan')", {}, order=False
-            )
-        return StoreSource(self, crossing_id)
-
     def _select(
         self, where: str, params: Mapping[str, object], *, order: bool = False, limit: int = 0
     ) -> list[Observation]:
@@ -1001,13 +975,6 @@ class Store:
 
     def _query(self, sql: str, params: Mapping[str, object]) -> list[tuple[Any, ...]]:
         return self._connection.execute(sql, params).fetchall()
-
-    def count(self, layer: str = "observations") -> int:
-        """Return the number of rows in a layer."""
-        if layer not in ("crossings", "observations", "trade"):
-            raise ValueError(f"layer={layer!r}: must be one of crossings, observations, trade")
-        (count,) = self._connection.execute(f"SELECT count(*) FROM {layer}").fetchone()
-        return int(count)
 
     def add_observations(
         self,
@@ -1115,29 +1082,11 @@ class Store:
             for record, row in batch:  # one by one, to name the record
                 try:
                     connection.execute(insert, row)
-                except sqlite3.IntegrityError as err:
-                    stored = self.observation(record.id)
-                    if stored is None:
+                except sqlite3.IntegrityError:
+                    if self.observation(record.id) is None:
                         raise
-                    if identity(stored) != identity(record):
-                        raise RecordValidationError(
-                            "id",
-                            record.id,
-                            "is the id of another stored record (two contents, one 10-digit "
-                            f"hash): {stored.crossing_id or 'border'} {stored.date.text} "
-                            f"{stored.summary[:40]!r}",
-                            "a record whose derived id no stored record has",
-                            "reword the summary slightly; the record is not a duplicate",
-                        ) from err
-                    if on_duplicate == "ignore":
-                        continue
-                    raise DuplicateRecordError(
-                        "observation",
-                        record.id,
-                        "is already in the store (same crossing, date, kind, summary and source)",
-                        "a record not yet stored",
-                        "drop it, or pass --ignore to skip duplicates",
-                    ) from err
+                    self._refuse_duplicate(record, on_duplicate)
+                    continue
                 written.append(record.id)
         batch.clear()
 
@@ -1214,27 +1163,6 @@ class Store:
             ).fetchone()
             is not None
         )
-
-    def _check_replaces(self, record: Observation) -> None:
-        # Records of this transaction are visible to it: a load may correct its own rows.
-        target = self.observation(record.replaces or "")
-        if target is None:
-            raise UnknownRecordError(
-                "replaces",
-                record.replaces,
-                "is not an observation in the store",
-                "the id of an existing record",
-                "copy the id from `crossings show ID`",
-            )
-        if target.crossing_id != record.crossing_id:
-            raise RecordValidationError(
-                "replaces",
-                record.replaces,
-                f"belongs to {target.crossing_id or 'the whole border'}, not "
-                f"{record.crossing_id or 'the whole border'}",
-                "a record of the same crossing",
-                "check the crossing id or the record id",
-            )
 
     _observation_row = staticmethod(schema.observation_row)
 
@@ -1346,34 +1274,7 @@ class Store:
             return [f"sqlite: {err}"]
         if problems:  # the records cannot be read soundly: the damage is the report
             return problems
-        problems += [
-            f"observation {oid}: crossing_id {cid!r} is not in the crossings layer"
-            for oid, cid in self._connection.execute(
-                "SELECT id, crossing_id FROM observations WHERE crossing_id IS NOT NULL "
-                "AND crossing_id NOT IN (SELECT id FROM crossings)"
-            )
-        ]
-        problems += [
-            f"observation {oid}: structure_id {sid!r} is not in the structures layer"
-            for oid, sid in self._connection.execute(
-                "SELECT id, structure_id FROM observations WHERE structure_id IS NOT NULL "
-                "AND structure_id NOT IN (SELECT id FROM structures)"
-            )
-        ]
-        problems += [
-            f"structure {sid}: crossing_id {cid!r} is not in the crossings layer"
-            for sid, cid in self._connection.execute(
-                "SELECT id, crossing_id FROM structures WHERE crossing_id NOT IN "
-                "(SELECT id FROM crossings)"
-            )
-        ]
-        problems += [
-            f"observation {oid}: replaces {rid!r}, which is not in the store"
-            for oid, rid in self._connection.execute(
-                "SELECT id, replaces FROM observations WHERE replaces IS NOT NULL "
-                "AND replaces NOT IN (SELECT id FROM observations)"
-            )
-        ]
+        problems += self._reference_problems()
         for layer in ("crossings", "structures", "observations"):
             problems += self._extent_problems(layer)
         (indexed,) = self._connection.execute(

@@ -37,6 +37,8 @@ from geo.model import (
 
 __all__ = [
     "CROSSINGS",
+    "INDEXES",
+    "LASTING",
     "LAYERS",
     "LAYER_STYLES",
     "META",
@@ -248,6 +250,54 @@ LAYERS = (CROSSINGS, OBSERVATIONS, STRUCTURES, TRADE, META, LAYER_STYLES)
 #: lookups read these (see geo.status.RecordSource); the same SQL in every backend.
 LASTING = (
     "kind = 'status' AND until IS NULL AND status IN ('open', 'restricted', 'closed', 'unknown')"
+)
+
+#: The indexes, with the schema version that added each: the same SQL in every backend. The
+#: unique ids refuse a record stored twice; the others each serve one lookup of the status
+#: rule (geo.store.source.StoreSource), reading no more rows than its answer.
+INDEXES = (
+    ("CREATE UNIQUE INDEX crossings_id ON crossings (id)", 1),
+    ("CREATE UNIQUE INDEX observations_id ON observations (id)", 1),
+    (
+        (
+            "CREATE INDEX observations_crossing_date ON observations "
+            "(crossing_id, date_end, date_start)"
+        ),
+        1,
+    ),
+    ("CREATE INDEX observations_replaces ON observations (replaces)", 1),
+    ("CREATE UNIQUE INDEX structures_id ON structures (id)", 3),
+    (
+        (
+            "CREATE INDEX observations_structure ON observations (structure_id) "
+            "WHERE structure_id IS NOT NULL"
+        ),
+        3,
+    ),
+    # The last lasting record of a crossing by a day, in the rule's order, read from the index.
+    (
+        (
+            "CREATE INDEX observations_lasting ON observations "
+            f"(crossing_id, date_end, date_start, (source_url IS NOT NULL), id) WHERE {LASTING}"
+        ),
+        3,
+    ),
+    (
+        (
+            "CREATE INDEX observations_lasting_status ON observations (crossing_id, status, "
+            f"date_end, date_start, (source_url IS NOT NULL), id) WHERE {LASTING}"
+        ),
+        3,
+    ),
+    (
+        (
+            "CREATE INDEX observations_temporary ON observations (crossing_id) "
+            "WHERE until IS NOT NULL"
+        ),
+        3,
+    ),
+    ("CREATE INDEX observations_plan ON observations (crossing_id) WHERE kind = 'plan'", 3),
+    ("CREATE INDEX observations_border ON observations (kind) WHERE crossing_id IS NULL", 3),
 )
 
 

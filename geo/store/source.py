@@ -35,7 +35,6 @@ class IndexBoxes(NamedTuple):
     maxy: np.ndarray
 
 
-
 class StoreSource:
     """One crossing's records as the status rule reads them (geo.status.RecordSource).
 

@@ -1,0 +1,143 @@
+"""What every backend does the same way, over its own ``_query`` and ``observation``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from typing import Any
+
+from geo.errors import DuplicateRecordError, RecordValidationError, UnknownRecordError
+from geo.model import Observation, identity
+from geo.store.source import StoreSource
+
+__all__ = ["RecordStore"]
+
+
+class RecordStore:
+    """The part of a store that is the same in SQLite and PostgreSQL."""
+
+    _border: list[Observation] | None
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the store's connection (each backend closes its own)."""
+        raise NotImplementedError
+
+    def _transaction(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """Return a context in which every write of this store commits together, or none."""
+        return self._transaction()
+
+    def _query(self, sql: str, params: Mapping[str, object]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _select(
+        self, where: str, params: Mapping[str, object], *, order: bool = False, limit: int = 0
+    ) -> list[Observation]:
+        raise NotImplementedError
+
+    def observation(self, observation_id: str) -> Observation | None:
+        """Return one observation by id, or None."""
+        raise NotImplementedError
+
+    def count(self, layer: str = "observations") -> int:
+        """Return the number of rows in a layer."""
+        if layer not in ("crossings", "observations", "trade"):
+            raise ValueError(f"layer={layer!r}: must be one of crossings, observations, trade")
+        return int(self._query(f"SELECT count(*) FROM {layer}", {})[0][0])
+
+    def status_source(self, crossing_id: str) -> StoreSource:
+        """Return what the status rule reads of a crossing, through this store's indexes.
+
+        See :func:`geo.status.evaluate`: the answer reads the deciding record,
+        one record per status of its dates, and a few more, whatever the size
+        of the store.
+        """
+        if self._border is None:
+            # Records of the whole border are few: read once, then shared by every crossing.
+            self._border = self._select("crossing_id IS NULL AND kind IN ('status', 'plan')", {})
+        return StoreSource(self, crossing_id)
+
+    def _refuse_duplicate(self, record: Observation, on_duplicate: str) -> None:
+        """Say why ``record`` was not stored: its id is taken (return if duplicates are skipped)."""
+        stored = self.observation(record.id)
+        if stored is not None and identity(stored) != identity(record):
+            raise RecordValidationError(
+                "id",
+                record.id,
+                "is the id of another stored record (two contents, one 10-digit hash): "
+                f"{stored.crossing_id or 'border'} {stored.date.text} {stored.summary[:40]!r}",
+                "a record whose derived id no stored record has",
+                "reword the summary slightly; the record is not a duplicate",
+            )
+        if on_duplicate == "ignore":
+            return
+        raise DuplicateRecordError(
+            "observation",
+            record.id,
+            "is already in the store (same crossing, date, kind, summary and source)",
+            "a record not yet stored",
+            "drop it, or pass --ignore to skip duplicates",
+        )
+
+    def _check_replaces(self, record: Observation) -> None:
+        # Records of this transaction are visible to it: a load may correct its own rows.
+        target = self.observation(record.replaces or "")
+        if target is None:
+            raise UnknownRecordError(
+                "replaces",
+                record.replaces,
+                "is not an observation in the store",
+                "the id of an existing record",
+                "copy the id from `crossings show ID`",
+            )
+        if target.crossing_id != record.crossing_id:
+            raise RecordValidationError(
+                "replaces",
+                record.replaces,
+                f"belongs to {target.crossing_id or 'the whole border'}, not "
+                f"{record.crossing_id or 'the whole border'}",
+                "a record of the same crossing",
+                "check the crossing id or the record id",
+            )
+
+    def _reference_problems(self) -> list[str]:
+        """Say where a record names a crossing, structure or record the store lacks."""
+        checks = (
+            (
+                (
+                    "SELECT id, crossing_id FROM observations WHERE crossing_id IS NOT NULL "
+                    "AND crossing_id NOT IN (SELECT id FROM crossings)"
+                ),
+                "observation {}: crossing_id {!r} is not in the crossings layer",
+            ),
+            (
+                (
+                    "SELECT id, structure_id FROM observations WHERE structure_id IS NOT NULL "
+                    "AND structure_id NOT IN (SELECT id FROM structures)"
+                ),
+                "observation {}: structure_id {!r} is not in the structures layer",
+            ),
+            (
+                (
+                    "SELECT id, crossing_id FROM structures WHERE crossing_id NOT IN "
+                    "(SELECT id FROM crossings)"
+                ),
+                "structure {}: crossing_id {!r} is not in the crossings layer",
+            ),
+            (
+                (
+                    "SELECT id, replaces FROM observations WHERE replaces IS NOT NULL "
+                    "AND replaces NOT IN (SELECT id FROM observations)"
+                ),
+                "observation {}: replaces {!r}, which is not in the store",
+            ),
+        )
+        return [message.format(*row) for sql, message in checks for row in self._query(sql, {})]

@@ -1,0 +1,728 @@
+"""The PostGIS store: the same layers and answers as the GeoPackage, in a shared database.
+
+A team points every command at one database (``--store postgresql://…``).
+Tables are created from :mod:`geo.store.schema`: points are ``geometry(Point,
+4326)`` with a GIST index (the GeoPackage's R-tree), dates are DATE, times
+TIMESTAMPTZ. Every value is bound, never formatted into SQL.
+
+Writers run at once from any number of processes and machines. Each write is
+one transaction; a record's id is unique, so a record added twice (from two
+machines) is stored once. Writes that change records take a lock of the
+store for the length of their transaction, so the status snapshot derived in
+that transaction always sees every record committed before it; reads never
+wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from geo.errors import (
+    NotAStoreError,
+    SchemaVersionError,
+    StoreExistsError,
+    StoreFaultError,
+)
+from geo.model import BBox, Crossing, LonLat, Observation, Structure, TradeFigure
+from geo.store import schema
+from geo.store.base import RecordStore
+from geo.store.schema import SCHEMA_VERSION
+from geo.store.source import IndexBoxes
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["PostgisStore", "create_postgis_store", "database_fault", "display_url"]
+
+_log = logging.getLogger(__name__)
+
+_APPLICATION = "crossings"
+#: The key of the lock that orders writers (an arbitrary constant: "XING").
+_WRITE_LOCK = 0x58494E47
+#: How long a command waits for the server to answer a connection.
+CONNECT_TIMEOUT_S = 10
+
+_PG_TYPES = {
+    "str": "TEXT",
+    "int": "INTEGER",
+    "int64": "BIGINT",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMPTZ",
+}
+
+
+def display_url(url: str) -> str:
+    """Return the URL without its password, to show in messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+def database_fault(err: Exception, url: str) -> StoreFaultError:
+    """Return the error that names what the database server said, what it means and the fix."""
+    import psycopg
+
+    where = display_url(url)
+    text = " ".join(str(err).split())
+    if isinstance(err, psycopg.OperationalError) and not isinstance(
+        err, psycopg.errors.QueryCanceled
+    ):
+        return StoreFaultError(
+            f"{where}: cannot reach the database ({text}); nothing was changed. Fix: check the "
+            "host, port, user, password and database name in the URL, and that the server runs"
+        )
+    if isinstance(err, psycopg.errors.InsufficientPrivilege):
+        return StoreFaultError(
+            f"{where}: the database refused this user ({text}); nothing was changed. Fix: ask "
+            "the database's owner to grant this user access to the crossings tables"
+        )
+    if isinstance(err, psycopg.errors.DiskFull):
+        return StoreFaultError(
+            f"{where}: the database server's disk is full ({text}); the write was undone and "
+            "nothing was changed. Fix: free space on the server, then run the command again"
+        )
+    if isinstance(err, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure):
+        return StoreFaultError(
+            f"{where}: another writer changed the same records at the same moment ({text}); "
+            "this write was undone. Fix: run the command again"
+        )
+    return StoreFaultError(f"{where}: the database reported an error ({text}); nothing was changed")
+
+
+# -- SQL ----------------------------------------------------------------------------------
+
+_NAMED = re.compile(r"(?<![:\w]):([a-z_]+)\b")
+
+
+def _sql(text: str) -> str:
+    """Turn the shared SQL's parameters (``:name``, ``?``) into psycopg's."""
+    return _NAMED.sub(r"%(\1)s", text.replace("%", "%%")).replace("?", "%s")
+
+
+def _columns(layer: schema.Layer) -> str:
+    return ", ".join(f'"{f.name}"' for f in layer.fields)
+
+
+def _ddl(layer: schema.Layer) -> list[str]:
+    columns = ", ".join(f'"{f.name}" {_PG_TYPES[f.type]}' for f in layer.fields)
+    geometry = "geom geometry(Point, 4326), " if layer.point else ""
+    statements = [
+        f"CREATE TABLE {layer.name} (fid BIGSERIAL PRIMARY KEY, {geometry}{columns})",
+        f"COMMENT ON TABLE {layer.name} IS '{layer.description.replace(chr(39), chr(39) * 2)}'",
+    ]
+    if layer.point:
+        statements.append(f"CREATE INDEX {layer.name}_geom ON {layer.name} USING GIST (geom)")
+    for field in layer.fields:
+        text = field.description.replace("'", "''")
+        statements.append(f"COMMENT ON COLUMN {layer.name}.\"{field.name}\" IS '{text}'")
+    return statements
+
+
+_LAYERS = (schema.CROSSINGS, schema.OBSERVATIONS, schema.STRUCTURES, schema.TRADE, schema.META)
+#: QGIS's own table of layer styles, as QGIS creates it in PostGIS (it reads the default
+#: style from it when it opens a layer).
+_LAYER_STYLES_DDL = """
+CREATE TABLE IF NOT EXISTS public.layer_styles (
+    id SERIAL PRIMARY KEY, f_table_catalog VARCHAR, f_table_schema VARCHAR,
+    f_table_name VARCHAR, f_geometry_column VARCHAR, stylename TEXT, styleqml XML,
+    stylesld XML, useasdefault BOOLEAN, description TEXT, owner VARCHAR(63) DEFAULT CURRENT_USER,
+    ui XML, update_time TIMESTAMP DEFAULT CURRENT_TIMESTAMP, type VARCHAR)"""
+
+
+def _point(location: LonLat | None) -> bytes | None:
+    """Return the WKB of a point (PostGIS reads it with ST_GeomFromWKB)."""
+    import struct
+
+    if location is None:
+        return None
+    return struct.pack("<BIdd", 1, 1, location.lon, location.lat)
+
+
+def _location(x: float | None, y: float | None) -> LonLat | None:
+    if x is None or y is None or math.isnan(x) or math.isnan(y):
+        return None
+    return LonLat(x, y)
+
+
+_GEOM_IN = "ST_SetSRID(ST_GeomFromWKB(%s), 4326)"
+_GEOM_OUT = "ST_X(geom), ST_Y(geom)"
+_OBS_COLUMNS = _columns(schema.OBSERVATIONS)
+_BOOL_AT = [i for i, f in enumerate(schema.OBSERVATIONS.fields) if f.type == "bool"]
+
+
+def _observation_values(record: Observation) -> list[object]:
+    values = list(schema.observation_row(record))
+    for i in _BOOL_AT:
+        values[i] = bool(values[i])
+    return values
+
+
+def _connect(url: str) -> psycopg.Connection[Any]:
+    import psycopg
+
+    try:
+        return psycopg.connect(
+            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="crossings"
+        )
+    except psycopg.Error as err:
+        raise database_fault(err, url) from err
+    except ValueError as err:  # psycopg's word for a URL it cannot read
+        raise NotAStoreError(
+            f"{display_url(url)}: is not a database URL ({err}). Fix: give "
+            "postgresql://USER[:PASSWORD]@HOST:PORT/DATABASE"
+        ) from err
+
+
+def create_postgis_store(
+    url: str,
+    crossings: Iterable[Crossing],
+    observations: Iterable[Observation],
+    trade: Iterable[TradeFigure],
+    *,
+    structures: Iterable[Structure] = (),
+    force: bool = False,
+) -> str:
+    """Create the layers in a database and write the records, in one transaction.
+
+    The database must exist; PostGIS is enabled in it if it is not yet (which
+    needs the right to create extensions). With ``force``, the crossings
+    tables there are replaced; a failure leaves the database as it was.
+    """
+    import psycopg
+
+    connection = _connect(url)
+    try:
+        with connection.transaction():
+            existing = connection.execute(
+                "SELECT to_regclass('crossings_meta') IS NOT NULL"
+            ).fetchone()
+            if existing and existing[0] and not force:
+                raise StoreExistsError(
+                    f"{display_url(url)} already holds a crossings store. Fix: pass --force to "
+                    "rebuild it from the seed (records added since are lost), or name another "
+                    "database"
+                )
+            connection.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            for layer in _LAYERS:
+                connection.execute(f"DROP TABLE IF EXISTS {layer.name} CASCADE")  # type: ignore[arg-type]
+                for statement in _ddl(layer):
+                    connection.execute(statement)  # type: ignore[arg-type]
+            for statement, _ in schema.INDEXES:
+                connection.execute(statement)  # type: ignore[arg-type]
+            connection.execute(_LAYER_STYLES_DDL)  # type: ignore[arg-type]
+            connection.execute(
+                "INSERT INTO crossings_meta (key, value) VALUES (%s, %s), (%s, %s)",
+                ("application", _APPLICATION, "schema_version", str(SCHEMA_VERSION)),
+            )
+            _write_default_style(connection)
+        with PostgisStore(url, writable=True, _connection=connection) as store:
+            with store.transaction():
+                store.add_crossings(list(crossings))
+                store.add_structures(list(structures))
+                store.add_trade(list(trade))
+                store.add_observations(observations)
+    except psycopg.Error as err:
+        raise database_fault(err, url) from err
+    finally:
+        connection.close()
+    return url
+
+
+def _write_default_style(connection: psycopg.Connection[Any]) -> None:
+    from geo.qgis import STYLE_NAME, crossings_qml
+
+    connection.execute(
+        "DELETE FROM public.layer_styles WHERE f_table_catalog = current_database() AND "
+        "f_table_schema = current_schema() AND f_table_name = 'crossings' AND stylename = %s",
+        (STYLE_NAME,),
+    )
+    connection.execute(
+        "INSERT INTO public.layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+        "f_geometry_column, stylename, styleqml, stylesld, useasdefault, description) "
+        "VALUES (current_database(), current_schema(), 'crossings', 'geom', %s, %s, '', true, "
+        "%s)",
+        (STYLE_NAME, crossings_qml(), "Crossings coloured by status_now, labelled with names"),
+    )
+
+
+class PostgisStore(RecordStore):
+    """An open crossings database. Use :func:`geo.store.open_store` with its URL."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        writable: bool = False,
+        _connection: psycopg.Connection[Any] | None = None,
+    ) -> None:
+        self.url = url
+        self.path = display_url(url)  # what messages name
+        self._own_connection = _connection is None
+        self._connection = _connection if _connection is not None else _connect(url)
+        self._writable = writable
+        self._crossings: dict[str, Crossing] | None = None
+        self._structures: dict[str, Structure] | None = None
+        self._border: list[Observation] | None = None
+        self._depth = 0
+        try:
+            self._check_format()
+            if writable:
+                self._keep_default_style()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self._own_connection:
+            self._connection.close()
+
+    def _check_format(self) -> None:
+        fix = f"Fix: run `crossings init --store {self.path}` to create the layers there"
+        import psycopg
+
+        try:
+            meta = dict(self._connection.execute("SELECT key, value FROM crossings_meta"))
+        except psycopg.errors.UndefinedTable as err:
+            raise NotAStoreError(
+                f"{self.path}: the database holds no crossings store (no crossings_meta table). "
+                + fix
+            ) from err
+        except psycopg.Error as err:
+            raise database_fault(err, self.url) from err
+        if meta.get("application") != _APPLICATION:
+            raise NotAStoreError(f"{self.path}: is not a crossings store. {fix}")
+        version_text = str(meta.get("schema_version", "0"))
+        if not version_text.isascii() or not version_text.isdigit():
+            raise SchemaVersionError(
+                f"{self.path}: has schema version {version_text!r}, which is not a number. It "
+                "was not written by crossings, or was changed by another tool"
+            )
+        if int(version_text) > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.path}: has schema version {version_text}, newer than this release "
+                f"reads ({SCHEMA_VERSION}). Fix: upgrade crossings"
+            )
+        if int(version_text) < SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.path}: has schema version {version_text}; PostGIS stores begin at "
+                f"version {SCHEMA_VERSION}. Fix: restore it from a copy"
+            )
+
+    def _keep_default_style(self) -> None:
+        """Write the crossings layer's QGIS style again where this database has none.
+
+        QGIS finds a style by the database's name, so a database copied or
+        renamed loses it; the next write puts it back.
+        """
+        found = self._rows(
+            "SELECT 1 FROM public.layer_styles WHERE f_table_catalog = current_database() "
+            "AND f_table_schema = current_schema() AND f_table_name = 'crossings' "
+            "AND useasdefault"
+        )
+        if not found:
+            with self._transaction() as connection:
+                _write_default_style(connection)
+
+    # transactions -----------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        """One transaction for every write inside it (nested uses join it)."""
+        import psycopg
+
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self._connection
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        try:
+            with self._connection.transaction():
+                self._lock_writers()
+                yield self._connection
+        except psycopg.Error as err:
+            self._crossings = self._structures = self._border = None
+            raise database_fault(err, self.url) from err
+        except BaseException:
+            self._crossings = self._structures = self._border = None
+            raise
+        finally:
+            self._depth = 0
+
+    def _lock_writers(self) -> None:
+        """Queue behind other writers for as long as one transaction; say so when waiting.
+
+        The status derived from the records written then counts every record
+        committed before it.
+        """
+        taken = self._connection.execute("SELECT pg_try_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+        if taken.fetchone() == (True,):
+            return
+        _log.warning("%s: another writer is writing to the store; waiting for it", self.path)
+        self._connection.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+
+    def _rows(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> list[Any]:
+        import psycopg
+
+        try:
+            return self._connection.execute(sql, params).fetchall()  # type: ignore[arg-type]
+        except psycopg.Error as err:
+            raise database_fault(err, self.url) from err
+
+    def _query(self, sql: str, params: Mapping[str, object]) -> list[tuple[Any, ...]]:
+        return self._rows(_sql(sql), params)
+
+    # crossings, structures, trade ---------------------------------------------------------
+
+    def add_crossings(self, crossings: Sequence[Crossing]) -> None:
+        """Add crossings (validated, ids not yet stored) in one transaction."""
+        self._insert(
+            "crossings",
+            schema.CROSSING_RECORD_FIELDS,
+            [(_point(c.location), *schema.crossing_row(c)) for c in crossings],
+        )
+        self._crossings = None
+
+    def add_structures(self, structures: Sequence[Structure]) -> None:
+        """Add structures (validated, ids not yet stored) in one transaction."""
+        self._insert(
+            "structures",
+            schema.STRUCTURES.names,
+            [(_point(s.location), *schema.structure_row(s)) for s in structures],
+        )
+        self._structures = None
+
+    def add_trade(self, figures: Sequence[TradeFigure]) -> None:
+        """Add trade figures (validated) in one transaction."""
+        names = schema.TRADE.names
+        marks = ", ".join(["%s"] * len(names))
+        with self._transaction() as connection:
+            connection.cursor().executemany(
+                f"INSERT INTO trade ({', '.join(names)}) VALUES ({marks})",  # type: ignore[arg-type]
+                [schema.trade_row(t) for t in figures],
+            )
+
+    def _insert(self, table: str, names: Sequence[str], rows: list[tuple[object, ...]]) -> None:
+        marks = ", ".join(["%s"] * len(names))
+        with self._transaction() as connection:
+            connection.cursor().executemany(
+                f"INSERT INTO {table} (geom, {', '.join(names)}) "  # type: ignore[arg-type]
+                f"VALUES ({_GEOM_IN}, {marks})",
+                rows,
+            )
+
+    def crossings(self) -> dict[str, Crossing]:
+        """Return every crossing by id, in inventory order."""
+        if self._crossings is None:
+            columns = ", ".join(schema.CROSSING_RECORD_FIELDS)
+            rows = self._rows(f"SELECT {_GEOM_OUT}, {columns} FROM crossings ORDER BY fid")
+            found = [schema.crossing_from_row(_location(x, y), values) for x, y, *values in rows]
+            self._crossings = {c.id: c for c in found}
+        return self._crossings
+
+    def structures(self) -> dict[str, Structure]:
+        """Return every structure (bridge, dam, gate) by id, in inventory order."""
+        if self._structures is None:
+            columns = ", ".join(schema.STRUCTURES.names)
+            rows = self._rows(f"SELECT {_GEOM_OUT}, {columns} FROM structures ORDER BY fid")
+            found = [schema.structure_from_row(_location(x, y), values) for x, y, *values in rows]
+            self._structures = {s.id: s for s in found}
+        return self._structures
+
+    def trade(self) -> list[TradeFigure]:
+        """Return every trade figure, by period."""
+        rows = self._rows(
+            f"SELECT {', '.join(schema.TRADE.names)} FROM trade "
+            "ORDER BY period_start, period_end, fid"
+        )
+        return [schema.trade_from_row(values) for values in rows]
+
+    # observations ---------------------------------------------------------------------
+
+    @staticmethod
+    def _observation(row: Sequence[Any]) -> Observation:
+        return schema.observation_from_row(_location(row[0], row[1]), row[2:])
+
+    def _observations(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] = ()
+    ) -> list[Observation]:
+        return [self._observation(row) for row in self._rows(sql, params)]
+
+    def observations(
+        self, crossing_id: str | None = None, *, include_border_wide: bool = True
+    ) -> list[Observation]:
+        """Return observations, oldest first (see geo.store.gpkg.GeoPackageStore.observations)."""
+        sql = f"SELECT {_GEOM_OUT}, {_OBS_COLUMNS} FROM observations"
+        params: tuple[object, ...] = ()
+        if crossing_id is not None:
+            sql += " WHERE crossing_id = %s" + (
+                " OR crossing_id IS NULL" if include_border_wide else ""
+            )
+            params = (crossing_id,)
+        records = self._observations(sql + " ORDER BY fid", params)
+        records.sort(key=lambda o: (o.date.start, o.date.end))
+        return records
+
+    def iter_observations(self) -> Iterator[Observation]:
+        """Yield every observation in the order it was stored, so each after what it replaces.
+
+        Read through a server-side cursor: memory stays flat at any size.
+        """
+        import psycopg
+
+        try:
+            with self._connection.transaction(), self._connection.cursor(name="records") as rows:
+                rows.itersize = 5000
+                rows.execute(f"SELECT {_GEOM_OUT}, {_OBS_COLUMNS} FROM observations ORDER BY fid")
+                for row in rows:
+                    yield self._observation(row)
+        except psycopg.Error as err:
+            raise database_fault(err, self.url) from err
+
+    def observation(self, observation_id: str) -> Observation | None:
+        """Return one observation by id, or None."""
+        found = self._observations(
+            f"SELECT {_GEOM_OUT}, {_OBS_COLUMNS} FROM observations WHERE id = %s",
+            (observation_id,),
+        )
+        return found[0] if found else None
+
+    def observations_by_id(self, ids: Sequence[str]) -> list[Observation]:
+        """Return the stored observations among ``ids`` (unknown ids are left out)."""
+        return self._observations(
+            f"SELECT {_GEOM_OUT}, {_OBS_COLUMNS} FROM observations WHERE id = ANY(%s)",
+            (list(ids),),
+        )
+
+    def complete_observations(self, records: Sequence[Observation]) -> list[str]:
+        """Return [] : a PostGIS store begins at schema version 3, whose records are whole."""
+        return []
+
+    def migrated_at(self, version: int) -> datetime | None:
+        """Return None: a PostGIS store is built at this release's version, never migrated."""
+        return None
+
+    def index_boxes(
+        self,
+        boxes: Sequence[BBox],
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        kind: str | None = None,
+        source_type: str | None = None,
+    ) -> IndexBoxes:
+        """Return the spatial index's answer for ``boxes``: feature ids and their points.
+
+        The GIST index finds them; filters as in the GeoPackage's ``index_boxes``.
+        """
+        import numpy as np
+
+        where = " OR ".join(["geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"] * len(boxes))
+        params: list[object] = []
+        for box in boxes:
+            params += [box.west, box.south, box.east, box.north]
+        for condition, value in (
+            ("date_end >= %s", since),
+            ("date_start <= %s", until),
+            ("kind = %s", kind),
+            ("source_type = %s", source_type),
+        ):
+            if value is not None:
+                where = f"({where or 'false'}) AND {condition}"
+                params.append(value)
+        rows = self._rows(
+            f"SELECT fid, ST_X(geom), ST_Y(geom) FROM observations WHERE {where or 'false'}",
+            params,
+        )
+        table = np.array(rows, dtype=float).reshape(-1, 3)
+        x, y = table[:, 1], table[:, 2]
+        return IndexBoxes(table[:, 0].astype(np.int64), x, x, y, y)
+
+    def observations_by_fid(
+        self, fids: Sequence[int], *, in_force: bool = False
+    ) -> list[Observation]:
+        """Return the observations with these feature ids, in the same order."""
+        where = (
+            " AND kind != 'retraction' AND NOT EXISTS "
+            "(SELECT 1 FROM observations r WHERE r.replaces = o.id)"
+            if in_force
+            else ""
+        )
+        rows = self._rows(
+            f"SELECT fid, {_GEOM_OUT}, {_OBS_COLUMNS} FROM observations o "
+            f"WHERE fid = ANY(%s){where}",
+            ([int(f) for f in fids],),
+        )
+        found = {row[0]: self._observation(row[1:]) for row in rows}
+        return [found[int(fid)] for fid in fids if int(fid) in found]
+
+    def _select(
+        self, where: str, params: Mapping[str, object], *, order: bool = False, limit: int = 0
+    ) -> list[Observation]:
+        """Return the observations in force (not replaced) that match ``where``."""
+        sql = (
+            f"SELECT {_GEOM_OUT}, {_OBS_COLUMNS} FROM observations o WHERE {where} "
+            "AND NOT EXISTS (SELECT 1 FROM observations r WHERE r.replaces = o.id)"
+        )
+        if order:
+            sql += (
+                " ORDER BY date_end DESC, date_start DESC, (source_url IS NOT NULL) DESC, id DESC"
+            )
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return self._observations(_sql(sql), params)
+
+    def add_observations(
+        self,
+        records: Iterable[Observation],
+        *,
+        on_duplicate: str = "error",
+        bulk: bool = False,
+        expected_rows: int = 0,
+    ) -> list[str]:
+        """Add records in one transaction: all of them, or none if one is refused.
+
+        As :meth:`geo.store.gpkg.GeoPackageStore.add_observations`. A record another writer
+        stored at the same moment is a duplicate like any other.
+        """
+        if on_duplicate not in ("error", "ignore"):
+            raise ValueError(f"on_duplicate={on_duplicate!r}: must be 'error' or 'ignore'")
+        marks = ", ".join(["%s"] * len(schema.OBSERVATIONS.fields))
+        insert = (
+            f"INSERT INTO observations (geom, {_OBS_COLUMNS}) VALUES ({_GEOM_IN}, {marks}) "
+            "ON CONFLICT (id) DO NOTHING RETURNING id"
+        )
+        crossings = self.crossings()
+        written: list[str] = []
+        with self._transaction() as connection:
+            batch: list[tuple[Observation, list[object]]] = []
+            for record in records:
+                if record.replaces is not None:
+                    self._write(connection, insert, batch, written, on_duplicate)
+                    self._check_replaces(record)
+                location = record.location
+                if location is None and record.crossing_id is not None:
+                    location = crossings[record.crossing_id].location
+                batch.append((record, [_point(location), *_observation_values(record)]))
+                if len(batch) == 1000:
+                    self._write(connection, insert, batch, written, on_duplicate)
+            self._write(connection, insert, batch, written, on_duplicate)
+            self._border = None
+        return written
+
+    def _write(
+        self,
+        connection: psycopg.Connection[Any],
+        insert: str,
+        batch: list[tuple[Observation, list[object]]],
+        written: list[str],
+        on_duplicate: str,
+    ) -> None:
+        if not batch:
+            return
+        cursor = connection.cursor()
+        cursor.executemany(insert, [row for _, row in batch], returning=True)  # type: ignore[arg-type]
+        stored: set[str] = set()
+        while True:
+            row = cursor.fetchone()
+            if row is not None:
+                stored.add(row[0])
+            if not cursor.nextset():
+                break
+        seen: set[str] = set()
+        for record, _ in batch:
+            if record.id in stored and record.id not in seen:
+                seen.add(record.id)
+                written.append(record.id)
+                continue
+            self._refuse_duplicate(record, on_duplicate)
+        batch.clear()
+
+    # the status snapshot ----------------------------------------------------------------
+
+    def write_status_snapshot(
+        self, statuses: Iterable[tuple[str, str | None, str | None, str | None]], as_of: date
+    ) -> None:
+        """Store each crossing's ``(id, status, since, source)`` on ``as_of``, for GIS styling."""
+        with self._transaction() as connection:
+            connection.cursor().executemany(
+                "UPDATE crossings SET status_now = %s, status_since = %s, status_source = %s, "
+                "status_as_of = %s WHERE id = %s",
+                [
+                    (status, since, source, as_of, crossing_id)
+                    for crossing_id, status, since, source in statuses
+                ],
+            )
+
+    def status_snapshot_day(self, crossing_id: str) -> date | None:
+        """Return the day a crossing's status snapshot was computed (None: never)."""
+        rows = self._rows("SELECT status_as_of FROM crossings WHERE id = %s", (crossing_id,))
+        return rows[0][0] if rows and rows[0][0] else None
+
+    # data frames ----------------------------------------------------------------------
+
+    def _frame(self, layer: schema.Layer, where: str = "", params: Sequence[object] = ()) -> Any:
+        import pandas as pd
+
+        import geopandas as gpd
+
+        geometry = ", ST_AsBinary(geom) AS geom" if layer.point else ""
+        cursor = self._connection.execute(
+            f"SELECT fid, {_columns(layer)}{geometry} FROM {layer.name}{where} "  # type: ignore[arg-type]
+            "ORDER BY fid",
+            params,
+        )
+        names = [column.name for column in cursor.description or ()]
+        frame = pd.DataFrame(cursor.fetchall(), columns=names).set_index("fid")
+        for field in layer.fields:
+            if field.type in ("date", "datetime"):
+                frame[field.name] = pd.to_datetime(frame[field.name], utc=field.type == "datetime")
+        if not layer.point:
+            return frame
+        geoms = gpd.GeoSeries.from_wkb(frame.pop("geom").map(bytes, na_action="ignore"))
+        return gpd.GeoDataFrame(frame, geometry=geoms.values, crs="EPSG:4326")
+
+    def crossings_frame(self) -> Any:
+        """Return the crossings as a GeoDataFrame (EPSG:4326)."""
+        return self._frame(schema.CROSSINGS)
+
+    def observations_frame(self, crossing_id: str | None = None) -> Any:
+        """Return observations as a GeoDataFrame, with real date columns, oldest first."""
+        if crossing_id is None:
+            frame = self._frame(schema.OBSERVATIONS)
+        else:
+            frame = self._frame(schema.OBSERVATIONS, " WHERE crossing_id = %s", (crossing_id,))
+        return frame.sort_values(["date_start", "date_end"], kind="stable")
+
+    def trade_frame(self) -> Any:
+        """Return the trade figures as a DataFrame, by period."""
+        return self._frame(schema.TRADE).sort_values(["period_start", "period_end"], kind="stable")
+
+    # integrity ------------------------------------------------------------------------
+
+    def integrity_problems(self) -> list[str]:
+        """Return what the store's own references and geometries get wrong (empty: fine)."""
+        problems = self._reference_problems()
+        for layer in ("crossings", "structures", "observations"):
+            problems += [
+                f"{layer}: feature {fid} has a geometry that is not a point in EPSG:4326"
+                for (fid,) in self._rows(
+                    f"SELECT fid FROM {layer} WHERE geom IS NOT NULL AND "  # type: ignore[str-bytes-safe]
+                    "(ST_SRID(geom) != 4326 OR GeometryType(geom) != 'POINT')"
+                )
+            ]
+        return problems
