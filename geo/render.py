@@ -118,6 +118,23 @@ def _point_text(crossing: Crossing) -> str:
     )
 
 
+#: The fields of each kind of row the page's script reads, in row order (strings are indices
+#: into the page's table of texts; ``record`` fields are indices into its records).
+RECORD_FIELDS = (
+    "date", "kind", "status", "summary", "source", "url", "border", "id", "start", "mirror",
+)  # fmt: skip
+STEP_FIELDS = ("since", "status", "record", "conflict", "text", "runSince", "runRecord")
+HISTORY_FIELDS = ("record", "role")
+LIFECYCLE_FIELDS = ("since", "lifecycle", "record")
+
+
+def _row(fields: Sequence[str], **values: object) -> list[object]:
+    """Return a row in the order of ``fields``: every field given, no other."""
+    if values.keys() != set(fields):
+        raise ValueError(f"row fields {sorted(values)} are not {sorted(fields)}")
+    return [values[name] for name in fields]
+
+
 def _page_data(
     crossings: Sequence[Crossing],
     timelines: Sequence[Sequence[StatusStep]],
@@ -133,7 +150,8 @@ def _page_data(
 ) -> dict[str, Any]:
     """Return the data the page's script reads: each text once in ``strings``, records by index.
 
-    A record is a row of ``recordFields``; a status step a row of ``stepFields``.
+    A record is a row of ``RECORD_FIELDS``, a status step a row of ``STEP_FIELDS``, and so
+    on: the page receives the names with the rows (``fields``) and reads fields by name.
     """
     from geo.status import describe_status, lifecycle_records, record_role
 
@@ -146,31 +164,35 @@ def _page_data(
         if found is None:
             found = record_index[record.id] = len(records)
             records.append(
-                [
-                    strings(record.date.label),
-                    strings(record.kind),
-                    record.status or record.lifecycle,
-                    strings(record.summary),
-                    strings(record.source_name),
-                    strings(record.source_url),
-                    int(record.crossing_id is None),
-                    record.id,
-                    record.date.start.isoformat(),
-                    int(record.source_is_mirror),
-                ]
+                _row(
+                    RECORD_FIELDS,
+                    date=strings(record.date.label),
+                    kind=strings(record.kind),
+                    status=record.status or record.lifecycle,
+                    summary=strings(record.summary),
+                    source=strings(record.source_name),
+                    url=strings(record.source_url),
+                    border=int(record.crossing_id is None),
+                    id=record.id,
+                    start=record.date.start.isoformat(),
+                    mirror=int(record.source_is_mirror),
+                )
             )
         return found
 
     def step_row(step: StatusStep) -> list[object]:
-        return [
-            step.since.isoformat(),
-            step.status,
-            add(step.record) if step.record else None,
-            step.is_conflicted,
-            strings(describe_status(step.status, step.traffic, is_lifecycle=step.is_lifecycle)),
-            step.run_since.isoformat() if step.run_since else None,
-            add(step.run_record) if step.run_record else None,
-        ]
+        return _row(
+            STEP_FIELDS,
+            since=step.since.isoformat(),
+            status=step.status,
+            record=add(step.record) if step.record else None,
+            conflict=step.is_conflicted,
+            text=strings(
+                describe_status(step.status, step.traffic, is_lifecycle=step.is_lifecycle)
+            ),
+            runSince=step.run_since.isoformat() if step.run_since else None,
+            runRecord=add(step.run_record) if step.run_record else None,
+        )
 
     crossing_rows = []
     for crossing, timeline, history in zip(crossings, timelines, histories, strict=True):
@@ -201,7 +223,9 @@ def _page_data(
                 "point": _point_text(crossing),
                 "note": crossing.location_note,
                 "timeline": [step_row(step) for step in timeline],
-                "history": [[add(o), strings(role)] for o, role in shown],
+                "history": [
+                    _row(HISTORY_FIELDS, record=add(o), role=strings(role)) for o, role in shown
+                ],
                 "structures": [
                     {
                         "id": s.id,
@@ -214,7 +238,12 @@ def _page_data(
                         "notes": s.notes,
                         # Its lifecycle: from each record's last day on.
                         "lifecycle": [
-                            [o.date.end.isoformat(), o.lifecycle, add(o)]
+                            _row(
+                                LIFECYCLE_FIELDS,
+                                since=o.date.end.isoformat(),
+                                lifecycle=o.lifecycle,
+                                record=add(o),
+                            )
                             for o in lifecycle_records(history, s.id)
                         ],
                     }
@@ -251,6 +280,14 @@ def _page_data(
         "colours": STATUS_COLOURS,
         "labels": STATUS_LABELS,
         "crossings": crossing_rows,
+        # Rows are lists, to keep a page of many records small; these name their fields,
+        # and the page's script reads each field by its name.
+        "fields": {
+            "record": RECORD_FIELDS,
+            "step": STEP_FIELDS,
+            "history": HISTORY_FIELDS,
+            "lifecycle": LIFECYCLE_FIELDS,
+        },
         "records": records,
         "observations": columns,
         "strings": strings.table,

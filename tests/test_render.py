@@ -36,22 +36,31 @@ def test_overview_data(store):
     friendship = data["crossings"][0]
     # The timeline holds the status of every day: closed from the end of 2020 (the border-wide
     # closure that applies to all, known to the year), open in 2026.
-    steps = {step[0]: step for step in friendship["timeline"]}
-    assert steps["2020-12-31"][1] == "closed" and steps["2026-03-12"][1] == "open"
-    evidence = data["records"][steps["2020-12-31"][2]]
-    assert evidence[7] == "o-7f5ec12262" and evidence[6] == 1  # border-wide
-    assert data["strings"][steps["2022-01-16"][4]] == "restricted"
+    def named(kind: str, row: list) -> dict:  # rows are read by their fields' names
+        assert len(row) == len(data["fields"][kind])
+        return dict(zip(data["fields"][kind], row, strict=True))
+
+    def record(index: int) -> dict:
+        return named("record", data["records"][index])
+
+    steps = {step["since"]: step for step in (named("step", s) for s in friendship["timeline"])}
+    assert steps["2020-12-31"]["status"] == "closed" and steps["2026-03-12"]["status"] == "open"
+    evidence = record(steps["2020-12-31"]["record"])
+    assert evidence["id"] == "o-7f5ec12262" and evidence["border"] == 1  # border-wide
+    assert data["strings"][steps["2022-01-16"]["text"]] == "restricted"
     assert data["colours"] == STATUS_COLOURS
     assert data["start"] == "2014-10-30" and data["asOf"] == "2026-11-23"
     assert data["staleAfterDays"] == 731
     # The history in the rule's order, each record with what the rule does with it.
-    roles = {data["records"][i][7]: data["strings"][r] for i, r in friendship["history"]}
+    history = [named("history", row) for row in friendship["history"]]
+    roles = {record(h["record"])["id"]: data["strings"][h["role"]] for h in history}
     assert roles["o-7f5ec12262"] == "sets status (border-wide)"
     assert roles["o-ef0053a6c1"] == "sets status"
     new_yalu = data["crossings"][1]
     (bridge,) = new_yalu["structures"]
     assert bridge["id"] == "new-yalu-bridge"
-    assert [step[1] for step in bridge["lifecycle"]] == ["built_not_opened", "built_not_opened"]
+    lifecycle = [named("lifecycle", step)["lifecycle"] for step in bridge["lifecycle"]]
+    assert lifecycle == ["built_not_opened", "built_not_opened"]
 
 
 def test_every_text_from_the_store_stays_text(store):

@@ -64,21 +64,31 @@ var crossingsMap = (function () {
     var state = { day: parseDay(data.asOf) };
     var markers = {};
 
-    function record(i) {
-      var r = data.records[i];
-      return { date: strings[r[0]], kind: strings[r[1]], status: r[2], summary: strings[r[3]],
-               source: strings[r[4]], url: r[5] < 0 ? null : strings[r[5]], border: r[6] === 1,
-               id: r[7], start: r[8], mirror: r[9] === 1 };
+    // Rows come as lists; data.fields names their fields, and each is read by its name.
+    function named(kind, row) {
+      var fields = data.fields[kind], found = {};
+      for (var i = 0; i < fields.length; i++) found[fields[i]] = row[i];
+      return found;
     }
-    // A status step: [since, status, record, conflict, text, run since, run record].
-    function statusOn(crossing, day) {
+    function record(i) {
+      var r = named("record", data.records[i]);
+      return { date: strings[r.date], kind: strings[r.kind], status: r.status, summary: strings[r.summary],
+               source: strings[r.source], url: r.url < 0 ? null : strings[r.url], border: r.border === 1,
+               id: r.id, start: r.start, mirror: r.mirror === 1 };
+    }
+    // The step of a timeline (status steps, or a structure's lifecycle) in force on a day.
+    function stepOn(kind, steps, day) {
       var found = null;
-      crossing.timeline.forEach(function (step) { if (parseDay(step[0]) <= day) found = step; });
-      if (!found || found[1] === null) return { status: null };
-      var evidence = record(found[2]);
+      steps.forEach(function (row) { var step = named(kind, row); if (parseDay(step.since) <= day) found = step; });
+      return found;
+    }
+    function statusOn(crossing, day) {
+      var found = stepOn("step", crossing.timeline, day);
+      if (!found || found.status === null) return { status: null };
+      var evidence = record(found.record);
       var age = day - parseDay(evidence.start);
-      return { status: found[1], record: found[2], conflict: found[3], text: strings[found[4]],
-               since: found[6] === null ? found[5] : record(found[6]).date, age: age,
+      return { status: found.status, record: found.record, conflict: found.conflict, text: strings[found.text],
+               since: found.runRecord === null ? found.runSince : record(found.runRecord).date, age: age,
                uncertain: age > data.staleAfterDays };
     }
     // A status the map has no colour for (a destroyed structure's lifecycle) is drawn as none.
@@ -134,8 +144,8 @@ var crossingsMap = (function () {
       var list = el("ol", { className: "history" });
       var now = statusOn(crossing, state.day);
       var evidence = now.status === null ? null : record(now.record).id;
-      crossing.history.forEach(function (entry) {
-        var r = record(entry[0]), role = strings[entry[1]];
+      crossing.history.forEach(function (row) {
+        var entry = named("history", row), r = record(entry.record), role = strings[entry.role];
         var when = parseDay(r.start) > state.day ? "later" : (r.id === evidence ? "evidence" : "");
         var item = el("li", { "data-record": r.id, className: when }, [
           el("b", { text: r.date }),
@@ -176,9 +186,8 @@ var crossingsMap = (function () {
     }
 
     function lifecycleOn(structure, day) {
-      var found = null;
-      structure.lifecycle.forEach(function (step) { if (parseDay(step[0]) <= day) found = step; });
-      return found ? { lifecycle: found[1], record: record(found[2]) } : null;
+      var found = stepOn("lifecycle", structure.lifecycle, day);
+      return found ? { lifecycle: found.lifecycle, record: record(found.record) } : null;
     }
     function structureList(crossing) {
       if (!crossing.structures.length) return null;
