@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo.errors import BatchValidationError, RecordValidationError, RowProblem
+from geo.store import schema
 
 if TYPE_CHECKING:
     from geo.model import Crossing, Observation, Structure, TradeFigure
@@ -263,6 +264,14 @@ def read_rows(path: str | Path) -> list[Row]:
     )
 
 
+def _file_columns(
+    layer: schema.Layer, instead: Mapping[str, tuple[str, ...]], *, version: int | None = None
+) -> tuple[str, ...]:
+    """Return a layer's columns in files: its stored fields, each in ``instead`` replaced."""
+    fields = layer.fields if version is None else layer.at(version)
+    return tuple(column for f in fields for column in instead.get(f.name, (f.name,)))
+
+
 def crossing_fields(crossing: Crossing) -> dict[str, object]:
     """Return a crossing as a flat dict of JSON values."""
     location = crossing.location
@@ -346,13 +355,12 @@ def observation_fields(record: Observation) -> dict[str, object]:
     }
 
 
-#: The columns of an observation in CSV files: what ``crossings import`` reads back.
-OBSERVATION_COLUMNS = (
-    "id", "crossing_id", "date", "precision", "date_start", "date_end", "kind", "status",
-    "summary", "source_name", "source_url", "source_published", "source_type", "source_detail",
-    "side", "lat", "lon", "replaces", "notes", "recorded_at", "recorded_by", "applies_to",
-    "until", "structure_id", "traffic", "expected", "lifecycle", "source_is_mirror",
-)  # fmt: skip
+#: The columns of an observation in CSV files: what ``crossings import`` reads back. They are
+#: the stored fields (geo.store.schema), the point as lat/lon instead of has_own_location.
+OBSERVATION_COLUMNS = _file_columns(
+    schema.OBSERVATIONS,
+    {"date_precision": ("precision",), "has_own_location": ("lat", "lon"), "until_end": ()},
+)
 
 
 def write_csv(
@@ -459,21 +467,17 @@ def trade_fields(figure: TradeFigure) -> dict[str, object]:
     }
 
 
-#: The columns of each layer's CSV, in the order of the functions that give the fields.
-CROSSING_COLUMNS = (
-    "id", "name_en", "name_zh", "name_ko", "aliases", "cn_place", "cn_province", "kp_place",
-    "kp_province", "river", "mode", "mode_detail", "kind", "lon", "lat", "location_precision_m",
-    "location_note", "location_source", "location_source_url", "alt_locations", "structure",
-    "notes",
-)  # fmt: skip
-STRUCTURE_COLUMNS = (
-    "id", "crossing_id", "name_en", "name_zh", "name_ko", "kind", "lon", "lat",
-    "location_precision_m", "location_source", "location_source_url", "notes",
-)  # fmt: skip
-TRADE_COLUMNS = (
-    "period", "period_kind", "flow", "value_usd", "qualifier", "source_name", "source_url",
-    "source_published", "notes",
-)  # fmt: skip
+#: The columns of each layer's CSV: the stored fields, with the point as lon/lat, in the order
+#: of the functions that give the fields.
+CROSSING_COLUMNS = _file_columns(
+    schema.CROSSINGS,
+    {"location_precision_m": ("lon", "lat", "location_precision_m")},
+    version=1,
+)
+STRUCTURE_COLUMNS = _file_columns(
+    schema.STRUCTURES, {"location_precision_m": ("lon", "lat", "location_precision_m")}
+)
+TRADE_COLUMNS = _file_columns(schema.TRADE, {"period_start": (), "period_end": ()})
 
 
 def _point(lon: object, lat: object) -> dict[str, object] | None:

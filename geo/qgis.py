@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from html import escape
 
+from geo.store.schema import CROSSINGS
+
 __all__ = ["STYLE_NAME", "crossings_qml"]
 
 STYLE_NAME = "crossings by status"
@@ -40,8 +42,8 @@ def crossings_qml() -> str:
     """Return the QML style of the crossings layer.
 
     A categorized renderer on ``status_now`` (the status when the store was
-    last written, see ``status_as_of``) and labels with the English and
-    Chinese names.
+    last written, see ``status_as_of``), labels with the English and Chinese
+    names, and each field's description as its alias.
 
     Examples
     --------
@@ -54,6 +56,11 @@ def crossings_qml() -> str:
     )
     symbols = "".join(_symbol(n, colour) for n, (_, _, colour) in enumerate(_categories()))
     label = '"name_en" || \'\\n\' || "name_zh"'
+    # Each field's alias is its description in the one schema (geo.store.schema).
+    aliases = "".join(
+        f'<alias field="{escape(f.name)}" index="{n}" name="{escape(f.description)}"/>'
+        for n, f in enumerate(CROSSINGS.fields, 1)
+    )
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
         '<qgis version="3.22.0" styleCategories="Symbology|Labeling" labelsEnabled="1">'
@@ -66,5 +73,5 @@ def crossings_qml() -> str:
         '<text-buffer bufferDraw="1" bufferSize="0.8" bufferColor="255,255,255,255"/>'
         "</text-style>"
         '<placement placement="6" dist="1.5" distUnits="MM"/>'
-        "</settings></labeling></qgis>"
+        f"</settings></labeling><aliases>{aliases}</aliases></qgis>"
     )

@@ -43,6 +43,7 @@ seen["categories"] = (
     [c.value() for c in renderer.categories()] if hasattr(renderer, "categories") else []
 )
 seen["labels"] = crossings.labelsEnabled()
+seen["aliases"] = {f.name(): crossings.attributeAlias(i) for i, f in enumerate(crossings.fields())}
 seen["status"] = {f["id"]: f["status_now"] for f in crossings.getFeatures()}
 print(json.dumps(seen), flush=True)
 # Leave without QgsApplication.exitQgis(): with layers still referenced it can crash on the

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from geo.inventory import add_observation
+from geo.store.schema import CROSSINGS
 from tests.common import execute
 
 CHECK = Path(__file__).parent / "qgis_check.py"
@@ -63,6 +64,9 @@ def test_the_status_field_follows_new_records(any_store: str):
     )
     seen = what_qgis_sees(any_store)
     assert seen["status"]["quanhe-wonjong"] == "closed"
+    # Each field's alias is its description in the one schema.
+    assert seen["aliases"]["status_now"] == CROSSINGS.alias("status_now")
+    assert seen["aliases"]["kp_place"] == "DPRK-side place"
     assert (seen["renderer"], seen["attribute"]) == ("categorizedSymbol", "status_now")
     assert seen["crossings"]["valid"] and seen["observations"]["count"] == 15
 
