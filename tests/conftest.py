@@ -65,8 +65,11 @@ def postgres_server() -> Iterator[object]:
 @pytest.fixture(scope="session")
 def _built_database(postgres_server) -> str:
     """A database built from tests/data/seed once: each test gets a copy of it."""
+    from geo.store.postgis import close_idle_connections
+
     url = postgres_server.database()
     init_inventory(url, seed=DATA / "seed")
+    close_idle_connections()  # a template must have no connection when it is copied
     return url.rsplit("/", 1)[1]
 
 

@@ -51,7 +51,8 @@ def cli(verbose: int, quiet: int) -> None:
     The inventory is a GeoPackage of crossings and their dated, sourced
     observations: layers/crossings.gpkg of this repository, or, installed
     elsewhere, ~/.local/share/crossings/crossings.gpkg ($XDG_DATA_HOME), unless
-    --store or CROSSINGS_STORE names another. Tables fit the terminal; use
+    --store or CROSSINGS_STORE names another: a file, or a PostGIS database
+    (postgresql://USER@HOST:PORT/DATABASE) that a team shares. Tables fit the terminal; use
     --format wide for long lines, json|csv|geojson for scripts.
 
     \b

@@ -41,15 +41,16 @@ def _remember_store(ctx: click.Context, _param: click.Parameter, value: str) -> 
 
 
 def store_option(function: F) -> F:
-    """``--store PATH``: the GeoPackage to use (also ``CROSSINGS_STORE``)."""
+    """``--store PATH|URL``: the GeoPackage or PostGIS database (also ``CROSSINGS_STORE``)."""
     return click.option(
         "--store",
-        type=click.Path(dir_okay=False),
+        metavar="PATH|URL",
         default=str(DEFAULT_STORE),
         envvar="CROSSINGS_STORE",
         show_default=True,
         show_envvar=True,
-        help="The crossings GeoPackage.",
+        help="The crossings GeoPackage, or a PostGIS database shared by a team "
+        "(postgresql://USER@HOST:PORT/DATABASE).",
         callback=_remember_store,
     )(function)
 

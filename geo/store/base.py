@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -38,10 +38,42 @@ class RecordStore:
     def _query(self, sql: str, params: Mapping[str, object]) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
-    def _select(
-        self, where: str, params: Mapping[str, object], *, order: bool = False, limit: int = 0
-    ) -> list[Observation]:
+    #: The select list of an observation row, as the backend's ``_decode`` reads it.
+    _COLUMNS: str
+
+    def _decode(self, rows: list[tuple[Any, ...]]) -> list[Observation]:
         raise NotImplementedError
+
+    def _select(
+        self,
+        where: str | Sequence[str],
+        params: Mapping[str, object],
+        *,
+        order: bool = False,
+        limit: int = 0,
+    ) -> list[Observation]:
+        """Return the observations in force (not replaced) that match ``where``.
+
+        Several conditions are asked in one query (one round trip to a database
+        server), each with its own order and limit, their answers one after another.
+        """
+        parts = []
+        for condition in [where] if isinstance(where, str) else where:
+            sql = (
+                f"SELECT {self._COLUMNS} FROM observations o WHERE {condition} "
+                "AND NOT EXISTS (SELECT 1 FROM observations r WHERE r.replaces = o.id)"
+            )
+            if order:  # the rule's order, newest first, as the lasting indexes hold it
+                sql += (
+                    " ORDER BY date_end DESC, date_start DESC, (source_url IS NOT NULL) DESC, "
+                    "id DESC"
+                )
+            if limit:
+                sql += f" LIMIT {int(limit)}"
+            parts.append(sql)
+        if len(parts) > 1:
+            sql = " UNION ALL ".join(f"SELECT * FROM ({p}) AS part{n}" for n, p in enumerate(parts))
+        return self._decode(self._query(sql, params))
 
     def observation(self, observation_id: str) -> Observation | None:
         """Return one observation by id, or None."""

@@ -524,6 +524,11 @@ class GeoPackageStore(RecordStore):
 
     def __init__(self, path: Path, *, writable: bool = False) -> None:
         self.path = path
+        if path.is_dir():
+            raise NotAStoreError(
+                f"{path}: is a folder, not a store. Fix: pass the path of the store's .gpkg file "
+                "(or a postgresql:// URL) with --store"
+            )
         if not path.is_file():
             raise NotAStoreError(
                 f"{path}: no such store. Fix: run `crossings init` to build it from the "
@@ -956,21 +961,9 @@ class GeoPackageStore(RecordStore):
                 found[fid] = self._observation(geom, values)
         return [found[fid] for fid in fids if fid in found]
 
-    def _select(
-        self, where: str, params: Mapping[str, object], *, order: bool = False, limit: int = 0
-    ) -> list[Observation]:
-        """Return the observations in force (not replaced) that match ``where``."""
-        sql = (
-            f"SELECT geom, {_SELECTED} FROM observations o WHERE {where} "
-            "AND NOT EXISTS (SELECT 1 FROM observations r WHERE r.replaces = o.id)"
-        )
-        if order:  # the rule's order, newest first, as the lasting indexes hold it
-            sql += (
-                " ORDER BY date_end DESC, date_start DESC, (source_url IS NOT NULL) DESC, id DESC"
-            )
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        rows = self._connection.execute(sql, params)
+    _COLUMNS = f"geom, {_SELECTED}"
+
+    def _decode(self, rows: list[tuple[Any, ...]]) -> list[Observation]:
         return [self._observation(geom, values) for geom, *values in rows]
 
     def _query(self, sql: str, params: Mapping[str, object]) -> list[tuple[Any, ...]]:

@@ -15,9 +15,12 @@ wait.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import logging
 import math
 import re
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -39,7 +42,13 @@ from geo.store.source import IndexBoxes
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PostgisStore", "create_postgis_store", "database_fault", "display_url"]
+__all__ = [
+    "PostgisStore",
+    "close_idle_connections",
+    "create_postgis_store",
+    "database_fault",
+    "display_url",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -105,6 +114,7 @@ def database_fault(err: Exception, url: str) -> StoreFaultError:
 _NAMED = re.compile(r"(?<![:\w]):([a-z_]+)\b")
 
 
+@functools.lru_cache(maxsize=512)
 def _sql(text: str) -> str:
     """Turn the shared SQL's parameters (``:name``, ``?``) into psycopg's."""
     return _NAMED.sub(r"%(\1)s", text.replace("%", "%%")).replace("?", "%s")
@@ -168,9 +178,36 @@ def _observation_values(record: Observation) -> list[object]:
     return values
 
 
+#: Idle connections this process has opened, by URL: a process that asks many questions (a
+#: notebook, a script) opens one connection per store, not one per question. The server
+#: loads PostGIS once per connection, which costs more than most questions.
+_IDLE: dict[str, list[psycopg.Connection[Any]]] = {}
+_IDLE_LOCK = threading.Lock()
+#: How many idle connections a process keeps, over all stores (the oldest closes first).
+_IDLE_KEPT = 4
+
+
+def close_idle_connections() -> None:
+    """Close the connections this process keeps for its next questions (see ``_IDLE``)."""
+    with _IDLE_LOCK:
+        for idle in _IDLE.values():
+            while idle:
+                idle.pop().close()
+
+
+atexit.register(close_idle_connections)
+
+
 def _connect(url: str) -> psycopg.Connection[Any]:
+    """Return an idle connection to ``url`` opened before by this process, or a new one."""
     import psycopg
 
+    with _IDLE_LOCK:
+        idle = _IDLE.get(url, [])
+        while idle:
+            connection = idle.pop()
+            if not connection.closed and not connection.broken:
+                return connection
     try:
         return psycopg.connect(
             url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="crossings"
@@ -284,9 +321,23 @@ class PostgisStore(RecordStore):
             raise
 
     def close(self) -> None:
-        """Close the connection."""
-        if self._own_connection:
-            self._connection.close()
+        """Give the connection back for this process's next question, or close it."""
+        if not self._own_connection:
+            return
+        import psycopg
+
+        connection = self._connection
+        if connection.broken or connection.closed:
+            return
+        if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            connection.close()
+            return
+        with _IDLE_LOCK:
+            _IDLE.setdefault(self.url, []).append(connection)
+            _IDLE[self.url] = _IDLE.pop(self.url)  # the most recent store last
+            while sum(map(len, _IDLE.values())) > _IDLE_KEPT:
+                oldest = next(url for url, idle in _IDLE.items() if idle)
+                _IDLE[oldest].pop(0).close()
 
     def _check_format(self) -> None:
         fix = f"Fix: run `crossings init --store {self.path}` to create the layers there"
@@ -570,21 +621,10 @@ class PostgisStore(RecordStore):
         found = {row[0]: self._observation(row[1:]) for row in rows}
         return [found[int(fid)] for fid in fids if int(fid) in found]
 
-    def _select(
-        self, where: str, params: Mapping[str, object], *, order: bool = False, limit: int = 0
-    ) -> list[Observation]:
-        """Return the observations in force (not replaced) that match ``where``."""
-        sql = (
-            f"SELECT {_GEOM_OUT}, {_OBS_COLUMNS} FROM observations o WHERE {where} "
-            "AND NOT EXISTS (SELECT 1 FROM observations r WHERE r.replaces = o.id)"
-        )
-        if order:
-            sql += (
-                " ORDER BY date_end DESC, date_start DESC, (source_url IS NOT NULL) DESC, id DESC"
-            )
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return self._observations(_sql(sql), params)
+    _COLUMNS = f"{_GEOM_OUT}, {_OBS_COLUMNS}"
+
+    def _decode(self, rows: list[tuple[Any, ...]]) -> list[Observation]:
+        return [self._observation(row) for row in rows]
 
     def add_observations(
         self,

@@ -48,15 +48,16 @@ class StoreSource:
 
         self._store = store
         self._crossing = crossing_id
-        params = {"crossing": crossing_id}
         own = store._select(
-            "crossing_id = :crossing AND until IS NOT NULL AND kind = 'status'", params
-        )
-        own += store._select("crossing_id = :crossing AND kind = 'plan'", params)
-        own += store._select(
-            "structure_id IN (SELECT id FROM structures WHERE crossing_id = :crossing) "
-            "AND lifecycle IS NOT NULL",
-            params,
+            [
+                "crossing_id = :crossing AND until IS NOT NULL AND kind = 'status'",
+                "crossing_id = :crossing AND kind = 'plan'",
+                (
+                    "structure_id IN (SELECT id FROM structures WHERE crossing_id = :crossing) "
+                    "AND lifecycle IS NOT NULL"
+                ),
+            ],
+            {"crossing": crossing_id},
         )
         self._memory = MemorySource([*(store._border or []), *own], crossing_id)
         # The rule asks the same questions of a day more than once: each is read once.
@@ -103,15 +104,22 @@ class StoreSource:
         from geo.status import rule_order
 
         best = dict(self._memory.best_per_status(end, start))
-        params: dict[str, object] = {"end": end.isoformat(), "start": start.isoformat()}
-        for status in ("open", "restricted", "closed", "unknown"):
-            found = self._lasting(
-                "status = :status AND date_end = :end AND date_start = :start",
-                {**params, "status": status},
+        key = ("best", end, start)
+        if key not in self._answers:
+            # One index lookup per status, asked together: one query, however many rows.
+            self._answers[key] = self._store._select(
+                [
+                    f"crossing_id = :crossing AND {LASTING} AND status = '{status}' "
+                    "AND date_end = :end AND date_start = :start"
+                    for status in ("open", "restricted", "closed", "unknown")
+                ],
+                {"crossing": self._crossing, "end": end.isoformat(), "start": start.isoformat()},
+                order=True,
+                limit=1,
             )
-            if found is not None and (
-                status not in best or rule_order(found) > rule_order(best[status])
-            ):
+        for found in self._answers[key]:  # type: ignore[attr-defined]
+            status = found.status
+            if status not in best or rule_order(found) > rule_order(best[status]):
                 best[status] = found
         return best
 
