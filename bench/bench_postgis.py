@@ -98,8 +98,10 @@ def geopandas_within(url: str, name: str) -> int:
 def writes_per_second(store: str, writers: int, each: int) -> float:
     start = time.perf_counter()
     started = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, store, f"{writers}.{w}", str(each)], cwd=ROOT
+        subprocess.Popen(  # each wait is said on stderr: not the figures
+            [sys.executable, "-c", WRITER, store, f"{writers}.{w}", str(each)],
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
         )
         for w in range(writers)
     ]

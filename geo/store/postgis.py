@@ -269,6 +269,10 @@ def create_postgis_store(
                 store.add_structures(list(structures))
                 store.add_trade(list(trade))
                 store.add_observations(observations)
+        # The planner's statistics of the new tables, before the first question rather than
+        # whenever the server's autovacuum comes by: without them it may scan whole tables.
+        for layer in _LAYERS:
+            connection.execute(f"ANALYZE {layer.name}")  # type: ignore[arg-type]
     except psycopg.Error as err:
         raise database_fault(err, url) from err
     finally:
