@@ -23,7 +23,7 @@ from pathlib import Path
 
 from common import ROOT, shared_store
 
-from geo.inventory import add_observation
+from geo.record import add_observation
 from geo.store import open_store
 
 

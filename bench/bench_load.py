@@ -20,7 +20,7 @@ from pathlib import Path
 
 from common import build_store, cold_process
 
-from geo.inventory import init_inventory
+from geo.build import init_inventory
 
 ROOT = Path(__file__).resolve().parent.parent
 

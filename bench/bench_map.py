@@ -18,7 +18,7 @@ from pathlib import Path
 from common import shared_store
 
 from geo.assets import local_path
-from geo.inventory import overview_map
+from geo.publish import overview_map
 from geo.render import _use_pinned_assets
 
 CHROMIUM = "/usr/bin/chromium"

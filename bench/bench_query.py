@@ -23,7 +23,7 @@ from pathlib import Path
 
 from common import cold_process, shared_store
 
-from geo.inventory import list_crossings
+from geo.browse import list_crossings
 from geo.query import dwithin_boxes
 from geo.questions import around
 from geo.store import open_store

@@ -7,7 +7,7 @@ import random
 import time
 from pathlib import Path
 
-from geo.inventory import init_inventory
+from geo.build import init_inventory
 from geo.model import LonLat
 from geo.store import open_store
 from geo.validate import parse_observation

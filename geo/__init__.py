@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 def overview_map(store: object, *, as_of: object = None) -> object:
     """Return the overview map of a store (a ``folium.Map``: a notebook shows it inline)."""
-    from geo.inventory import overview_map as build
+    from geo.publish import overview_map as build
 
     return build(store, as_of=as_of)  # type: ignore[arg-type]
 

@@ -4,7 +4,7 @@ Drawn with matplotlib (what print and PDF workflows expect, with text kept as
 text in SVG and PDF) in EPSG:5179, the transverse Mercator centred on 127.5°E
 that maps of Korea use, so the scale bar (matplotlib-scalebar) measures true
 distances across the border. The base is the shipped Natural Earth layer: no
-network is needed. Never writes files; :func:`geo.inventory.write_figure` does.
+network is needed. Never writes files; :func:`geo.publish.write_figure` does.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from geo.errors import GeoError
 from geo.model import STATUS_COLOURS, STATUS_LABELS
 
 if TYPE_CHECKING:
-    from geo.inventory import CrossingStatus
+    from geo.browse import CrossingStatus
 
 __all__ = ["LANGUAGES", "PROJECTION", "save_figure", "status_figure"]
 

@@ -392,7 +392,7 @@ def transitions(store: str | Path, since: str, until: str) -> list[Transition]:
     change is a new status value (with what moves) on the day a record begins
     to count, or on the day after a temporary record ends.
     """
-    from geo.inventory import timelines
+    from geo.browse import timelines
 
     first, last = date_range(since, until, names=("--from", "--to"))
     found: list[Transition] = []

@@ -27,7 +27,7 @@ PAYLOADS = [
 
 def add_payloads(store, crossing_id: str = "quanhe-wonjong") -> None:
     """Add one observation per payload, as summary and source name, with its own point."""
-    from geo.inventory import add_observation
+    from geo.record import add_observation
 
     for number, payload in enumerate(PAYLOADS):
         add_observation(

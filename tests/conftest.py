@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.inventory import init_inventory
+from geo.build import init_inventory
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent

@@ -568,3 +568,27 @@ def test_wide_tables_keep_each_url_on_one_line(shipped_store: Path):
     url = "https://beyondparallel.csis.org/increase-in-sino-north-korean-trade-at-wonjong-ni-quanhe-border-crossing/"
     assert url not in narrow.output and url in wide.output
     assert max(_columns(line) for line in narrow.output.splitlines()) <= 80
+
+
+def test_export_figure_and_trade_on_either_backend(any_store: str, tmp_path: Path):
+    for output_format, name in (
+        ("csv", "out.csv"),
+        ("geojson", "out.geojson"),
+        ("kml", "out.kml"),
+        ("gpkg", "out.gpkg"),
+    ):
+        out = tmp_path / name
+        result = run("export", "--format", output_format, "--out", str(out), store=any_store)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["observations"] == 14
+    rows = json.loads(
+        run("list", "--format", "json", store=str(tmp_path / "out.gpkg")).output
+    )  # the exported store is a store
+    assert {row["id"] for row in rows} == {
+        "friendship-bridge", "new-yalu-river-bridge", "quanhe-wonjong", "jian-manpo-road"
+    }  # fmt: skip
+    figure = tmp_path / "border.png"
+    assert run("figure", "--out", str(figure), store=any_store).exit_code == 0
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    trade = json.loads(run("trade", "--format", "json", store=any_store).output)
+    assert len(trade) == 8

@@ -14,9 +14,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geo.build import init_inventory
 from geo.cli import cli
 from geo.errors import BatchValidationError, RecordValidationError
-from geo.inventory import export_inventory, import_observations, init_inventory
+from geo.publish import export_inventory
+from geo.record import import_observations
 from geo.store import open_store
 from geo.validate import parse_observation
 from tests.test_store import run_gdal_validator
@@ -211,7 +213,7 @@ def test_gpkg_subset_is_a_valid_store(store, tmp_path):
 
 
 def test_a_subset_keeps_the_record_a_correction_replaces(store, tmp_path):
-    from geo.inventory import add_observation
+    from geo.record import add_observation
 
     old = add_observation(
         store,

@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from geo.build import validate_inventory
 from geo.cli import cli
 from geo.errors import RecordValidationError
-from geo.inventory import export_inventory, import_observations, validate_inventory
+from geo.publish import export_inventory
+from geo.record import import_observations
 from geo.store import open_store
 
 ROOT = Path(__file__).parent.parent
@@ -95,7 +97,7 @@ def test_export_force_keeps_the_old_file_when_the_write_fails(
         Path(path).write_text("crossing_id,date\nhalf", encoding="utf-8")
         raise OSError(28, "No space left on device", str(path))
 
-    monkeypatch.setattr("geo.inventory.write_csv", fail_midway)
+    monkeypatch.setattr("geo.publish.write_csv", fail_midway)
     with pytest.raises(OSError):
         export_inventory(store, out, "csv", force=True)
     assert out.read_bytes() == before

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from geo.browse import list_crossings
 from geo.cli import cli
-from geo.inventory import list_crossings
 
 
 @pytest.fixture

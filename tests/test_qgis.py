@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.inventory import add_observation
+from geo.record import add_observation
 from geo.store.schema import CROSSINGS
 from tests.common import execute
 

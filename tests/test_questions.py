@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from geo.errors import RecordValidationError, UnknownCrossingError
 from geo.exchange import observation_fields
-from geo.inventory import add_observation
 from geo.model import LonLat
 from geo.query import dwithin_boxes, geodesic_inverse
 from geo.questions import around, changes, distance_between, near, nearest, within
+from geo.record import add_observation
 from geo.store import open_store
 from tests.common import FRIENDSHIP, NEW_YALU, QUANHE
 
@@ -452,7 +452,7 @@ def test_bearing_has_no_value_at_zero_distance(store: Path):
 
 
 def test_around_leaves_out_what_was_withdrawn(store: Path):
-    from geo.inventory import add_observation
+    from geo.record import add_observation
 
     seen = {
         "crossing_id": "quanhe-wonjong",

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from geo.assets import ASSETS, inline_assets
-from geo.inventory import maps
+from geo.publish import maps
 from geo.render import STATUS_COLOURS, trade_chart_svg
 from tests.common import PAYLOADS, add_payloads
 
@@ -34,6 +34,7 @@ def test_overview_data(store):
     ]
     assert data["unmapped"] == ["Ji'an–Manpo road bridge (highway port)"]
     friendship = data["crossings"][0]
+
     # The timeline holds the status of every day: closed from the end of 2020 (the border-wide
     # closure that applies to all, known to the year), open in 2026.
     def named(kind: str, row: list) -> dict:  # rows are read by their fields' names

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.inventory import list_crossings
+from geo.browse import list_crossings
 from geo.model import BBox, LonLat
 from geo.status import evaluate, status_as_of
 from geo.store import open_store
@@ -106,12 +106,12 @@ def test_the_work_of_a_status_answer_does_not_grow_with_the_store(small_and_larg
 def test_the_work_count_can_fail(small_and_large, monkeypatch):
     # Companion: reading every record of the crossing, as a rule without indexes would,
     # grows with the store and is caught by the same measure.
-    import geo.inventory
+    import geo.browse
 
     def whole_history(opened, crossing_id, day):
         return status_as_of(opened.observations(crossing_id), crossing_id, day)
 
-    monkeypatch.setattr(geo.inventory, "_status", whole_history)
+    monkeypatch.setattr(geo.browse, "status_on", whole_history)
     small, large = small_and_large
     assert vm_steps(large) > 5 * vm_steps(small)
 

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from geo.inventory import list_crossings, show_crossing, validate_inventory
+from geo.browse import list_crossings, show_crossing
+from geo.build import validate_inventory
 from geo.store import open_store
 
 NAMED = [
@@ -117,7 +118,7 @@ def _status(store, crossing_id: str, day: date):
 def test_no_status_on_any_day_rests_on_a_border_wide_record_that_names_no_crossing(
     shipped_store,
 ):
-    from geo.inventory import timelines
+    from geo.browse import timelines
 
     for crossing, steps in timelines(shipped_store, until=date(2026, 11, 26)):
         for step in steps:
@@ -200,7 +201,8 @@ def test_merging_the_corrected_seed_brings_a_version_2_store_up_to_date(shipped_
     import shutil
     from pathlib import Path
 
-    from geo.inventory import merge_inventory, status_matrix
+    from geo.browse import status_matrix
+    from geo.build import merge_inventory
     from tests.test_store import run_gdal_validator
 
     root = Path(__file__).parent.parent

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from geo.browse import list_crossings
 from geo.cli import cli
-from geo.inventory import list_crossings
 from geo.store import open_store
 from tests.common import execute
 from tests.test_store import run_gdal_validator
@@ -27,7 +27,7 @@ ROOT = Path(__file__).parent.parent
 #: A process that adds ``count`` records, one command each, and prints how many it added.
 WRITER = """
 import sys
-from geo.inventory import add_observation
+from geo.record import add_observation
 store, worker, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 for n in range(count):
     add_observation(store, {
@@ -133,13 +133,13 @@ def test_a_writer_that_waits_says_so(any_store: str):
 
 KILLER = """
 import os, signal, sys
-import geo.inventory as inventory
+import geo.record as record
 
 def killed(opened, touched=None):  # the records are written; the snapshot is not yet
     os.kill(os.getpid(), signal.SIGKILL)
 
-inventory._refresh_status_snapshot = killed
-inventory.add_observation(sys.argv[1], {
+record.refresh_status_snapshot = killed
+record.add_observation(sys.argv[1], {
     "crossing_id": "quanhe-wonjong", "date": "2026-02", "kind": "status", "status": "closed",
     "summary": "Closed after a flood", "source_url": "https://example.org/f",
     "source_type": "news_report",

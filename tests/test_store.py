@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geo.build import init_inventory
 from geo.errors import (
     DuplicateRecordError,
     NotAStoreError,
@@ -19,8 +20,8 @@ from geo.errors import (
     StoreExistsError,
     UnknownRecordError,
 )
-from geo.inventory import add_observation, import_observations, init_inventory
 from geo.model import STATUSES
+from geo.record import add_observation, import_observations
 from geo.store import open_store
 from geo.validate import parse_observation
 
@@ -287,7 +288,7 @@ def _rows(path: Path) -> list[tuple[object, ...]]:
 
 
 def test_a_version_1_store_is_read_as_it_is_and_migrated_before_a_write(tmp_path: Path):
-    from geo.inventory import list_crossings
+    from geo.browse import list_crossings
 
     store = version_2_store(tmp_path)
     connection = sqlite3.connect(store)
@@ -310,7 +311,7 @@ def test_a_version_1_store_is_read_as_it_is_and_migrated_before_a_write(tmp_path
 
 
 def test_a_version_2_store_is_read_as_it_is(tmp_path: Path):
-    from geo.inventory import list_crossings
+    from geo.browse import list_crossings
 
     store = version_2_store(tmp_path)
     before = store.read_bytes()
@@ -363,7 +364,8 @@ def test_a_failed_migration_leaves_the_store_as_it_was(tmp_path: Path, monkeypat
 def test_merge_brings_a_version_2_store_up_to_date_keeping_its_users_records(
     tmp_path: Path, data_dir: Path
 ):
-    from geo.inventory import list_crossings, merge_inventory, validate_inventory
+    from geo.browse import list_crossings
+    from geo.build import merge_inventory, validate_inventory
 
     store = version_2_store(tmp_path)
     users = [r for r in _rows(store) if r[10] == "analyst"]
@@ -395,8 +397,8 @@ def test_merge_brings_a_version_2_store_up_to_date_keeping_its_users_records(
 
 
 def test_merge_is_all_or_nothing(tmp_path: Path, data_dir: Path):
+    from geo.build import merge_inventory
     from geo.errors import BatchValidationError
-    from geo.inventory import merge_inventory
 
     store = version_2_store(tmp_path)
     seed = tmp_path / "seed"
@@ -411,7 +413,7 @@ def test_merge_is_all_or_nothing(tmp_path: Path, data_dir: Path):
 
 
 def test_merge_from_another_store(store: Path, tmp_path: Path):
-    from geo.inventory import merge_inventory
+    from geo.build import merge_inventory
 
     other = version_2_store(tmp_path)
     report = merge_inventory(store, other)

@@ -253,7 +253,7 @@ def status_command(store: str, days: list[date], output_format: str, **filters: 
       crossings status --as-of 2021-06-01 --status open
       crossings status --as-of 2020-03-01 --as-of 2021-06-01 --as-of 2023-09-01
     """
-    from geo.inventory import status_matrix
+    from geo.browse import status_matrix
 
     days = days or [datetime.now(UTC).date()]
     # A crossing is kept when it passes the filters on any of the days asked.

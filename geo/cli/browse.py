@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from geo.browse import list_crossings, list_structures, show_crossing
 from geo.cli.options import (
     as_of_option,
     crossing_filters,
@@ -28,7 +29,6 @@ from geo.cli.output import (
     table,
     wrapped,
 )
-from geo.inventory import list_crossings, list_structures, show_crossing
 from geo.status import StatusAnswer, describe_status, record_role
 
 if TYPE_CHECKING:
@@ -276,8 +276,8 @@ def trade_command(
       crossings trade --from 2019 --to 2021
       crossings trade --flow total --format csv > trade.csv
     """
+    from geo.browse import trade_figures
     from geo.exchange import trade_fields
-    from geo.inventory import trade_figures
 
     rows = [trade_fields(f) for f in trade_figures(store, since=since, until=until, flow=flow)]
     echo_records(

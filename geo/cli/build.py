@@ -6,15 +6,10 @@ import json
 
 import click
 
+from geo.build import copy_store, init_inventory, merge_inventory, validate_inventory
 from geo.cli.options import store_option
 from geo.cli.output import emit
-from geo.inventory import (
-    DEFAULT_SEED,
-    copy_store,
-    init_inventory,
-    merge_inventory,
-    validate_inventory,
-)
+from geo.inventory import DEFAULT_SEED
 from geo.store import store_name
 
 __all__ = ["COMMANDS"]

@@ -48,8 +48,8 @@ def map_command(
       crossings map --as-of 2021-06-01 --out /tmp/maps --force
     """
     from geo.assets import inline_assets
-    from geo.inventory import maps
     from geo.outputs import check_target, written_beside
+    from geo.publish import maps
 
     folder = Path(out)
     pages = maps(store, as_of=as_of)
@@ -98,7 +98,7 @@ def figure_command(
       crossings figure --as-of 2021-06-01 --out border-2021.png
       crossings figure --crossing quanhe-wonjong --lang zh --out quanhe.svg
     """
-    from geo.inventory import write_figure
+    from geo.publish import write_figure
 
     emit(
         str(write_figure(store, out, as_of=as_of, crossing_id=crossing_id, lang=lang, force=force))

@@ -8,8 +8,8 @@ import click
 
 from geo.cli.options import store_option
 from geo.cli.output import emit
-from geo.inventory import add_observation, import_observations
 from geo.model import LIFECYCLES, OBSERVATION_KINDS, SIDES, SOURCE_TYPES, STATUSES, TRAFFIC
+from geo.record import add_observation, import_observations
 from geo.validate import split_lat_lon
 
 __all__ = ["COMMANDS"]
@@ -255,7 +255,7 @@ def export_command(
       crossings export --format kml --out crossings.kml
       crossings export --format gpkg --out quanhe.gpkg --crossing quanhe-wonjong --since 2020
     """
-    from geo.inventory import export_inventory
+    from geo.publish import export_inventory
 
     counts = export_inventory(
         store, out, output_format, crossing_id=crossing_id, since=since, until=until, force=force

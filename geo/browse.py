@@ -1,0 +1,194 @@
+"""Read the inventory: ``list``, ``status``, ``show``, ``structures``, ``trade``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from geo.errors import RecordValidationError
+from geo.inventory import DEFAULT_STORE, status_on, structure_ids, today_or
+from geo.status import (
+    StatusAnswer,
+    rule_order,
+    status_as_of,
+    status_timeline,
+    structure_lifecycle,
+)
+from geo.store import open_store
+
+if TYPE_CHECKING:
+    from geo.model import Crossing, Observation, Structure, TradeFigure
+
+__all__ = [
+    "CrossingHistory",
+    "CrossingStatus",
+    "StructureState",
+    "list_crossings",
+    "list_structures",
+    "show_crossing",
+    "status_matrix",
+    "timelines",
+    "trade_figures",
+]
+
+
+@dataclass(frozen=True)
+class CrossingStatus:
+    """A crossing with its status on a date."""
+
+    crossing: Crossing
+    status: StatusAnswer
+
+
+@dataclass(frozen=True)
+class CrossingHistory:
+    """A crossing, its status on a date, its structures, and its records in the rule's order."""
+
+    crossing: Crossing
+    status: StatusAnswer
+    records: list[Observation]
+    superseded: frozenset[str]
+    structures: list[StructureState]
+
+
+@dataclass(frozen=True)
+class StructureState:
+    """A structure with its lifecycle on a date and the record that gives it (None: no record)."""
+
+    structure: Structure
+    record: Observation | None
+
+    @property
+    def lifecycle(self) -> str | None:
+        """The structure's lifecycle on the day, or None when no record gives one."""
+        return self.record.lifecycle if self.record else None
+
+
+def trade_figures(
+    store: str | Path = DEFAULT_STORE,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    flow: str | None = None,
+) -> list[TradeFigure]:
+    """Return the trade figures whose period meets ``since``..``until``, oldest first."""
+    from geo.questions import date_range
+
+    first, last = date_range(since, until, names=("--from", "--to"))
+    with open_store(store) as opened:
+        figures = opened.trade()
+    return sorted(
+        (
+            f
+            for f in figures
+            if (first is None or f.period_end >= first)
+            and (last is None or f.period_start <= last)
+            and (flow is None or f.flow == flow)
+        ),
+        key=lambda f: (f.period_start, f.period_end, f.flow),
+    )
+
+
+def list_crossings(
+    store: str | Path = DEFAULT_STORE, *, as_of: date | None = None
+) -> list[CrossingStatus]:
+    """Return every crossing with its status on ``as_of`` (default: today)."""
+    day = today_or(as_of)
+    with open_store(store) as opened:
+        return [
+            CrossingStatus(crossing, status_on(opened, crossing.id, day))
+            for crossing in opened.crossings().values()
+        ]
+
+
+def status_matrix(
+    store: str | Path, days: Sequence[date]
+) -> list[tuple[Crossing, list[StatusAnswer]]]:
+    """Return every crossing with its status on each of ``days``, in the order given."""
+    with open_store(store) as opened:
+        return [
+            (crossing, [status_on(opened, crossing.id, day) for day in days])
+            for crossing in opened.crossings().values()
+        ]
+
+
+def timelines(store: str | Path, *, until: date | None = None) -> list[tuple[Crossing, list]]:
+    """Return every crossing with its status steps up to ``until`` (default: today)."""
+    day = today_or(until)
+    with open_store(store) as opened:
+        structures = structure_ids(opened)
+        return [
+            (
+                crossing,
+                status_timeline(
+                    opened.observations(crossing.id),
+                    crossing.id,
+                    until=day,
+                    structure_ids=structures.get(crossing.id, ()),
+                ),
+            )
+            for crossing in opened.crossings().values()
+        ]
+
+
+def list_structures(
+    store: str | Path, crossing_id: str | None = None, *, as_of: date | None = None
+) -> list[StructureState]:
+    """Return the structures (of one crossing, by id or name), each with its lifecycle on a day.
+
+    Raises
+    ------
+    UnknownCrossingError
+        If ``crossing_id`` names no crossing.
+    """
+    from geo.validate import resolve_crossing_id
+
+    day = today_or(as_of)
+    with open_store(store) as opened:
+        structures = list(opened.structures().values())
+        if crossing_id is not None:
+            found = resolve_crossing_id(crossing_id, opened.crossings(), field="ID", partial=True)
+            structures = [s for s in structures if s.crossing_id == found]
+        states = []
+        for structure in structures:
+            records = opened.status_source(structure.crossing_id).lifecycle
+            states.append(
+                StructureState(structure, structure_lifecycle(records, structure.id, day))
+            )
+    return states
+
+
+def show_crossing(
+    store: str | Path, crossing_id: str, *, as_of: date | None = None
+) -> CrossingHistory:
+    """Return one crossing (by id or any of its names) with its whole history.
+
+    Raises
+    ------
+    UnknownCrossingError
+        If no crossing has that id or name; the message suggests close ids.
+    """
+    from geo.validate import resolve_crossing_id
+
+    with open_store(store) as opened:
+        crossings = opened.crossings()
+        found = resolve_crossing_id(crossing_id, crossings, field="ID", partial=True)
+        if found is None:
+            raise RecordValidationError(
+                "ID",
+                crossing_id,
+                "names the whole border, not a crossing",
+                "a crossing id from `crossings list`",
+                "pick one crossing",
+            )
+        day = today_or(as_of)
+        records = sorted(opened.observations(found), key=rule_order)
+        structures = [s for s in opened.structures().values() if s.crossing_id == found]
+        answer = status_as_of(records, found, day, structure_ids=tuple(s.id for s in structures))
+    # A record is superseded when a later one names it in `replaces` (a correction or retraction).
+    superseded = frozenset(o.replaces for o in records if o.replaces)
+    states = [StructureState(s, structure_lifecycle(records, s.id, day)) for s in structures]
+    return CrossingHistory(crossings[found], answer, records, superseded, states)

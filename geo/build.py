@@ -1,0 +1,349 @@
+"""Build, fill, copy and check stores: ``init``, ``merge``, ``copy``, ``validate``.
+
+Each checks all its input before it writes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from geo.errors import BatchValidationError, RecordValidationError, RowProblem
+from geo.exchange import (
+    read_csv_rows,
+)
+from geo.inventory import (
+    DEFAULT_SEED,
+    DEFAULT_STORE,
+    flat_fields,
+    history_parser,
+    parse_rows,
+    refresh_status_snapshot,
+)
+from geo.model import in_writing_order
+from geo.store import Store, create_store, is_database, open_store, store_name
+from geo.validate import parse_crossing, parse_observation, parse_structure, parse_trade_figure
+
+if TYPE_CHECKING:
+    from geo.model import Crossing, Observation, Structure, TradeFigure
+
+__all__ = [
+    "MergeReport",
+    "copy_store",
+    "init_inventory",
+    "load_seed",
+    "merge_inventory",
+    "validate_inventory",
+]
+
+
+def load_seed(
+    seed_dir: str | Path = DEFAULT_SEED, *, today: date | None = None
+) -> tuple[list[Crossing], list[Structure], list[Observation], list[TradeFigure]]:
+    """Read and check the seed files: crossings, structures, observations and trade.
+
+    ``structures.csv`` may be absent (no structures).
+
+    Raises
+    ------
+    BatchValidationError
+        Listing every bad row of the first file that has one.
+    """
+    seed_dir = Path(seed_dir)
+    crossings = parse_rows(
+        str(seed_dir / "crossings.csv"), read_csv_rows(seed_dir / "crossings.csv"), parse_crossing
+    )
+    by_id = {c.id: c for c in crossings}
+    structures: list[Structure] = []
+    if (seed_dir / "structures.csv").exists():
+        structures = parse_rows(
+            str(seed_dir / "structures.csv"),
+            read_csv_rows(seed_dir / "structures.csv"),
+            lambda raw: parse_structure(raw, by_id),
+        )
+    structures_by_id = {s.id: s for s in structures}
+    rows = read_csv_rows(seed_dir / "observations.csv")
+    corrected = {str(fields.get("replaces") or "") for _, fields in rows} - {""}
+    observations = parse_rows(
+        str(seed_dir / "observations.csv"),
+        rows,
+        history_parser(corrected, by_id, structures=structures_by_id, today=today),
+    )
+    trade = parse_rows(
+        str(seed_dir / "trade.csv"),
+        read_csv_rows(seed_dir / "trade.csv"),
+        lambda raw: parse_trade_figure(raw, today=today),
+    )
+    return crossings, structures, observations, trade
+
+
+def init_inventory(
+    store: str | Path = DEFAULT_STORE, *, seed: str | Path = DEFAULT_SEED, force: bool = False
+) -> dict[str, int]:
+    """Build the store from the seed; return how many records of each kind it holds.
+
+    Raises
+    ------
+    StoreExistsError
+        If the store exists and ``force`` is false.
+    BatchValidationError
+        If the seed has bad rows (nothing is written).
+    """
+    crossings, structures, observations, trade = load_seed(seed)
+    create_store(store, crossings, observations, trade, structures=structures, force=force)
+    with open_store(store, writable=True) as opened:
+        refresh_status_snapshot(opened)
+    return {
+        "crossings": len(crossings),
+        "structures": len(structures),
+        "observations": len(observations),
+        "trade": len(trade),
+    }
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    """What a merge added, and what it found different and left as stored."""
+
+    crossings: list[str]
+    structures: list[str]
+    observations: list[str]
+    completed_observations: list[str]
+    trade: int
+    differing_crossings: list[str]
+    differing_structures: list[str]
+    differing_observations: list[str]
+
+
+def _read_source(
+    source: str | Path, crossings: Mapping[str, Crossing], structures: Mapping[str, Structure]
+) -> tuple[list[Crossing], list[Structure], list[Observation], list[TradeFigure]]:
+    """Read what a seed folder or another store holds, checked as if typed in."""
+    if not is_database(source) and Path(source).is_dir():
+        return load_seed(source)
+    with open_store(source) as other:
+        their_crossings, their_structures = _checked_layers(other, source, crossings, structures)
+        check = _record_checker(
+            {**{c.id: c for c in their_crossings}, **crossings},
+            {**{s.id: s for s in their_structures}, **structures},
+        )
+        checked_records = parse_rows(
+            f"{store_name(source)} (observations)",
+            list(enumerate(map(_flat_record, other.observations()), 1)),
+            check,
+        )
+        trade = other.trade()
+    return their_crossings, their_structures, checked_records, trade
+
+
+def _flat_record(record: Observation) -> dict[str, object]:
+    from geo.exchange import observation_fields
+
+    return flat_fields(observation_fields(record))
+
+
+def _checked_layers(
+    other: Store,
+    source: str | Path,
+    crossings: Mapping[str, Crossing],
+    structures: Mapping[str, Structure],
+) -> tuple[list[Crossing], list[Structure]]:
+    """Check another store's crossings and structures field by field, as a seed's.
+
+    A store is shared: it may hold anything.
+    """
+    from geo.exchange import crossing_fields, structure_fields
+
+    name = store_name(source)
+    checked_crossings = parse_rows(
+        f"{name} (crossings)",
+        [(n, flat_fields(crossing_fields(c))) for n, c in enumerate(other.crossings().values(), 1)],
+        parse_crossing,
+    )
+    known = {**{c.id: c for c in checked_crossings}, **crossings}
+    checked_structures = parse_rows(
+        f"{name} (structures)",
+        [
+            (n, flat_fields(structure_fields(s)))
+            for n, s in enumerate(other.structures().values(), 1)
+        ],
+        lambda raw: parse_structure(raw, known),
+    )
+    return checked_crossings, checked_structures
+
+
+def _record_checker(
+    crossings: Mapping[str, Crossing], structures: Mapping[str, Structure]
+) -> Callable[[dict[str, object]], Observation]:
+    """Check a stored record as history: against the rules it may have been made under."""
+    return lambda raw: parse_observation(
+        raw, crossings, structures=structures, today=date.max, as_recorded=True
+    )
+
+
+def copy_store(source: str | Path, target: str | Path, *, force: bool = False) -> dict[str, int]:
+    """Copy a whole store into a new one (GeoPackage or PostGIS, either way), losing nothing.
+
+    Ids, dates with their precision, sources, points, corrections, structures
+    and trade figures are copied as stored, each record checked on the way as
+    ``merge`` checks it; records stream, so memory stays flat at any size. The
+    target is written all or nothing; the status snapshot is derived anew.
+
+    Raises
+    ------
+    StoreExistsError
+        If ``target`` holds a store and ``force`` is false.
+    BatchValidationError
+        If a record of the source breaks the rules (nothing is written).
+    """
+    if store_name(source) == store_name(target):
+        raise RecordValidationError(
+            "DST", store_name(target), "is the source itself", "another store", "name another"
+        )
+    with open_store(source) as other:
+        crossings, structures = _checked_layers(other, source, {}, {})
+        check = _record_checker({c.id: c for c in crossings}, {s.id: s for s in structures})
+        name = f"{store_name(source)} (observations)"
+
+        def records() -> Iterator[Observation]:
+            for number, record in enumerate(other.iter_observations(), 1):
+                try:
+                    yield check(_flat_record(record))
+                except RecordValidationError as err:
+                    raise BatchValidationError(name, [RowProblem(number, err)]) from err
+
+        trade = other.trade()
+        create_store(target, crossings, records(), trade, structures=structures, force=force)
+    with open_store(target, writable=True) as opened:
+        refresh_status_snapshot(opened)
+        return {
+            "crossings": len(crossings),
+            "structures": len(structures),
+            "observations": opened.count(),
+            "trade": len(trade),
+        }
+
+
+def merge_inventory(store: str | Path, source: str | Path) -> MergeReport:
+    """Add what ``source`` (a seed folder or another store) has and the store lacks, or nothing.
+
+    Crossings, structures and observations are matched by id, trade figures by
+    period, flow, value and source. What both have but with different fields
+    is reported and left as stored: records are never edited, and a wrong one
+    is corrected by a new record that replaces it. One exception completes a
+    migration: a stored record made before schema version 3 gets that
+    version's fields (applies_to, until, structure_id, traffic, expected,
+    lifecycle, source_is_mirror) from the source, as it had none. A second
+    merge adds nothing.
+
+    Raises
+    ------
+    BatchValidationError
+        If the source has bad rows (nothing is written).
+    """
+    from geo.exchange import crossing_fields, observation_fields, structure_fields
+
+    # Check all of the source before the store is opened for writing (or migrated).
+    with open_store(store) as reading:
+        known_crossings, known_structures = reading.crossings(), reading.structures()
+    crossings, structures, records, trade = _read_source(source, known_crossings, known_structures)
+    with open_store(store, writable=True) as opened:
+        have_crossings = opened.crossings()
+        have_structures = opened.structures()
+        new_crossings = [c for c in crossings if c.id not in have_crossings]
+        differing_crossings = [
+            c.id
+            for c in crossings
+            if c.id in have_crossings
+            and crossing_fields(c) != crossing_fields(have_crossings[c.id])
+        ]
+        new_structures = [s for s in structures if s.id not in have_structures]
+        differing_structures = [
+            s.id
+            for s in structures
+            if s.id in have_structures
+            and structure_fields(s) != structure_fields(have_structures[s.id])
+        ]
+        stored = {o.id: o for o in opened.observations_by_id([o.id for o in records])}
+        new_records = [o for o in records if o.id not in stored]
+        differing_records = [
+            o.id
+            for o in records
+            if o.id in stored and observation_fields(o) != observation_fields(stored[o.id])
+        ]
+        have_trade = {_trade_key(t) for t in opened.trade()}
+        new_trade = [t for t in trade if _trade_key(t) not in have_trade]
+        with opened.transaction():
+            opened.add_crossings(new_crossings)
+            opened.add_structures(new_structures)
+            added = opened.add_observations(in_writing_order(new_records))
+            completed = opened.complete_observations([o for o in records if o.id in stored])
+            opened.add_trade(new_trade)
+            refresh_status_snapshot(opened)
+    return MergeReport(
+        crossings=[c.id for c in new_crossings],
+        structures=[s.id for s in new_structures],
+        observations=added,
+        completed_observations=completed,
+        trade=len(new_trade),
+        differing_crossings=differing_crossings,
+        differing_structures=differing_structures,
+        differing_observations=differing_records,
+    )
+
+
+def _trade_key(figure: TradeFigure) -> tuple[object, ...]:
+    return (figure.period, figure.flow, figure.value_usd, figure.source_name)
+
+
+def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
+    """Check a whole store: its file, its references, and every record against the rules.
+
+    Returns
+    -------
+    list of str
+        One line per problem; empty when the store is sound.
+    """
+    from geo.exchange import crossing_fields, observation_fields, structure_fields
+
+    with open_store(store) as opened:
+        problems = opened.integrity_problems()
+        if any(problem.startswith("sqlite:") for problem in problems):
+            return problems  # a damaged file: its records cannot be read to be checked
+        crossings = opened.crossings()
+        structures = opened.structures()
+        records = opened.observations()
+        trade = opened.trade()
+        migrated = opened.migrated_at(3)
+    # A shared store may have been written by other tools: every layer meets the same rules.
+    for crossing in crossings.values():
+        try:
+            parse_crossing(flat_fields(crossing_fields(crossing)))
+        except RecordValidationError as err:
+            problems.append(f"crossing {crossing.id!r}: {err}")
+    for structure in structures.values():
+        try:
+            parse_structure(flat_fields(structure_fields(structure)), crossings)
+        except RecordValidationError as err:
+            problems.append(f"structure {structure.id!r}: {err}")
+    superseded = {o.replaces for o in records if o.replaces}
+    for record in records:
+        raw = flat_fields(observation_fields(record))
+        # History is checked against the rules it was recorded under: a record since
+        # corrected, or one stored before version 3, may use version 2's statuses.
+        as_recorded = record.id in superseded or (
+            migrated is not None and record.recorded_at < migrated
+        )
+        try:
+            parse_observation(raw, crossings, structures=structures, as_recorded=as_recorded)
+        except RecordValidationError as err:
+            problems.append(f"observation {record.id}: {err}")
+    for figure in trade:
+        if figure.value_usd < 0:
+            problems.append(
+                f"trade {figure.period} {figure.flow}: negative value {figure.value_usd}"
+            )
+    return problems

@@ -1,0 +1,323 @@
+"""Write what a reader opens: the maps, figures and exports of a store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from geo.browse import list_crossings
+from geo.errors import GeoError, RecordValidationError
+from geo.exchange import (
+    write_csv,
+    write_csv_layers,
+    write_geojson,
+    write_geojson_layers,
+    write_kml,
+)
+from geo.inventory import DEFAULT_STORE, owned_structures, refresh_status_snapshot, today_or
+from geo.model import OVERVIEW_PAGE, in_writing_order
+from geo.outputs import check_target, page_name, written_beside
+from geo.query import overlaps
+from geo.status import (
+    rule_order,
+    status_timeline,
+)
+from geo.store import create_store, open_store
+
+if TYPE_CHECKING:
+    from geo.model import Crossing, Observation, Structure
+
+__all__ = [
+    "FIGURE_SUFFIXES",
+    "export_inventory",
+    "maps",
+    "overview_map",
+    "write_figure",
+]
+
+
+def _map_inputs(store: str | Path, as_of: date | None) -> dict[str, Any]:
+    today = today_or(None)
+    day = as_of or today
+    with open_store(store) as opened:
+        crossings = list(opened.crossings().values())
+        structures = list(opened.structures().values())
+        records = opened.observations()
+        trade = opened.trade()
+    border = [o for o in records if o.crossing_id is None]
+    own: dict[str | None, list[Observation]] = {}
+    for record in records:
+        own.setdefault(record.crossing_id, []).append(record)
+    # Each crossing's history in the order the status rule applies it.
+    histories = [sorted(own.get(c.id, []) + border, key=rule_order) for c in crossings]
+    owned = owned_structures(structures)
+    return {
+        "crossings": crossings,
+        "structures": structures,
+        "records": records,
+        "trade": trade,
+        "histories": histories,
+        "timelines": [
+            status_timeline(h, c.id, until=max(today, day), structure_ids=owned.get(c.id, ()))
+            for c, h in zip(crossings, histories, strict=True)
+        ],
+        "as_of": day,
+        "start": min((o.date.start for o in records), default=day),
+        "today": today,
+    }
+
+
+def overview_map(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> Any:
+    """Return the overview ``folium.Map`` of every crossing (shown inline in a notebook).
+
+    Markers are coloured by status on ``as_of`` (default today); the map's time
+    control runs from the first record to today.
+    """
+    from geo.render import overview_map as render_overview
+
+    got = _map_inputs(store, as_of)
+    return render_overview(
+        got["crossings"],
+        got["timelines"],
+        got["histories"],
+        got["records"],
+        got["trade"],
+        as_of=got["as_of"],
+        start=got["start"],
+        today=got["today"],
+        structures=got["structures"],
+    )
+
+
+def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dict[str, Any]:
+    """Return the overview map (key ``index``) and one map per crossing (key: its id).
+
+    Each is a ``folium.Map``; the caller saves them.
+    """
+    from geo.render import crossing_map
+    from geo.render import overview_map as render_overview
+
+    got = _map_inputs(store, as_of)
+    dates = {"as_of": got["as_of"], "start": got["start"], "today": got["today"]}
+    result = {
+        OVERVIEW_PAGE: render_overview(
+            got["crossings"],
+            got["timelines"],
+            got["histories"],
+            got["records"],
+            got["trade"],
+            structures=got["structures"],
+            **dates,
+        )
+    }
+    for crossing, timeline, history in zip(
+        got["crossings"], got["timelines"], got["histories"], strict=True
+    ):
+        page_name(crossing.id)  # a store's id becomes a file name only if it is a slug
+        result[crossing.id] = crossing_map(
+            crossing,
+            timeline,
+            history,
+            structures=got["structures"],
+            pages=got["crossings"],
+            **dates,
+        )
+    return result
+
+
+#: Figure formats, by the suffix of the file asked for.
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def write_figure(
+    store: str | Path,
+    out: str | Path,
+    *,
+    as_of: date | None = None,
+    crossing_id: str | None = None,
+    lang: str = "en",
+    force: bool = False,
+) -> Path:
+    """Write a static figure of the crossings' status on a day: PNG, SVG or PDF, by suffix.
+
+    Raises
+    ------
+    RecordValidationError
+        For an unknown format, language or crossing, or an existing file without ``force``.
+    """
+    from geo.figure import LANGUAGES, save_figure, status_figure
+    from geo.validate import resolve_crossing_id
+
+    target = Path(out)
+    if target.suffix.lower() not in FIGURE_SUFFIXES:
+        raise RecordValidationError(
+            "--out",
+            str(target),
+            "does not end in .png, .svg or .pdf",
+            "a file name ending in .png, .svg or .pdf (the format)",
+            f"name the file e.g. {target.stem or 'crossings'}.png",
+        )
+    if lang not in LANGUAGES:
+        raise RecordValidationError(
+            "--lang", lang, "is not a label language", ", ".join(LANGUAGES), "pick one of them"
+        )
+    check_target(target, force=force)
+    day = today_or(as_of)
+    statuses = list_crossings(store, as_of=day)
+    if crossing_id is not None:
+        crossings = {s.crossing.id: s.crossing for s in statuses}
+        crossing_id = resolve_crossing_id(crossing_id, crossings, field="--crossing", partial=True)
+    figure = status_figure(statuses, day=day, lang=lang, crossing_id=crossing_id)
+    with written_beside(target, force=force) as building:
+        save_figure(figure, building)
+    return target
+
+
+def export_inventory(
+    store: str | Path,
+    out: str | Path,
+    output_format: str,
+    *,
+    crossing_id: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    force: bool = False,
+) -> dict[str, int]:
+    """Write the store, or one crossing or a date window of it, as GeoJSON, KML, CSV or GeoPackage.
+
+    A crossing's subset keeps the records about the whole border; a record
+    that corrects another keeps the one it corrects, so a GeoPackage subset is
+    itself a valid store. Returns how many crossings and observations were written.
+
+    Raises
+    ------
+    RecordValidationError
+        For an unknown format, crossing or date, or an existing file without ``force``.
+    """
+    from geo.exchange import EXPORT_SUFFIXES
+    from geo.questions import date_range
+    from geo.validate import resolve_crossing_id
+
+    if output_format not in EXPORT_SUFFIXES:
+        raise RecordValidationError(
+            "--format",
+            output_format,
+            "is not an export format",
+            ", ".join(EXPORT_SUFFIXES),
+            "pick one of them",
+        )
+    target = Path(out)
+    suffixes = EXPORT_SUFFIXES[output_format]
+    if target.suffix.lower() not in suffixes:
+        raise RecordValidationError(
+            "--out",
+            str(target),
+            f"does not end in {' or '.join(suffixes)}, which --format {output_format} writes",
+            f"a file name ending in {' or '.join(suffixes)}",
+            f"name the file e.g. {target.stem or 'crossings'}{suffixes[0]}",
+        )
+    check_target(target, force=force)
+    first, last = date_range(since, until)
+    with open_store(store) as opened:
+        crossings = opened.crossings()
+        records = opened.observations()
+        trade = opened.trade()
+        structures = list(opened.structures().values())
+    chosen = list(crossings.values())
+    if crossing_id is not None:
+        found = resolve_crossing_id(crossing_id, crossings, field="--crossing", partial=True)
+        chosen = [c for c in chosen if c.id == found]
+    ids = {c.id for c in chosen}
+    kept = {
+        o.id: o
+        for o in records
+        if (o.crossing_id is None or o.crossing_id in ids) and overlaps(o.date, first, last)
+    }
+    by_id = {o.id: o for o in records}
+    pending = [o.replaces for o in kept.values()]
+    while pending:  # keep what the kept records correct, so references hold
+        target_id = pending.pop()
+        if target_id is not None and target_id in by_id and target_id not in kept:
+            kept[target_id] = by_id[target_id]
+            pending.append(by_id[target_id].replaces)
+    observations = sorted(kept.values(), key=lambda o: (o.date.start, o.date.end))
+    counts = {"crossings": len(chosen), "observations": len(observations)}
+    figures = [
+        t
+        for t in trade
+        if (first is None or t.period_end >= first) and (last is None or t.period_start <= last)
+    ]
+    kept_structures = [s for s in structures if s.crossing_id in ids]
+    with written_beside(target, force=force) as building:
+        if output_format == "geojson" and target.suffix.lower() == ".zip":
+            layers = write_geojson_layers(building, chosen, kept_structures, observations)
+            counts["features"] = sum(layers.values())
+        elif output_format == "geojson":
+            counts["features"], counts["left_out"] = write_geojson(building, chosen, observations)
+        elif output_format == "csv" and target.suffix.lower() == ".zip":
+            layers = write_csv_layers(building, chosen, kept_structures, observations, figures)
+            counts["rows"] = layers["observations"]
+            counts.update(
+                {f"{name}_rows": n for name, n in layers.items() if name != "observations"}
+            )
+        elif output_format == "csv":
+            counts["rows"] = write_csv(building, observations, {c.id: c for c in chosen})
+        elif output_format == "kml":
+            counts["placemarks"] = _export_kml(building, chosen, kept_structures, observations)
+        else:
+            create_store(
+                building,
+                chosen,
+                in_writing_order(observations),
+                figures,
+                structures=kept_structures,
+            )
+            with open_store(building, writable=True) as opened:
+                refresh_status_snapshot(opened)
+                counts["observations"] = opened.count()
+    return counts
+
+
+def _export_kml(
+    path: Path,
+    chosen: Sequence[Crossing],
+    structures: Sequence[Structure],
+    observations: Sequence[Observation],
+) -> int:
+    """Write KML (or KMZ: the KML zipped as doc.kml) and return the placemarks it holds."""
+    import zipfile
+
+    import pyogrio
+
+    border = [o for o in observations if o.crossing_id is None]
+    today = today_or(None)
+    owned = owned_structures(structures)
+    timelines = {
+        c.id: status_timeline(
+            [o for o in observations if o.crossing_id == c.id] + border,
+            c.id,
+            until=today,
+            structure_ids=owned.get(c.id, ()),
+        )
+        for c in chosen
+    }
+    kml = path.with_name("doc.kml")
+    meant = write_kml(kml, chosen, timelines, observations)
+    written = (
+        sum(pyogrio.read_info(kml, layer=name)["features"] for name, _ in pyogrio.list_layers(kml))
+        if meant
+        else 0
+    )
+    if written != meant:
+        raise GeoError(
+            f"{path.name}: GDAL wrote {written} of {meant} placemarks; nothing was replaced. "
+            "Fix: report this with the command you ran"
+        )
+    if path.suffix.lower() == ".kmz":
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.write(kml, "doc.kml")
+    else:
+        kml.rename(path)
+    return written

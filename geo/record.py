@@ -1,0 +1,225 @@
+"""Add records to a store: ``observe`` (one) and ``import`` (a file, all or none)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from geo.errors import BatchValidationError, RecordValidationError, RowProblem
+from geo.exchange import KML_FIELDS as _KML_FIELDS
+from geo.exchange import (
+    OBSERVATION_COLUMNS,
+    iter_rows,
+)
+from geo.inventory import history_parser, recorder, refresh_status_snapshot, today_or
+from geo.model import identity
+from geo.status import (
+    can_change_status,
+)
+from geo.store import open_store
+from geo.validate import parse_observation
+
+if TYPE_CHECKING:
+    from geo.model import Observation
+
+__all__ = [
+    "OBSERVATION_FIELDS",
+    "ImportReport",
+    "add_observation",
+    "import_observations",
+]
+
+
+def add_observation(
+    store: str | Path, fields: Mapping[str, object], *, ignore_duplicate: bool = False
+) -> str:
+    """Check one observation and add it; return its id.
+
+    Parameters
+    ----------
+    store : str or Path
+        The store.
+    fields : mapping
+        The record's fields as text (see :func:`geo.validate.parse_observation`).
+    ignore_duplicate : bool, default False
+        Return the existing id instead of failing when the record is stored already.
+
+    Raises
+    ------
+    RecordValidationError
+        The first field that is not acceptable (nothing is written).
+    """
+    with open_store(store, writable=True) as opened:
+        record = parse_observation(
+            fields,
+            opened.crossings(),
+            structures=opened.structures(),
+            default_recorded_by=recorder(),
+        )
+        with opened.transaction():  # the record and the snapshot derived from it, together
+            opened.add_observations(
+                [record], on_duplicate="ignore" if ignore_duplicate else "error"
+            )
+            # A traffic record, say, changes no status: the snapshot is refreshed only when a
+            # record may change it, or when it was not computed today.
+            if (
+                can_change_status(record)
+                or record.crossing_id is None
+                or opened.status_snapshot_day(record.crossing_id) != today_or(None)
+            ):
+                refresh_status_snapshot(opened, {record.crossing_id})
+    return record.id
+
+
+#: An import of at least this many rows, and a quarter of the store, is written as a bulk load.
+_BULK_ROWS = 50_000
+
+
+#: Fields an observation row may have; any other column of an imported file is reported.
+OBSERVATION_FIELDS = frozenset(OBSERVATION_COLUMNS) - {"date_start", "date_end"}
+
+
+# The store's own column names, as GIS tools write them back, for the import's names.
+_FIELD_ALIASES = {"date_precision": "precision"}
+
+
+# Columns that exports write and imports may safely pass over: they are derived.
+_DERIVED_FIELDS = frozenset(
+    {"date_start", "date_end", "until_end", "layer", "has_own_location", "crossing_name"}
+)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import added, and which columns of the file it did not use."""
+
+    ids: list[str]
+    rows: int
+    ignored_fields: list[str]
+
+
+def import_observations(
+    store: str | Path,
+    path: str | Path,
+    *,
+    ignore_duplicates: bool = False,
+    defaults: Mapping[str, str] | None = None,
+) -> ImportReport:
+    """Add every observation of a CSV, GeoJSON or KML file, or none.
+
+    Parameters
+    ----------
+    store, path : str or Path
+        The store, and the file to read.
+    ignore_duplicates : bool, default False
+        Skip records already stored (or repeated) instead of refusing the file.
+    defaults : mapping, optional
+        Values for fields a row leaves empty, e.g. ``{"kind": "infrastructure",
+        "source_type": "satellite_imagery"}`` for placemarks drawn in Google Earth.
+
+    Returns
+    -------
+    ImportReport
+        The ids added and the file's columns that were not understood.
+
+    Raises
+    ------
+    BatchValidationError
+        Listing every bad row (row number, field, value); nothing is written.
+    """
+    defaults = dict(defaults or {})
+    for field in defaults:
+        if field not in OBSERVATION_FIELDS:
+            raise RecordValidationError(
+                "--set",
+                field,
+                "is not a field of an observation",
+                ", ".join(sorted(OBSERVATION_FIELDS)),
+                "name one of those fields",
+            )
+
+    def rows() -> Iterator[tuple[int, dict[str, object]]]:
+        for number, fields in iter_rows(path):
+            given = {_FIELD_ALIASES.get(k, k): v for k, v in fields.items() if v not in ("", None)}
+            yield number, {**defaults, **given}
+
+    # A first pass reads only what later rows correct; the second validates and writes,
+    # row by row, so that a file of any size is never held whole.
+    corrected: set[str] = set()
+    count = 0
+    for _, fields in rows():
+        count += 1
+        if fields.get("replaces"):
+            corrected.add(str(fields["replaces"]))
+    columns: set[str] = set()
+    touched: set[str | None] = set()
+    problems: list[RowProblem] = []
+    # An id's row and a 64-bit hash of what the row says, packed in one int: small at a million.
+    seen: dict[str, int] = {}
+
+    def checked(parse: Callable[[Mapping[str, object]], Observation]) -> Iterator[Observation]:
+        for number, fields in rows():
+            columns.update(fields)
+            try:
+                record = parse(fields)
+            except RecordValidationError as err:
+                problems.append(RowProblem(number, err))
+                continue
+            said = hash(identity(record)) & 0xFFFF_FFFF_FFFF_FFFF
+            packed = seen.setdefault(record.id, number << 64 | said)
+            first, first_said = packed >> 64, packed & 0xFFFF_FFFF_FFFF_FFFF
+            if first != number and first_said != said:  # one id, two contents
+                problems.append(
+                    RowProblem(
+                        number,
+                        RecordValidationError(
+                            "id",
+                            record.id,
+                            f"is also the id of row {first}, which says something else",
+                            "a record whose derived id no other row has",
+                            "reword the summary slightly; the rows are not duplicates",
+                        ),
+                    )
+                )
+                continue
+            if first != number and not ignore_duplicates:
+                problems.append(
+                    RowProblem(
+                        number,
+                        RecordValidationError(
+                            "observation",
+                            record.id,
+                            f"repeats row {first}",
+                            "each record once",
+                            "remove the repeated row, or pass --ignore",
+                        ),
+                    )
+                )
+                continue
+            if can_change_status(record):
+                touched.add(record.crossing_id)
+            if not problems:  # after the first bad row, check the rest and write nothing
+                yield record
+        if problems:  # raised inside the write's transaction: it rolls back
+            raise BatchValidationError(str(path), problems)
+
+    with open_store(store, writable=True) as opened:
+        parse = history_parser(
+            corrected,
+            opened.crossings(),
+            structures=opened.structures(),
+            default_recorded_by=recorder(),
+        )
+        bulk = count >= _BULK_ROWS and count >= opened.count() // 4
+        with opened.transaction():
+            ids = opened.add_observations(
+                checked(parse),
+                on_duplicate="ignore" if ignore_duplicates else "error",
+                bulk=bulk,
+                expected_rows=count,
+            )
+            refresh_status_snapshot(opened, touched)
+    ignored = sorted(columns - OBSERVATION_FIELDS - _DERIVED_FIELDS - _KML_FIELDS)
+    return ImportReport(ids=ids, rows=count, ignored_fields=ignored)
