@@ -266,3 +266,11 @@ def test_the_snapshot_is_written_with_its_records(any_store: str):
     with open_store(any_store) as opened:
         row = opened._query("SELECT status_now FROM crossings WHERE id = 'quanhe-wonjong'", {})
     assert row[0][0] == "closed"
+
+
+def test_a_database_store_changed_by_another_tool_is_named_for_it(database: str):
+    execute(database, "ALTER TABLE observations DROP COLUMN lifecycle")
+    result = CliRunner().invoke(cli, ["list", "--store", database])
+    assert result.exit_code == 1
+    assert "its table 'observations' lacks the column(s) lifecycle" in result.output
+    assert "Traceback" not in result.output

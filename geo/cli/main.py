@@ -39,6 +39,14 @@ class _Group(click.Group):
             from geo.outputs import file_fault
 
             raise click.ClickException(terminal_safe(str(file_fault(err)))) from err
+        except Exception as err:
+            if not type(err).__module__.startswith("psycopg"):
+                raise
+            # A database fault the store did not meet first (while streaming rows, say).
+            from geo.store.postgis import database_fault
+
+            url = str(ctx.meta.get("store", "the database"))
+            raise click.ClickException(terminal_safe(str(database_fault(err, url)))) from err
 
 
 @click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)

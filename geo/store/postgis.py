@@ -374,6 +374,26 @@ class PostgisStore(RecordStore):
                 f"{self.path}: has schema version {version_text}; PostGIS stores begin at "
                 f"version {SCHEMA_VERSION}. Fix: restore it from a copy"
             )
+        self._check_columns()
+
+    def _check_columns(self) -> None:
+        """Refuse a store that says it is one but lacks tables or columns of its version."""
+        present: dict[str, set[str]] = {}
+        for table, column in self._rows(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ANY(%s)",
+            ([layer.name for layer in _LAYERS],),
+        ):
+            present.setdefault(table, set()).add(column)
+        for layer in _LAYERS:
+            wanted = ["fid", *(["geom"] if layer.point else []), *layer.names]
+            missing = [name for name in wanted if name not in present.get(layer.name, set())]
+            if missing:
+                raise NotAStoreError(
+                    f"{self.path}: says it is a crossings store, but its table {layer.name!r} "
+                    f"lacks the column(s) {', '.join(missing)}. It was changed by another tool. "
+                    "Fix: restore it from a copy, or copy a sound store in with `crossings copy`"
+                )
 
     def _keep_default_style(self) -> None:
         """Write the crossings layer's QGIS style again where this database has none.
