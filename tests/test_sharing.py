@@ -274,3 +274,19 @@ def test_a_database_store_changed_by_another_tool_is_named_for_it(database: str)
     assert result.exit_code == 1
     assert "its table 'observations' lacks the column(s) lifecycle" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_user_who_may_not_enable_postgis_is_told_whom_to_ask(postgres_server, data_dir: Path):
+    url = postgres_server.url(postgres_server.database(template="template0").rsplit("/", 1)[1])
+    postgres_server.sql("DO $$ BEGIN CREATE ROLE clerk LOGIN; EXCEPTION WHEN duplicate_object "
+                        "THEN NULL; END $$")  # fmt: skip
+    database = url.rsplit("/", 1)[1]
+    postgres_server.sql(f"GRANT CREATE ON DATABASE {database} TO clerk")
+    postgres_server.sql("GRANT CREATE ON SCHEMA public TO clerk", database)
+    clerk = url.replace("crossings@", "clerk@")
+    result = run("init", "--seed", str(data_dir / "seed"), "--store", clerk)
+    assert result.exit_code == 1
+    assert "PostGIS is not enabled in this database, and this user may not enable it" in (
+        result.output
+    )
+    assert "CREATE EXTENSION postgis" in result.output

@@ -250,7 +250,7 @@ def create_postgis_store(
                     "rebuild it from the seed (records added since are lost), or name another "
                     "database"
                 )
-            connection.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            _enable_postgis(connection, url)
             for layer in _LAYERS:
                 connection.execute(f"DROP TABLE IF EXISTS {layer.name} CASCADE")  # type: ignore[arg-type]
                 for statement in _ddl(layer):
@@ -278,6 +278,29 @@ def create_postgis_store(
     finally:
         connection.close()
     return url
+
+
+def _enable_postgis(connection: psycopg.Connection[Any], url: str) -> None:
+    """Enable PostGIS in the database if it is not yet, or say why it cannot be."""
+    import psycopg
+
+    if connection.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone():
+        return
+    try:
+        with connection.transaction():
+            connection.execute("CREATE EXTENSION postgis")
+    except psycopg.errors.InsufficientPrivilege as err:
+        raise StoreFaultError(
+            f"{display_url(url)}: PostGIS is not enabled in this database, and this user may "
+            "not enable it; nothing was written. Fix: ask the database's owner to run "
+            "CREATE EXTENSION postgis in it"
+        ) from err
+    except psycopg.Error as err:
+        raise StoreFaultError(
+            f"{display_url(url)}: PostGIS cannot be enabled ({' '.join(str(err).split())}); "
+            "nothing was written. Fix: install PostGIS on the database server (Debian: "
+            "postgresql-15-postgis-3), then run the command again"
+        ) from err
 
 
 def _write_default_style(connection: psycopg.Connection[Any]) -> None:
