@@ -56,11 +56,13 @@ lint: $(VENV)/.test-tools
 	$(BIN)/mypy
 
 # The benchmarks at 100,000 and 1,000,000 records; add LARGE=--large for 10,000,000 (minutes).
-bench: $(VENV)/.test-tools
+# bench_postgis.py starts its own PostgreSQL server, as the tests do.
+bench: $(VENV)/.test-tools .system-packages
 	$(BIN)/python bench/bench_load.py $(LARGE)
 	$(BIN)/python bench/bench_query.py $(LARGE)
 	$(BIN)/python bench/bench_add.py $(LARGE)
 	$(BIN)/python bench/bench_map.py
+	$(BIN)/python bench/bench_postgis.py
 
 clean:
 	rm -rf $(VENV) .system-packages .vendor $(STORE) maps/*.html
