@@ -592,3 +592,21 @@ def test_export_figure_and_trade_on_either_backend(any_store: str, tmp_path: Pat
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     trade = json.loads(run("trade", "--format", "json", store=any_store).output)
     assert len(trade) == 8
+
+
+def test_a_geopackage_export_writes_each_correction_after_what_it_corrects(
+    shipped_store: Path, tmp_path: Path
+):
+    # The shipped seed corrects a record of 2010-06-30 with one dated to the year 2010, which
+    # sorts before it by date; the export wrote them by date and refused its own subset.
+    out = tmp_path / "all.gpkg"
+    result = run("export", "--format", "gpkg", "--out", str(out), store=shipped_store)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["observations"] == 139
+    from geo.store import open_store
+
+    with open_store(out) as exported:
+        order = [o.id for o in exported.iter_observations()]
+        corrections = [o for o in exported.observations() if o.replaces]
+    assert corrections
+    assert all(order.index(o.replaces) < order.index(o.id) for o in corrections)
