@@ -59,3 +59,21 @@ def test_example_notebook_runs_top_to_bottom(shipped_store, tmp_path):
     html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     assert any("leaflet" in h.lower() for h in html)  # the map, inline
     assert any("9037 m" in o.get("text", "") for o in outputs if o.output_type == "stream")
+
+
+def test_each_backend_implements_the_whole_store_interface():
+    import inspect
+
+    from geo.store.base import Store
+    from geo.store.gpkg import GeoPackageStore
+    from geo.store.postgis import PostgisStore
+
+    required = [
+        name
+        for name, member in vars(Store).items()
+        if inspect.isfunction(member) and "raise NotImplementedError" in inspect.getsource(member)
+    ]
+    assert {"crossings", "add_observations", "iter_observations", "close"} <= set(required)
+    for backend in (GeoPackageStore, PostgisStore):
+        missing = [name for name in required if name not in vars(backend)]
+        assert missing == [], (backend.__name__, missing)

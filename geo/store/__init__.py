@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING
 
 from geo.store import gpkg
+from geo.store.base import Store
 from geo.store.gpkg import (
     BUSY_TIMEOUT_S,
     CHECKED_BEFORE_WRITES_BYTES,
@@ -24,10 +25,6 @@ from geo.store.source import IndexBoxes
 
 if TYPE_CHECKING:
     from geo.model import Crossing, Observation, Structure, TradeFigure
-    from geo.store.postgis import PostgisStore
-
-#: An open store of either backend.
-Store: TypeAlias = "GeoPackageStore | PostgisStore"
 
 __all__ = [
     "BUSY_TIMEOUT_S",

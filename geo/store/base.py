@@ -1,22 +1,133 @@
-"""What every backend does the same way, over its own ``_query`` and ``observation``."""
+"""The interface of a store, and what every backend does the same way.
+
+:class:`Store` lists what the commands and questions ask of a store; a backend
+(``gpkg.py``, ``postgis.py``) implements it over its own connection, and
+inherits here what is the same SQL in SQLite and PostgreSQL.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from datetime import date, datetime
 from typing import Any
 
 from geo.errors import DuplicateRecordError, RecordValidationError, UnknownRecordError
-from geo.model import Observation, identity
-from geo.store.source import StoreSource
+from geo.model import BBox, Crossing, Observation, Structure, TradeFigure, identity
+from geo.store.source import IndexBoxes, StoreSource
 
-__all__ = ["RecordStore"]
+__all__ = ["Store"]
 
 
-class RecordStore:
-    """The part of a store that is the same in SQLite and PostgreSQL."""
+class Store:
+    """An open crossings store. Use :func:`geo.store.open_store` with a path or a URL."""
 
     _border: list[Observation] | None
+
+    # What each backend implements -----------------------------------------------------
+
+    def crossings(self) -> dict[str, Crossing]:
+        """Return every crossing by id, in inventory order."""
+        raise NotImplementedError
+
+    def structures(self) -> dict[str, Structure]:
+        """Return every structure (bridge, dam, gate) by id, in inventory order."""
+        raise NotImplementedError
+
+    def trade(self) -> list[TradeFigure]:
+        """Return every trade figure, by period."""
+        raise NotImplementedError
+
+    def observations(
+        self, crossing_id: str | None = None, *, include_border_wide: bool = True
+    ) -> list[Observation]:
+        """Return observations, oldest first: all, or a crossing's (and the border's)."""
+        raise NotImplementedError
+
+    def iter_observations(self) -> Iterator[Observation]:
+        """Yield every observation in the order it was stored, so each after what it replaces."""
+        raise NotImplementedError
+
+    def observations_by_id(self, ids: Sequence[str]) -> list[Observation]:
+        """Return the stored observations among ``ids`` (unknown ids are left out)."""
+        raise NotImplementedError
+
+    def index_boxes(
+        self,
+        boxes: Sequence[BBox],
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        kind: str | None = None,
+        source_type: str | None = None,
+    ) -> IndexBoxes:
+        """Return the spatial index's rows of the observations in any of ``boxes``."""
+        raise NotImplementedError
+
+    def observations_by_fid(
+        self, fids: Sequence[int], *, in_force: bool = False
+    ) -> list[Observation]:
+        """Return the observations with these feature ids, in the same order."""
+        raise NotImplementedError
+
+    def add_crossings(self, crossings: Sequence[Crossing]) -> None:
+        """Add crossings (validated, ids not yet stored) in one transaction."""
+        raise NotImplementedError
+
+    def add_structures(self, structures: Sequence[Structure]) -> None:
+        """Add structures (validated, ids not yet stored) in one transaction."""
+        raise NotImplementedError
+
+    def add_trade(self, figures: Sequence[TradeFigure]) -> None:
+        """Add trade figures (validated) in one transaction."""
+        raise NotImplementedError
+
+    def add_observations(
+        self,
+        records: Iterable[Observation],
+        *,
+        on_duplicate: str = "error",
+        bulk: bool = False,
+        expected_rows: int = 0,
+    ) -> list[str]:
+        """Add records in one transaction: all of them, or none if one is refused."""
+        raise NotImplementedError
+
+    def complete_observations(self, records: Sequence[Observation]) -> list[str]:
+        """Fill the fields of schema version 3 that records stored before it lack."""
+        raise NotImplementedError
+
+    def migrated_at(self, version: int) -> datetime | None:
+        """Return when this store was migrated to ``version`` (None: built at it or later)."""
+        raise NotImplementedError
+
+    def write_status_snapshot(
+        self, statuses: Iterable[tuple[str, str | None, str | None, str | None]], as_of: date
+    ) -> None:
+        """Store each crossing's ``(id, status, since, source)`` on ``as_of``, for GIS styling."""
+        raise NotImplementedError
+
+    def status_snapshot_day(self, crossing_id: str) -> date | None:
+        """Return the day a crossing's status snapshot was computed (None: never)."""
+        raise NotImplementedError
+
+    def crossings_frame(self) -> Any:
+        """Return the crossings as a GeoDataFrame (EPSG:4326)."""
+        raise NotImplementedError
+
+    def observations_frame(self, crossing_id: str | None = None) -> Any:
+        """Return observations as a GeoDataFrame, with real date columns, oldest first."""
+        raise NotImplementedError
+
+    def trade_frame(self) -> Any:
+        """Return the trade figures as a DataFrame, by period."""
+        raise NotImplementedError
+
+    def integrity_problems(self) -> list[str]:
+        """Return what is wrong with the store (empty: nothing)."""
+        raise NotImplementedError
+
+    # What is the same in every backend ------------------------------------------------
 
     def __enter__(self) -> Any:
         return self

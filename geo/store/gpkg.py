@@ -38,7 +38,7 @@ from geo.model import (
     TradeFigure,
 )
 from geo.store import schema
-from geo.store.base import RecordStore
+from geo.store.base import Store
 from geo.store.schema import SCHEMA_VERSION
 from geo.store.schema import timestamp as _timestamp
 from geo.store.source import IndexBoxes
@@ -519,7 +519,7 @@ def _grid_cell(item: tuple[Observation, tuple[object, ...]]) -> tuple[float, flo
     return (math.inf, math.inf) if point is None else (round(point.lon, 2), round(point.lat, 2))
 
 
-class GeoPackageStore(RecordStore):
+class GeoPackageStore(Store):
     """An open crossings GeoPackage. Use :func:`open_store` to get one."""
 
     def __init__(self, path: Path, *, writable: bool = False) -> None:

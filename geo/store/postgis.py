@@ -35,7 +35,7 @@ from geo.errors import (
 )
 from geo.model import BBox, Crossing, LonLat, Observation, Structure, TradeFigure
 from geo.store import schema
-from geo.store.base import RecordStore
+from geo.store.base import Store
 from geo.store.schema import SCHEMA_VERSION
 from geo.store.source import IndexBoxes
 
@@ -320,7 +320,7 @@ def _write_default_style(connection: psycopg.Connection[Any]) -> None:
     )
 
 
-class PostgisStore(RecordStore):
+class PostgisStore(Store):
     """An open crossings database. Use :func:`geo.store.open_store` with its URL."""
 
     def __init__(
