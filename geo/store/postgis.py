@@ -209,9 +209,13 @@ def _connect(url: str) -> psycopg.Connection[Any]:
             if not connection.closed and not connection.broken:
                 return connection
     try:
-        return psycopg.connect(
+        connection = psycopg.connect(
             url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="crossings"
         )
+        # Every statement prepared at its first use: planning one of the status rule's lookups
+        # costs more than running it, and the rule asks each of them many times.
+        connection.prepare_threshold = 0
+        return connection
     except psycopg.Error as err:
         raise database_fault(err, url) from err
     except ValueError as err:  # psycopg's word for a URL it cannot read
