@@ -290,3 +290,29 @@ def test_a_user_who_may_not_enable_postgis_is_told_whom_to_ask(postgres_server, 
         result.output
     )
     assert "CREATE EXTENSION postgis" in result.output
+
+
+def test_database_faults_are_named_for_what_they_are():
+    import psycopg
+
+    from geo.store.postgis import database_fault
+
+    url = "postgresql://desk:s3cret@db.example.org:5432/crossings"
+    said = {
+        kind: str(database_fault(kind("the server's words"), url))
+        for kind in (
+            psycopg.errors.DiskFull,
+            psycopg.errors.DeadlockDetected,
+            psycopg.errors.InsufficientPrivilege,
+            psycopg.OperationalError,
+            psycopg.errors.UndefinedTable,
+        )
+    }
+    assert "disk is full" in said[psycopg.errors.DiskFull]
+    assert "another writer changed the same records" in said[psycopg.errors.DeadlockDetected]
+    assert "refused this user" in said[psycopg.errors.InsufficientPrivilege]
+    assert "cannot reach the database" in said[psycopg.OperationalError]
+    assert "the database reported an error" in said[psycopg.errors.UndefinedTable]
+    for message in said.values():
+        assert message.startswith("postgresql://desk:***@db.example.org:5432/crossings: ")
+        assert "s3cret" not in message and "the server's words" in message

@@ -84,13 +84,6 @@ def database_fault(err: Exception, url: str) -> StoreFaultError:
 
     where = display_url(url)
     text = " ".join(str(err).split())
-    if isinstance(err, psycopg.OperationalError) and not isinstance(
-        err, psycopg.errors.QueryCanceled
-    ):
-        return StoreFaultError(
-            f"{where}: cannot reach the database ({text}); nothing was changed. Fix: check the "
-            "host, port, user, password and database name in the URL, and that the server runs"
-        )
     if isinstance(err, psycopg.errors.InsufficientPrivilege):
         return StoreFaultError(
             f"{where}: the database refused this user ({text}); nothing was changed. Fix: ask "
@@ -105,6 +98,14 @@ def database_fault(err: Exception, url: str) -> StoreFaultError:
         return StoreFaultError(
             f"{where}: another writer changed the same records at the same moment ({text}); "
             "this write was undone. Fix: run the command again"
+        )
+    # Checked after the faults above, some of which are operational errors too.
+    if isinstance(err, psycopg.OperationalError) and not isinstance(
+        err, psycopg.errors.QueryCanceled
+    ):
+        return StoreFaultError(
+            f"{where}: cannot reach the database ({text}); nothing was changed. Fix: check the "
+            "host, port, user, password and database name in the URL, and that the server runs"
         )
     return StoreFaultError(f"{where}: the database reported an error ({text}); nothing was changed")
 
