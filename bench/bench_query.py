@@ -3,7 +3,8 @@
 Run: .venv/bin/python bench/bench_query.py [--large]
 
 Prints, for each size, "observations within 2 km of a crossing" and "status of
-every crossing on a date": our in-process time (median), geopandas
+every crossing on a date": our in-process time (median; for the first, whole
+records and the light records a table shows), geopandas
 ``read_file(bbox=...)`` followed by a geodesic distance filter (and, on the
 smallest store, ``read_file`` of the whole layer), the floor (the R-tree lookup
 alone; one indexed query per crossing), cold-cache ``crossings status`` and
@@ -25,7 +26,7 @@ from common import cold_process, shared_store
 
 from geo.browse import list_crossings
 from geo.query import dwithin_boxes
-from geo.questions import around
+from geo.questions import around, sightings_around
 from geo.store import open_store
 
 CROSSINGS = ("quanhe-wonjong", "friendship-bridge")
@@ -136,8 +137,14 @@ def main() -> None:
             assert count == bbox_count, (count, bbox_count)
             rtree_time, _ = median_time(lambda name=name, path=path: raw_rtree(path, name), 20)
             print(f"  within {KM:g} km of {name}: {count:,} found by each way")
+            light, brief = median_time(
+                lambda name=name, path=path: sightings_around(path, name, km=KM), 20
+            )
+            assert len(brief) == count  # type: ignore[arg-type]
             print(f"    ours, around() in-process            {ours * 1000:9.1f} ms"
                   f"   ({ours / bbox_time:.2f}x geopandas)")  # fmt: skip
+            print(f"    ours, light records (the table's)    {light * 1000:9.1f} ms"
+                  f"   ({light / bbox_time:.2f}x geopandas)")  # fmt: skip
             print(f"    geopandas read_file(bbox) + distance {bbox_time * 1000:9.1f} ms")
             print(f"    floor: R-tree lookup only            {rtree_time * 1000:9.1f} ms")
             if records == sizes[0] and name == CROSSINGS[0]:  # the whole layer: once

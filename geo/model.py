@@ -40,6 +40,7 @@ __all__ = [
     "FuzzyDate",
     "LonLat",
     "Observation",
+    "Sighting",
     "Structure",
     "TradeFigure",
     "identity",
@@ -285,6 +286,25 @@ class Observation(NamedTuple):
         if self.crossing_id is not None:
             return self.crossing_id == crossing_id
         return APPLIES_TO_ALL in self.applies_to or crossing_id in self.applies_to
+
+
+class Sighting(NamedTuple):
+    """A record as a list of records near a place shows it: a light record, read in bulk.
+
+    ``crossings around`` prints these as a table; an :class:`Observation` has every field.
+    """
+
+    id: str
+    crossing_id: str | None  # None: the record is about the whole border
+    date_text: str  # as recorded: YYYY, YYYY-MM or YYYY-MM-DD
+    date_start: date
+    kind: str
+    status: str | None
+    lifecycle: str | None
+    summary: str
+    source_name: str
+    source_url: str | None
+    location: LonLat | None
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,17 @@ the rows the GeoPackage's R-tree selects, then measure each exactly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
 
 from geo.errors import RecordValidationError
 from geo.exchange import read_rows
-from geo.model import BORDER_WIDE, BBox, Crossing, LonLat, Observation
+from geo.model import BORDER_WIDE, BBox, Crossing, LonLat, Observation, Sighting
 from geo.query import dwithin_boxes, geodesic_inverse, overlaps
 from geo.status import describe_status, in_force
 from geo.store import IndexBoxes, Store, open_store
@@ -34,6 +34,7 @@ __all__ = [
     "near",
     "nearest",
     "observations_near",
+    "sightings_around",
     "transitions",
     "within",
 ]
@@ -44,14 +45,14 @@ NEAR_KM = 10.0
 AROUND_KM = 3.0
 
 
-T = TypeVar("T", Crossing, Observation)
+T = TypeVar("T", Crossing, Observation, Sighting)
 
 
-@dataclass(frozen=True)
-class Nearby(Generic[T]):
+class Nearby(NamedTuple, Generic[T]):
     """A crossing or an observation, its distance in metres and its bearing from the origin.
 
-    The bearing is None at zero distance, where it has no meaning.
+    The bearing is None at zero distance, where it has no meaning. (A named tuple:
+    a question may answer with many of them.)
     """
 
     item: T
@@ -73,8 +74,18 @@ def _nearby(item: T, distance_m: float, bearing_deg: float) -> Nearby[T]:
     return Nearby(item, distance_m, bearing_deg if distance_m > 0 else None)
 
 
-def _measure(origin: LonLat, items: Sequence[T], limit_m: float | None = None) -> list[Nearby[T]]:
-    """Measure from ``origin`` to each item with a point, nearest first, within ``limit_m``."""
+def _measure(
+    origin: LonLat,
+    items: Sequence[T],
+    limit_m: float | None = None,
+    *,
+    then: Callable[[T], object] | None = None,
+) -> list[Nearby[T]]:
+    """Measure from ``origin`` to each item with a point, nearest first, within ``limit_m``.
+
+    Distances and bearings are computed on arrays; one sort, by distance and then by
+    ``then(item)`` if given.
+    """
     located = [i for i in items if i.location is not None]
     distances, bearings = geodesic_inverse(
         origin,
@@ -86,7 +97,11 @@ def _measure(origin: LonLat, items: Sequence[T], limit_m: float | None = None) -
         for i, d, b in zip(located, distances.tolist(), bearings.tolist(), strict=True)
         if limit_m is None or d <= limit_m
     ]
-    return sorted(found, key=lambda n: n.distance_m)
+    if then is None:
+        found.sort(key=lambda n: n.distance_m)
+    else:
+        found.sort(key=lambda n: (n.distance_m, then(n.item)))
+    return found
 
 
 def _radius_m(km: float, field: str) -> float:
@@ -201,6 +216,29 @@ def around(
         )
 
 
+def sightings_around(
+    store: str | Path,
+    crossing_id: str,
+    *,
+    km: float = AROUND_KM,
+    since: str | None = None,
+    until: str | None = None,
+    kind: str | None = None,
+    source_type: str | None = None,
+) -> list[Nearby[Sighting]]:
+    """Return what :func:`around` returns, as light records: the fields a list of them shows.
+
+    The same records in the same order; each reads ten fields and its point
+    (geo.model.Sighting) instead of a whole record, so a long answer costs less.
+    """
+    with open_store(store) as opened:
+        origin = _located(_crossing(opened.crossings(), crossing_id))
+        limit = _radius_m(km, "--km")
+        fids = _fids_within(opened, origin, limit, since, until, kind, source_type)
+        brief = opened.sightings_by_fid(fids)
+    return _measure(origin, brief, limit, then=lambda s: s.date_start)
+
+
 def observations_near(
     store: str | Path, lat: object, lon: object, *, km: float = NEAR_KM
 ) -> list[Nearby[Observation]]:
@@ -222,20 +260,33 @@ def _observations_around(
 ) -> list[Nearby[Observation]]:
     """Read only the records whose index box may hold a point within ``km`` of ``origin``."""
     limit = _radius_m(km, "--km")
+    fids = _fids_within(opened, origin, limit, since, until, kind, source_type)
+    records = opened.observations_by_fid(fids, in_force=True)
+    return _measure(origin, records, limit, then=lambda o: o.date.start)
+
+
+def _fids_within(
+    opened: Store,
+    origin: LonLat,
+    limit_m: float,
+    since: str | None,
+    until: str | None,
+    kind: str | None,
+    source_type: str | None,
+) -> list[int]:
+    """Return the feature ids whose index box may hold a point within ``limit_m``, in file order.
+
+    In file order: neighbouring rows share pages (answers are sorted by distance after).
+    """
     first, last = date_range(since, until)
     index = opened.index_boxes(
-        dwithin_boxes(origin, limit),
+        dwithin_boxes(origin, limit_m),
         since=first,
         until=last,
         kind=kind,
         source_type=source_type,
     )
-    # In file order: neighbouring rows share pages (the answer is sorted by distance after).
-    records = opened.observations_by_fid(
-        np.sort(index.fid[_maybe_within(origin, index, limit)]).tolist(), in_force=True
-    )
-    found = _measure(origin, records, limit)
-    return sorted(found, key=lambda n: (n.distance_m, n.item.date.start))
+    return np.sort(index.fid[_maybe_within(origin, index, limit_m)]).tolist()
 
 
 def distance_between(store: str | Path, first_id: str, second_id: str) -> Nearby[Crossing]:

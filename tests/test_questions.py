@@ -473,3 +473,35 @@ def test_around_leaves_out_what_was_withdrawn(store: Path):
     )  # fmt: skip
     ids = {n.item.id for n in around(store, "quanhe-wonjong", km=1)}
     assert first not in ids and withdrawn not in ids
+
+
+def test_light_records_are_the_whole_answer_in_brief(any_store: str):
+    from geo.questions import sightings_around
+    from geo.record import add_observation
+
+    first = add_observation(any_store, {
+        "crossing_id": "quanhe-wonjong", "date": "2025-05", "kind": "infrastructure",
+        "summary": "Crane on the new bridge", "source_url": "https://example.org/c",
+        "source_type": "satellite_imagery", "lat": "42.5690", "lon": "130.5240",
+    })  # fmt: skip
+    add_observation(any_store, {
+        "crossing_id": "quanhe-wonjong", "date": "2025-05", "kind": "infrastructure",
+        "summary": "Two cranes on the new bridge", "source_url": "https://example.org/c",
+        "source_type": "satellite_imagery", "replaces": first, "lat": "42.5690",
+        "lon": "130.5240",
+    })  # fmt: skip
+    for question in ({"km": 3}, {"km": 60, "since": "2016"}, {"km": 60, "kind": "status"}):
+        whole = around(any_store, "quanhe-wonjong", **question)
+        light = sightings_around(any_store, "quanhe-wonjong", **question)
+        assert whole, question
+        assert [(n.item.id, n.distance_m, n.bearing_deg) for n in light] == [
+            (n.item.id, n.distance_m, n.bearing_deg) for n in whole
+        ]
+        for brief, full in zip(light, whole, strict=True):
+            record = full.item
+            assert brief.item == (
+                record.id, record.crossing_id, record.date.text, record.date.start, record.kind,
+                record.status, record.lifecycle, record.summary, record.source_name,
+                record.source_url, record.location,
+            )  # fmt: skip
+    assert first not in {n.item.id for n in sightings_around(any_store, "quanhe-wonjong")}

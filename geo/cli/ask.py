@@ -27,7 +27,7 @@ from geo.cli.output import (
     rounded,
     status_fields,
 )
-from geo.model import OBSERVATION_KINDS, SOURCE_TYPES
+from geo.model import OBSERVATION_KINDS, SOURCE_TYPES, Sighting
 
 __all__ = ["COMMANDS"]
 
@@ -130,14 +130,20 @@ def around_command(
       crossings around quanhe-wonjong --km 3 --since 2024
       crossings around new-yalu-river-bridge --kind infrastructure --format geojson
     """
-    from geo.questions import around
+    from geo.questions import around, sightings_around
 
     def rows() -> Iterator[dict[str, object]]:  # streamed to the output as they are made
-        for n in around(
+        # A table shows a few fields: light records suffice, read in bulk.
+        ask = sightings_around if output_format in ("table", "wide") else around
+        found: list[Any] = ask(
             store, crossing_id, km=km, since=since, until=until, kind=kind, source_type=source_type
-        ):
+        )
+        for n in found:
             record = n.item
-            fields = observation_fields(record)
+            if isinstance(record, Sighting):
+                fields = {**record._asdict(), "date": record.date_text}
+            else:
+                fields = observation_fields(record)
             if record.location is not None:
                 fields["lon"], fields["lat"] = record.location.lon, record.location.lat
             fields["distance_m"] = round(n.distance_m, 1)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from geo.errors import DuplicateRecordError, RecordValidationError, UnknownRecordError
-from geo.model import BBox, Crossing, Observation, Structure, TradeFigure, identity
+from geo.model import BBox, Crossing, Observation, Sighting, Structure, TradeFigure, identity
 from geo.store.source import IndexBoxes, StoreSource
 
 __all__ = ["Store"]
@@ -68,6 +68,13 @@ class Store:
         self, fids: Sequence[int], *, in_force: bool = False
     ) -> list[Observation]:
         """Return the observations with these feature ids, in the same order."""
+        raise NotImplementedError
+
+    def sightings_by_fid(self, fids: Sequence[int]) -> list[Sighting]:
+        """Return light records of these feature ids in force, in the same order.
+
+        Only the fields a list of nearby records shows are read (geo.model.Sighting).
+        """
         raise NotImplementedError
 
     def add_crossings(self, crossings: Sequence[Crossing]) -> None:

@@ -33,11 +33,11 @@ from geo.errors import (
     StoreExistsError,
     StoreFaultError,
 )
-from geo.model import BBox, Crossing, LonLat, Observation, Structure, TradeFigure
+from geo.model import BBox, Crossing, LonLat, Observation, Sighting, Structure, TradeFigure
 from geo.store import schema
 from geo.store.base import Store
 from geo.store.schema import SCHEMA_VERSION
-from geo.store.source import IndexBoxes
+from geo.store.source import IN_FORCE, IndexBoxes
 
 if TYPE_CHECKING:
     import psycopg
@@ -654,6 +654,19 @@ class PostgisStore(Store):
         table = np.array(rows, dtype=float).reshape(-1, 3)
         x, y = table[:, 1], table[:, 2]
         return IndexBoxes(table[:, 0].astype(np.int64), x, x, y, y)
+
+    def sightings_by_fid(self, fids: Sequence[int]) -> list[Sighting]:
+        """Return light records of these feature ids in force, in the same order."""
+        fids = [int(f) for f in fids]
+        rows = self._rows(
+            f"SELECT fid, {_GEOM_OUT}, {', '.join(schema.SIGHTING_FIELDS)} FROM observations o "
+            f"WHERE fid = ANY(%s) AND {IN_FORCE}",
+            (fids,),
+        )
+        found = {
+            row[0]: schema.sighting_from_row(_location(row[1], row[2]), row[3:]) for row in rows
+        }
+        return [found[fid] for fid in fids if fid in found]
 
     def observations_by_fid(
         self, fids: Sequence[int], *, in_force: bool = False

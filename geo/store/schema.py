@@ -31,6 +31,7 @@ from geo.model import (
     FuzzyDate,
     LonLat,
     Observation,
+    Sighting,
     Structure,
     TradeFigure,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "META",
     "OBSERVATIONS",
     "SCHEMA_VERSION",
+    "SIGHTING_FIELDS",
     "STRUCTURES",
     "TRADE",
     "Field",
@@ -53,6 +55,7 @@ __all__ = [
     "day_text",
     "observation_from_row",
     "observation_row",
+    "sighting_from_row",
     "structure_from_row",
     "structure_row",
     "timestamp",
@@ -345,6 +348,12 @@ def fuzzy(text: str | None) -> FuzzyDate | None:
     return parse_fuzzy_date(text, today=date.max)
 
 
+@lru_cache(maxsize=4096)
+def _day(value: object) -> date:
+    """Read a stored day once: records share few distinct days."""
+    return date.fromisoformat(day_text(value))
+
+
 @lru_cache(maxsize=65536)
 def _stored_date(text: str, precision: str, start: object, end: object) -> FuzzyDate:
     """Build a stored date once: records share few distinct dates."""
@@ -459,6 +468,31 @@ def observation_row(o: Observation) -> tuple[object, ...]:
         o.expected.text if o.expected else None,
         o.lifecycle,
         int(o.source_is_mirror),
+    )
+
+
+#: The stored fields of a light record (geo.model.Sighting), in its order, its point apart.
+SIGHTING_FIELDS = (
+    "id", "crossing_id", "date", "date_start", "kind", "status", "lifecycle", "summary",
+    "source_name", "source_url",
+)  # fmt: skip
+
+
+def sighting_from_row(location: LonLat | None, values: Sequence[Any]) -> Sighting:
+    """Build a light record from its point and the values of SIGHTING_FIELDS."""
+    oid, crossing_id, text, start, kind, status, lifecycle, summary, source, url = values
+    return Sighting(
+        oid,
+        crossing_id,
+        text,
+        _day(start),
+        kind,
+        status,
+        lifecycle or None,
+        summary or "",
+        source or "",
+        url,
+        location,
     )
 
 

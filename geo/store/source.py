@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from geo.model import Observation
 
-__all__ = ["IndexBoxes", "StoreSource"]
+__all__ = ["IN_FORCE", "IndexBoxes", "StoreSource"]
 
 
 class IndexBoxes(NamedTuple):
@@ -33,6 +33,12 @@ class IndexBoxes(NamedTuple):
     maxx: np.ndarray
     miny: np.ndarray
     maxy: np.ndarray
+
+
+#: Records in force: neither withdrawn nor corrected by a later record, nor a withdrawal.
+IN_FORCE = (
+    "o.kind != 'retraction' AND NOT EXISTS (SELECT 1 FROM observations r WHERE r.replaces = o.id)"
+)
 
 
 class StoreSource:
