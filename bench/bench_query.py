@@ -86,7 +86,7 @@ def status_floor(path: Path) -> int:
     """One indexed query per crossing for its last status record: the least a status needs."""
     import sqlite3
 
-    from geo.store.gpkg import _LASTING
+    from geo.store.schema import LASTING as _LASTING
 
     with open_store(path) as store:
         ids = list(store.crossings())
