@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
 import time
 from pathlib import Path
 
@@ -88,23 +89,25 @@ def build_store(path: Path, records: int, *, seed: Path = ROOT / "layers" / "see
 def cold_process(args: list[str]) -> tuple[float, int]:
     """Wall seconds and peak resident memory (MB) of one fresh process.
 
-    Started with posix_spawn: the child is a new program from its first page, not a copy
-    of this (large) process, so its peak memory is its own.
+    The peak is what GNU time reads of the command alone: a child started
+    straight from this (large) process would share its memory until it runs
+    the command, and count it.
     """
-    devnull = os.open(os.devnull, os.O_WRONLY)
+    if not Path("/usr/bin/time").exists():
+        raise SystemExit("the benchmarks read peak memory with GNU time: apt install time")
     start = time.perf_counter()
-    pid = os.posix_spawn(
-        args[0],
-        args,
-        dict(os.environ),
-        file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)],
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        env=dict(os.environ),
     )
-    _, status, usage = os.wait4(pid, 0)
     wall = time.perf_counter() - start
-    os.close(devnull)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(args)} failed")
-    return wall, usage.ru_maxrss // 1024
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {done.stderr[-300:]}")
+    return wall, int(done.stderr.strip().splitlines()[-1]) // 1024
 
 
 def shared_store(records: int) -> Path:
