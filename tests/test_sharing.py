@@ -316,3 +316,7 @@ def test_database_faults_are_named_for_what_they_are():
     for message in said.values():
         assert message.startswith("postgresql://desk:***@db.example.org:5432/crossings: ")
         assert "s3cret" not in message and "the server's words" in message
+    hidden = str(
+        database_fault(psycopg.OperationalError("no"), url + "?sslmode=require&password=s3cret")
+    )
+    assert "s3cret" not in hidden and "sslmode=require&password=***" in hidden

@@ -69,13 +69,16 @@ _PG_TYPES = {
 
 
 def display_url(url: str) -> str:
-    """Return the URL without its password, to show in messages."""
+    """Return the URL without its password (in the address or as a parameter), for messages."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+    if parts.password is not None:
+        netloc = parts.netloc.rsplit("@", 1)[1]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{netloc}")
+    query = "&".join(
+        "password=***" if pair.split("=", 1)[0].lower() == "password" else pair
+        for pair in parts.query.split("&")
+    )
+    return urlunsplit(parts._replace(query=query))
 
 
 def database_fault(err: Exception, url: str) -> StoreFaultError:
