@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import warnings
 from datetime import date
 from pathlib import Path
 
-from common import ROOT, shared_store
+from common import ROOT, median_time, shared_store
 
 from geo.browse import list_crossings
 from geo.query import dwithin_boxes
@@ -48,15 +47,6 @@ for n in range(count):
         "source_url": "https://example.org/w", "source_type": "satellite_imagery",
     })
 """
-
-
-def median_time(function, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def load(path: Path, url: str) -> float:

@@ -18,11 +18,10 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
-from common import cold_process, shared_store
+from common import cold_process, median_time, shared_store
 
 from geo.browse import list_crossings
 from geo.query import dwithin_boxes
@@ -32,15 +31,6 @@ from geo.store import open_store
 CROSSINGS = ("quanhe-wonjong", "friendship-bridge")
 KM = 2.0
 AS_OF = date(2021, 6, 1)
-
-
-def median_time(function, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def geopandas_within(path: Path, name: str, *, bbox: bool) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import statistics
 import subprocess
 import time
 from pathlib import Path
@@ -84,6 +85,16 @@ def build_store(path: Path, records: int, *, seed: Path = ROOT / "layers" / "see
 
         store.add_observations(synthetic(), bulk=True, expected_rows=records)
     return time.perf_counter() - start
+
+
+def median_time(function, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    """Median wall seconds of ``repeat`` calls, and the last call's answer."""
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
 
 
 def cold_process(args: list[str]) -> tuple[float, int]:

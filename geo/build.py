@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo.errors import BatchValidationError, RecordValidationError, RowProblem
+from geo.errors import BatchValidationError, RecordValidationError, RowProblem, StoreExistsError
 from geo.exchange import (
     read_csv_rows,
 )
@@ -199,9 +199,21 @@ def copy_store(source: str | Path, target: str | Path, *, force: bool = False) -
     BatchValidationError
         If a record of the source breaks the rules (nothing is written).
     """
-    if store_name(source) == store_name(target):
+    def where(store: str | Path) -> str:
+        return store_name(store) if is_database(store) else str(Path(store).resolve())
+
+    if where(source) == where(target):
         raise RecordValidationError(
-            "DST", store_name(target), "is the source itself", "another store", "name another"
+            "DST",
+            store_name(target),
+            "is SRC itself",
+            "another store: a new file, or a database",
+            "name a new file or another database",
+        )
+    if not is_database(target) and Path(target).exists() and not force:
+        raise StoreExistsError(
+            f"{target} already exists. Fix: pass --force to replace it with the copy (what it "
+            "holds is lost), or name a new file"
         )
     with open_store(source) as other:
         crossings, structures = _checked_layers(other, source, {}, {})

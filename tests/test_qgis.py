@@ -65,7 +65,8 @@ def test_the_status_field_follows_new_records(any_store: str):
     seen = what_qgis_sees(any_store)
     assert seen["status"]["quanhe-wonjong"] == "closed"
     # Each field's alias is its description in the one schema.
-    assert seen["aliases"]["status_now"] == CROSSINGS.alias("status_now")
+    described = {f.name: f.description for f in CROSSINGS.fields}
+    assert seen["aliases"]["status_now"] == described["status_now"]
     assert seen["aliases"]["kp_place"] == "DPRK-side place"
     assert (seen["renderer"], seen["attribute"]) == ("categorizedSymbol", "status_now")
     assert seen["crossings"]["valid"] and seen["observations"]["count"] == 15

@@ -320,3 +320,23 @@ def test_database_faults_are_named_for_what_they_are():
         database_fault(psycopg.OperationalError("no"), url + "?sslmode=require&password=s3cret")
     )
     assert "s3cret" not in hidden and "sslmode=require&password=***" in hidden
+
+
+def test_copy_refuses_its_own_source_and_a_file_that_exists(store: Path, tmp_path: Path):
+    before = store.read_bytes()
+    same = run("copy", str(store), str(store.parent / "." / store.name))
+    assert same.exit_code == 1 and "DST: " in same.output and "is SRC itself" in same.output
+    other = tmp_path / "other.gpkg"
+    other.write_bytes(b"kept")
+    refused = run("copy", str(store), str(other))
+    assert refused.exit_code == 1
+    assert f"{other} already exists. Fix: pass --force to replace it" in refused.output
+    assert other.read_bytes() == b"kept" and store.read_bytes() == before
+    assert run("copy", str(store), str(other), "--force").exit_code == 0
+    assert json.loads(run("list", "--format", "json", "--store", str(other)).output)
+
+
+def test_a_folder_is_not_a_store(tmp_path: Path):
+    result = run("list", "--store", str(tmp_path))
+    assert result.exit_code == 1
+    assert f"{tmp_path}: is a folder, not a store" in result.output

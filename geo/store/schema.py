@@ -40,7 +40,6 @@ __all__ = [
     "CROSSINGS",
     "INDEXES",
     "LASTING",
-    "LAYERS",
     "LAYER_STYLES",
     "META",
     "OBSERVATIONS",
@@ -100,10 +99,6 @@ class Layer:
     def at(self, version: int) -> tuple[Field, ...]:
         """Return the fields a store of ``version`` has."""
         return tuple(f for f in self.fields if f.since <= version)
-
-    def alias(self, name: str) -> str:
-        """Return the field's description, as a GIS tool shows it beside the column."""
-        return next(f.description for f in self.fields if f.name == name)
 
 
 _SOURCE = (
@@ -246,8 +241,6 @@ LAYER_STYLES = Layer(
         )
     ),
 )
-
-LAYERS = (CROSSINGS, OBSERVATIONS, STRUCTURES, TRADE, META, LAYER_STYLES)
 
 #: The lasting status records (no ``until``) with a traffic status: the rule's indexed
 #: lookups read these (see geo.status.RecordSource); the same SQL in every backend.
