@@ -199,6 +199,7 @@ def copy_store(source: str | Path, target: str | Path, *, force: bool = False) -
     BatchValidationError
         If a record of the source breaks the rules (nothing is written).
     """
+
     def where(store: str | Path) -> str:
         return store_name(store) if is_database(store) else str(Path(store).resolve())
 

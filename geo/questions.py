@@ -6,20 +6,22 @@ the rows the GeoPackage's R-tree selects, then measure each exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
 
 from geo.errors import RecordValidationError
 from geo.exchange import read_rows
 from geo.model import BORDER_WIDE, BBox, Crossing, LonLat, Observation, Sighting
-from geo.query import dwithin_boxes, geodesic_inverse, overlaps
+from geo.query import geodesic_inverse, overlaps
 from geo.status import describe_status, in_force
-from geo.store import IndexBoxes, Store, open_store
+from geo.store import Store, open_store
 from geo.validate import parse_fuzzy_date, parse_lat_lon, resolve_crossing_id
 
 __all__ = [
@@ -70,38 +72,53 @@ class Match:
     distance_m: float | None
 
 
-def _nearby(item: T, distance_m: float, bearing_deg: float) -> Nearby[T]:
-    return Nearby(item, distance_m, bearing_deg if distance_m > 0 else None)
-
-
 def _measure(
     origin: LonLat,
     items: Sequence[T],
     limit_m: float | None = None,
     *,
-    then: Callable[[T], object] | None = None,
+    then: Callable[[T], Any] | None = None,
 ) -> list[Nearby[T]]:
     """Measure from ``origin`` to each item with a point, nearest first, within ``limit_m``.
 
-    Distances and bearings are computed on arrays; one sort, by distance and then by
-    ``then(item)`` if given.
+    Distances and bearings are computed on arrays, and the order is found on
+    indices: an answer's Nearby tuples are built once, in their final order.
+    Ties in distance go by ``then(item)`` if given, else stay in input order.
     """
     located = [i for i in items if i.location is not None]
     distances, bearings = geodesic_inverse(
         origin,
-        [i.location.lon for i in located if i.location],
-        [i.location.lat for i in located if i.location],
+        np.fromiter((i.location.lon for i in located), float, len(located)),  # type: ignore[union-attr]
+        np.fromiter((i.location.lat for i in located), float, len(located)),  # type: ignore[union-attr]
     )
-    found = [
-        _nearby(i, d, b)
-        for i, d, b in zip(located, distances.tolist(), bearings.tolist(), strict=True)
-        if limit_m is None or d <= limit_m
+    kept = np.arange(len(located)) if limit_m is None else np.flatnonzero(distances <= limit_m)
+    if then is not None:  # sorted by the tie-breaker first: the stable sort by distance keeps it
+        kept = np.asarray(sorted(kept.tolist(), key=lambda k: then(located[k])), dtype=np.intp)
+    order = kept[np.argsort(distances[kept], kind="stable")]
+    return [
+        Nearby(located[k], d, b if d > 0 else None)
+        for k, d, b in zip(
+            order.tolist(), distances[order].tolist(), bearings[order].tolist(), strict=True
+        )
     ]
-    if then is None:
-        found.sort(key=lambda n: n.distance_m)
-    else:
-        found.sort(key=lambda n: (n.distance_m, then(n.item)))
-    return found
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cycle collector while an answer's records are built.
+
+    Records are tuples of plain values and hold no cycles; built by the
+    thousand, each burst of them would set off a collection that walks every
+    object the program holds, earlier answers included.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _radius_m(km: float, field: str) -> float:
@@ -177,22 +194,6 @@ def near(
     return _measure(origin, crossings, limit)
 
 
-def _maybe_within(origin: LonLat, index: IndexBoxes, limit_m: float) -> np.ndarray:
-    """Mask of the index boxes that may hold a point within ``limit_m`` of ``origin``.
-
-    Every point of a box is at most half its diagonal from the box's centre, so
-    a box whose centre lies beyond the limit plus that holds no point within it.
-    """
-    distance, _ = geodesic_inverse(
-        origin, (index.minx + index.maxx) / 2, (index.miny + index.maxy) / 2
-    )
-    # Metres per degree are below 111.7 km along a meridian and 111.4 km along a parallel.
-    half_diagonal = (
-        np.hypot((index.maxx - index.minx) * 111_400, (index.maxy - index.miny) * 111_700) / 2
-    )
-    return np.asarray(distance <= limit_m + half_diagonal + 0.01)
-
-
 def around(
     store: str | Path,
     crossing_id: str,
@@ -235,8 +236,9 @@ def sightings_around(
         origin = _located(_crossing(opened.crossings(), crossing_id))
         limit = _radius_m(km, "--km")
         fids = _fids_within(opened, origin, limit, since, until, kind, source_type)
-        brief = opened.sightings_by_fid(fids)
-    return _measure(origin, brief, limit, then=lambda s: s.date_start)
+        with _collector_paused():
+            brief = opened.sightings_by_fid(fids)
+            return _measure(origin, brief, limit, then=lambda s: s.date_start)
 
 
 def observations_near(
@@ -261,8 +263,9 @@ def _observations_around(
     """Read only the records whose index box may hold a point within ``km`` of ``origin``."""
     limit = _radius_m(km, "--km")
     fids = _fids_within(opened, origin, limit, since, until, kind, source_type)
-    records = opened.observations_by_fid(fids, in_force=True)
-    return _measure(origin, records, limit, then=lambda o: o.date.start)
+    with _collector_paused():
+        records = opened.observations_by_fid(fids, in_force=True)
+        return _measure(origin, records, limit, then=lambda o: o.date.start)
 
 
 def _fids_within(
@@ -274,19 +277,14 @@ def _fids_within(
     kind: str | None,
     source_type: str | None,
 ) -> list[int]:
-    """Return the feature ids whose index box may hold a point within ``limit_m``, in file order.
+    """Return the feature ids that may hold a point within ``limit_m``, in file order.
 
     In file order: neighbouring rows share pages (answers are sorted by distance after).
     """
     first, last = date_range(since, until)
-    index = opened.index_boxes(
-        dwithin_boxes(origin, limit_m),
-        since=first,
-        until=last,
-        kind=kind,
-        source_type=source_type,
+    return opened.fids_near(
+        origin, limit_m, since=first, until=last, kind=kind, source_type=source_type
     )
-    return np.sort(index.fid[_maybe_within(origin, index, limit_m)]).tolist()
 
 
 def distance_between(store: str | Path, first_id: str, second_id: str) -> Nearby[Crossing]:

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from geo.errors import RecordValidationError, UnknownCrossingError
 from geo.exchange import observation_fields
 from geo.model import LonLat
-from geo.query import dwithin_boxes, geodesic_inverse
-from geo.questions import around, changes, distance_between, near, nearest, within
+from geo.query import dwithin_boxes, dwithin_ellipse, geodesic_inverse
+from geo.questions import around, changes, distance_between, near, nearest, sightings_around, within
 from geo.record import add_observation
 from geo.store import open_store
 from tests.common import FRIENDSHIP, NEW_YALU, QUANHE
@@ -296,6 +296,71 @@ def test_dwithin_boxes_hold_every_point_within_the_distance(lon, lat, radius, az
     assert any(b.west <= x <= b.east and b.south <= y <= b.north for b in boxes)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    lon=st.floats(-180, 180),
+    lat=st.floats(-89.9, 89.9),
+    radius=st.floats(0, 120_000),
+    azimuth=st.floats(0, 360),
+    fraction=st.floats(0, 1),
+)
+@example(lon=124.3925, lat=40.115, radius=2000, azimuth=90, fraction=1.0)
+@example(lon=130.5234, lat=42.5684, radius=100_000, azimuth=0, fraction=1.0)
+@example(lon=130.5234, lat=42.5684, radius=100_000, azimuth=90, fraction=1.0)
+@example(lon=20.0, lat=85.0, radius=100_000, azimuth=80, fraction=1.0)
+@example(lon=0.0, lat=0.0, radius=10_000, azimuth=45, fraction=1.0)
+def test_dwithin_ellipse_holds_every_point_within_the_distance(lon, lat, radius, azimuth, fraction):
+    from pyproj import Geod
+
+    x, y, _ = Geod(ellps="WGS84").fwd(lon, lat, azimuth, radius * fraction)
+    ellipse = dwithin_ellipse(LonLat(lon, lat), radius)
+    if radius > 100_000:
+        assert ellipse is None
+    if ellipse is not None:
+        dx = (x - lon + 180) % 360 - 180
+        assert (y - lat) ** 2 + ellipse.lon_weight * dx**2 <= ellipse.limit
+
+
+def test_fids_near_keeps_the_circle_and_leaves_the_box_corners(any_store):
+    """Points 1,999 m away in 16 directions are kept; points in the box's corners are not."""
+    from pyproj import Geod
+
+    from geo.validate import parse_observation
+
+    geod = Geod(ellps="WGS84")
+    with open_store(any_store, writable=True) as opened:
+        crossings = opened.crossings()
+
+        def at(azimuth: float, metres: float, name: str):
+            lon, lat, _ = geod.fwd(QUANHE.lon, QUANHE.lat, azimuth, metres)
+            fields = {
+                "crossing_id": "border",
+                "date": "2024",
+                "kind": "traffic",
+                "summary": name,
+                "source_url": "https://example.org/p",
+                "source_type": "satellite_imagery",
+                "lat": repr(lat),
+                "lon": repr(lon),
+            }
+            return parse_observation(fields, crossings)
+
+        inside = [at(a, 1999.0, f"in {a}") for a in range(0, 360, 360 // 16)]
+        corners = [at(a, 2700.0, f"corner {a}") for a in (45, 135, 225, 315)]
+        opened.add_observations(inside + corners)
+        (box,) = dwithin_boxes(QUANHE, 2000)
+        assert all(
+            box.west <= c.location.lon <= box.east and box.south <= c.location.lat <= box.north
+            for c in corners
+        )
+        near_ids = {o.id for o in opened.observations_by_fid(opened.fids_near(QUANHE, 2000))}
+    assert {o.id for o in inside} <= near_ids
+    assert not {o.id for o in corners} & near_ids
+    found = {n.item.id for n in around(any_store, "quanhe-wonjong", km=2)}
+    assert {o.id for o in inside} <= found
+    assert not {o.id for o in corners} & found
+
+
 @pytest.fixture(scope="module")
 def scattered_store(_built_store, tmp_path_factory):
     """A store with 3,000 observations scattered around Quanhe, within the border region."""
@@ -444,6 +509,21 @@ def test_status_from_the_index_equals_status_from_the_whole_history(
         )
         fast = evaluate(opened.status_source("quanhe-wonjong"), as_of, structure_ids=bridges)
     assert fast == slow
+
+
+def test_around_is_nearest_first_and_oldest_first_at_one_distance(store: Path):
+    lat, lon = QUANHE.lat + 0.009, QUANHE.lon  # about 1 km north
+    later = _observe(store, "quanhe-wonjong", "2025-03", lat, lon, "same place later")
+    earlier = _observe(store, "quanhe-wonjong", "2019-01-05", lat, lon, "same place earlier")
+    nearer = _observe(store, "quanhe-wonjong", "2026", lat - 0.004, lon, "nearer")
+    for answer in (
+        around(store, "quanhe-wonjong", km=2),
+        sightings_around(store, "quanhe-wonjong", km=2),
+    ):
+        ids = [n.item.id for n in answer]
+        assert ids.index(nearer) < ids.index(earlier) < ids.index(later)
+        distances = [n.distance_m for n in answer]
+        assert distances == sorted(distances)
 
 
 def test_bearing_has_no_value_at_zero_distance(store: Path):

@@ -16,7 +16,6 @@ import os
 import sqlite3
 import struct
 import tempfile
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, datetime
@@ -38,8 +37,9 @@ from geo.model import (
     Structure,
     TradeFigure,
 )
-from geo.store import schema
-from geo.store.base import Store
+from geo.query import Ellipse, dwithin_boxes, dwithin_ellipse
+from geo.store import rtree, schema
+from geo.store.base import Store, WrittenIds
 from geo.store.schema import SCHEMA_VERSION
 from geo.store.schema import timestamp as _timestamp
 from geo.store.source import IN_FORCE, IndexBoxes
@@ -258,14 +258,34 @@ def _blob_point(blob: bytes | None) -> LonLat | None:
     return LonLat(lon, lat)
 
 
-def _blob_points(blobs: Sequence[bytes | None]) -> list[LonLat | None]:
-    """Return the points of many blobs: in bulk where all are as this module writes them."""
-    if blobs and all(b is not None and len(b) == 29 and b[3] == 1 and b[8] == 1 for b in blobs):
-        import numpy as np  # here, not at import: it slows the command line's start
+def _all_plain(blobs: Sequence[bytes | None]) -> bool:
+    """Whether every blob is a point as this module writes it (one numpy record each)."""
+    return all(b is not None and len(b) == 29 and b[3] == 1 and b[8] == 1 for b in blobs)
 
+
+def _blob_arrays(blobs: Sequence[bytes | None]) -> tuple[Any, Any]:
+    """Return the lons and lats of many blobs as arrays, NaN where there is no point.
+
+    In bulk where every blob is as this module writes it; one by one otherwise.
+    """
+    import numpy as np  # here, not at import: it slows the command line's start
+
+    if blobs and _all_plain(blobs):
         points = np.frombuffer(b"".join(blobs), dtype=_PLAIN_POINT)  # type: ignore[arg-type]
-        if not (np.isnan(points["x"]).any() or np.isnan(points["y"]).any()):
-            return list(map(LonLat, points["x"].tolist(), points["y"].tolist()))
+        return points["x"].copy(), points["y"].copy()
+    decoded = [_blob_point(b) for b in blobs]
+    return (
+        np.array([p.lon if p else math.nan for p in decoded], dtype=float),
+        np.array([p.lat if p else math.nan for p in decoded], dtype=float),
+    )
+
+
+def _blob_points(blobs: Sequence[bytes | None]) -> list[LonLat | None]:
+    """Return the points of many blobs (None for a null or empty one), in bulk if plain."""
+    if blobs and _all_plain(blobs):
+        lons, lats = _blob_arrays(blobs)
+        if not (math.isnan(lons.sum()) or math.isnan(lats.sum())):
+            return list(map(LonLat, lons.tolist(), lats.tolist()))
     return [_blob_point(b) for b in blobs]
 
 
@@ -529,7 +549,8 @@ _BULK_BATCH = 20_000
 
 
 def _grid_cell(item: tuple[Observation, tuple[object, ...]]) -> tuple[float, float]:
-    point = _blob_point(item[1][0])  # type: ignore[arg-type]
+    # The record's own point, else the one written for it (its crossing's).
+    point = item[0].location or _blob_point(item[1][0])  # type: ignore[arg-type]
     return (math.inf, math.inf) if point is None else (round(point.lon, 2), round(point.lat, 2))
 
 
@@ -920,14 +941,68 @@ class GeoPackageStore(Store):
         ``source_type`` records of that kind or source type. Read the records
         wanted with :meth:`observations_by_fid`.
         """
+        import numpy as np  # here, not at import: it slows the command line's start
+
+        sql, params = self._index_query(
+            "r.id, r.minx, r.maxx, r.miny, r.maxy", boxes, None, since, until, kind, source_type
+        )
+        rows = self._connection.execute(sql, params).fetchall()
+        table = np.array(rows, dtype=float).reshape(-1, 5)
+        return IndexBoxes(table[:, 0].astype(np.int64), *table[:, 1:].T)
+
+    def fids_near(
+        self,
+        center: LonLat,
+        distance_m: float,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        kind: str | None = None,
+        source_type: str | None = None,
+    ) -> list[int]:
+        """Return the feature ids of the observations that may lie within ``distance_m``.
+
+        In file order. The R-tree finds the box around the circle and SQLite
+        leaves out, before any row reaches Python, the boxes outside the ellipse
+        of :func:`geo.query.dwithin_ellipse`; the caller measures what is left.
+        Filters as in :meth:`index_boxes`.
+        """
+        sql, params = self._index_query(
+            "r.id",
+            dwithin_boxes(center, distance_m),
+            dwithin_ellipse(center, distance_m),
+            since,
+            until,
+            kind,
+            source_type,
+        )
+        return sorted(fid for (fid,) in self._connection.execute(sql, params))
+
+    @staticmethod
+    def _index_query(
+        columns: str,
+        boxes: Sequence[BBox],
+        ellipse: Ellipse | None,
+        since: date | None,
+        until: date | None,
+        kind: str | None,
+        source_type: str | None,
+    ) -> tuple[str, list[object]]:
+        """Build the R-tree query for ``boxes`` (and ``ellipse``), joined for filters."""
         where = " OR ".join(["(minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)"] * len(boxes))
         params: list[object] = []
         for box in boxes:
             params += [box.east, box.west, box.north, box.south]
-        sql = (
-            "SELECT r.id, r.minx, r.maxx, r.miny, r.maxy FROM rtree_observations_geom r "
-            f"WHERE ({where or '0'})"
-        )
+        sql = f"SELECT {columns} FROM rtree_observations_geom r WHERE ({where or '0'})"
+        if ellipse is not None:
+            # From the centre to the nearest point of each R-tree box (which holds the
+            # point, rounded outwards to 32 bits), in the ellipse's weighted degrees.
+            sql += (
+                " AND max(r.miny - ?, ? - r.maxy, 0) * max(r.miny - ?, ? - r.maxy, 0)"
+                " + ? * max(r.minx - ?, ? - r.maxx, 0) * max(r.minx - ?, ? - r.maxx, 0) <= ?"
+            )
+            lat, lon = ellipse.center.lat, ellipse.center.lon
+            params += [lat, lat, lat, lat, ellipse.lon_weight, lon, lon, lon, lon, ellipse.limit]
         filters = [
             (condition, value)
             for condition, value in (
@@ -941,12 +1016,7 @@ class GeoPackageStore(Store):
         if filters:
             sql = sql.replace(" r WHERE", " r JOIN observations o ON o.fid = r.id WHERE")
             sql += "".join(f" AND {condition}" for condition, _ in filters)
-            params += [value for _, value in filters]
-        import numpy as np  # here, not at import: it slows the command line's start
-
-        rows = self._connection.execute(sql, params).fetchall()
-        table = np.array(rows, dtype=float).reshape(-1, 5)
-        return IndexBoxes(table[:, 0].astype(np.int64), *table[:, 1:].T)
+        return sql, params + [value for _, value in filters]
 
     def sightings_by_fid(self, fids: Sequence[int]) -> list[Sighting]:
         """Return light records of these feature ids in force, in the same order."""
@@ -1044,7 +1114,7 @@ class GeoPackageStore(Store):
         marks = ", ".join("?" * (len(_OBSERVATION_FIELDS) + 1))
         insert = f"INSERT INTO observations (geom, {columns}) VALUES ({marks})"
         crossings = self.crossings()
-        written: list[str] = []
+        written = WrittenIds()
         box = [math.inf, math.inf, -math.inf, -math.inf]
         with self._transaction() as connection:
             deferred = self._defer_indexes(connection, expected_rows) if bulk else None
@@ -1070,14 +1140,14 @@ class GeoPackageStore(Store):
                 self._extend_extent(
                     connection, "observations", [LonLat(box[0], box[1]), LonLat(box[2], box[3])]
                 )
-        return written
+        return written.as_list()
 
     def _write(
         self,
         connection: sqlite3.Connection,
         insert: str,
         batch: list[tuple[Observation, tuple[object, ...]]],
-        written: list[str],
+        written: WrittenIds,
         on_duplicate: str,
         *,
         cluster: bool = False,
@@ -1095,10 +1165,11 @@ class GeoPackageStore(Store):
         try:
             connection.executemany(insert, [row for _, row in batch])
             connection.execute("RELEASE batch")
-            written += [record.id for record, _ in batch]
+            written.add(record.id for record, _ in batch)
         except sqlite3.IntegrityError:
             connection.execute("ROLLBACK TO batch")
             connection.execute("RELEASE batch")
+            stored = []
             for record, row in batch:  # one by one, to name the record
                 try:
                     connection.execute(insert, row)
@@ -1107,7 +1178,8 @@ class GeoPackageStore(Store):
                         raise
                     self._refuse_duplicate(record, on_duplicate)
                     continue
-                written.append(record.id)
+                stored.append(record.id)
+            written.add(stored)
         batch.clear()
 
     #: The index of the observations layer that a bulk load keeps while it writes: the
@@ -1116,7 +1188,7 @@ class GeoPackageStore(Store):
 
     def _defer_indexes(
         self, connection: sqlite3.Connection, expected_rows: int
-    ) -> tuple[list[str], list[str], int]:
+    ) -> tuple[list[str], list[str]]:
         """Drop the observations' secondary indexes and R-tree trigger until the load is in."""
         (last_fid,) = connection.execute(
             "SELECT coalesce(max(fid), 0) FROM observations"
@@ -1143,38 +1215,39 @@ class GeoPackageStore(Store):
         # While loading, a cache that holds the index of ids (about 100 bytes a record).
         cache_kib = min(max(64 * 1024, (expected_rows + last_fid) // 10), 1024 * 1024)
         connection.execute(f"PRAGMA cache_size = -{cache_kib}")
-        return recreate, triggers, int(last_fid)
+        return recreate, triggers
 
     def _restore_indexes(
-        self, connection: sqlite3.Connection, deferred: tuple[list[str], list[str], int]
+        self, connection: sqlite3.Connection, deferred: tuple[list[str], list[str]]
     ) -> None:
-        """Build the dropped indexes once, and index the new points in spatial order."""
-        recreate, triggers, last_fid = deferred
+        """Build the dropped indexes once, and pack the spatial index anew."""
+        recreate, triggers = deferred
         for sql in recreate + triggers:
             connection.execute(sql)
         connection.execute(
             "UPDATE gpkg_ogr_contents SET feature_count = (SELECT count(*) FROM observations) "
             "WHERE lower(table_name) = 'observations'"
         )
-        # The R-tree has no bulk build: inserting points in grid order keeps its pages local.
+        # The spatial index, packed from every point at once (geo.store.rtree).
+        rtree.pack(connection, "rtree_observations_geom", *self._all_points(connection))
+        connection.execute("PRAGMA cache_size = -2000")
+
+    @staticmethod
+    def _all_points(connection: sqlite3.Connection) -> tuple[Any, Any, Any]:
+        """Return the feature ids and points of the observations with one, as arrays."""
         import numpy as np  # here, not at import: it slows the command line's start
 
-        fids, lons, lats = array("q"), array("d"), array("d")  # compact: 24 bytes a point
-        for fid, geom in connection.execute(
-            "SELECT fid, geom FROM observations WHERE fid > ? AND geom IS NOT NULL", (last_fid,)
-        ):
-            point = _blob_point(geom)
-            if point is not None:
-                fids.append(fid)
-                lons.append(point.lon)
-                lats.append(point.lat)
-        lon, lat = np.frombuffer(lons), np.frombuffer(lats)
-        order = np.lexsort((np.round(lat, 2), np.round(lon, 2)))
-        connection.executemany(
-            "INSERT INTO rtree_observations_geom VALUES (?, ?, ?, ?, ?)",
-            ((fids[i], lons[i], lons[i], lats[i], lats[i]) for i in order.tolist()),
-        )
-        connection.execute("PRAGMA cache_size = -2000")
+        fids, lons, lats = [], [], []
+        rows = connection.execute("SELECT fid, geom FROM observations WHERE geom IS NOT NULL")
+        while chunk := rows.fetchmany(65_536):
+            lon, lat = _blob_arrays([geom for _, geom in chunk])
+            has_point = ~(np.isnan(lon) | np.isnan(lat))
+            fids.append(np.fromiter((fid for fid, _ in chunk), np.int64, len(chunk))[has_point])
+            lons.append(lon[has_point])
+            lats.append(lat[has_point])
+        if not fids:
+            return np.empty(0, np.int64), np.empty(0), np.empty(0)
+        return np.concatenate(fids), np.concatenate(lons), np.concatenate(lats)
 
     def _has(self, observation_id: str) -> bool:
         return (
@@ -1307,6 +1380,11 @@ class GeoPackageStore(Store):
             problems.append(
                 f"observations: spatial index holds {indexed} rows, layer has {located} points"
             )
+        for layer in ("crossings", "structures", "observations"):
+            problems += [
+                f"{layer}: spatial index: {message}"
+                for message in rtree.problems(self._connection, f"rtree_{layer}_geom")
+            ]
         return problems
 
     def _extent_problems(self, layer: str) -> list[str]:

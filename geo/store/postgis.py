@@ -34,8 +34,9 @@ from geo.errors import (
     StoreFaultError,
 )
 from geo.model import BBox, Crossing, LonLat, Observation, Sighting, Structure, TradeFigure
+from geo.query import Ellipse, dwithin_boxes, dwithin_ellipse
 from geo.store import schema
-from geo.store.base import Store
+from geo.store.base import Store, WrittenIds
 from geo.store.schema import SCHEMA_VERSION
 from geo.store.source import IN_FORCE, IndexBoxes
 
@@ -637,10 +638,58 @@ class PostgisStore(Store):
         """
         import numpy as np
 
+        where, params = self._index_where(boxes, None, since, until, kind, source_type)
+        rows = self._rows(
+            f"SELECT fid, ST_X(geom), ST_Y(geom) FROM observations WHERE {where}", params
+        )
+        table = np.array(rows, dtype=float).reshape(-1, 3)
+        x, y = table[:, 1], table[:, 2]
+        return IndexBoxes(table[:, 0].astype(np.int64), x, x, y, y)
+
+    def fids_near(
+        self,
+        center: LonLat,
+        distance_m: float,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        kind: str | None = None,
+        source_type: str | None = None,
+    ) -> list[int]:
+        """Return the feature ids of the observations that may lie within ``distance_m``.
+
+        In file order: the GIST index finds the box around the circle, and the
+        server leaves out the points outside :func:`geo.query.dwithin_ellipse`.
+        """
+        where, params = self._index_where(
+            dwithin_boxes(center, distance_m),
+            dwithin_ellipse(center, distance_m),
+            since,
+            until,
+            kind,
+            source_type,
+        )
+        rows = self._rows(f"SELECT fid FROM observations WHERE {where} ORDER BY fid", params)
+        return [fid for (fid,) in rows]
+
+    @staticmethod
+    def _index_where(
+        boxes: Sequence[BBox],
+        ellipse: Ellipse | None,
+        since: date | None,
+        until: date | None,
+        kind: str | None,
+        source_type: str | None,
+    ) -> tuple[str, list[object]]:
+        """Build the condition for ``boxes`` (and ``ellipse``) and the filters, with its values."""
         where = " OR ".join(["geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"] * len(boxes))
         params: list[object] = []
         for box in boxes:
             params += [box.west, box.south, box.east, box.north]
+        where = f"({where or 'false'})"
+        if ellipse is not None:
+            where += " AND (ST_Y(geom) - %s) ^ 2 + %s * (ST_X(geom) - %s) ^ 2 <= %s"
+            params += [ellipse.center.lat, ellipse.lon_weight, ellipse.center.lon, ellipse.limit]
         for condition, value in (
             ("date_end >= %s", since),
             ("date_start <= %s", until),
@@ -648,15 +697,9 @@ class PostgisStore(Store):
             ("source_type = %s", source_type),
         ):
             if value is not None:
-                where = f"({where or 'false'}) AND {condition}"
+                where += f" AND {condition}"
                 params.append(value)
-        rows = self._rows(
-            f"SELECT fid, ST_X(geom), ST_Y(geom) FROM observations WHERE {where or 'false'}",
-            params,
-        )
-        table = np.array(rows, dtype=float).reshape(-1, 3)
-        x, y = table[:, 1], table[:, 2]
-        return IndexBoxes(table[:, 0].astype(np.int64), x, x, y, y)
+        return where, params
 
     def sightings_by_fid(self, fids: Sequence[int]) -> list[Sighting]:
         """Return light records of these feature ids in force, in the same order."""
@@ -715,7 +758,7 @@ class PostgisStore(Store):
             "ON CONFLICT (id) DO NOTHING RETURNING id"
         )
         crossings = self.crossings()
-        written: list[str] = []
+        written = WrittenIds()
         with self._transaction() as connection:
             batch: list[tuple[Observation, list[object]]] = []
             for record in records:
@@ -730,14 +773,14 @@ class PostgisStore(Store):
                     self._write(connection, insert, batch, written, on_duplicate)
             self._write(connection, insert, batch, written, on_duplicate)
             self._border = None
-        return written
+        return written.as_list()
 
     def _write(
         self,
         connection: psycopg.Connection[Any],
         insert: str,
         batch: list[tuple[Observation, list[object]]],
-        written: list[str],
+        written: WrittenIds,
         on_duplicate: str,
     ) -> None:
         if not batch:
@@ -752,12 +795,14 @@ class PostgisStore(Store):
             if not cursor.nextset():
                 break
         seen: set[str] = set()
+        kept = []
         for record, _ in batch:
             if record.id in stored and record.id not in seen:
                 seen.add(record.id)
-                written.append(record.id)
+                kept.append(record.id)
                 continue
             self._refuse_duplicate(record, on_duplicate)
+        written.add(kept)
         batch.clear()
 
     # the status snapshot ----------------------------------------------------------------

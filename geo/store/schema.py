@@ -499,6 +499,7 @@ def observation_from_row(location: LonLat | None, values: Sequence[Any]) -> Obse
      recorded_at, recorded_by, applies_to, until, _until_end, structure_id, traffic,
      expected, lifecycle, mirror) = values  # fmt: skip
     # Positional, in the field order of Observation: a store answers with many of them.
+    # The cached readers are called only for a filled field: most records leave these empty.
     return _new_observation(
         (
             oid,
@@ -509,7 +510,7 @@ def observation_from_row(location: LonLat | None, values: Sequence[Any]) -> Obse
             summary or "",
             source_name or "",
             source_url,
-            fuzzy(published),
+            fuzzy(published) if published else None,
             source_type or "",
             source_detail or "",
             side,
@@ -519,11 +520,11 @@ def observation_from_row(location: LonLat | None, values: Sequence[Any]) -> Obse
             notes or "",
             _moment(recorded_at),
             recorded_by or "",
-            _split(applies_to),
-            fuzzy(until),
+            _split(applies_to) if applies_to else (),
+            fuzzy(until) if until else None,
             structure_id or None,
-            _split(traffic),
-            fuzzy(expected),
+            _split(traffic) if traffic else (),
+            fuzzy(expected) if expected else None,
             lifecycle or None,
             bool(mirror),
         )
