@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/bench_query.py [--large]
 
 Prints, for each size, "observations within 2 km of a crossing" and "status of
 every crossing on a date": our in-process time (median; for the first, whole
-records and the light records a table shows), geopandas
+records and the light records a table shows, each way called in turn, round by
+round, so that a burst of load on the machine falls on all alike), geopandas
 ``read_file(bbox=...)`` followed by a geodesic distance filter (and, on the
 smallest store, ``read_file`` of the whole layer), the floor (the R-tree lookup
 alone; one indexed query per crossing), cold-cache ``crossings status`` and
@@ -21,7 +22,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from common import cold_process, median_time, shared_store
+from common import cold_process, interleaved_medians, median_time, shared_store
 
 from geo.browse import list_crossings
 from geo.query import dwithin_boxes
@@ -119,18 +120,24 @@ def main() -> None:
             wall, peak = cold_process([crossings, *args_, "--store", str(path), "--format", "json"])
             print(f"  {cold} `crossings {' '.join(args_)}`: {wall:.2f} s wall, peak {peak} MB")
         for name in CROSSINGS:
-            ours, found = median_time(lambda name=name, path=path: around(path, name, km=KM), 20)
+            # Ours and geopandas' in turn, round by round: fewer rounds where a round is long.
+            timed = interleaved_medians(
+                {
+                    "whole": lambda name=name, path=path: around(path, name, km=KM),
+                    "light": lambda name=name, path=path: sightings_around(path, name, km=KM),
+                    "geopandas": lambda name=name, path=path: geopandas_within(
+                        path, name, bbox=True
+                    ),
+                    "rtree": lambda name=name, path=path: raw_rtree(path, name),
+                },
+                15 if records <= 1_000_000 else 5,
+            )
+            (ours, found), (light, brief) = timed["whole"], timed["light"]
+            bbox_time, bbox_count = timed["geopandas"]
+            rtree_time = timed["rtree"][0]
             count = len(found)  # type: ignore[arg-type]
-            bbox_time, bbox_count = median_time(
-                lambda name=name, path=path: geopandas_within(path, name, bbox=True), 3
-            )
-            assert count == bbox_count, (count, bbox_count)
-            rtree_time, _ = median_time(lambda name=name, path=path: raw_rtree(path, name), 20)
+            assert count == bbox_count == len(brief), (count, bbox_count)  # type: ignore[arg-type]
             print(f"  within {KM:g} km of {name}: {count:,} found by each way")
-            light, brief = median_time(
-                lambda name=name, path=path: sightings_around(path, name, km=KM), 20
-            )
-            assert len(brief) == count  # type: ignore[arg-type]
             print(f"    ours, around() in-process            {ours * 1000:9.1f} ms"
                   f"   ({ours / bbox_time:.2f}x geopandas)")  # fmt: skip
             print(f"    ours, light records (the table's)    {light * 1000:9.1f} ms"

@@ -97,6 +97,22 @@ def median_time(function, repeat: int) -> tuple[float, object]:  # type: ignore[
     return statistics.median(times), result
 
 
+def interleaved_medians(functions, repeat: int) -> dict[str, tuple[float, object]]:  # type: ignore[no-untyped-def]
+    """Median wall seconds and last answer of each named function, called in turn.
+
+    One call of each per round, so a burst of load on a shared machine falls on
+    all of them alike rather than on whichever ran during it.
+    """
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    answers: dict[str, object] = {}
+    for _ in range(repeat):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            answers[name] = function()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(times[name]), answers[name]) for name in functions}
+
+
 def cold_process(args: list[str]) -> tuple[float, int]:
     """Wall seconds and peak resident memory (MB) of one fresh process.
 
