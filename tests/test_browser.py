@@ -341,6 +341,17 @@ INSIDE = (
 )
 
 
+# The controls an open popup covers (none, when it opens where the controls leave it room).
+CLEAR_OF_CONTROLS = (
+    "() => { const p = document.querySelector('.leaflet-popup-content-wrapper')"
+    ".getBoundingClientRect();"
+    " return Array.from(document.querySelectorAll('.leaflet-control')).filter(c => {"
+    " const r = c.getBoundingClientRect(); return r.width > 0 && r.height > 0 &&"
+    " r.left < p.right && p.left < r.right && r.top < p.bottom && p.top < r.bottom })"
+    ".map(c => c.className) }"
+)
+
+
 @pytest.mark.parametrize("screen", SCREENS)
 def test_the_first_view_holds_every_crossing_and_each_can_be_tapped(browser, shipped_maps, screen):
     size = SCREENS[screen]
@@ -368,6 +379,7 @@ def test_the_first_view_holds_every_crossing_and_each_can_be_tapped(browser, shi
     assert title.startswith("Sino-Korean Friendship Bridge")
     page.page.wait_for_timeout(400)  # the pan that brings the popup into view
     page.page.wait_for_function(f"({INSIDE})('.leaflet-popup-content-wrapper')", timeout=5000)
+    assert page.page.evaluate(f"({CLEAR_OF_CONTROLS})()") == []  # the legend included
     assert "crossing=friendship-bridge" in page.page.evaluate("location.hash")
     page.screenshot(f"{screen}-overview-friendship")
     page.close()
@@ -402,6 +414,7 @@ def test_every_popup_opens_inside_the_screen(browser, shipped_maps, screen):
         page.page.wait_for_timeout(350)
         inside = page.page.evaluate(f"({INSIDE})('.leaflet-popup-content-wrapper')")
         assert inside, crossing_id
+        assert page.page.evaluate(f"({CLEAR_OF_CONTROLS})()") == [], crossing_id
     page.screenshot(f"{screen}-overview-popup")
     page.close()
 

@@ -240,7 +240,7 @@ var crossingsMap = (function () {
       // An element, not a string: Leaflet would read a string as HTML.
       marker.bindTooltip(el("span", { text: crossing.name_en + " · " + crossing.name_zh + " · " + crossing.name_ko }));
       // Never wider than the screen: phones are 360-430 px wide.
-      marker.bindPopup(function () { return popup(crossing); },
+      marker.bindPopup(function (layer) { return roomFor(layer.getPopup(), popup(crossing)); },
                        { maxWidth: Math.min(400, window.innerWidth - 50), autoPanPadding: [10, 10] });
       marker.crossing = crossing;
       marker.offset = [0, 0];
@@ -400,7 +400,7 @@ var crossingsMap = (function () {
       Object.keys(markers).forEach(function (id) {
         var marker = markers[id];
         marker.setIcon(icon(marker.crossing, statusOn(marker.crossing, day), marker.offset));
-        if (marker.isPopupOpen()) marker.setPopupContent(popup(marker.crossing));
+        if (marker.isPopupOpen()) marker.setPopupContent(roomFor(marker.getPopup(), popup(marker.crossing)));
       });
       drawSide();
       markTradeDay(day);
@@ -528,33 +528,38 @@ var crossingsMap = (function () {
         var marker = L.marker(where, { icon: L.divIcon({ html: mark, className: "", iconSize: [14, 14], iconAnchor: [7, 7] }),
                                        title: structure.name });
         marker.bindTooltip(el("span", { text: "Structure: " + structure.name }));
-        marker.bindPopup(function () {
+        marker.bindPopup(function (layer) {
           var now = lifecycleOn(structure, state.day);
-          return el("div", { className: "xing-popup" }, [
+          return roomFor(layer.getPopup(), el("div", { className: "xing-popup" }, [
             el("h4", { text: structure.name }),
             el("div", { text: structure.kind.replace(/_/g, " ") + " · ±" + structure.precision + " m · " + structure.source }),
             el("div", { text: now ? "On " + isoDay(state.day) + ": " + now.lifecycle.replace(/_/g, " ") + " (" + now.record.date + ", " + now.record.id + ")"
                                   : "No record gives its lifecycle." }),
             el("div", { text: structure.notes })
-          ]);
+          ]));
         });
         marker.addTo(crossingLayer);
       });
       drawSide();
     }
 
-    // Popups open where the controls leave them room.
+    // Popups open where the controls leave them room, as the controls are when it opens
+    // (the legend may have been folded or unfolded since): Leaflet pans the popup clear
+    // of the corners' controls, and a popup taller than the room between them scrolls.
     function controlsHeight(corner) {
       var box = map.getContainer().querySelector(".leaflet-" + corner);
       return box ? box.getBoundingClientRect().height : 0;
     }
-    var topRoom = Math.max(controlsHeight("top.leaflet-left"), controlsHeight("top.leaflet-right"));
-    var bottomRoom = Math.max(controlsHeight("bottom.leaflet-left"), controlsHeight("bottom.leaflet-right"));
-    Object.keys(markers).forEach(function (id) {
-      var options = markers[id].getPopup().options;
-      options.autoPanPaddingTopLeft = L.point(10, Math.min(topRoom + 10, map.getSize().y * 0.4));
-      options.autoPanPaddingBottomRight = L.point(10, Math.min(bottomRoom + 10, map.getSize().y * 0.3));
-    });
+    function roomFor(openingPopup, content) {
+      var height = map.getSize().y;
+      var top = Math.min(Math.max(controlsHeight("top.leaflet-left"), controlsHeight("top.leaflet-right")) + 10, height * 0.4);
+      var bottom = Math.min(Math.max(controlsHeight("bottom.leaflet-left"), controlsHeight("bottom.leaflet-right")) + 10, height * 0.4);
+      openingPopup.options.autoPanPaddingTopLeft = L.point(10, top);
+      openingPopup.options.autoPanPaddingBottomRight = L.point(10, bottom);
+      var room = height - top - bottom - 70;  // the popup's frame and tip take about 70 px
+      if (room < 320) content.style.maxHeight = Math.max(120, room) + "px";  // else map.css's
+      return content;
+    }
     map.on("popupopen", function (event) {
       var source = event.popup._source;
       openCrossing = source && source.crossing ? source.crossing.id : null;
