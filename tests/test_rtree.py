@@ -119,3 +119,11 @@ def test_a_damaged_tree_is_named_by_validate(store, tmp_path):
     assert any(
         p.startswith("observations: spatial index: ") and "corrupt" in p for p in problems
     ), problems
+
+
+def test_a_tree_that_cannot_be_read_is_named_not_raised():
+    connection = sqlite3.connect(":memory:")
+    connection.execute(f"CREATE VIRTUAL TABLE {NAME} USING rtree(id, minx, maxx, miny, maxy)")
+    connection.execute(f"DROP TABLE {NAME}_rowid")  # as a crash or another tool might leave it
+    (problem,) = rtree.problems(connection, NAME)
+    assert problem.startswith("cannot be checked (")

@@ -98,7 +98,14 @@ def pack(
 
 def problems(connection: sqlite3.Connection, name: str) -> list[str]:
     """Return what SQLite's ``rtreecheck()`` finds wrong with the R-tree ``name`` (none: [])."""
-    (verdict,) = connection.execute("SELECT rtreecheck(?)", (name,)).fetchone()
+    try:
+        (verdict,) = connection.execute("SELECT rtreecheck(?)", (name,)).fetchone()
+    except sqlite3.OperationalError as err:
+        if "no such function" in str(err):  # a SQLite older than 3.24 cannot check
+            return []
+        return [f"cannot be checked ({err})"]
+    except sqlite3.DatabaseError as err:
+        return [f"cannot be checked ({err})"]
     return [] if verdict == "ok" else [line for line in str(verdict).splitlines() if line]
 
 
