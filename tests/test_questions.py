@@ -96,7 +96,7 @@ def test_negative_or_nan_distance(store: Path, km, message):
 
 
 def _observe(
-    store: Path, crossing: str, when: str, lat: float, lon: float, summary: str, **extra: str
+    store: Path | str, crossing: str, when: str, lat: float, lon: float, summary: str, **extra: str
 ) -> str:
     return add_observation(
         store,
@@ -147,17 +147,17 @@ def test_around_finds_records_tagged_to_other_crossings_with_distance_and_bearin
         ("2024", "2024-12-31", False),
     ],
 )
-def test_around_month_dates_are_intervals(store: Path, since, until, found):
+def test_around_month_dates_are_intervals(any_store, since, until, found):
     oid = _observe(
-        store, "quanhe-wonjong", "2025-03", QUANHE.lat, QUANHE.lon + 0.001, "march record"
+        any_store, "quanhe-wonjong", "2025-03", QUANHE.lat, QUANHE.lon + 0.001, "march record"
     )
-    ids = {n.item.id for n in around(store, "quanhe-wonjong", km=1, since=since, until=until)}
+    ids = {n.item.id for n in around(any_store, "quanhe-wonjong", km=1, since=since, until=until)}
     assert (oid in ids) is found
 
 
-def test_around_filters_kind_and_source_type(store: Path):
+def test_around_filters_kind_and_source_type(any_store):
     traffic = _observe(
-        store,
+        any_store,
         "quanhe-wonjong",
         "2025-05",
         QUANHE.lat,
@@ -166,12 +166,12 @@ def test_around_filters_kind_and_source_type(store: Path):
         kind="traffic",
         source_type="ground_observation",
     )
-    found = around(store, "quanhe-wonjong", kind="traffic")
+    found = around(any_store, "quanhe-wonjong", kind="traffic")
     assert traffic in {n.item.id for n in found}
     assert {n.item.kind for n in found} == {"traffic"}
-    assert len(found) < len(around(store, "quanhe-wonjong"))
+    assert len(found) < len(around(any_store, "quanhe-wonjong"))
     assert traffic not in {
-        n.item.id for n in around(store, "quanhe-wonjong", source_type="satellite_imagery")
+        n.item.id for n in around(any_store, "quanhe-wonjong", source_type="satellite_imagery")
     }
 
 

@@ -42,7 +42,7 @@ from geo.store import rtree, schema
 from geo.store.base import Store, WrittenIds
 from geo.store.schema import SCHEMA_VERSION
 from geo.store.schema import timestamp as _timestamp
-from geo.store.source import IN_FORCE, IndexBoxes
+from geo.store.source import IN_FORCE, IndexBoxes, question_filters
 
 __all__ = [
     "BUSY_TIMEOUT_S",
@@ -263,16 +263,20 @@ def _all_plain(blobs: Sequence[bytes | None]) -> bool:
     return all(b is not None and len(b) == 29 and b[3] == 1 and b[8] == 1 for b in blobs)
 
 
-def _blob_arrays(blobs: Sequence[bytes | None]) -> tuple[Any, Any]:
-    """Return the lons and lats of many blobs as arrays, NaN where there is no point.
+def _plain_arrays(blobs: Sequence[bytes | None]) -> tuple[Any, Any]:
+    """Return the lons and lats of blobs that are all plain points, read in one go."""
+    import numpy as np  # here, not at import: it slows the command line's start
 
-    In bulk where every blob is as this module writes it; one by one otherwise.
-    """
+    points = np.frombuffer(b"".join(blobs), dtype=_PLAIN_POINT)  # type: ignore[arg-type]
+    return points["x"].copy(), points["y"].copy()
+
+
+def _blob_arrays(blobs: Sequence[bytes | None]) -> tuple[Any, Any]:
+    """Return the lons and lats of many blobs as arrays, NaN where there is no point."""
     import numpy as np  # here, not at import: it slows the command line's start
 
     if blobs and _all_plain(blobs):
-        points = np.frombuffer(b"".join(blobs), dtype=_PLAIN_POINT)  # type: ignore[arg-type]
-        return points["x"].copy(), points["y"].copy()
+        return _plain_arrays(blobs)
     decoded = [_blob_point(b) for b in blobs]
     return (
         np.array([p.lon if p else math.nan for p in decoded], dtype=float),
@@ -283,7 +287,7 @@ def _blob_arrays(blobs: Sequence[bytes | None]) -> tuple[Any, Any]:
 def _blob_points(blobs: Sequence[bytes | None]) -> list[LonLat | None]:
     """Return the points of many blobs (None for a null or empty one), in bulk if plain."""
     if blobs and _all_plain(blobs):
-        lons, lats = _blob_arrays(blobs)
+        lons, lats = _plain_arrays(blobs)
         if not (math.isnan(lons.sum()) or math.isnan(lats.sum())):
             return list(map(LonLat, lons.tolist(), lats.tolist()))
     return [_blob_point(b) for b in blobs]
@@ -1004,14 +1008,8 @@ class GeoPackageStore(Store):
             lat, lon = ellipse.center.lat, ellipse.center.lon
             params += [lat, lat, lat, lat, ellipse.lon_weight, lon, lon, lon, lon, ellipse.limit]
         filters = [
-            (condition, value)
-            for condition, value in (
-                ("o.date_end >= ?", since.isoformat() if since else None),
-                ("o.date_start <= ?", until.isoformat() if until else None),
-                ("o.kind = ?", kind),
-                ("o.source_type = ?", source_type),
-            )
-            if value is not None
+            (f"o.{test} ?", value.isoformat() if isinstance(value, date) else value)
+            for test, value in question_filters(since, until, kind, source_type)
         ]
         if filters:
             sql = sql.replace(" r WHERE", " r JOIN observations o ON o.fid = r.id WHERE")

@@ -38,7 +38,7 @@ from geo.query import Ellipse, dwithin_boxes, dwithin_ellipse
 from geo.store import schema
 from geo.store.base import Store, WrittenIds
 from geo.store.schema import SCHEMA_VERSION
-from geo.store.source import IN_FORCE, IndexBoxes
+from geo.store.source import IN_FORCE, IndexBoxes, question_filters
 
 if TYPE_CHECKING:
     import psycopg
@@ -690,15 +690,9 @@ class PostgisStore(Store):
         if ellipse is not None:
             where += " AND (ST_Y(geom) - %s) ^ 2 + %s * (ST_X(geom) - %s) ^ 2 <= %s"
             params += [ellipse.center.lat, ellipse.lon_weight, ellipse.center.lon, ellipse.limit]
-        for condition, value in (
-            ("date_end >= %s", since),
-            ("date_start <= %s", until),
-            ("kind = %s", kind),
-            ("source_type = %s", source_type),
-        ):
-            if value is not None:
-                where += f" AND {condition}"
-                params.append(value)
+        for test, value in question_filters(since, until, kind, source_type):
+            where += f" AND {test} %s"
+            params.append(value)
         return where, params
 
     def sightings_by_fid(self, fids: Sequence[int]) -> list[Sighting]:

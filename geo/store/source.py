@@ -18,7 +18,27 @@ if TYPE_CHECKING:
 
     from geo.model import Observation
 
-__all__ = ["IN_FORCE", "IndexBoxes", "StoreSource"]
+__all__ = ["IN_FORCE", "IndexBoxes", "StoreSource", "question_filters"]
+
+
+def question_filters(
+    since: date | None, until: date | None, kind: str | None, source_type: str | None
+) -> list[tuple[str, object]]:
+    """Return the filters of a spatial question that are given, as (column and test, value).
+
+    A record is kept whose date interval overlaps ``since``..``until``; each backend
+    adds its own placeholder after the test.
+    """
+    return [
+        (test, value)
+        for test, value in (
+            ("date_end >=", since),
+            ("date_start <=", until),
+            ("kind =", kind),
+            ("source_type =", source_type),
+        )
+        if value is not None
+    ]
 
 
 class IndexBoxes(NamedTuple):
