@@ -24,6 +24,7 @@ from geo.inventory import (
     refresh_status_snapshot,
 )
 from geo.model import in_writing_order
+from geo.outputs import is_store_file, same_file
 from geo.store import Store, create_store, is_database, open_store, store_name
 from geo.validate import parse_crossing, parse_observation, parse_structure, parse_trade_figure
 
@@ -38,6 +39,10 @@ __all__ = [
     "merge_inventory",
     "validate_inventory",
 ]
+
+
+#: The files of a seed folder, in the order they are read.
+SEED_FILES = ("crossings.csv", "structures.csv", "observations.csv", "trade.csv")
 
 
 def load_seed(
@@ -89,9 +94,20 @@ def init_inventory(
     ------
     StoreExistsError
         If the store exists and ``force`` is false.
+    RecordValidationError
+        If the store's path is one of the seed's files.
     BatchValidationError
         If the seed has bad rows (nothing is written).
     """
+    for name in SEED_FILES:
+        if not is_database(store) and same_file(store, Path(seed) / name):
+            raise RecordValidationError(
+                "--store",
+                str(store),
+                f"is {name} of the seed folder this command reads",
+                "a store path outside the seed's files",
+                "name another file, e.g. crossings.gpkg beside the seed folder",
+            )
     crossings, structures, observations, trade = load_seed(seed)
     create_store(store, crossings, observations, trade, structures=structures, force=force)
     with open_store(store, writable=True) as opened:
@@ -199,15 +215,15 @@ def copy_store(source: str | Path, target: str | Path, *, force: bool = False) -
     BatchValidationError
         If a record of the source breaks the rules (nothing is written).
     """
-
-    def where(store: str | Path) -> str:
-        return store_name(store) if is_database(store) else str(Path(store).resolve())
-
-    if where(source) == where(target):
+    if (
+        store_name(source) == store_name(target)
+        if is_database(source)
+        else is_store_file(target, source)
+    ):
         raise RecordValidationError(
             "DST",
             store_name(target),
-            "is SRC itself",
+            "is SRC itself, or one of SQLite's files beside it",
             "another store: a new file, or a database",
             "name a new file or another database",
         )

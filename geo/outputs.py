@@ -3,7 +3,8 @@
 A reader of the old file sees it whole until the new one is complete; a failure
 midway (a full disk, a crash) leaves the old file as it was and no partial new
 one. A path that is a symbolic link is refused, so a write never lands on a
-file elsewhere; an existing file is replaced only when the user says so.
+file elsewhere; an existing file is replaced only when the user says so; the
+store a command reads, and SQLite's files beside it, are never written over.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,21 +21,84 @@ from geo.errors import GeoError, RecordValidationError
 from geo.model import OVERVIEW_PAGE
 from geo.validate import is_slug
 
-__all__ = ["OutputError", "check_target", "file_fault", "page_name", "written_beside"]
+__all__ = [
+    "OutputError",
+    "check_target",
+    "file_fault",
+    "is_store_file",
+    "page_name",
+    "same_file",
+    "written_beside",
+]
+
+#: What SQLite keeps beside a database file: its rollback journal, its write-ahead log and
+#: the log's shared memory. A file written under one of these names would be read as part of
+#: the store the next time it opens.
+SQLITE_COMPANIONS = ("-journal", "-wal", "-shm")
 
 
 class OutputError(GeoError, OSError):
     """A file could not be written; the message names the file, the fault and the fix."""
 
 
-def check_target(path: Path, *, force: bool, field: str = "--out") -> None:
-    """Refuse a path a command must not write to: a link, a folder, or a file kept without force.
+def same_file(path: str | Path, other: str | Path) -> bool:
+    """Whether two paths name one file: by their real paths, or as hard links of one file.
+
+    Either may not exist yet; a path that is not there is only its real path.
+    """
+    if Path(os.path.realpath(path)) == Path(os.path.realpath(other)):
+        return True
+    try:
+        return os.path.samefile(path, other)
+    except OSError:  # one of them does not exist (or cannot be read): not one file
+        return False
+
+
+def is_store_file(path: str | Path, store: str | Path) -> bool:
+    """Whether writing ``path`` would write over the GeoPackage ``store`` or SQLite's files by it.
+
+    The store may be reached by another name: a relative path, a folder that is
+    a link, a hard link. A database URL has no files, so nothing is one of them.
+
+    Examples
+    --------
+    >>> is_store_file("layers/crossings.gpkg-wal", "layers/../layers/crossings.gpkg")
+    True
+    >>> is_store_file("layers/crossings.gpkg", "postgresql://desk@localhost/crossings")
+    False
+    """
+    from geo.store import is_database
+
+    if is_database(store) or is_database(path):
+        return False
+    real = Path(os.path.realpath(store))
+    files = [real, *(real.with_name(real.name + suffix) for suffix in SQLITE_COMPANIONS)]
+    return any(same_file(path, file) for file in files)
+
+
+def check_target(
+    path: Path, *, force: bool, field: str = "--out", reads: Iterable[str | Path] = ()
+) -> None:
+    """Refuse a path a command must not write to.
+
+    That is the store the command reads (``reads``) or a file of SQLite's beside
+    it, with or without force; a link; a folder; or a file kept without force.
 
     Raises
     ------
     RecordValidationError
         Naming the path and the fix.
     """
+    for store in reads:
+        if is_store_file(path, store):
+            raise RecordValidationError(
+                field,
+                str(path),
+                f"is the store this command reads ({store}) or one of SQLite's files beside "
+                "it; writing it would destroy the store",
+                "a path outside the store",
+                "write to another path; to copy the whole store, use `crossings copy`",
+            )
     if path.is_symlink():  # also a link to nowhere: writing would create its target
         raise RecordValidationError(
             field,
@@ -58,14 +122,17 @@ def check_target(path: Path, *, force: bool, field: str = "--out") -> None:
 
 
 @contextmanager
-def written_beside(path: Path, *, force: bool, field: str = "--out") -> Iterator[Path]:
+def written_beside(
+    path: Path, *, force: bool, field: str = "--out", reads: Iterable[str | Path] = ()
+) -> Iterator[Path]:
     """Yield a fresh path beside ``path`` to write; on success it replaces ``path`` at once.
 
     The yielded path does not exist yet and has ``path``'s name, so writers
     that choose a format by the suffix, or refuse an existing file, work as on
     the target. On any error nothing is left behind and ``path`` is unchanged.
+    ``path`` is checked as :func:`check_target` checks it.
     """
-    check_target(path, force=force, field=field)
+    check_target(path, force=force, field=field, reads=reads)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))

@@ -163,14 +163,14 @@ def write_figure(
         raise RecordValidationError(
             "--lang", lang, "is not a label language", ", ".join(LANGUAGES), "pick one of them"
         )
-    check_target(target, force=force)
+    check_target(target, force=force, reads=[store])
     day = today_or(as_of)
     statuses = list_crossings(store, as_of=day)
     if crossing_id is not None:
         crossings = {s.crossing.id: s.crossing for s in statuses}
         crossing_id = resolve_crossing_id(crossing_id, crossings, field="--crossing", partial=True)
     figure = status_figure(statuses, day=day, lang=lang, crossing_id=crossing_id)
-    with written_beside(target, force=force) as building:
+    with written_beside(target, force=force, reads=[store]) as building:
         save_figure(figure, building)
     return target
 
@@ -218,7 +218,7 @@ def export_inventory(
             f"a file name ending in {' or '.join(suffixes)}",
             f"name the file e.g. {target.stem or 'crossings'}{suffixes[0]}",
         )
-    check_target(target, force=force)
+    check_target(target, force=force, reads=[store])
     first, last = date_range(since, until)
     with open_store(store) as opened:
         crossings = opened.crossings()
@@ -250,7 +250,7 @@ def export_inventory(
         if (first is None or t.period_end >= first) and (last is None or t.period_start <= last)
     ]
     kept_structures = [s for s in structures if s.crossing_id in ids]
-    with written_beside(target, force=force) as building:
+    with written_beside(target, force=force, reads=[store]) as building:
         if output_format == "geojson" and target.suffix.lower() == ".zip":
             layers = write_geojson_layers(building, chosen, kept_structures, observations)
             counts["features"] = sum(layers.values())

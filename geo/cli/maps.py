@@ -55,12 +55,12 @@ def map_command(
     pages = maps(store, as_of=as_of)
     targets = {name: folder / f"{name}.html" for name in pages}
     for target in targets.values():  # all refused before any is written
-        check_target(target, force=force)
+        check_target(target, force=force, reads=[store])
     for name, fmap in pages.items():
         html = fmap.get_root().render()
         if self_contained:
             html = inline_assets(html)
-        with written_beside(targets[name], force=force) as building:
+        with written_beside(targets[name], force=force, reads=[store]) as building:
             building.write_text(html, encoding="utf-8")
         emit(str(targets[name]))
 
