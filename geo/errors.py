@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "BatchValidationError",
+    "ConflictingRecordError",
     "DuplicateRecordError",
     "GeoError",
     "NotAStoreError",
@@ -47,6 +48,38 @@ class RecordValidationError(GeoError, ValueError):
 
 class DuplicateRecordError(RecordValidationError):
     """The record is already in the store (same crossing, date, kind, summary, source)."""
+
+
+class ConflictingRecordError(RecordValidationError):
+    """Two records share an id (crossing, date, kind, summary, source) but say different things.
+
+    Not a duplicate: ``--ignore`` does not skip it. The message names the fields
+    that differ, with both values.
+    """
+
+    def __init__(self, record_id: str, other: str, differences: list[tuple[str, object, object]]):
+        self.differences = differences
+        said = "; ".join(
+            f"{name} {_excerpt(mine)} ({other}: {_excerpt(theirs)})"
+            for name, mine, theirs in differences
+        )
+        super().__init__(
+            "observation",
+            record_id,
+            f"has the id of {other} (same crossing, date, kind, summary and source) but says "
+            f"something else: {said}",
+            "one record per id; a true duplicate (the same in every field) may be skipped",
+            "keep the row that is right and drop the other; if one corrects a stored record, "
+            "give it `replaces` with that record's id and a summary of its own",
+        )
+
+
+def _excerpt(value: object) -> str:
+    """Return a field's value as a message repeats it: a long text is cut, so 1 MB is not echoed."""
+    if value is None or isinstance(value, bool):
+        return str(value)
+    text = str(value) if not isinstance(value, str | tuple) else repr(value)
+    return text if len(text) <= 60 else text[:60] + "…"
 
 
 class UnknownCrossingError(RecordValidationError, LookupError):

@@ -43,6 +43,8 @@ __all__ = [
     "Sighting",
     "Structure",
     "TradeFigure",
+    "content",
+    "differing_fields",
     "identity",
     "in_writing_order",
     "observation_id",
@@ -378,10 +380,51 @@ def in_writing_order(records: Iterable[Observation]) -> list[Observation]:
 
 
 def identity(record: Observation) -> tuple[object, ...]:
-    """Return what a record's id is derived from: two records alike here are one record."""
+    """Return what a record's id is derived from: two records alike here share an id."""
     summary = " ".join(record.summary.split()).casefold()
     source = record.source_url or record.source_name.casefold()
     return (record.crossing_id, record.date.text, record.kind, summary, source)
+
+
+#: Fields that say when and by whom a record was recorded, not what it says.
+RECORDING_FIELDS = frozenset({"recorded_at", "recorded_by"})
+_SAID = tuple(name for name in Observation._fields if name not in RECORDING_FIELDS)
+
+
+def _said(record: Observation, name: str) -> object:
+    # A store answers a record without a point of its own with its crossing's point.
+    if name == "location" and not record.has_own_location:
+        return None
+    if name == "summary":  # as the id reads it: spacing and case aside
+        return " ".join(record.summary.split()).casefold()
+    return getattr(record, name)
+
+
+def content(record: Observation) -> tuple[object, ...]:
+    """Return what a record says: every field but when and by whom it was recorded.
+
+    Two records of one id and one content are one record stated twice (a
+    duplicate); of one id and two contents, a conflict.
+    """
+    return tuple(_said(record, name) for name in _SAID)
+
+
+def differing_fields(a: Observation, b: Observation) -> list[tuple[str, object, object]]:
+    """Return each field in which two records say different things, with both values.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> day = FuzzyDate("2023-02-01", "day", date(2023, 2, 1), date(2023, 2, 1))
+    >>> kept = Observation("o-1", "quanhe-wonjong", day, "status", "open", "Reopened", "KBS",
+    ...                    None, None, "news_report", "", None, None, False, None, "",
+    ...                    datetime(2026, 1, 1), "ana")
+    >>> differing_fields(kept, kept._replace(status="closed", recorded_by="min"))
+    [('status', 'open', 'closed')]
+    """
+    return [
+        (name, _said(a, name), _said(b, name)) for name in _SAID if _said(a, name) != _said(b, name)
+    ]
 
 
 def observation_id(

@@ -7,14 +7,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo.errors import BatchValidationError, RecordValidationError, RowProblem
+from geo.errors import (
+    BatchValidationError,
+    ConflictingRecordError,
+    RecordValidationError,
+    RowProblem,
+)
 from geo.exchange import KML_FIELDS as _KML_FIELDS
 from geo.exchange import (
     OBSERVATION_COLUMNS,
     iter_rows,
 )
 from geo.inventory import history_parser, recorder, refresh_status_snapshot, today_or
-from geo.model import identity
+from geo.model import content, differing_fields
 from geo.status import (
     can_change_status,
 )
@@ -93,11 +98,16 @@ _DERIVED_FIELDS = frozenset(
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import added, and which columns of the file it did not use."""
+    """What an import added, what it skipped, and which columns of the file it did not use."""
 
     ids: list[str]
     rows: int
     ignored_fields: list[str]
+
+    @property
+    def skipped(self) -> int:
+        """Rows not added: true duplicates of a stored record or of an earlier row."""
+        return self.rows - len(self.ids)
 
 
 def import_observations(
@@ -114,7 +124,10 @@ def import_observations(
     store, path : str or Path
         The store, and the file to read.
     ignore_duplicates : bool, default False
-        Skip records already stored (or repeated) instead of refusing the file.
+        Skip true duplicates (a record stored already, or an earlier row, the
+        same in every field but when and by whom it was recorded) instead of
+        refusing the file. A row with the id of another record that says
+        something else is a conflict either way.
     defaults : mapping, optional
         Values for fields a row leaves empty, e.g. ``{"kind": "infrastructure",
         "source_type": "satellite_imagery"}`` for placemarks drawn in Google Earth.
@@ -127,7 +140,8 @@ def import_observations(
     Raises
     ------
     BatchValidationError
-        Listing every bad row (row number, field, value); nothing is written.
+        Listing every bad row (row number, field, value) and every conflict;
+        nothing is written.
     """
     defaults = dict(defaults or {})
     for field in defaults:
@@ -158,6 +172,7 @@ def import_observations(
     problems: list[RowProblem] = []
     # An id's row and a 64-bit hash of what the row says, packed in one int: small at a million.
     seen: dict[str, int] = {}
+    conflicts: list[tuple[int, int, Observation]] = []  # a row, the earlier row, the record
 
     def checked(parse: Callable[[Mapping[str, object]], Observation]) -> Iterator[Observation]:
         for number, fields in rows():
@@ -167,22 +182,11 @@ def import_observations(
             except RecordValidationError as err:
                 problems.append(RowProblem(number, err))
                 continue
-            said = hash(identity(record)) & 0xFFFF_FFFF_FFFF_FFFF
+            said = hash(content(record)) & 0xFFFF_FFFF_FFFF_FFFF
             packed = seen.setdefault(record.id, number << 64 | said)
             first, first_said = packed >> 64, packed & 0xFFFF_FFFF_FFFF_FFFF
-            if first != number and first_said != said:  # one id, two contents
-                problems.append(
-                    RowProblem(
-                        number,
-                        RecordValidationError(
-                            "id",
-                            record.id,
-                            f"is also the id of row {first}, which says something else",
-                            "a record whose derived id no other row has",
-                            "reword the summary slightly; the rows are not duplicates",
-                        ),
-                    )
-                )
+            if first != number and first_said != said:  # one id, two contents: a conflict
+                conflicts.append((number, first, record))
                 continue
             if first != number and not ignore_duplicates:
                 problems.append(
@@ -191,7 +195,7 @@ def import_observations(
                         RecordValidationError(
                             "observation",
                             record.id,
-                            f"repeats row {first}",
+                            f"repeats row {first} (the same in every field)",
                             "each record once",
                             "remove the repeated row, or pass --ignore",
                         ),
@@ -200,9 +204,11 @@ def import_observations(
                 continue
             if can_change_status(record):
                 touched.add(record.crossing_id)
-            if not problems:  # after the first bad row, check the rest and write nothing
+            if not problems and not conflicts:  # after a bad row, check the rest, write nothing
                 yield record
-        if problems:  # raised inside the write's transaction: it rolls back
+        if problems or conflicts:  # raised inside the write's transaction: it rolls back
+            problems.extend(_named_conflicts(conflicts, rows(), parse))
+            problems.sort(key=lambda problem: problem.row)
             raise BatchValidationError(str(path), problems)
 
     with open_store(store, writable=True) as opened:
@@ -223,3 +229,31 @@ def import_observations(
             refresh_status_snapshot(opened, touched)
     ignored = sorted(columns - OBSERVATION_FIELDS - _DERIVED_FIELDS - _KML_FIELDS)
     return ImportReport(ids=ids, rows=count, ignored_fields=ignored)
+
+
+def _named_conflicts(
+    conflicts: list[tuple[int, int, Observation]],
+    rows: Iterator[tuple[int, dict[str, object]]],
+    parse: Callable[[Mapping[str, object]], Observation],
+) -> list[RowProblem]:
+    """Name what each conflicting row says unlike the earlier row of its id.
+
+    The import keeps only a hash of each row it has read, so the earlier rows
+    are read again: only when there are conflicts, and nothing is written then.
+    """
+    wanted = {first for _, first, _ in conflicts}
+    earlier: dict[int, Observation] = {}
+    for number, fields in rows:
+        if number in wanted:
+            earlier[number] = parse(fields)
+            if len(earlier) == len(wanted):
+                break
+    return [
+        RowProblem(
+            number,
+            ConflictingRecordError(
+                record.id, f"row {first}", differing_fields(record, earlier[first])
+            ),
+        )
+        for number, first, record in conflicts
+    ]

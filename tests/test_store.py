@@ -552,7 +552,7 @@ def test_two_records_with_one_id_are_not_taken_for_a_duplicate(store: Path):
     # Ids are 10 hex digits of a hash: at a million records two contents may share one.
     with open_store(store, writable=True) as opened:
         stored = opened.observations("quanhe-wonjong")[-1]
-        same = stored._replace(notes="read again")  # the same content: a duplicate
+        same = stored._replace(recorded_by="someone else")  # the same content: a duplicate
         assert opened.add_observations([same], on_duplicate="ignore") == []
         other = stored._replace(summary="A different record that hashes alike")
         with pytest.raises(RecordValidationError, match=r"id: .* is the id of another stored"):

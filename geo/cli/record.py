@@ -86,7 +86,10 @@ __all__ = ["COMMANDS"]
 @click.option("--notes", default="", help="Uncertainty, conflicts, context.")
 @click.option("--by", "recorded_by", default="", help="Who records it (default: your user name).")
 @click.option(
-    "--ignore", is_flag=True, help="If the record is stored already, print its id and exit 0."
+    "--ignore",
+    is_flag=True,
+    help="If the same record (alike in every field) is stored already, print its id and exit "
+    "0. A stored record of the same id that says something else is a conflict either way.",
 )
 @store_option
 def observe_command(
@@ -169,7 +172,11 @@ def observe_command(
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option(
-    "--ignore", is_flag=True, help="Skip records already in the store instead of failing."
+    "--ignore",
+    is_flag=True,
+    help="Skip true duplicates (records already stored, or repeated rows, the same in every "
+    "field) instead of failing; prints how many were skipped. A row with the id of a record "
+    "that says something else is refused either way.",
 )
 @click.option(
     "--set",
@@ -209,6 +216,7 @@ def import_command(file: str, ignore: bool, defaults: tuple[str, ...], store: st
         json.dumps(
             {
                 "imported": len(report.ids),
+                "skipped": report.skipped,
                 "rows": report.rows,
                 "ids": report.ids,
                 "ignored_fields": report.ignored_fields,

@@ -12,7 +12,12 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any
 
-from geo.errors import DuplicateRecordError, RecordValidationError, UnknownRecordError
+from geo.errors import (
+    ConflictingRecordError,
+    DuplicateRecordError,
+    RecordValidationError,
+    UnknownRecordError,
+)
 from geo.model import (
     BBox,
     Crossing,
@@ -21,6 +26,7 @@ from geo.model import (
     Sighting,
     Structure,
     TradeFigure,
+    differing_fields,
     identity,
 )
 from geo.store.source import IndexBoxes, StoreSource
@@ -265,7 +271,11 @@ class Store:
         return StoreSource(self, crossing_id)
 
     def _refuse_duplicate(self, record: Observation, on_duplicate: str) -> None:
-        """Say why ``record`` was not stored: its id is taken (return if duplicates are skipped)."""
+        """Say why ``record`` was not stored: its id is taken (return if duplicates are skipped).
+
+        Only a true duplicate, the same in every field but when and by whom it
+        was recorded, is skipped; one that says something else is a conflict.
+        """
         stored = self.observation(record.id)
         if stored is not None and identity(stored) != identity(record):
             raise RecordValidationError(
@@ -276,6 +286,8 @@ class Store:
                 "a record whose derived id no stored record has",
                 "reword the summary slightly; the record is not a duplicate",
             )
+        if stored is not None and (differences := differing_fields(record, stored)):
+            raise ConflictingRecordError(record.id, "a stored record", differences)
         if on_duplicate == "ignore":
             return
         raise DuplicateRecordError(
