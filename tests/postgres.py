@@ -22,6 +22,9 @@ from pathlib import Path
 
 USER = "crossings"
 TEMPLATE = "crossings_template"
+#: A user who must give a password (every other user is trusted): the tests of secrets log in
+#: as this user, so a password that reaches the server wrongly is refused.
+KEEPER = "keeper"
 
 
 def _bin_dir() -> Path:
@@ -50,8 +53,14 @@ class Cluster:
     bin_dir: Path
     _numbers: Iterator[int]
 
+    folder: Path
+
     def url(self, database: str) -> str:
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
+
+    def log(self) -> str:
+        """What the server has written to its log."""
+        return (self.folder / "server.log").read_text(encoding="utf-8", errors="replace")
 
     def sql(self, statement: str, database: str = "postgres") -> None:
         import psycopg
@@ -90,6 +99,11 @@ def cluster() -> Iterator[Cluster]:
              "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
             as_user=as_user,
         )  # fmt: skip
+        hba = data / "pg_hba.conf"
+        hba.write_text(
+            f"host all {KEEPER} 127.0.0.1/32 scram-sha-256\n" + hba.read_text(encoding="utf-8"),
+            encoding="utf-8",
+        )
         port = _free_port()
         options = (
             f"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c fsync=off "
@@ -101,7 +115,7 @@ def cluster() -> Iterator[Cluster]:
             as_user=as_user,
         )  # fmt: skip
         try:
-            server = Cluster(port, bin_dir, count(1))
+            server = Cluster(port, bin_dir, count(1), folder)
             server.sql(f"CREATE DATABASE {TEMPLATE}")
             server.sql("CREATE EXTENSION postgis", TEMPLATE)
             yield server

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
@@ -278,3 +279,106 @@ def test_a_conflict_on_postgis_too(database: str, tmp_path: Path):
         import_observations(database, path, ignore_duplicates=True)
     assert "status 'closed' (a stored record: 'open')" in str(caught.value)
     assert counts(database) == held  # the good second row is not written either
+
+
+# -- 3. secrets -----------------------------------------------------------------
+
+# Passwords holding every character a URL reserves, and a '%' that starts no escape.
+PASSWORDS = [
+    "p%zz",
+    "50%off",
+    "a:b@c/d?e#f[g]h",
+    "!$&'()*+,;=",
+    'sp ace~"<>\\^`{|}',
+    "Grüße-암호-密码",
+]
+
+
+@pytest.fixture
+def keeper(postgres_server, database: str):
+    """Log in as a user who must give a password: (address with a password, set password)."""
+    from postgres import KEEPER
+
+    def address(password: str, *, encode: bool = True) -> str:
+        given = quote(password, safe="") if encode else password
+        return database.replace("postgresql://crossings@", f"postgresql://{KEEPER}:{given}@")
+
+    def set_password(password: str) -> None:
+        literal = password.replace("'", "''")
+        postgres_server.sql(
+            f"DO $$ BEGIN CREATE ROLE {KEEPER} LOGIN SUPERUSER; EXCEPTION WHEN duplicate_object "
+            f"THEN NULL; END $$; ALTER ROLE {KEEPER} PASSWORD '{literal}'"
+        )
+
+    return address, set_password
+
+
+def no_secret(text: str, password: str) -> None:
+    for form in {password, quote(password, safe=""), quote(password)}:
+        if len(form) >= 3:
+            assert form not in text, (form, text)
+
+
+@pytest.mark.parametrize("password", PASSWORDS)
+def test_a_password_with_reserved_characters_connects_and_is_never_shown(
+    keeper, postgres_server, password: str
+):
+    address, set_password = keeper
+    set_password(password)
+    listed = run("list", "--format", "json", "--store", address(password))
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.output)) == 4
+    wrong = run("-vv", "list", "--store", address(password + "x"))
+    assert wrong.exit_code == 1
+    assert "password authentication failed" in wrong.output
+    assert ":***@127.0.0.1" in wrong.output
+    no_secret(wrong.output, password)
+    # As typed, not encoded: it connects, or the address is refused without repeating it.
+    raw = run("-vv", "list", "--store", address(password, encode=False))
+    assert "Traceback" not in raw.output
+    no_secret(raw.output, password)
+    no_secret(postgres_server.log(), password)
+
+
+def test_the_examples_of_the_review(keeper):
+    address, set_password = keeper
+    set_password("p%zz")
+    # A '%' that starts no escape: the driver's message quoted the password.
+    result = run("list", "--store", address("p%zz", encode=False))
+    assert result.exit_code == 1
+    assert "has a '%' in its password that is not followed by two hex digits" in result.output
+    assert "p%zz" not in result.output
+    # A password given as a percent-encoded parameter name was printed in the clear.
+    host = address("").replace(":@", "@").rsplit("@", 1)[1]
+    for key in ["password", "pass%77ord", "PASSWORD"]:
+        given = f"postgresql://keeper@{host}?{key}=s3cr%65t-wrong"
+        result = run("list", "--store", given)
+        assert result.exit_code == 1, result.output
+        assert f"{key}=***" in result.output
+        assert "s3cr" not in result.output
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "postgresql://u:se/cret@127.0.0.1/db",
+        "postgresql://u:se@cret@127.0.0.1/db",
+        "postgresql://u:secret@[::1/db",
+        "postgresql://u:s%ffcret@127.0.0.1/db",
+        "postgresql://u:secret@127.0.0.1/db?sslmode",
+        "POSTGRESQL://u:secret@127.0.0.1:1/db",
+        "postgresql://u:secret@127.0.0.1:1/db?row_factory=x",
+        "postgresql://u:secret@127.0.0.1:notaport/db",
+    ],
+)
+def test_an_address_that_cannot_be_used_is_named_without_its_secret(address: str, tmp_path: Path):
+    for args in (
+        ["list", "--store", address],
+        ["copy", address, str(tmp_path / "out.gpkg")],
+        ["copy", str(DATA / "none.gpkg"), address],
+        ["merge", address],
+    ):
+        result = run(*args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "Traceback" not in result.output and "cret" not in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from geo.store import gpkg
+from geo.store.address import is_database
 from geo.store.base import Store
 from geo.store.gpkg import (
     BUSY_TIMEOUT_S,
@@ -39,11 +40,6 @@ __all__ = [
     "store_fault",
     "store_name",
 ]
-
-
-def is_database(target: object) -> bool:
-    """Whether ``target`` names a PostGIS database (``postgresql://…``) rather than a file."""
-    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
 def store_name(target: str | Path) -> str:

@@ -25,7 +25,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from geo.errors import (
     NotAStoreError,
@@ -36,6 +35,7 @@ from geo.errors import (
 from geo.model import BBox, Crossing, LonLat, Observation, Sighting, Structure, TradeFigure
 from geo.query import Ellipse, dwithin_boxes, dwithin_ellipse
 from geo.store import schema
+from geo.store.address import parse_address
 from geo.store.base import Store, WrittenIds
 from geo.store.schema import SCHEMA_VERSION
 from geo.store.source import IN_FORCE, IndexBoxes, question_filters
@@ -70,16 +70,24 @@ _PG_TYPES = {
 
 
 def display_url(url: str) -> str:
-    """Return the URL without its password (in the address or as a parameter), for messages."""
-    parts = urlsplit(url)
-    if parts.password is not None:
-        netloc = parts.netloc.rsplit("@", 1)[1]
-        parts = parts._replace(netloc=f"{parts.username or ''}:***@{netloc}")
-    query = "&".join(
-        "password=***" if pair.split("=", 1)[0].lower() == "password" else pair
-        for pair in parts.query.split("&")
-    )
-    return urlunsplit(parts._replace(query=query))
+    """Return the address as messages name it: every password as ``***``.
+
+    An address that cannot be read is not repeated at all: any part of it may
+    be a password.
+    """
+    try:
+        return parse_address(url).shown
+    except NotAStoreError:
+        return "the database address given"
+
+
+def _said(err: Exception, url: str) -> str:
+    """Return what the driver or the server said, on one line, without the address's secrets."""
+    text = " ".join(str(err).split())
+    try:
+        return parse_address(url).scrub(text)
+    except NotAStoreError:
+        return "(not shown: the address cannot be read)"
 
 
 def database_fault(err: Exception, url: str) -> StoreFaultError:
@@ -87,7 +95,7 @@ def database_fault(err: Exception, url: str) -> StoreFaultError:
     import psycopg
 
     where = display_url(url)
-    text = " ".join(str(err).split())
+    text = _said(err, url)
     if isinstance(err, psycopg.errors.InsufficientPrivilege):
         return StoreFaultError(
             f"{where}: the database refused this user ({text}); nothing was changed. Fix: ask "
@@ -206,6 +214,7 @@ atexit.register(close_idle_connections)
 def _connect(url: str) -> psycopg.Connection[Any]:
     """Return an idle connection to ``url`` opened before by this process, or a new one."""
     import psycopg
+    from psycopg.conninfo import make_conninfo
 
     with _IDLE_LOCK:
         idle = _IDLE.get(url, [])
@@ -213,19 +222,24 @@ def _connect(url: str) -> psycopg.Connection[Any]:
             connection = idle.pop()
             if not connection.closed and not connection.broken:
                 return connection
+    # The driver is given keywords, never the address: a driver's message about an address
+    # it cannot read may quote the part it stumbled on, and that may be the password.
+    keywords = {
+        "connect_timeout": str(CONNECT_TIMEOUT_S),
+        "application_name": _APPLICATION,
+        **parse_address(url).keywords,
+    }
     try:
-        connection = psycopg.connect(
-            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="crossings"
-        )
+        connection = psycopg.connect(make_conninfo("", **keywords), autocommit=True)
         # Every statement prepared at its first use: planning one of the status rule's lookups
         # costs more than running it, and the rule asks each of them many times.
         connection.prepare_threshold = 0
         return connection
     except psycopg.Error as err:
         raise database_fault(err, url) from err
-    except ValueError as err:  # psycopg's word for a URL it cannot read
+    except ValueError as err:  # psycopg's word for a value it cannot read
         raise NotAStoreError(
-            f"{display_url(url)}: is not a database URL ({err}). Fix: give "
+            f"{display_url(url)}: is not a database address ({_said(err, url)}). Fix: give "
             "postgresql://USER[:PASSWORD]@HOST:PORT/DATABASE"
         ) from err
 
@@ -306,7 +320,7 @@ def _enable_postgis(connection: psycopg.Connection[Any], url: str) -> None:
         ) from err
     except psycopg.Error as err:
         raise StoreFaultError(
-            f"{display_url(url)}: PostGIS cannot be enabled ({' '.join(str(err).split())}); "
+            f"{display_url(url)}: PostGIS cannot be enabled ({_said(err, url)}); "
             "nothing was written. Fix: install PostGIS on the database server (Debian: "
             "postgresql-15-postgis-3), then run the command again"
         ) from err
