@@ -297,6 +297,7 @@ def merge_inventory(store: str | Path, source: str | Path) -> MergeReport:
             and structure_fields(s) != structure_fields(have_structures[s.id])
         ]
         stored = {o.id: o for o in opened.observations_by_id([o.id for o in records])}
+        by_id = {o.id: o for o in records}
         new_records = [o for o in records if o.id not in stored]
         differing_records = [
             o.id
@@ -312,6 +313,13 @@ def merge_inventory(store: str | Path, source: str | Path) -> MergeReport:
             completed = opened.complete_observations([o for o in records if o.id in stored])
             opened.add_trade(new_trade)
             refresh_status_snapshot(opened)
+            # A record completed by a migration's fields may now be as the source has it.
+            now = {o.id: o for o in opened.observations_by_id(completed)}
+            differing_records = [
+                i
+                for i in differing_records
+                if i not in now or observation_fields(now[i]) != observation_fields(by_id[i])
+            ]
     return MergeReport(
         crossings=[c.id for c in new_crossings],
         structures=[s.id for s in new_structures],

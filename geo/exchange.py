@@ -352,6 +352,7 @@ def observation_fields(record: Observation) -> dict[str, object]:
         "expected": record.expected.text if record.expected else None,
         "lifecycle": record.lifecycle,
         "source_is_mirror": record.source_is_mirror,
+        **{f.name: getattr(record, f.name) or None for f in schema.CARRIED_FIELDS},
     }
 
 

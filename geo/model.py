@@ -20,7 +20,6 @@ __all__ = [
     "FLOWS",
     "LIFECYCLES",
     "MODES",
-    "MULTILINE_FIELDS",
     "OBSERVATION_KINDS",
     "OVERVIEW_PAGE",
     "PRECISIONS",
@@ -32,8 +31,6 @@ __all__ = [
     "STATUS_COLOURS",
     "STATUS_LABELS",
     "STRUCTURE_KINDS",
-    "TEXT_LIMITS",
-    "TEXT_LIMIT_DEFAULT",
     "TRAFFIC",
     "BBox",
     "Crossing",
@@ -127,36 +124,6 @@ STATUS_LABELS: dict[str, str] = {
     "built_not_opened": "built, never opened",
     "": "no record names it",
 }
-
-#: The longest text a field may hold, in characters; any other field holds at most
-#: ``TEXT_LIMIT_DEFAULT``. The same limits hold for every way into the store, so what
-#: one store exports another can import.
-TEXT_LIMITS = {
-    "summary": 2_000,
-    "notes": 10_000,
-    "source_detail": 2_000,
-    "source_url": 2_000,
-    "location_source_url": 2_000,
-    "applies_to": 2_000,
-    "aliases": 1_000,
-    "alt_locations": 2_000,
-    "location_note": 1_000,
-    "mode_detail": 500,
-    "structure": 500,
-    "source_name": 300,
-    "location_source": 300,
-    "id": 64,
-    "crossing_id": 64,
-    "structure_id": 64,
-    "replaces": 64,
-    "lat": 40,
-    "lon": 40,
-}
-TEXT_LIMIT_DEFAULT = 200
-#: Fields whose text may run over several lines: only these may hold a newline or a tab.
-MULTILINE_FIELDS = frozenset(
-    {"summary", "notes", "source_detail", "location_note", "alt_locations"}
-)
 
 
 class LonLat(NamedTuple):
@@ -282,6 +249,15 @@ class Observation(NamedTuple):
     lifecycle: str | None = None
     #: The source URL is a copy of the original on another site.
     source_is_mirror: bool = False
+    # Schema version 4: the source's own words (see geo.schema: fields carried as given).
+    #: The words of the source that support the record, verbatim, in its language.
+    source_quote: str = ""
+    #: The quote in English, where the source is not.
+    quote_en: str = ""
+    #: The day someone read the quote against the source or a copy (YYYY-MM-DD).
+    checked_on: str = ""
+    #: An archived copy of the source, where one exists.
+    archive_url: str = ""
 
     def applies_to_crossing(self, crossing_id: str) -> bool:
         """Whether this record names ``crossing_id``: its own, or listed by a border-wide one."""

@@ -25,7 +25,6 @@ from geo.model import (
     FLOWS,
     LIFECYCLES,
     MODES,
-    MULTILINE_FIELDS,
     OBSERVATION_KINDS,
     OVERVIEW_PAGE,
     QUALIFIERS,
@@ -34,8 +33,6 @@ from geo.model import (
     SOURCE_TYPES,
     STATUSES,
     STRUCTURE_KINDS,
-    TEXT_LIMIT_DEFAULT,
-    TEXT_LIMITS,
     TRAFFIC,
     BBox,
     Crossing,
@@ -46,6 +43,7 @@ from geo.model import (
     TradeFigure,
     observation_id,
 )
+from geo.schema import CARRIED_FIELDS, MULTILINE_FIELDS, TEXT_LIMIT_DEFAULT, TEXT_LIMITS
 
 __all__ = [
     "MAX_DISTANCE_FROM_CROSSING_M",
@@ -65,6 +63,10 @@ __all__ = [
     "split_field_value",
     "split_lat_lon",
 ]
+
+#: The longest text of each field, in characters: those of the layers (geo.schema), and of the
+#: input fields that no layer stores (a point is given as lat and lon).
+_LIMITS = {**TEXT_LIMITS, "lat": 40, "lon": 40}
 
 #: An observation's own location may lie at most this far from its crossing.
 MAX_DISTANCE_FROM_CROSSING_M = 25_000.0
@@ -97,7 +99,7 @@ def clean_text(value: object, field: str) -> str:
     the field named: a list or an object where a text belongs, bytes that were
     not UTF-8, control characters (a newline or a tab only in the fields of
     ``MULTILINE_FIELDS``), characters that reorder text, and text longer than
-    the field's limit in ``TEXT_LIMITS``.
+    the field's limit (``geo.schema.TEXT_LIMITS``).
 
     Raises
     ------
@@ -115,7 +117,7 @@ def clean_text(value: object, field: str) -> str:
             f"give {field} as plain text",
         )
     text = _BLANK_ENDS.sub("", unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n"))
-    limit = TEXT_LIMITS.get(field, TEXT_LIMIT_DEFAULT)
+    limit = _LIMITS.get(field, TEXT_LIMIT_DEFAULT)
     if len(text) > limit:
         raise RecordValidationError(
             field,
@@ -696,11 +698,11 @@ def _expected(text: str, kind: str, when: FuzzyDate) -> FuzzyDate | None:
 
 
 def _url(field: str, value: str) -> str:
-    parts = urlsplit(value)
     try:
+        parts = urlsplit(value)
         port_ok = parts.port is None or parts.port > 0
-    except ValueError:  # a port that is not a number, or above 65535
-        port_ok = False
+    except ValueError:  # an unclosed IPv6 '[', a port that is not a number or above 65535
+        parts, port_ok = urlsplit(""), False
     if (
         parts.scheme not in ("http", "https")
         or not parts.hostname
@@ -739,7 +741,9 @@ def parse_observation(
         ``source_detail``, ``side``, ``lat`` and ``lon``, ``replaces``,
         ``notes``, ``recorded_at``, ``recorded_by``, ``id``, ``applies_to``,
         ``until``, ``structure_id``, ``traffic``, ``expected``, ``lifecycle``,
-        ``source_is_mirror``.
+        ``source_is_mirror``, and the fields a record carries as given
+        (``geo.schema.CARRIED_FIELDS``: ``source_quote``, ``quote_en``,
+        ``checked_on``, ``archive_url``).
     crossings : mapping
         The inventory's crossings by id.
     structures : mapping, optional
@@ -883,6 +887,7 @@ def parse_observation(
         if recorded_at.tzinfo is None:
             recorded_at = recorded_at.replace(tzinfo=UTC)
 
+    carried = _carried(raw, today)
     record_id = observation_id(crossing_id, when.text, kind, summary, source_url, source_name)
     given_id = _text(raw, "id")
     if given_id and given_id != record_id:
@@ -920,7 +925,35 @@ def parse_observation(
         expected=expected,
         lifecycle=lifecycle,
         source_is_mirror=mirror,
+        **carried,
     )
+
+
+def _carried(raw: Mapping[str, object], today: date) -> dict[str, str]:
+    """Check the fields a record carries as given (see geo.schema.Field), each by its rule."""
+    values = {}
+    for field in CARRIED_FIELDS:
+        text = _text(raw, field.name)
+        if text and field.rule == "url":
+            _url(field.name, text)
+        elif text and field.rule == "day":
+            day = parse_fuzzy_date(text, field=field.name, today=today)
+            if day.precision != "day":
+                raise RecordValidationError(
+                    field.name, text, "is not a day", "YYYY-MM-DD", "give the day, e.g. 2026-12-03"
+                )
+            text = day.text
+        values[field.name] = text
+    for name in ("quote_en", "checked_on"):
+        if values.get(name) and not values.get("source_quote"):
+            raise RecordValidationError(
+                name,
+                values[name],
+                "is given without source_quote",
+                "a value only beside the source's own words (source_quote)",
+                "give source_quote, the words of the source, verbatim",
+            )
+    return values
 
 
 def _located(raw: Mapping[str, object], what: str) -> tuple[LonLat | None, int | None, str | None]:

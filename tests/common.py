@@ -1,4 +1,8 @@
-"""Named positions for tests, lon/lat, around the crossings of tests/data/seed."""
+"""What several test modules share: named positions, hostile texts, and helpers."""
+
+import importlib.util
+import subprocess
+from pathlib import Path
 
 from geo.model import LonLat
 
@@ -83,3 +87,25 @@ def execute(store, statement: str) -> None:
         connection.execute(statement)
     finally:
         connection.close()
+
+
+# -- GDAL's own GeoPackage validator ------------------------------------------
+
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
+def _validator() -> Path:
+    spec = importlib.util.find_spec("osgeo_utils")
+    assert spec is not None and spec.submodule_search_locations, "gdal-utils is not installed"
+    return Path(next(iter(spec.submodule_search_locations))) / "samples" / "validate_gpkg.py"
+
+
+def run_gdal_validator(path: Path) -> subprocess.CompletedProcess[str]:
+    """Run GDAL's validate_gpkg.py (gdal-utils) under Debian's python3-gdal."""
+    return subprocess.run(
+        [str(SYSTEM_PYTHON), str(_validator()), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )

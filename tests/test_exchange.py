@@ -21,7 +21,7 @@ from geo.publish import export_inventory
 from geo.record import import_observations
 from geo.store import open_store
 from geo.validate import parse_observation
-from tests.test_store import run_gdal_validator
+from tests.common import run_gdal_validator
 
 FORMATS = ["geojson", "csv", "kml"]
 

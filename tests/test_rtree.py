@@ -137,7 +137,7 @@ def test_a_bulk_loaded_store_passes_gdals_validator_and_gdal_reads_its_index(sto
     import geopandas as gpd
 
     from geo.model import LonLat
-    from tests.test_store import run_gdal_validator
+    from tests.common import run_gdal_validator
 
     path = tmp_path / "bulk.gpkg"
     shutil.copyfile(store, path)

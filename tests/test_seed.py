@@ -203,7 +203,7 @@ def test_merging_the_corrected_seed_brings_a_version_2_store_up_to_date(shipped_
 
     from geo.browse import status_matrix
     from geo.build import merge_inventory
-    from tests.test_store import run_gdal_validator
+    from tests.common import run_gdal_validator
 
     root = Path(__file__).parent.parent
     store = tmp_path / "old.gpkg"

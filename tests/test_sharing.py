@@ -19,8 +19,7 @@ from click.testing import CliRunner
 from geo.browse import list_crossings
 from geo.cli import cli
 from geo.store import open_store
-from tests.common import execute
-from tests.test_store import run_gdal_validator
+from tests.common import execute, run_gdal_validator
 
 ROOT = Path(__file__).parent.parent
 

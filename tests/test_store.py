@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import sqlite3
-import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -24,25 +22,7 @@ from geo.model import STATUSES
 from geo.record import add_observation, import_observations
 from geo.store import open_store
 from geo.validate import parse_observation
-
-SYSTEM_PYTHON = Path("/usr/bin/python3")
-
-
-def _validator() -> Path:
-    spec = importlib.util.find_spec("osgeo_utils")
-    assert spec is not None and spec.submodule_search_locations, "gdal-utils is not installed"
-    return Path(next(iter(spec.submodule_search_locations))) / "samples" / "validate_gpkg.py"
-
-
-def run_gdal_validator(path: Path) -> subprocess.CompletedProcess[str]:
-    """Run GDAL's validate_gpkg.py (gdal-utils) under Debian's python3-gdal."""
-    return subprocess.run(
-        [str(SYSTEM_PYTHON), str(_validator()), str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+from tests.common import run_gdal_validator
 
 
 def new_record(**changes: object) -> dict[str, object]:
@@ -305,7 +285,11 @@ def test_a_version_1_store_is_read_as_it_is_and_migrated_before_a_write(tmp_path
         meta = dict(connection.execute("SELECT key, value FROM crossings_meta"))
         styles = connection.execute("SELECT count(*) FROM layer_styles").fetchone()[0]
         status = dict(connection.execute("SELECT id, status_now FROM crossings"))
-    assert meta["schema_version"] == "3" and {"migrated_to_2", "migrated_to_3"} <= set(meta)
+    assert meta["schema_version"] == "4" and {
+        "migrated_to_2",
+        "migrated_to_3",
+        "migrated_to_4",
+    } <= set(meta)
     assert styles == 1 and status["quanhe-wonjong"] == "open"
     assert run_gdal_validator(store).returncode == 0
 
@@ -332,7 +316,7 @@ def test_a_version_2_store_is_migrated_in_one_transaction_records_unchanged(tmp_
         meta = dict(connection.execute("SELECT key, value FROM crossings_meta"))
         columns = {row[1] for row in connection.execute("PRAGMA table_info(observations)")}
         layers = {row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents")}
-    assert meta["schema_version"] == "3" and "migrated_to_3" in meta
+    assert meta["schema_version"] == "4" and "migrated_to_3" in meta
     assert {"applies_to", "until", "structure_id", "traffic", "lifecycle"} <= columns
     assert "structures" in layers
     assert _rows(store) == before  # every record and id as it was
@@ -347,10 +331,10 @@ def test_a_failed_migration_leaves_the_store_as_it_was(tmp_path: Path, monkeypat
     before = store.read_bytes()
 
     def broken(connection):
-        geo.store.gpkg._migrate_to_3(connection)
+        geo.store.migrations._migrate_to_3(connection)
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setitem(geo.store.gpkg._MIGRATIONS, 3, broken)
+    monkeypatch.setitem(geo.store.migrations.GEOPACKAGE_STEPS, 3, broken)
     with pytest.raises(sqlite3.OperationalError):
         open_store(store, writable=True)
     with sqlite3.connect(store) as connection:

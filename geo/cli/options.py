@@ -19,6 +19,7 @@ __all__ = [
     "STATUS_CHOICES",
     "STATUS_RULE",
     "as_of_option",
+    "carried_options",
     "crossing_filters",
     "format_option",
     "keeps",
@@ -53,6 +54,27 @@ def store_option(function: F) -> F:
         "(postgresql://USER@HOST:PORT/DATABASE).",
         callback=_remember_store,
     )(function)
+
+
+def carried_options(function: F) -> F:
+    """Add an option for each field a record carries as given (``geo.schema.CARRIED_FIELDS``).
+
+    ``source_quote`` becomes ``--source-quote TEXT``; the command receives each
+    by its field's name.
+    """
+    from geo.schema import CARRIED_FIELDS
+
+    metavars = {"url": "URL", "day": "YYYY-MM-DD", "text": "TEXT"}
+    for field in reversed(CARRIED_FIELDS):
+        function = click.option(
+            "--" + field.name.replace("_", "-"),
+            field.name,
+            default="",
+            metavar=metavars[field.rule],
+            help=field.description
+            + (f" (at most {field.limit:,} characters)." if field.rule == "text" else "."),
+        )(function)
+    return function
 
 
 def format_option(function: F) -> F:

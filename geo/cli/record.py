@@ -6,7 +6,7 @@ import json
 
 import click
 
-from geo.cli.options import store_option
+from geo.cli.options import carried_options, store_option
 from geo.cli.output import emit
 from geo.model import LIFECYCLES, OBSERVATION_KINDS, SIDES, SOURCE_TYPES, STATUSES, TRAFFIC
 from geo.record import add_observation, import_observations
@@ -83,6 +83,7 @@ __all__ = ["COMMANDS"]
 @click.option(
     "--replaces", default="", metavar="OBS_ID", help="Id of the record this corrects or retracts."
 )
+@carried_options
 @click.option("--notes", default="", help="Uncertainty, conflicts, context.")
 @click.option("--by", "recorded_by", default="", help="Who records it (default: your user name).")
 @click.option(
@@ -117,6 +118,7 @@ def observe_command(
     recorded_by: str,
     ignore: bool,
     store: str,
+    **carried: str,
 ) -> None:
     """Add one observation of crossing ID and print its id.
 
@@ -165,6 +167,7 @@ def observe_command(
         "replaces": replaces,
         "notes": notes,
         "recorded_by": recorded_by,
+        **carried,
     }
     emit(json.dumps({"id": add_observation(store, fields, ignore_duplicate=ignore)}))
 
@@ -194,7 +197,8 @@ def import_command(file: str, ignore: bool, defaults: tuple[str, ...], store: st
     source_name, source_type, and optionally precision, status,
     source_published, source_detail, side, lat, lon, replaces, notes,
     recorded_by, applies_to, until, structure_id, traffic, expected,
-    lifecycle, source_is_mirror. GeoJSON and KML give the point. Placemarks drawn in Google
+    lifecycle, source_is_mirror, source_quote, quote_en, checked_on,
+    archive_url. GeoJSON and KML give the point. Placemarks drawn in Google
     Earth map their name to summary, description to notes, time stamp to date
     and point to lat/lon; give what they lack with --set. Every bad row is
     reported with its row number, field and value, and nothing is written;

@@ -29,6 +29,7 @@ from geo.model import (
     differing_fields,
     identity,
 )
+from geo.store.schema import OBSERVATIONS, SCHEMA_VERSION
 from geo.store.source import IndexBoxes, StoreSource
 
 __all__ = ["Store", "WrittenIds"]
@@ -156,7 +157,47 @@ class Store:
         raise NotImplementedError
 
     def complete_observations(self, records: Sequence[Observation]) -> list[str]:
-        """Fill the fields of schema version 3 that records stored before it lack."""
+        """Fill the fields of a schema version that records stored before it lack.
+
+        A stored record made before this store was migrated to a version (3 or
+        later), whose fields of that version are all empty, gets them from the
+        record of ``records`` with its id: nothing that was recorded is changed.
+        Returns the ids completed. (A merge of the seed completes a migration.)
+        """
+        done: set[str] = set()
+        stored = {o.id: o for o in self.observations_by_id([r.id for r in records])}
+        with self._transaction():
+            for version in range(3, SCHEMA_VERSION + 1):
+                migrated = self.migrated_at(version)
+                if migrated is None:  # built at this version or later: its records had them
+                    continue
+                names = [f.name for f in OBSERVATIONS.fields if f.since == version]
+                sets = ", ".join(f'"{name}" = :{name}' for name in names)
+                for record in records:
+                    old = stored.get(record.id)
+                    if old is None or old.recorded_at >= migrated:
+                        continue
+                    kept, new = self._fields_of(old, names), self._fields_of(record, names)
+                    if any(kept.values()) or not any(new.values()):
+                        continue
+                    self._execute(f"UPDATE observations SET {sets} WHERE id = :id", {
+                        **new, "id": record.id
+                    })  # fmt: skip
+                    done.add(record.id)
+        self._border = None  # a completed border-wide record may now name crossings
+        return [r.id for r in records if r.id in done]
+
+    def _fields_of(self, record: Observation, names: Sequence[str]) -> dict[str, object]:
+        """Return some fields of a record's row, as this backend stores them."""
+        row = dict(zip(OBSERVATIONS.names, self._row_values(record), strict=True))
+        return {name: row[name] for name in names}
+
+    def _row_values(self, record: Observation) -> Sequence[object]:
+        """Return the values of a record's row (geometry apart), as this backend stores them."""
+        raise NotImplementedError
+
+    def _execute(self, sql: str, params: Mapping[str, object]) -> None:
+        """Run one statement that answers nothing (``:name`` parameters), in the transaction."""
         raise NotImplementedError
 
     def migrated_at(self, version: int) -> datetime | None:

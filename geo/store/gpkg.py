@@ -16,7 +16,7 @@ import os
 import sqlite3
 import struct
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from pathlib import Path
@@ -40,8 +40,8 @@ from geo.model import (
 from geo.query import Ellipse, dwithin_boxes, dwithin_ellipse
 from geo.store import rtree, schema
 from geo.store.base import Store, WrittenIds
+from geo.store.migrations import GEOPACKAGE_STEPS, create_indexes_3, insert_default_style
 from geo.store.schema import SCHEMA_VERSION
-from geo.store.schema import timestamp as _timestamp
 from geo.store.source import IN_FORCE, IndexBoxes, question_filters
 
 __all__ = [
@@ -80,142 +80,8 @@ _META_FIELDS = _types(schema.META)
 _LAYER_STYLE_FIELDS = _types(schema.LAYER_STYLES)
 
 
-def _insert_default_style(connection: sqlite3.Connection) -> None:
-    from geo.qgis import STYLE_NAME, crossings_qml
-
-    connection.execute(
-        "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
-        "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
-        "owner, ui, update_time) VALUES ('', '', 'crossings', 'geom', ?, ?, '', 1, ?, '', "
-        "'', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-        (STYLE_NAME, crossings_qml(), "Crossings coloured by status_now, labelled with names"),
-    )
-
-
-def _migrate_to_2(connection: sqlite3.Connection) -> None:
-    """Version 2: the status snapshot columns and the QGIS style of the crossings layer."""
-    for name, kind in (
-        ("status_now", "TEXT"),
-        ("status_since", "TEXT"),
-        ("status_source", "TEXT"),
-        ("status_as_of", "DATE"),
-    ):
-        connection.execute(f'ALTER TABLE crossings ADD COLUMN "{name}" {kind}')
-    columns = ", ".join(
-        f'"{name}" {_SQL_TYPES[kind]}' for name, kind in _LAYER_STYLE_FIELDS.items()
-    )
-    connection.execute(
-        f'CREATE TABLE layer_styles ("fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, {columns})'
-    )
-    connection.execute(
-        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
-        "VALUES ('layer_styles', 'attributes', 'layer_styles', "
-        "'QGIS styles: the crossings layer''s default style', "
-        "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
-    )
-    _insert_default_style(connection)
-
-
-#: The GeoPackage column type of each field type, for columns a migration adds.
-_SQL_TYPES = {"str": "TEXT", "bool": "BOOLEAN", "date": "DATE", "datetime": "DATETIME"}
-
-
-def _layer_ddl(name: str, fields: dict[str, str]) -> list[tuple[str, tuple[object, ...]]]:
-    """Return the statements with which GDAL creates a point layer, to replay in a migration.
-
-    GDAL writes the layer into a scratch GeoPackage; its table, R-tree and
-    triggers, and its rows of the gpkg_* tables, are read back as statements.
-    """
-    import fiona
-
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "layer.gpkg"
-        layout = {"geometry": "Point", "properties": fields}
-        with fiona.open(path, "w", driver="GPKG", layer=name, schema=layout, crs="EPSG:4326"):
-            pass
-        source = sqlite3.connect(path)
-        try:
-            # The table, the R-tree's virtual table (its shadow tables come with it), triggers.
-            statements: list[tuple[str, tuple[object, ...]]] = [
-                (sql, ())
-                for (sql,) in source.execute(
-                    "SELECT sql FROM sqlite_master WHERE tbl_name IN (?, ?) AND sql IS NOT NULL "
-                    "ORDER BY type = 'trigger', rowid",
-                    (name, f"rtree_{name}_geom"),
-                )
-            ]
-            for table in ("gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions"):
-                for row in source.execute(f"SELECT * FROM {table} WHERE table_name = ?", (name,)):
-                    marks = ", ".join("?" * len(row))
-                    statements.append((f"INSERT INTO {table} VALUES ({marks})", tuple(row)))
-        finally:
-            source.close()
-    return statements
-
-
-def _migrate_to_3(connection: sqlite3.Connection) -> None:
-    """Version 3: structures, and what a record says beyond its date and status.
-
-    Observations gain applies_to, until, structure_id, traffic, expected,
-    lifecycle and source_is_mirror (empty on existing records, which keep
-    their ids and contents); a ``structures`` point layer is added.
-    """
-    for name, kind in _OBSERVATION_FIELDS_3.items():
-        connection.execute(f'ALTER TABLE observations ADD COLUMN "{name}" {_SQL_TYPES[kind]}')
-    for statement, params in _layer_ddl("structures", _STRUCTURE_FIELDS):
-        connection.execute(statement, params)
-    # GDAL's feature count of the layer, which its triggers keep (every store has the table).
-    connection.execute(
-        "INSERT OR IGNORE INTO gpkg_ogr_contents (table_name, feature_count) "
-        "VALUES ('structures', 0)"
-    )
-    _create_indexes_3(connection)
-    # Version 2 widened the observations' extent only for records with a point of their own.
-    connection.execute(_TRUE_OBSERVATIONS_EXTENT)
-    # The default style gains the statuses of this version (a style, not a record).
-    from geo.qgis import STYLE_NAME, crossings_qml
-
-    connection.execute(
-        "UPDATE layer_styles SET styleQML = ?, update_time = strftime('%Y-%m-%dT%H:%M:%fZ', "
-        "'now') WHERE f_table_name = 'crossings' AND styleName = ?",
-        (crossings_qml(), STYLE_NAME),
-    )
-
-
-#: Set the observations' extent in gpkg_contents to its spatial index's, which covers all.
-_TRUE_OBSERVATIONS_EXTENT = """
-    UPDATE gpkg_contents SET (min_x, min_y, max_x, max_y) = (
-        SELECT min(minx), min(miny), max(maxx), max(maxy) FROM rtree_observations_geom)
-    WHERE table_name = 'observations'"""
 #: How far (degrees) the spatial index's boxes may reach past a point: it rounds outwards.
 _INDEX_SLACK = 1e-4
-
-#: Indexes of schema version 3 (see geo.store.schema.INDEXES), and those of version 2 that
-#: served a rule this version no longer has (no question reads records by date alone: each
-#: index costs every write).
-_INDEXES_3 = (
-    *(statement for statement, since in schema.INDEXES if since == 3),
-    "DROP INDEX IF EXISTS observations_status",
-    "DROP INDEX IF EXISTS observations_date",
-)
-
-
-def _create_indexes_3(connection: sqlite3.Connection) -> None:
-    # One statement at a time: executescript() would commit a migration's transaction.
-    for statement in _INDEXES_3:
-        connection.execute(statement)
-    connection.execute(
-        "UPDATE gpkg_contents SET description = ? WHERE table_name = 'structures'",
-        ("Bridges, dams and gates of the crossings, one point each",),
-    )
-
-
-# Named, recorded migrations: the version each brings a store of the version before up to.
-# Version 1 is the first schema. Each runs in one transaction and is noted in crossings_meta.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    2: _migrate_to_2,
-    3: _migrate_to_3,
-}
 
 
 # -- GeoPackage geometry blobs (OGC 12-128r18, section 2.1.3) ----------------
@@ -450,12 +316,12 @@ def _create_layers(path: Path) -> None:
         for statement, since in schema.INDEXES:
             if since == 1:
                 connection.execute(statement)
-        _create_indexes_3(connection)
+        create_indexes_3(connection)
         connection.executemany(
             "INSERT INTO crossings_meta (key, value) VALUES (?, ?)",
             [("application", _APPLICATION), ("schema_version", str(SCHEMA_VERSION))],
         )
-        _insert_default_style(connection)
+        insert_default_style(connection)
         for table, description in (
             ("crossings", "China–DPRK border crossings, one point each"),
             ("observations", "Dated, sourced status and infrastructure records"),
@@ -629,11 +495,7 @@ class GeoPackageStore(Store):
 
     def _check_columns(self, version: int) -> None:
         """Refuse a store that says it is one but lacks columns its version has."""
-        observation_fields = [
-            name
-            for name in _OBSERVATION_FIELDS
-            if version >= 3 or name not in _OBSERVATION_FIELDS_3
-        ]
+        observation_fields = [f.name for f in schema.OBSERVATIONS.at(version)]
         layers = {
             "crossings": [*_CROSSING_FIELDS, *(_STATUS_FIELDS if version >= 2 else ())],
             "observations": ["geom", *observation_fields],
@@ -702,7 +564,7 @@ class GeoPackageStore(Store):
         """Bring an older store up to this release's schema before writing to it."""
         with self._transaction() as connection:
             for target in range(version + 1, SCHEMA_VERSION + 1):
-                _MIGRATIONS[target](connection)
+                GEOPACKAGE_STEPS[target](connection)
                 connection.execute(
                     "INSERT INTO crossings_meta (key, value) VALUES (?, "
                     "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
@@ -888,34 +750,11 @@ class GeoPackageStore(Store):
         ).fetchone()
         return None if row is None else self._observation(row[0], row[1:])
 
-    def complete_observations(self, records: Sequence[Observation]) -> list[str]:
-        """Fill the fields of schema version 3 that stored records made before it lack.
+    def _row_values(self, record: Observation) -> Sequence[object]:
+        return self._observation_row(record)
 
-        Only a record stored before this store was migrated to version 3, whose
-        version-3 fields are all empty, is completed, from ``records`` (same
-        ids): nothing that was recorded is changed. Returns the ids completed.
-        """
-        migrated = self.migrated_at(3)
-        if migrated is None:  # built at version 3: its records had these fields
-            return []
-        names = list(_OBSERVATION_FIELDS_3)
-        empty = " AND ".join(f"({name} IS NULL OR {name} IN ('', 0))" for name in names)
-        completed = []
-        with self._transaction() as connection:
-            for record in records:
-                values = dict(zip(_OBSERVATION_FIELDS, self._observation_row(record), strict=True))
-                new = [values[name] for name in names]
-                if not any(new):
-                    continue
-                sets = ", ".join(f"{name} = ?" for name in names)
-                changed = connection.execute(
-                    f"UPDATE observations SET {sets} WHERE id = ? AND recorded_at < ? AND {empty}",
-                    (*new, record.id, _timestamp(migrated)),
-                ).rowcount
-                if changed:
-                    completed.append(record.id)
-        self._border = None  # a completed border-wide record may now name crossings
-        return completed
+    def _execute(self, sql: str, params: Mapping[str, object]) -> None:
+        self._connection.execute(sql, params)
 
     def observations_by_id(self, ids: Sequence[str]) -> list[Observation]:
         """Return the stored observations among ``ids`` (unknown ids are left out)."""

@@ -23,7 +23,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from geo.errors import (
@@ -37,7 +37,8 @@ from geo.query import Ellipse, dwithin_boxes, dwithin_ellipse
 from geo.store import schema
 from geo.store.address import parse_address
 from geo.store.base import Store, WrittenIds
-from geo.store.schema import SCHEMA_VERSION
+from geo.store.migrations import PG_TYPES, POSTGIS_STEPS
+from geo.store.schema import SCHEMA_VERSION, timestamp
 from geo.store.source import IN_FORCE, IndexBoxes, question_filters
 
 if TYPE_CHECKING:
@@ -58,15 +59,6 @@ _APPLICATION = "crossings"
 _WRITE_LOCK = 0x58494E47
 #: How long a command waits for the server to answer a connection.
 CONNECT_TIMEOUT_S = 10
-
-_PG_TYPES = {
-    "str": "TEXT",
-    "int": "INTEGER",
-    "int64": "BIGINT",
-    "bool": "BOOLEAN",
-    "date": "DATE",
-    "datetime": "TIMESTAMPTZ",
-}
 
 
 def display_url(url: str) -> str:
@@ -138,7 +130,7 @@ def _columns(layer: schema.Layer) -> str:
 
 
 def _ddl(layer: schema.Layer) -> list[str]:
-    columns = ", ".join(f'"{f.name}" {_PG_TYPES[f.type]}' for f in layer.fields)
+    columns = ", ".join(f'"{f.name}" {PG_TYPES[f.type]}' for f in layer.fields)
     geometry = "geom geometry(Point, 4326), " if layer.point else ""
     statements = [
         f"CREATE TABLE {layer.name} (fid BIGSERIAL PRIMARY KEY, {geometry}{columns})",
@@ -415,12 +407,46 @@ class PostgisStore(Store):
                 f"{self.path}: has schema version {version_text}, newer than this release "
                 f"reads ({SCHEMA_VERSION}). Fix: upgrade crossings"
             )
-        if int(version_text) < SCHEMA_VERSION:
+        if int(version_text) < min(POSTGIS_STEPS, default=SCHEMA_VERSION + 1) - 1:
             raise SchemaVersionError(
                 f"{self.path}: has schema version {version_text}; PostGIS stores begin at "
-                f"version {SCHEMA_VERSION}. Fix: restore it from a copy"
+                "version 3. Fix: restore it from a copy"
             )
+        if int(version_text) < SCHEMA_VERSION:
+            self._migrate()
         self._check_columns()
+
+    def _migrate(self) -> None:
+        """Bring a store of an older version up to this release's, in one transaction.
+
+        Whoever opens it first migrates it (its readers share it, and a read
+        of an older table would miss columns); another process migrating at
+        the same moment waits for the write lock, then finds nothing to do.
+        """
+        import psycopg
+
+        with self._transaction() as connection:
+            (version_text,) = connection.execute(
+                "SELECT value FROM crossings_meta WHERE key = 'schema_version'"
+            ).fetchone() or ("0",)
+            try:
+                for target in range(int(version_text) + 1, SCHEMA_VERSION + 1):
+                    POSTGIS_STEPS[target](connection)
+                    connection.execute(
+                        "INSERT INTO crossings_meta (key, value) VALUES (%s, %s)",
+                        (f"migrated_to_{target}", timestamp(datetime.now(UTC))),
+                    )
+                connection.execute(
+                    "UPDATE crossings_meta SET value = %s WHERE key = 'schema_version'",
+                    (str(SCHEMA_VERSION),),
+                )
+            except psycopg.errors.InsufficientPrivilege as err:
+                raise StoreFaultError(
+                    f"{self.path}: has schema version {version_text}, and this user may not "
+                    f"alter its tables to bring it to version {SCHEMA_VERSION} "
+                    f"({_said(err, self.url)}); nothing was changed. Fix: ask the tables' owner "
+                    "to run any crossings command against it once, e.g. `crossings validate`"
+                ) from err
 
     def _check_columns(self) -> None:
         """Refuse a store that says it is one but lacks tables or columns of its version."""
@@ -629,13 +655,18 @@ class PostgisStore(Store):
             (list(ids),),
         )
 
-    def complete_observations(self, records: Sequence[Observation]) -> list[str]:
-        """Return [] : a PostGIS store begins at schema version 3, whose records are whole."""
-        return []
+    def _row_values(self, record: Observation) -> Sequence[object]:
+        return _observation_values(record)
+
+    def _execute(self, sql: str, params: Mapping[str, object]) -> None:
+        self._connection.execute(_sql(sql), params)  # type: ignore[arg-type]
 
     def migrated_at(self, version: int) -> datetime | None:
-        """Return None: a PostGIS store is built at this release's version, never migrated."""
-        return None
+        """Return when this store was migrated to ``version`` (None: built at it or later)."""
+        found = self._rows(
+            "SELECT value FROM crossings_meta WHERE key = %s", (f"migrated_to_{version}",)
+        )
+        return datetime.fromisoformat(found[0][0].replace("Z", "+00:00")) if found else None
 
     def index_boxes(
         self,

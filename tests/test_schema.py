@@ -1,0 +1,234 @@
+"""One declaration per field: every consumer reads geo.schema, and each migration step holds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from geo import schema
+from geo.cli import cli
+from geo.errors import RecordValidationError
+from geo.exchange import OBSERVATION_COLUMNS, observation_fields
+from geo.model import Observation
+from geo.publish import export_inventory
+from geo.record import add_observation, import_observations
+from geo.store import open_store
+from geo.store.schema import observation_from_row, observation_row
+
+DATA = Path(__file__).parent / "data"
+VERSION_3 = DATA / "store-version-3.gpkg"  # built by the release of schema version 3
+
+QUOTED = {
+    "crossing_id": "quanhe-wonjong",
+    "date": "2023-02-01",
+    "kind": "status",
+    "status": "restricted",
+    "traffic": "freight_road",
+    "summary": "Trucks cross again",
+    "source_url": "https://example.org/kbs",
+    "source_type": "news_report",
+    "source_quote": "원정리 세관을 통과한 화물차 5대가\n중국으로 들어갑니다.",
+    "quote_en": "Five trucks that passed Wonjong-ri customs enter China.",
+    "checked_on": "2026-12-03",
+    "archive_url": "https://web.archive.org/web/2023/https://example.org/kbs",
+}
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_every_carried_field_reaches_every_consumer():
+    names = [f.name for f in schema.CARRIED_FIELDS]
+    # The record type carries them last, in the declaration's order: the row codec relies on it.
+    assert Observation._fields[-len(names) :] == tuple(names)
+    options = run("observe", "--help").output
+    for name in names:
+        assert name in OBSERVATION_COLUMNS  # CSV, GeoJSON and KML columns; import reads them
+        assert f"--{name.replace('_', '-')}" in options
+        assert schema.TEXT_LIMITS[name] == next(
+            f.limit for f in schema.CARRIED_FIELDS if f.name == name
+        )
+
+
+def test_a_field_the_record_type_lacks_is_caught(monkeypatch):
+    # The companion of the test above: a field declared but not on the record type fails it.
+    extra = schema.Field("source_page", "str", "Page", since=4, carried=True)
+    monkeypatch.setattr(schema, "CARRIED_FIELDS", (*schema.CARRIED_FIELDS, extra))
+    with pytest.raises(AssertionError, match="source_page"):
+        test_every_carried_field_reaches_every_consumer()
+
+
+def test_each_observation_field_has_its_place_in_the_row(store: Path):
+    add_observation(store, QUOTED)
+    with open_store(store) as opened:
+        record = next(o for o in opened.observations() if o.source_quote)
+    row = observation_row(record)
+    assert len(row) == len(schema.OBSERVATIONS.fields)
+    assert observation_from_row(record.location, row) == record
+    assert set(observation_fields(record)) >= {f.name for f in schema.CARRIED_FIELDS}
+
+
+def test_one_field_one_limit_over_every_layer():
+    seen: dict[str, int] = {}
+    for layer in schema.LAYERS:
+        for field in layer.fields:
+            assert seen.setdefault(field.name, field.limit) == field.limit, field.name
+
+
+@pytest.mark.parametrize("output_format", ["csv", "geojson", "kml"])
+def test_the_words_of_the_source_go_out_and_come_back(
+    store: Path, tmp_path: Path, output_format: str
+):
+    record_id = add_observation(store, QUOTED)
+    out = tmp_path / f"out.{output_format}"
+    export_inventory(store, out, output_format)
+    other = tmp_path / "other.gpkg"
+    shutil.copyfile(DATA.parent / "data" / "store-version-3.gpkg", other)
+    import_observations(other, out, ignore_duplicates=True)
+    with open_store(store) as kept, open_store(other) as copied:
+        stored, read_back = kept.observation(record_id), copied.observation(record_id)
+    assert read_back is not None and stored is not None
+    for name in ("source_quote", "quote_en", "checked_on", "archive_url"):
+        assert getattr(read_back, name) == getattr(stored, name) == QUOTED[name]
+
+
+def test_the_words_of_the_source_on_the_command_line(any_store: str):
+    result = run(
+        "observe", "quanhe-wonjong", "--on", "2023-02-01", "--kind", "status",
+        "--status", "restricted", "--traffic", "freight_road",
+        "--summary", "Trucks cross again", "--source-url", "https://example.org/kbs",
+        "--source-type", "news_report", "--source-quote", QUOTED["source_quote"],
+        "--quote-en", QUOTED["quote_en"], "--checked-on", "2026-12-03",
+        "--archive-url", QUOTED["archive_url"], "--store", any_store,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    record_id = json.loads(result.output)["id"]
+    with open_store(any_store) as opened:
+        record = opened.observation(record_id)
+    assert record is not None and record.source_quote == QUOTED["source_quote"]
+    assert record.checked_on == "2026-12-03" and record.archive_url == QUOTED["archive_url"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("archive_url", "web.archive.org/x", "is not a web address"),
+        ("archive_url", "https://[::1/x", "is not a web address"),
+        ("checked_on", "2026-12", "is not a day"),
+        ("checked_on", "2999-01-01", "is in the future"),
+        ("source_quote", "x" * 601, "is 601 characters long. Allowed: at most 600"),
+    ],
+)
+def test_the_words_of_the_source_are_checked(store: Path, field: str, value: str, says: str):
+    before = store.read_bytes()
+    with pytest.raises(RecordValidationError, match=rf"^{field}: .*{says}"):
+        add_observation(store, {**QUOTED, field: value})
+    assert store.read_bytes() == before
+
+
+@pytest.mark.parametrize("field", ["quote_en", "checked_on"])
+def test_a_rendering_or_a_check_needs_the_quote(store: Path, field: str):
+    with pytest.raises(RecordValidationError, match=rf"^{field}: .* is given without source_quote"):
+        other = "checked_on" if field == "quote_en" else "quote_en"
+        add_observation(store, {**QUOTED, "source_quote": "", other: ""})
+
+
+# -- migrations ----------------------------------------------------------------
+
+
+def _records(path: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute("SELECT * FROM observations ORDER BY fid").fetchall()
+
+
+def test_a_version_3_geopackage_is_read_as_it_is_and_migrated_before_a_write(tmp_path: Path):
+    from geo.browse import list_crossings
+
+    store = tmp_path / "v3.gpkg"
+    shutil.copyfile(VERSION_3, store)
+    before, kept = store.read_bytes(), _records(store)
+    assert len(list_crossings(store)) == 4  # read as it is, nothing written
+    assert store.read_bytes() == before
+    add_observation(store, QUOTED)
+    with sqlite3.connect(store) as connection:
+        meta = dict(connection.execute("SELECT key, value FROM crossings_meta"))
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(observations)")]
+    assert meta["schema_version"] == "4" and "migrated_to_4" in meta
+    assert columns[-4:] == ["source_quote", "quote_en", "checked_on", "archive_url"]
+    assert [row + (None,) * 4 for row in kept] == _records(store)[: len(kept)]
+
+
+@pytest.mark.gdal
+def test_a_migrated_geopackage_passes_gdals_validator(tmp_path: Path):
+    from tests.common import run_gdal_validator
+
+    store = tmp_path / "v3.gpkg"
+    shutil.copyfile(VERSION_3, store)
+    add_observation(store, QUOTED)
+    result = run_gdal_validator(store)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_version_3_postgis_store_is_migrated_when_opened(database: str):
+    import psycopg
+
+    # A store as the release of version 3 built it: without this version's columns.
+    with psycopg.connect(database, autocommit=True) as connection:
+        for field in schema.CARRIED_FIELDS:
+            connection.execute(f'ALTER TABLE observations DROP COLUMN "{field.name}"')  # type: ignore[arg-type]
+        connection.execute("UPDATE crossings_meta SET value = '3' WHERE key = 'schema_version'")
+        before = connection.execute("SELECT * FROM observations ORDER BY fid").fetchall()
+    listed = run("list", "--format", "json", "--store", database)
+    assert listed.exit_code == 0, listed.output
+    with psycopg.connect(database) as connection:
+        meta = dict(connection.execute("SELECT key, value FROM crossings_meta").fetchall())
+        after = connection.execute("SELECT * FROM observations ORDER BY fid").fetchall()
+        comment = connection.execute(
+            "SELECT col_description('observations'::regclass, attnum) FROM pg_attribute "
+            "WHERE attrelid = 'observations'::regclass AND attname = 'source_quote'"
+        ).fetchone()
+    assert meta["schema_version"] == "4" and "migrated_to_4" in meta
+    assert [row + (None,) * 4 for row in before] == after
+    assert comment == ("Source: its words that support the record, verbatim",)
+    assert add_observation(database, QUOTED)
+    with open_store(database) as opened:
+        assert opened.migrated_at(4) is not None and opened.migrated_at(3) is None
+
+
+def test_a_merge_completes_the_words_of_the_source_in_a_migrated_store(tmp_path: Path):
+    import csv
+
+    from geo.build import merge_inventory
+
+    store = tmp_path / "v3.gpkg"
+    shutil.copyfile(VERSION_3, store)
+    seed = tmp_path / "seed"
+    shutil.copytree(DATA / "seed", seed)
+    path = seed / "observations.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[0].update(source_quote="The words", checked_on="2026-12-03")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    report = merge_inventory(store, seed)
+    assert report.completed_observations == [rows[0]["id"]]
+    assert report.differing_observations == []  # completed, so as the seed has it
+    with open_store(store) as opened:
+        record = opened.observation(rows[0]["id"])
+    assert record is not None and record.source_quote == "The words"
+    # Recorded words are never overwritten: a second merge with other words changes nothing.
+    rows[0].update(source_quote="Other words")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    again = merge_inventory(store, seed)
+    assert again.completed_observations == [] and again.differing_observations == [rows[0]["id"]]
