@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -70,8 +71,12 @@ def test_friendship_bridge_status_follows_the_record(shipped_store):
     rows = {r.crossing.id: r for r in list_crossings(shipped_store, as_of=date(2021, 6, 1))}
     assert rows["friendship-bridge"].status.status == "closed"
     rows = {r.crossing.id: r for r in list_crossings(shipped_store, as_of=date(2026, 11, 23))}
-    assert rows["friendship-bridge"].status.status == "open"
-    assert rows["friendship-bridge"].status.record.date.text == "2026-03-12"
+    # Passenger trains from 12 March 2026, seats limited to some travellers (Newser, Reuters).
+    answer = rows["friendship-bridge"].status
+    assert answer.status == "restricted" and answer.record.date.text == "2026-03-12"
+    assert (
+        "passenger_rail" in answer.record.traffic and "business visa" in answer.record.source_quote
+    )
 
 
 def test_trade_figures_of_the_seed_reports(shipped_store):
@@ -147,8 +152,9 @@ def test_shatuozi_today_does_not_rest_on_the_festival_closure(shipped_store):
 
 def test_friendship_bridge_in_june_2021_is_closed_since_2020(shipped_store):
     answer = _status(shipped_store, "friendship-bridge", date(2021, 6, 1))
-    assert answer.status == "closed" and answer.since.year == 2020
-    assert answer.since_record.id == "o-97f115c27a"  # Aug 2020, rail freight halted
+    assert answer.status == "closed" and answer.since == date(2020, 1, 21)
+    # The border shut on 21 January 2020 (CSIS; Yonhap has the 22nd, kept beside it).
+    assert "January 21, 2020" in answer.since_record.source_quote
 
 
 def test_plans_are_plans(shipped_store):
@@ -209,7 +215,7 @@ def test_merging_the_corrected_seed_brings_a_version_2_store_up_to_date(shipped_
     store = tmp_path / "old.gpkg"
     shutil.copyfile(root / "tests" / "data" / "shipped-store-version-2.gpkg", store)
     report = merge_inventory(store, root / "layers" / "seed")
-    assert len(report.observations) == 35 and len(report.structures) == 16
+    assert len(report.observations) == 57 and len(report.structures) == 16
     # Records made before version 3 gain its fields (structure, lifecycle, mirror), nothing else.
     assert "o-e5d91c0add" in report.completed_observations
     # Crossings whose fields the review changed are listed, not overwritten.
@@ -242,3 +248,31 @@ def test_merging_the_corrected_seed_brings_a_version_2_store_up_to_date(shipped_
     assert validate_inventory(store) == []
     result = run_gdal_validator(store)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+#: Records whose source could not be read in any stored copy (reviews of 2026-11 and 2026-12):
+#: they keep their source's name, and show that no quote was checked.
+UNREAD = {
+    "o-3c8ba26abd": "the Jilin TV page is not stored anywhere",
+    "o-69b75d2682": "the VOA report of 2008 reached the project as text; no copy was found",
+    "o-7f5ec12262": "the report of 2026-03-12 is stored only in part (its opening)",
+    "o-71055cc8a9": "the report of 2026-03-12 is stored only in part (its opening)",
+    "o-f7060cbfcb": "the report of 2026-03-12 is stored only in part (its opening)",
+    "o-b1caf2b751": "the report of 2026-03-12 is stored only in part (its opening)",
+    "o-c3f45869e6": "the report of 2026-03-12 is stored only in part (its opening)",
+}
+
+
+def test_every_status_plan_and_traffic_record_quotes_its_source():
+    import csv
+
+    path = Path(__file__).parent.parent / "layers" / "seed" / "observations.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["kind"] in ("status", "plan", "traffic")]
+    unquoted = {r["id"] for r in rows if not r["source_quote"]}
+    assert unquoted == set(UNREAD)
+    for row in rows:
+        if row["source_quote"]:
+            assert row["checked_on"], row["id"]  # read against the source or a stored copy
+        if row["quote_en"]:
+            assert row["source_quote"], row["id"]
