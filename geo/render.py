@@ -122,8 +122,12 @@ def _point_text(crossing: Crossing) -> str:
 #: into the page's table of texts; ``record`` fields are indices into its records).
 RECORD_FIELDS = (
     "date", "kind", "status", "summary", "source", "url", "border", "id", "start", "mirror",
+    "quote", "quoteEn", "checked", "archive", "detail",
 )  # fmt: skip
-STEP_FIELDS = ("since", "status", "record", "conflict", "text", "runSince", "runRecord")
+STEP_FIELDS = (
+    "since", "status", "record", "conflict", "text", "runSince", "runRecord", "evidence",
+    "supporting",
+)  # fmt: skip
 HISTORY_FIELDS = ("record", "role")
 LIFECYCLE_FIELDS = ("since", "lifecycle", "record")
 
@@ -176,6 +180,11 @@ def _page_data(
                     id=record.id,
                     start=record.date.start.isoformat(),
                     mirror=int(record.source_is_mirror),
+                    quote=strings(record.source_quote or None),
+                    quoteEn=strings(record.quote_en or None),
+                    checked=record.checked_on or None,
+                    archive=strings(record.archive_url or None),
+                    detail=strings(record.source_detail or None),
                 )
             )
         return found
@@ -192,6 +201,8 @@ def _page_data(
             ),
             runSince=step.run_since.isoformat() if step.run_since else None,
             runRecord=add(step.run_record) if step.run_record else None,
+            evidence=add(step.evidence) if step.evidence else None,
+            supporting=step.supporting,
         )
 
     crossing_rows = []

@@ -16,8 +16,10 @@ Pure functions over records; the store does the reading. The rule, in full:
 4. The status on a day is that of the latest record in force on that day;
    records of the same dates that disagree are a CONFLICT, never a silent pick.
 5. "Since" is the day the current status began (the first record of the run,
-   or the day after a temporary event ended); the evidence is the latest
-   record of the run, with its age on the day asked.
+   or the day after a temporary event ended). The deciding record is the
+   latest of the run; the evidence shown is the record of the run a reader
+   can check best (:func:`evidence_rank`) among those that say the same
+   status and traffic, with its age on the day asked.
 6. A crossing none of whose structures ever entered service shows its
    structures' lifecycle instead (the New Yalu River Bridge: built, never
    opened).
@@ -42,6 +44,7 @@ __all__ = [
     "can_change_status",
     "describe_status",
     "evaluate",
+    "evidence_rank",
     "in_force",
     "lifecycle_records",
     "record_role",
@@ -53,6 +56,10 @@ __all__ = [
 
 #: Evidence older than this (about two years) on the day shown makes a status uncertain.
 STALE_AFTER_DAYS = 731
+#: How many records of a run, from its latest back, the evidence is chosen among: the choice
+#: reads one index lookup each, so a long run costs no more than this.
+EVIDENCE_LOOKBACK = 32
+_PRECISION_RANK = {"year": 0, "month": 1, "day": 2}
 #: Lifecycles that show a structure has carried traffic.
 _SERVED = frozenset({"in_service", "out_of_service", "destroyed"})
 
@@ -129,6 +136,23 @@ def rule_order(record: Observation) -> tuple[object, ...]:
     )
 
 
+def evidence_rank(record: Observation) -> tuple[object, ...]:
+    """Sort key of how well a reader can check a record: the best sorts last.
+
+    A record that names the crossing before a border-wide one, one with a web
+    address before one without, one with the source's words before one
+    without, a finer date before a coarser one, then the rule's order (the
+    latest last).
+    """
+    return (
+        record.crossing_id is not None,
+        record.source_url is not None,
+        bool(record.source_quote),
+        _PRECISION_RANK.get(record.date.precision, 0),
+        rule_order(record),
+    )
+
+
 def can_change_status(record: Observation) -> bool:
     """Say whether a new record may change a status the rule gives (so a snapshot must follow).
 
@@ -184,9 +208,16 @@ def _dates(record: Observation) -> tuple[date, date]:
 
 
 class _Evidence:
-    """What a status step and a status answer share: the record, conflicts, what moves."""
+    """What a status step and a status answer share: the records, conflicts, what moves.
+
+    ``record`` decides the status (the latest record of the run); ``evidence``
+    is the record of the run a reader can check best, and ``supporting`` how
+    many records of the run say the same (counted up to ``EVIDENCE_LOOKBACK``).
+    """
 
     record: Observation | None
+    evidence: Observation | None
+    supporting: int
     conflicts: tuple[Observation, ...]
     is_lifecycle: bool
 
@@ -220,6 +251,8 @@ class StatusStep(_Evidence):
     run_record: Observation | None = None
     conflicts: tuple[Observation, ...] = ()
     is_lifecycle: bool = False
+    evidence: Observation | None = None
+    supporting: int = 0
 
 
 @dataclass(frozen=True)
@@ -234,16 +267,18 @@ class StatusAnswer(_Evidence):
     conflicts: tuple[Observation, ...] = ()
     is_lifecycle: bool = False
     plans: tuple[Observation, ...] = field(default=())
+    evidence: Observation | None = None
+    supporting: int = 0
 
     @property
     def evidence_age_days(self) -> int | None:
         """Days from the earliest day the evidence's date can mean to the day asked."""
-        return None if self.record is None else (self.as_of - self.record.date.start).days
+        return None if self.evidence is None else (self.as_of - self.evidence.date.start).days
 
     @property
     def is_border_wide(self) -> bool:
         """Whether the evidence is a border-wide record (one that lists this crossing)."""
-        return self.record is not None and self.record.crossing_id is None
+        return self.evidence is not None and self.evidence.crossing_id is None
 
     @property
     def is_uncertain(self) -> bool:
@@ -476,11 +511,36 @@ def _step_on(source: RecordSource, day: date, structure_ids: Sequence[str]) -> S
     """Return the status on ``day`` without its run: a lifecycle, or the deciding record."""
     shown = _lifecycle_state(source.lifecycle, structure_ids, day)
     if shown is not None:
-        return StatusStep(day, shown.lifecycle, shown, is_lifecycle=True)
+        return StatusStep(
+            day, shown.lifecycle, shown, is_lifecycle=True, evidence=shown, supporting=1
+        )
     top, conflicts = _decide(source, day)
     if top is None:
         return StatusStep(day, None, None)
-    return StatusStep(day, top.status, top, conflicts=conflicts)
+    return StatusStep(day, top.status, top, conflicts=conflicts, evidence=top, supporting=1)
+
+
+def _best_evidence(
+    source: RecordSource, top: Observation, since: date | None, day: date
+) -> tuple[Observation, int]:
+    """Return the record of the run a reader can check best, and how many say the same.
+
+    The run's lasting records of the deciding record's status and traffic,
+    from the latest back to ``since`` (at most ``EVIDENCE_LOOKBACK``); a
+    temporary record decides alone.
+    """
+    if top.until is not None or top.status is None:
+        return top, 1
+    found = [top]
+    below: tuple[date, date] | None = None
+    while len(found) < EVIDENCE_LOOKBACK:
+        record = source.latest(day, below=below, status=top.status)
+        if record is None or since is None or record.date.end < since:
+            break
+        below = _dates(record)
+        if record.id != top.id and record.traffic == top.traffic:
+            found.append(record)
+    return max(found, key=evidence_rank), len(found)
 
 
 def evaluate(source: RecordSource, day: date, *, structure_ids: Sequence[str] = ()) -> StatusAnswer:
@@ -515,6 +575,9 @@ def evaluate(source: RecordSource, day: date, *, structure_ids: Sequence[str] = 
             top, _ = _decide(source, ended)
             since = ended
             since_record = top if top is not None and top.date.end == ended else None
+    evidence, supporting = now.record, 1
+    if not now.is_lifecycle and now.record is not None:
+        evidence, supporting = _best_evidence(source, now.record, since, day)
     return StatusAnswer(
         as_of=day,
         status=now.status,
@@ -524,6 +587,8 @@ def evaluate(source: RecordSource, day: date, *, structure_ids: Sequence[str] = 
         conflicts=now.conflicts,
         is_lifecycle=now.is_lifecycle,
         plans=plans,
+        evidence=evidence,
+        supporting=supporting,
     )
 
 
@@ -577,6 +642,9 @@ def status_timeline(
         else:
             starts = step.record is not None and step.record.date.end == day
             run_since, run_record = day, step.record if starts else None
+        if step.record is not None and not step.is_lifecycle:
+            evidence, supporting = _best_evidence(source, step.record, run_since, day)
+            step = replace(step, evidence=evidence, supporting=supporting)
         steps.append(replace(step, run_since=run_since, run_record=run_record))
     return _merge(steps)
 
@@ -594,9 +662,10 @@ def _merge(steps: Sequence[StatusStep]) -> list[StatusStep]:
 
 
 def _same(a: StatusStep, b: StatusStep) -> bool:
-    return (a.status, a.record, a.conflicts, a.is_lifecycle, a.run_since) == (
+    return (a.status, a.record, a.evidence, a.conflicts, a.is_lifecycle, a.run_since) == (
         b.status,
         b.record,
+        b.evidence,
         b.conflicts,
         b.is_lifecycle,
         b.run_since,

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).parent / "output" / "screenshots"
+SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1400, "height": 900}}
 
 
 @pytest.fixture(scope="module")
@@ -172,10 +173,10 @@ def test_search_finds_a_crossing_by_any_name(browser, shipped_maps, query):
 
 def test_time_control_recolours_by_the_records(browser, shipped_maps):
     page = Page(browser, shipped_maps / "index.html")
-    assert page.status_of("friendship-bridge") == "open"
+    assert page.status_of("friendship-bridge") == "restricted"  # trains for some since Mar 2026
     page.page.fill("#time-date", "2021-06-01")
     page.page.dispatch_event("#time-date", "change")
-    assert page.status_of("friendship-bridge") == "closed"  # rail freight halted Aug 2020
+    assert page.status_of("friendship-bridge") == "closed"  # the border shut in January 2020
     assert page.status_of("new-yalu-river-bridge") == "built_not_opened"
     assert page.page.locator("#status-legend .legend-date").inner_text() == "2021-06-01"
     colour = page.page.eval_on_selector(
@@ -186,8 +187,11 @@ def test_time_control_recolours_by_the_records(browser, shipped_maps):
     page.page.fill("#time-date", "2023-01-01")
     page.page.dispatch_event("#time-date", "change")
     assert page.status_of("friendship-bridge") == "restricted"  # freight trains since Sep 2022
+    page.page.fill("#time-date", "2019-06-01")
+    page.page.dispatch_event("#time-date", "change")
+    assert page.status_of("friendship-bridge") == "none"  # no status record names it before 2020
     page.page.click("#time-today")
-    assert page.status_of("friendship-bridge") == "open"
+    assert page.status_of("friendship-bridge") == "restricted"
     page.close()
 
 
@@ -200,17 +204,56 @@ def test_popup_names_the_evidence_and_its_age(browser, shipped_maps):
     page.page.click('#crossing-search-results a[data-crossing="friendship-bridge"]')
     status = page.page.locator(".leaflet-popup-content .status")
     text = status.inner_text()
-    assert "Status on 2021-06-01: closed since Aug 2020" in text
-    # The evidence: a border-wide record that says it applies to every crossing.
-    assert (
-        "Evidence: o-71055cc8a9 · 2020 · " in text and "17 months old · border-wide record" in text
-    )
-    assert "Uncertain" not in text
+    assert "Status on 2021-06-01: closed since 21 Jan 2020" in text
+    # The evidence is the record of the run best checked: it names the bridge, links and
+    # quotes its source; five more records agree, the border-wide ones among them.
+    assert "Evidence: o-97f115c27a · Aug 2020 · " in text and "5 more records agree" in text
+    assert "border-wide record" not in text and "Uncertain" not in text
+    words = status.locator(".quote .words").inner_text()
+    assert words.startswith("Railroad freight traffic between North Korea and China halted")
+    assert "Checked against the source on 2026-12-03" in text
     history = page.page.locator(".leaflet-popup-content ol.history")
+    assert "evidence" in history.locator('li[data-record="o-97f115c27a"]').get_attribute("class")
     plan = history.locator('li[data-record="o-68ed013bfb"]')
     assert "plan for Aug 2025" in plan.inner_text()
     assert "superseded" in history.locator('li[data-record="o-79a6fadbcb"]').inner_text()
     page.screenshot("overview-friendship-2021-06-01")
+    page.close()
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_the_quote_is_under_the_evidence_and_a_missing_address_says_why(
+    browser, shipped_maps, screen
+):
+    # A link to a day when Quanhe's status rests on a KBS broadcast, which has no web address.
+    page = Page(browser, shipped_maps / "index.html", viewport=SCREENS[screen])
+    page.page.goto(
+        (shipped_maps / "index.html").as_uri() + "#date=2023-02-10&crossing=quanhe-wonjong"
+    )
+    page.page.reload()
+    page.page.wait_for_function("document.body.dataset.mapReady === 'true'", timeout=15000)
+    status = page.page.locator(".leaflet-popup-content .status")
+    status.locator(".quote .words").wait_for()
+    evidence = status.locator(".evidence")
+    quote = status.locator(".quote")
+    assert "Evidence: o-3fa28ee8b2 · 31 Jan 2023 · KBS" in evidence.inner_text()
+    # The words sit right under the evidence line, then the English, the check and the reason.
+    below = page.page.evaluate(
+        "() => { const e = document.querySelector('.leaflet-popup-content .status .evidence');"
+        " const q = document.querySelector('.leaflet-popup-content .status .quote');"
+        " return q.getBoundingClientRect().top - e.getBoundingClientRect().bottom; }"
+    )
+    assert 0 <= below < 8
+    assert quote.locator(".words").inner_text().startswith("오늘 오전 중국 훈춘 취안허 세관")
+    assert quote.locator(".words-en").inner_text().startswith("In English: This morning")
+    assert (
+        quote.locator(".no-url")
+        .inner_text()
+        .startswith("No web address: KBS television news of 2023-02-01")
+    )
+    copy = quote.locator(".checked a")
+    assert copy.get_attribute("href").startswith("https://") and copy.inner_text() == "a copy"
+    page.screenshot(f"{screen}-quote-under-the-evidence")
     page.close()
 
 
@@ -223,8 +266,9 @@ def test_old_evidence_is_drawn_hollow_and_said_uncertain(browser, shipped_maps):
     assert page.page.get_attribute(quanhe, "data-uncertain") == "true"  # evidence of Feb 2023
     assert page.page.get_attribute(friendship, "data-uncertain") == "false"  # of Mar 2026
     style = "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).borderTopColor]"
-    assert page.page.eval_on_selector(quanhe, style) == ["rgb(255, 255, 255)", "rgb(26, 152, 80)"]
-    assert page.page.eval_on_selector(friendship, style)[0] == "rgb(26, 152, 80)"
+    # Quanhe: restricted (orange) on evidence of 2023, hollow; the Friendship Bridge filled.
+    assert page.page.eval_on_selector(quanhe, style) == ["rgb(255, 255, 255)", "rgb(243, 156, 18)"]
+    assert page.page.eval_on_selector(friendship, style)[0] == "rgb(243, 156, 18)"
     page.page.click(quanhe)
     text = page.page.locator(".leaflet-popup-content .status").inner_text()
     assert "Uncertain: the evidence is more than two years older than this day." in text
@@ -333,7 +377,6 @@ def test_page_of_a_crossing_without_a_point(browser, shipped_maps):
     page.close()
 
 
-SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1400, "height": 900}}
 INSIDE = (
     "(selector) => Array.from(document.querySelectorAll(selector)).every(e => {"
     " const r = e.getBoundingClientRect();"

@@ -613,3 +613,25 @@ def test_a_geopackage_export_writes_each_correction_after_what_it_corrects(
         corrections = [o for o in exported.observations() if o.replaces]
     assert corrections
     assert all(order.index(o.replaces) < order.index(o.id) for o in corrections)
+
+
+def test_show_and_status_quote_the_evidence_and_say_why_it_has_no_address(shipped_store: Path):
+    shown = run("show", "quanhe-wonjong", "--as-of", "2023-02-10", "--format", "wide",
+                store=shipped_store)  # fmt: skip
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("  evidence: "))
+    assert lines[at + 1].startswith("    quote: “오늘 오전 중국 훈춘 취안허 세관")
+    assert lines[at + 2].startswith("    in English: “This morning, large container trucks")
+    assert lines[at + 3].startswith("    checked on 2026-12-03; a copy: https://")
+    assert lines[at + 4].startswith("    no web address: KBS television news of 2023-02-01")
+    answers = json.loads(
+        run("status", "--as-of", "2021-06-01", "--format", "json", store=shipped_store).output
+    )
+    bridge = next(a for a in answers if a["id"] == "friendship-bridge")
+    # The deciding record is kept; the evidence is the one best checked, with its words.
+    assert bridge["status_record"] and bridge["evidence_record"] == "o-97f115c27a"
+    assert bridge["evidence_quote"].startswith("Railroad freight traffic between North Korea")
+    assert bridge["supporting_records"] > 1
+    wide = run("status", "--as-of", "2021-06-01", "--format", "wide", store=shipped_store).output
+    assert "“Railroad freight traffic between North Korea and China halted in August 2020" in wide

@@ -271,6 +271,9 @@ def test_every_status_plan_and_traffic_record_quotes_its_source():
         rows = [r for r in csv.DictReader(handle) if r["kind"] in ("status", "plan", "traffic")]
     unquoted = {r["id"] for r in rows if not r["source_quote"]}
     assert unquoted == set(UNREAD)
+    for row in rows:  # the record itself says why it has no quote
+        if not row["source_quote"]:
+            assert "o copy of the source could be read" in row["source_detail"], row["id"]
     for row in rows:
         if row["source_quote"]:
             assert row["checked_on"], row["id"]  # read against the source or a stored copy

@@ -284,3 +284,52 @@ def test_the_timeline_gives_the_status_of_every_day(records, day):
     assert (got.record if got else None) == expected.record
     assert (got.is_conflicted if got else False) == expected.is_conflicted
     assert (got.run_since if got and got.status else None) == expected.since
+
+
+# -- the evidence shown: the record of the run a reader can check best ---------------
+
+
+def quoted(record: Observation, words: str = "the words") -> Observation:
+    return record._replace(source_quote=words)
+
+
+@pytest.mark.parametrize(
+    ("better", "worse"),
+    [
+        # Names the crossing, before a border-wide record that lists it.
+        (obs("own", "2020-02-01", "closed"), obs("all", "2020-03-01", "closed", crossing=None,
+                                                applies_to=("all",))),
+        # A web address, before none.
+        (obs("linked", "2020-02-01", "closed", url="https://e.org/a"),
+         obs("bare", "2020-03-01", "closed")),
+        # The source's words, before none.
+        (quoted(obs("words", "2020-02-01", "closed")), obs("none", "2020-03-01", "closed")),
+        # A day, before a month or a year.
+        (obs("day", "2020-02-01", "closed"), obs("month", "2020-03", "closed")),
+    ],
+)  # fmt: skip
+def test_the_evidence_is_the_record_a_reader_can_check_best(better, worse):
+    answer = status_as_of([better, worse], X, date(2021, 6, 1))
+    assert answer.record == worse  # the latest record decides, and is kept as such
+    assert answer.evidence == better and answer.supporting == 2
+    (step,) = status_timeline([better, worse], X, until=date(2021, 6, 1))[-1:]
+    assert step.evidence == better and step.record == worse
+
+
+def test_the_evidence_is_chosen_only_among_records_that_say_the_same():
+    before = obs("before", "2019-01-01", "closed", url="https://e.org/b")  # another run
+    freight = quoted(obs("freight", "2020-01-01", "restricted", traffic=("freight_rail",)))
+    trains = obs("trains", "2020-06", "restricted", traffic=("freight_rail", "passenger_rail"))
+    answer = status_as_of([before, freight, trains], X, date(2021, 1, 1))
+    assert answer.evidence == trains and answer.supporting == 1
+    same = obs("same", "2020-09", "restricted", traffic=("freight_rail", "passenger_rail"))
+    answer = status_as_of([before, freight, trains, same], X, date(2021, 1, 1))
+    assert answer.record == same and answer.supporting == 2
+    assert answer.evidence == same  # of two alike, the latest
+
+
+def test_a_temporary_record_is_its_own_evidence():
+    lasting = quoted(obs("lasting", "2020-01-01", "closed", url="https://e.org/l"))
+    festival = obs("festival", "2020-04-14", "closed", until="2020-04-16")
+    answer = status_as_of([lasting, festival], X, date(2020, 4, 15))
+    assert answer.record == festival and answer.evidence == festival

@@ -24,6 +24,7 @@ from geo.cli.output import (
     evidence_line,
     matrix_cell,
     observation_fields,
+    quote_lines,
     rounded,
     status_fields,
 )
@@ -248,11 +249,15 @@ def status_command(store: str, days: list[date], output_format: str, **filters: 
     """Show the status of every crossing on a day, or on several days as a matrix.
 
     With one day, each crossing's status, since when, and the record it rests
-    on (id, source, date, age, border-wide or not). With several --as-of, a
+    on (id, source, date, age, border-wide or not), and --format wide adds the
+    source's words. The evidence is the record of the status's run a reader
+    can check best (it names the crossing, links its source, quotes it, has
+    the finest date), with how many more agree. With several --as-of, a
     crossing x date table: each cell is the status and the day it began; "?"
     marks evidence more than two years old, "!" a conflict. JSON gives, for
-    each crossing and day, status, status_record, status_date, status_since,
-    evidence_age_days and traffic.
+    each crossing and day, status, status_record (the deciding record),
+    evidence_record with its quote, status_date, status_since,
+    evidence_age_days, supporting_records and traffic.
 
     \b
     Example:
@@ -276,11 +281,15 @@ def status_command(store: str, days: list[date], output_format: str, **filters: 
                 "name_en": crossing.name_en,
                 **status_fields(answer),
                 "evidence": evidence_line(answer),
+                "quote": " / ".join(quote_lines(answer.evidence)) if answer.evidence else "",
                 "lon": crossing.location.lon if crossing.location else None,
                 "lat": crossing.location.lat if crossing.location else None,
             }
             rows.append(fields)
-        echo_records(rows, output_format, columns=("id", "status_text", "status_since", "evidence"))
+        columns: tuple[str, ...] = ("id", "status_text", "status_since", "evidence")
+        if output_format == "wide":  # the source's words behind each status, whole
+            columns += ("quote",)
+        echo_records(rows, output_format, columns=columns)
         return
     rows = []
     for crossing, answers in matrix:

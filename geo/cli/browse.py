@@ -23,6 +23,7 @@ from geo.cli.output import (
     emit,
     evidence_line,
     observation_fields,
+    quote_lines,
     source_label,
     status_fields,
     structure_fields,
@@ -175,6 +176,7 @@ def show_command(
             f"status on {status['as_of']}: {status['status_text']} since {status['status_since']}"
         )
         lines.append(f"  evidence: {evidence_line(answer)}")
+        lines += [f"    {line}" for line in quote_lines(answer.evidence)]  # type: ignore[arg-type]
         for other in answer.conflicts:
             lines.append(
                 f"  CONFLICT: {other.source_name} says {other.status}"

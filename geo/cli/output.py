@@ -29,10 +29,12 @@ __all__ = [
     "distance_text",
     "echo_records",
     "emit",
+    "evidence_fields",
     "evidence_line",
     "matrix_cell",
     "observation_fields",
     "plan_fields",
+    "quote_lines",
     "rounded",
     "source_label",
     "status_fields",
@@ -121,7 +123,9 @@ def wrapped(text: str, width: int | None = None) -> str:
     room = terminal_width() if width is None else width
     if room == 0 or _width(text) <= room:
         return text
-    return "\n    ".join(_wrap(text, room - 4))
+    body = text.lstrip(" ")
+    indent = text[: len(text) - len(body)]  # kept on every line, as the first line has it
+    return indent + ("\n" + indent + "    ").join(_wrap(body, room - len(indent) - 4))
 
 
 def table(rows: Sequence[Row], columns: Sequence[str], *, width: int | None = None) -> str:
@@ -197,6 +201,8 @@ def status_fields(answer: StatusAnswer) -> dict[str, object]:
         "status_source_url": record.source_url if record else None,
         "status_source_is_mirror": bool(record and record.source_is_mirror),
         "status_border_wide": answer.is_border_wide,
+        **evidence_fields(answer.evidence),
+        "supporting_records": answer.supporting,
         "evidence_age_days": answer.evidence_age_days,
         "status_uncertain": answer.is_uncertain,
         "status_conflicts": [o.id for o in answer.conflicts],
@@ -237,9 +243,44 @@ def source_label(record: Observation) -> str:
     return record.source_name + (" (mirror)" if mirrored else "")
 
 
+#: The evidence of a status as flat fields: the record, its source and its words.
+_EVIDENCE_KEYS = (
+    "evidence_record",
+    "evidence_date",
+    "evidence_source",
+    "evidence_source_url",
+    "evidence_source_detail",
+    "evidence_quote",
+    "evidence_quote_en",
+    "evidence_checked_on",
+    "evidence_archive_url",
+)
+
+
+def evidence_fields(record: Observation | None) -> dict[str, object]:
+    """Return the evidence of a status as flat fields: the record, its source and its words."""
+    if record is None:
+        return dict.fromkeys(_EVIDENCE_KEYS)
+    values = (
+        record.id,
+        record.date.text,
+        record.source_name,
+        record.source_url,
+        record.source_detail,
+        record.source_quote,
+        record.quote_en,
+        record.checked_on,
+        record.archive_url,
+    )
+    return {key: value or None for key, value in zip(_EVIDENCE_KEYS, values, strict=True)}
+
+
 def evidence_line(answer: StatusAnswer) -> str:
-    """Return the record a status rests on, its source, date and age, in one line."""
-    record = answer.record
+    """Return the record a status is best checked on, its date, age and source, in one line.
+
+    How many more records of the run say the same follows the age.
+    """
+    record = answer.evidence
     if record is None:
         return ""
     age = answer.evidence_age_days or 0
@@ -249,10 +290,36 @@ def evidence_line(answer: StatusAnswer) -> str:
         record.date.text,
         f"{age_text(age)} old" + (" ?" if answer.is_uncertain else ""),
     ]
+    if answer.supporting > 1:
+        more = answer.supporting - 1
+        parts.append(f"{more} more record{'s agree' if more > 1 else ' agrees'}")
     if answer.is_conflicted:
         parts.append("CONFLICT: " + ", ".join(o.id for o in answer.conflicts))
     parts.append(source_label(record))
     return ", ".join(parts)
+
+
+def quote_lines(record: Observation) -> list[str]:
+    """Return the source's words behind a record, and where its source can be read, as lines.
+
+    Where the record has no web address, the reason its source detail gives.
+    """
+
+    def quoted(text: str) -> str:  # a text that opens with its own quotation mark keeps it
+        return text if text[:1] in "\"“«「『'‘" else f"“{text}”"
+
+    lines = []
+    if record.source_quote:
+        lines.append(f"quote: {quoted(record.source_quote)}")
+        if record.quote_en:
+            lines.append(f"in English: {quoted(record.quote_en)}")
+        checked = f"checked on {record.checked_on}" if record.checked_on else "not checked"
+        lines.append(checked + (f"; a copy: {record.archive_url}" if record.archive_url else ""))
+    else:
+        lines.append("quote: none - no copy of the source was read")
+    if record.source_url is None:
+        lines.append(f"no web address: {record.source_detail or 'the record does not say why'}")
+    return lines
 
 
 def plan_fields(plan: Observation, as_of: date) -> dict[str, object]:

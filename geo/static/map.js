@@ -72,9 +72,11 @@ var crossingsMap = (function () {
     }
     function record(i) {
       var r = named("record", data.records[i]);
+      function text(i) { return i < 0 ? null : strings[i]; }
       return { date: strings[r.date], kind: strings[r.kind], status: r.status, summary: strings[r.summary],
-               source: strings[r.source], url: r.url < 0 ? null : strings[r.url], border: r.border === 1,
-               id: r.id, start: r.start, mirror: r.mirror === 1 };
+               source: strings[r.source], url: text(r.url), border: r.border === 1,
+               id: r.id, start: r.start, mirror: r.mirror === 1, quote: text(r.quote),
+               quoteEn: text(r.quoteEn), checked: r.checked, archive: text(r.archive), detail: text(r.detail) };
     }
     // The step of a timeline (status steps, or a structure's lifecycle) in force on a day.
     function stepOn(kind, steps, day) {
@@ -85,9 +87,11 @@ var crossingsMap = (function () {
     function statusOn(crossing, day) {
       var found = stepOn("step", crossing.timeline, day);
       if (!found || found.status === null) return { status: null };
-      var evidence = record(found.record);
-      var age = day - parseDay(evidence.start);
-      return { status: found.status, record: found.record, conflict: found.conflict, text: strings[found.text],
+      // The evidence shown is the record of the run a reader can check best (see geo.status).
+      var shown = found.evidence === null ? found.record : found.evidence;
+      var age = day - parseDay(record(shown).start);
+      return { status: found.status, record: found.record, evidence: shown, supporting: found.supporting,
+               conflict: found.conflict, text: strings[found.text],
                since: found.runRecord === null ? found.runSince : record(found.runRecord).date, age: age,
                uncertain: age > data.staleAfterDays };
     }
@@ -143,7 +147,7 @@ var crossingsMap = (function () {
     function historyList(crossing) {
       var list = el("ol", { className: "history" });
       var now = statusOn(crossing, state.day);
-      var evidence = now.status === null ? null : record(now.record).id;
+      var evidence = now.status === null ? null : record(now.evidence).id;
       crossing.history.forEach(function (row) {
         var entry = named("history", row), r = record(entry.record), role = strings[entry.role];
         var when = parseDay(r.start) > state.day ? "later" : (r.id === evidence ? "evidence" : "");
@@ -170,18 +174,40 @@ var crossingsMap = (function () {
         line.appendChild(el("span", { text: " — no record names this crossing by this day" }));
         return box;
       }
-      var r = record(now.record);
+      var r = record(now.evidence);
       line.appendChild(el("b", { text: now.text }));
       line.appendChild(el("span", { text: " since " + now.since }));
+      var more = now.supporting - 1;
       box.appendChild(el("p", { className: "evidence" }, [
         el("span", { text: "Evidence: " + r.id + " · " + r.date + " · " }),
         link(r.source, r.url),
         mirrorNote(r),
-        el("span", { text: " · " + ageText(now.age) + " old" + (r.border ? " · border-wide record" : "") })
+        el("span", { text: " · " + ageText(now.age) + " old" + (r.border ? " · border-wide record" : "") +
+                           (more > 0 ? " · " + more + " more record" + (more > 1 ? "s agree" : " agrees") : "") })
       ]));
+      box.appendChild(quoteBlock(r));
       if (now.uncertain)
         box.appendChild(el("p", { className: "uncertain", text: "Uncertain: the evidence is more than two years older than this day." }));
       if (now.conflict) box.appendChild(el("p", { className: "conflict", text: "Sources disagree on this date." }));
+      return box;
+    }
+
+    // The source's own words under the evidence line, and why a source has no web address.
+    function quoteBlock(r) {
+      var box = el("div", { className: "quote" });
+      if (r.quote) {
+        box.appendChild(el("blockquote", { className: "words", text: r.quote }));
+        if (r.quoteEn) box.appendChild(el("p", { className: "words-en", text: "In English: " + r.quoteEn }));
+        box.appendChild(el("p", { className: "checked" }, [
+          el("span", { text: r.checked ? "Checked against the source on " + r.checked : "Not checked against the source" }),
+          r.archive ? el("span", { text: " · " }) : null,
+          r.archive ? link("a copy", r.archive) : null
+        ]));
+      } else {
+        box.appendChild(el("p", { className: "checked", text: "No quote: no copy of the source was read." }));
+      }
+      if (!r.url)
+        box.appendChild(el("p", { className: "no-url", text: "No web address: " + (r.detail || "the record does not say why.") }));
       return box;
     }
 
@@ -214,6 +240,8 @@ var crossingsMap = (function () {
       return el("div", { className: "xing-popup" }, [
         el("h4", { text: crossing.name_en }),
         el("div", { className: "names", text: crossing.name_zh + " · " + crossing.name_ko }),
+        // What a reader opens a popup for first: the status, its evidence and the source's words.
+        statusLine(crossing),
         onOverview ? el("div", {}, [pageLink(crossing.id, "Open this crossing's page →")]) : null,
         el("div", { text: "China: " + crossing.cn }),
         el("div", { text: "DPRK: " + crossing.kp }),
@@ -222,7 +250,6 @@ var crossingsMap = (function () {
           ? el("div", { className: "approx", text: "Approximate: ±" + distanceText(crossing.precision) + " (" + crossing.note + ")" })
           : null,
         el("div", { text: "Point: " + crossing.point }),
-        statusLine(crossing),
         structureList(crossing),
         historyList(crossing)
       ]);
