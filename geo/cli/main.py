@@ -76,9 +76,9 @@ def cli(verbose: int, quiet: int) -> None:
 
 
 def _register() -> None:
-    from geo.cli import ask, browse, build, maps, record
+    from geo.cli import ask, browse, build, maps, record, review
 
-    for module in (build, browse, record, ask, maps):
+    for module in (build, browse, record, ask, review, maps):
         for command in module.COMMANDS:
             cli.add_command(command)
 
