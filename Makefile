@@ -12,7 +12,7 @@ STORE := layers/crossings.gpkg
 DEB_PACKAGES := python3-gdal chromium fonts-noto-cjk python3-qgis qgis-providers \
 	postgresql-15 postgresql-15-postgis-3
 
-.PHONY: map test lint bench clean vendor
+.PHONY: map test test-fast lint bench clean vendor
 
 # The runtime only: what the commands use.
 $(BIN)/crossings: pyproject.toml
@@ -50,6 +50,11 @@ map: $(BIN)/crossings $(STORE)
 
 test: $(VENV)/.test-tools .system-packages
 	$(BIN)/python -m pytest -q
+
+# The inner loop: no browser, no database server, no GDAL or QGIS, no install (a few minutes
+# less than `make test`, which runs everything, as CI does).
+test-fast: $(VENV)/.test-tools
+	$(BIN)/python -m pytest -q -m "not browser and not qgis and not gdal and not slow and not postgis"
 
 lint: $(VENV)/.test-tools
 	$(BIN)/ruff check geo tests bench

@@ -85,3 +85,21 @@ def any_store(request: pytest.FixtureRequest) -> str:
     if request.param == "gpkg":
         return str(request.getfixturevalue("store"))
     return str(request.getfixturevalue("database"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by what it needs, from what it uses, so no mark can be forgotten.
+
+    A test that runs GDAL's validator is ``gdal``; one that uses the PostgreSQL
+    server (through any fixture) is ``postgis``. ``make test-fast`` leaves these out.
+    """
+    import inspect
+
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is not None and "run_gdal_validator(" in inspect.getsource(function):
+            item.add_marker(pytest.mark.gdal)
+        callspec = getattr(item, "callspec", None)
+        on_postgis = callspec is not None and callspec.params.get("any_store") == "postgis"
+        if on_postgis or "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgis)
