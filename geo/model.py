@@ -303,6 +303,8 @@ class Structure:
     location_source: str
     location_source_url: str | None
     notes: str
+    #: Schema version 5: its length in metres (the longest a cited source gives), if known.
+    length_m: int | None = None
 
 
 @dataclass(frozen=True)

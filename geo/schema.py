@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 #: Version of the layers' schema that this release writes and reads.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: The longest text a field holds unless its declaration says otherwise, in characters.
 TEXT_LIMIT_DEFAULT = 200
@@ -249,6 +249,8 @@ STRUCTURES = Layer(
         Field("location_source", "str", "Source of the point", limit=300),
         Field("location_source_url", "str", "Source of the point: link", limit=2_000),
         Field("notes", "str", "Notes", limit=10_000, multiline=True),
+        # Schema version 5: how far a bridge's point may lie from the boundary it crosses.
+        Field("length_m", "int", "Length in metres (the longest a cited source gives)", since=5),
     ),
 )
 

@@ -1089,7 +1089,23 @@ def parse_structure(raw: Mapping[str, object], crossings: Mapping[str, Crossing]
         location_source=_text(raw, "location_source"),
         location_source_url=location_url,
         notes=_text(raw, "notes"),
+        length_m=_length(_text(raw, "length_m")),
     )
+
+
+def _length(text: str) -> int | None:
+    """Check a structure's length in metres: a whole number over 0, or nothing."""
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) <= 0:
+        raise RecordValidationError(
+            "length_m",
+            text,
+            "is not a whole number of metres over 0",
+            "metres, e.g. 946, or empty where no source gives a length",
+            "give the longest length a cited source gives, in whole metres",
+        )
+    return int(text)
 
 
 _PERIOD_RE = re.compile(

@@ -109,3 +109,17 @@ def run_gdal_validator(path: Path) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=120,
     )
+
+
+def _shipped_points() -> tuple[int, int]:
+    import csv
+
+    path = Path(__file__).parent.parent / "layers" / "seed" / "crossings.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    mapped = sum(1 for row in rows if row["lat"])
+    return mapped, len(rows) - mapped
+
+
+#: How many crossings of the shipped seed have a point, and how many have none.
+SHIPPED_MAPPED, SHIPPED_UNMAPPED = _shipped_points()

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from geo.assets import local_path
 from geo.cli import cli
-from tests.common import PAYLOADS, add_payloads
+from tests.common import PAYLOADS, SHIPPED_MAPPED, SHIPPED_UNMAPPED, add_payloads
 
 pytestmark = pytest.mark.browser
 
@@ -113,7 +113,7 @@ class Page:
 
 def test_overview_markers_legend_and_no_errors(browser, shipped_maps):
     page = Page(browser, shipped_maps / "index.html")
-    assert page.page.locator(".xing-icon").count() == 11  # the crossings with a point
+    assert page.page.locator(".xing-icon").count() == SHIPPED_MAPPED  # with a point
     legend = page.page.locator("#status-legend")
     # 8 statuses, the hollow and the approximate marker, the two kinds of observation markers.
     assert legend.locator(".legend-item").count() == 12
@@ -126,7 +126,7 @@ def test_overview_markers_legend_and_no_errors(browser, shipped_maps):
     assert "infrastructure observation" in legend.inner_text()
     assert "built, never opened" in legend.inner_text()
     assert "hollow: evidence over two years older than the day" in legend.inner_text()
-    assert "6 crossing(s) not mapped" in legend.inner_text()
+    assert f"{SHIPPED_UNMAPPED} crossing(s) not mapped" in legend.inner_text()
     page.screenshot("overview")
     page.close()
 
@@ -155,7 +155,7 @@ def test_switching_a_layer_off_hides_its_markers(browser, shipped_maps):
     checkbox.locator("input").uncheck()
     assert page.page.locator(".xing-icon").count() == 0
     checkbox.locator("input").check()
-    assert page.page.locator(".xing-icon").count() == 11
+    assert page.page.locator(".xing-icon").count() == SHIPPED_MAPPED
     page.close()
 
 
@@ -357,7 +357,7 @@ def test_payloads_show_as_text_and_run_nothing(browser, any_store, tmp_path):
 def test_self_contained_map_works_with_the_network_off(browser, shipped_store, tmp_path):
     out = write_maps(shipped_store, tmp_path / "maps", "--self-contained")
     page = Page(browser, out / "index.html", serve_local=False)
-    assert page.page.locator(".xing-icon").count() == 11
+    assert page.page.locator(".xing-icon").count() == SHIPPED_MAPPED
     assert all("cdn.jsdelivr.net" not in url for url in page.blocked)  # only tiles were refused
     # The shipped base layer: the boundary and the land, with no network, under the markers.
     assert page.page.locator("path.xing-boundary").count() == 1
@@ -399,7 +399,7 @@ CLEAR_OF_CONTROLS = (
 def test_the_first_view_holds_every_crossing_and_each_can_be_tapped(browser, shipped_maps, screen):
     size = SCREENS[screen]
     page = Page(browser, shipped_maps / "index.html", viewport=size)
-    assert page.page.locator(".xing-icon").count() == 11
+    assert page.page.locator(".xing-icon").count() == SHIPPED_MAPPED
     page.page.wait_for_function(f"({INSIDE})('.xing-icon')", timeout=5000)
     # No control takes more than a quarter of the screen.
     areas = page.page.evaluate(

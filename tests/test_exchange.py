@@ -21,7 +21,7 @@ from geo.publish import export_inventory
 from geo.record import import_observations
 from geo.store import open_store
 from geo.validate import parse_observation
-from tests.common import run_gdal_validator
+from tests.common import SHIPPED_MAPPED, SHIPPED_UNMAPPED, run_gdal_validator
 
 FORMATS = ["geojson", "csv", "kml"]
 
@@ -148,7 +148,8 @@ def test_geojson_zip_holds_one_collection_per_layer(shipped_store, tmp_path):
         layers = {n: json.loads(archive.read(n)) for n in archive.namelist()}
     assert sorted(layers) == ["crossings.geojson", "observations.geojson", "structures.geojson"]
     crossings = layers["crossings.geojson"]
-    assert len(crossings["features"]) == 11 and len(crossings["left_out"]) == 6  # 17 in all
+    assert len(crossings["features"]) == SHIPPED_MAPPED
+    assert len(crossings["left_out"]) == SHIPPED_UNMAPPED
     for collection in layers.values():
         assert all(f["geometry"] is not None for f in collection["features"])
     assert counts["features"] == sum(len(c["features"]) for c in layers.values())

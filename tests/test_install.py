@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.common import SHIPPED_MAPPED
 from tests.test_browser import Page, browser  # noqa: F401 - the Chromium fixture
 
 ROOT = Path(__file__).parent.parent
@@ -73,6 +74,6 @@ def test_the_wheel_works_in_a_fresh_environment_anywhere(browser, tmp_path: Path
     assert len(trade) == made["trade"]
     # The map works offline: everything it loads is inside the page.
     page = Page(browser, work / "maps" / "index.html", serve_local=False)
-    assert page.page.locator(".xing-icon").count() == 11
+    assert page.page.locator(".xing-icon").count() == SHIPPED_MAPPED
     assert all("cdn.jsdelivr.net" not in url for url in page.blocked)
     page.close()

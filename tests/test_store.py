@@ -285,10 +285,11 @@ def test_a_version_1_store_is_read_as_it_is_and_migrated_before_a_write(tmp_path
         meta = dict(connection.execute("SELECT key, value FROM crossings_meta"))
         styles = connection.execute("SELECT count(*) FROM layer_styles").fetchone()[0]
         status = dict(connection.execute("SELECT id, status_now FROM crossings"))
-    assert meta["schema_version"] == "4" and {
+    assert meta["schema_version"] == "5" and {
         "migrated_to_2",
         "migrated_to_3",
         "migrated_to_4",
+        "migrated_to_5",
     } <= set(meta)
     assert styles == 1 and status["quanhe-wonjong"] == "open"
     assert run_gdal_validator(store).returncode == 0
@@ -316,7 +317,7 @@ def test_a_version_2_store_is_migrated_in_one_transaction_records_unchanged(tmp_
         meta = dict(connection.execute("SELECT key, value FROM crossings_meta"))
         columns = {row[1] for row in connection.execute("PRAGMA table_info(observations)")}
         layers = {row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents")}
-    assert meta["schema_version"] == "4" and "migrated_to_3" in meta
+    assert meta["schema_version"] == "5" and "migrated_to_3" in meta
     assert {"applies_to", "until", "structure_id", "traffic", "lifecycle"} <= columns
     assert "structures" in layers
     assert _rows(store) == before  # every record and id as it was

@@ -495,12 +495,10 @@ class GeoPackageStore(Store):
 
     def _check_columns(self, version: int) -> None:
         """Refuse a store that says it is one but lacks columns its version has."""
-        observation_fields = [f.name for f in schema.OBSERVATIONS.at(version)]
         layers = {
-            "crossings": [*_CROSSING_FIELDS, *(_STATUS_FIELDS if version >= 2 else ())],
-            "observations": ["geom", *observation_fields],
-            "trade": list(_TRADE_FIELDS),
-            **({"structures": ["geom", *_STRUCTURE_FIELDS]} if version >= 3 else {}),
+            layer.name: [*(["geom"] if layer.point else []), *(f.name for f in layer.at(version))]
+            for layer in (schema.CROSSINGS, schema.OBSERVATIONS, schema.TRADE, schema.STRUCTURES)
+            if layer is not schema.STRUCTURES or version >= 3  # the layer came with version 3
         }
         for layer, wanted in layers.items():
             present = {row[1] for row in self._connection.execute(f'PRAGMA table_info("{layer}")')}
@@ -538,13 +536,18 @@ class GeoPackageStore(Store):
         An older store opened read-only is not migrated: temporary views (in
         memory, never written) give it this version's columns, empty.
         """
-        present = {row[1] for row in self._connection.execute("PRAGMA table_info(observations)")}
-        missing = [name for name in _OBSERVATION_FIELDS if name not in present]
-        if missing:
-            extra = ", ".join(f"NULL AS {name}" for name in missing)
-            self._connection.execute(
-                f"CREATE TEMP VIEW observations AS SELECT *, {extra} FROM main.observations"
-            )
+        for layer in (schema.OBSERVATIONS, schema.STRUCTURES):
+            if not self._has_table(layer.name):
+                continue
+            present = {
+                row[1] for row in self._connection.execute(f"PRAGMA table_info({layer.name})")
+            }
+            missing = [name for name in layer.names if name not in present]
+            if missing:
+                extra = ", ".join(f"NULL AS {name}" for name in missing)
+                self._connection.execute(
+                    f"CREATE TEMP VIEW {layer.name} AS SELECT *, {extra} FROM main.{layer.name}"
+                )
         if not self._has_table("structures"):
             columns = ", ".join(f"NULL AS {name}" for name in _STRUCTURE_FIELDS)
             self._connection.execute(

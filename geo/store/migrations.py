@@ -29,7 +29,13 @@ __all__ = [
 
 #: The column type of each field type: in a GeoPackage (for columns a migration adds; GDAL
 #: creates a new store's), and in PostGIS.
-SQL_TYPES = {"str": "TEXT", "bool": "BOOLEAN", "date": "DATE", "datetime": "DATETIME"}
+SQL_TYPES = {
+    "str": "TEXT",
+    "int": "INTEGER",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "DATETIME",
+}
 PG_TYPES = {
     "str": "TEXT",
     "int": "INTEGER",
@@ -44,7 +50,8 @@ def _types(layer: schema.Layer, *, since: int | None = None) -> dict[str, str]:
     return {f.name: f.type for f in layer.fields if since is None or f.since == since}
 
 
-_STRUCTURE_FIELDS = _types(schema.STRUCTURES)
+# The structures layer as version 3 made it: later versions add their own fields.
+_STRUCTURE_FIELDS = {f.name: f.type for f in schema.STRUCTURES.at(3)}
 _LAYER_STYLE_FIELDS = _types(schema.LAYER_STYLES)
 _OBSERVATION_FIELDS_3 = _types(schema.OBSERVATIONS, since=3)
 
@@ -213,7 +220,9 @@ GEOPACKAGE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _migrate_to_2,
     3: _migrate_to_3,
     4: _add_fields_gpkg(4),
+    5: _add_fields_gpkg(5),
 }
 POSTGIS_STEPS: dict[int, Callable[[Any], None]] = {
     4: _add_fields_postgis(4),
+    5: _add_fields_postgis(5),
 }

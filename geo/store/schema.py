@@ -164,6 +164,7 @@ def structure_from_row(location: LonLat | None, values: Sequence[Any]) -> Struct
             **fields,
             "location_precision_m": row["location_precision_m"],
             "location_source_url": row["location_source_url"] or None,
+            "length_m": row.get("length_m"),
         },
         location=location,
     )
