@@ -36,7 +36,7 @@ def init_command(store: str, seed: str, force: bool) -> None:
     \b
     Example:
       crossings init
-      crossings init --store /tmp/test.gpkg --force
+      crossings init --store test.gpkg --force
     """
     counts = init_inventory(store, seed=seed, force=force)
     emit(json.dumps({"store": store_name(store), **counts}))

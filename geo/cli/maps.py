@@ -45,7 +45,7 @@ def map_command(
     \b
     Example:
       crossings map
-      crossings map --as-of 2021-06-01 --out /tmp/maps --force
+      crossings map --as-of 2021-06-01 --out maps-2021 --force
     """
     from geo.assets import inline_assets
     from geo.outputs import check_target, written_beside

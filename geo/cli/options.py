@@ -163,16 +163,18 @@ def text_matches(query: str | None, *texts: str | None) -> bool:
 
 #: The status rule in a few lines, for the help of the commands that show statuses.
 STATUS_RULE = """\b
-The status rule (README, "How a status is decided"):
+The status rule (docs/status.md):
 - only a status record that names the crossing sets its status; a
   border-wide record only where its applies_to lists the crossing
   (or says all), else it is context and sets nothing;
 - traffic, infrastructure and context records and plans set nothing;
 - a month or year counts from its last day; a record with --until
   ends, and the status before it returns;
-- "since" is the day the status began; the evidence is the latest
-  record of the run, with its age; evidence over two years old is
-  marked uncertain (?); same-date records that disagree: CONFLICT;
+- "since" is the day the status began; the latest record of the run
+  decides, and the evidence shown is the record of the run a reader
+  can check best (names the crossing, links and quotes its source,
+  finest date), with its age; evidence over two years old is marked
+  uncertain (?); same-date records that disagree: CONFLICT;
 - a crossing none of whose structures ever entered service shows
   their lifecycle (built, never opened)."""
 
