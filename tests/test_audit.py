@@ -74,9 +74,7 @@ def test_a_conflict_and_a_border_wide_record_are_findings(store: Path):
     conflict = next(f for f in found if f.finding == "conflict")
     assert conflict.crossing_id == "quanhe-wonjong" and " says " in conflict.detail
     wide = {f.crossing_id for f in found if f.finding == "border_wide" and f.record == border}
-    assert wide and all(
-        f.first == date(2025, 8, 1) for f in found if f.record == border
-    )
+    assert wide and all(f.first == date(2025, 8, 1) for f in found if f.record == border)
 
 
 def test_only_the_kinds_asked_and_bad_arguments(store: Path):

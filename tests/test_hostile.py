@@ -382,3 +382,45 @@ def test_an_address_that_cannot_be_used_is_named_without_its_secret(address: str
         assert result.exit_code == 1, (args, result.output)
         assert "Traceback" not in result.output and "cret" not in result.output, result.output
         assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+# -- 4. the outcome told truly --------------------------------------------------
+
+
+def crossings_to(stdout: str, *args: str):
+    """Run the installed command in its own process, its standard output sent to ``stdout``."""
+    import subprocess
+    import sys
+
+    command = Path(sys.executable).with_name("crossings")
+    with open(stdout, "w") as sink:
+        return subprocess.run(
+            [str(command), *args], stdout=sink, stderr=subprocess.PIPE, text=True,
+            timeout=120, check=False,
+        )  # fmt: skip
+
+
+def test_a_write_that_committed_is_not_reported_as_failed_when_the_output_is_full(
+    store: Path, tmp_path: Path
+):
+    # The example: observe stored the record, then exited 1 saying "run it again", which gave a
+    # duplicate error.
+    args = ["observe", "quanhe-wonjong", "--on", "2025-06", "--kind", "traffic", "--summary",
+            "Trucks at the gate", "--source-url", "https://e.org/t", "--source-type",
+            "news_report", "--store", str(store)]  # fmt: skip
+    done = crossings_to("/dev/full", *args)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("Written: observation o-")
+    assert "nothing needs to be done again" in done.stderr and "Traceback" not in done.stderr
+    held = counts(store)
+    path = write_rows(tmp_path / "rows.csv", [ROW])
+    imported = crossings_to("/dev/full", "import", str(path), "--store", str(store))
+    assert imported.returncode == 0 and imported.stderr.startswith("Written: 1 observation(s)")
+    assert counts(store) == (held[0], held[1] + 1)
+    out = tmp_path / "all.csv"
+    exported = crossings_to("/dev/full", "export", "--format", "csv", "--out", str(out),
+                            "--store", str(store))  # fmt: skip
+    assert exported.returncode == 0 and out.exists() and "Written: " in exported.stderr
+    # Nothing was written: the failure is told as one, with the usual exit status.
+    again = crossings_to("/dev/full", *args)
+    assert again.returncode == 1 and "is already in the store" in again.stderr

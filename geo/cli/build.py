@@ -8,7 +8,7 @@ import click
 
 from geo.build import copy_store, init_inventory, merge_inventory, validate_inventory
 from geo.cli.options import store_option
-from geo.cli.output import emit
+from geo.cli.output import emit, emit_written
 from geo.inventory import DEFAULT_SEED
 from geo.store import store_name
 
@@ -39,7 +39,7 @@ def init_command(store: str, seed: str, force: bool) -> None:
       crossings init --store test.gpkg --force
     """
     counts = init_inventory(store, seed=seed, force=force)
-    emit(json.dumps({"store": store_name(store), **counts}))
+    emit_written(json.dumps({"store": store_name(store), **counts}), store_name(store))
 
 
 @click.command("validate")
@@ -82,11 +82,12 @@ def merge_command(source: str, store: str) -> None:
     from dataclasses import asdict
 
     report = merge_inventory(store, source)
-    emit(
+    emit_written(
         json.dumps(
             {"store": store_name(store), "source": store_name(source), **asdict(report)},
             indent=2,
-        )
+        ),
+        f"what {store_name(source)} adds, in {store_name(store)}",
     )
 
 
@@ -110,7 +111,10 @@ def copy_command(source: str, target: str, force: bool) -> None:
       crossings copy postgresql://desk@db.example.org/crossings backup.gpkg --force
     """
     counts = copy_store(source, target, force=force)
-    emit(json.dumps({"source": store_name(source), "target": store_name(target), **counts}))
+    emit_written(
+        json.dumps({"source": store_name(source), "target": store_name(target), **counts}),
+        f"the copy of {store_name(source)} in {store_name(target)}",
+    )
 
 
 COMMANDS = [init_command, validate_command, merge_command, copy_command]

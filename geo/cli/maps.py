@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from geo.cli.options import as_of_option, store_option
-from geo.cli.output import emit
+from geo.cli.output import emit_written
 
 __all__ = ["COMMANDS"]
 
@@ -62,7 +62,7 @@ def map_command(
             html = inline_assets(html)
         with written_beside(targets[name], force=force, reads=[store]) as building:
             building.write_text(html, encoding="utf-8")
-        emit(str(targets[name]))
+        emit_written(str(targets[name]), str(targets[name]))
 
 
 @click.command("figure")
@@ -100,9 +100,8 @@ def figure_command(
     """
     from geo.publish import write_figure
 
-    emit(
-        str(write_figure(store, out, as_of=as_of, crossing_id=crossing_id, lang=lang, force=force))
-    )
+    written = write_figure(store, out, as_of=as_of, crossing_id=crossing_id, lang=lang, force=force)
+    emit_written(str(written), str(written))
 
 
 COMMANDS = [map_command, figure_command]

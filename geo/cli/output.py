@@ -9,7 +9,9 @@ import csv
 import io
 import itertools
 import json
+import os
 import shutil
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -29,6 +31,7 @@ __all__ = [
     "distance_text",
     "echo_records",
     "emit",
+    "emit_written",
     "evidence_fields",
     "evidence_line",
     "matrix_cell",
@@ -78,6 +81,26 @@ def terminal_safe(text: str) -> str:
 def emit(text: str = "", *, nl: bool = True, err: bool = False) -> None:
     """Print to stdout (or stderr) with nothing a terminal would act on: see terminal_safe."""
     click.echo(terminal_safe(text), nl=nl, err=err)
+
+
+def emit_written(text: str, written: str) -> None:
+    """Print the answer of a command whose write is done: no fault of the output undoes it.
+
+    Where standard output cannot take the answer (a full disk, a closed pipe
+    or file), the command still succeeds: one line on stderr says what was
+    written, so the user knows not to run it again.
+    """
+    try:
+        emit(text)
+        sys.stdout.flush()
+    except OSError as err:
+        # Nothing more may reach the broken output, not even at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        emit(
+            f"Written: {written}. Its answer could not be printed ({err.strerror or err}); "
+            "nothing needs to be done again.",
+            err=True,
+        )
 
 
 def _width(text: str) -> int:

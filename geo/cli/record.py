@@ -7,9 +7,10 @@ import json
 import click
 
 from geo.cli.options import carried_options, store_option
-from geo.cli.output import emit
+from geo.cli.output import emit_written
 from geo.model import LIFECYCLES, OBSERVATION_KINDS, SIDES, SOURCE_TYPES, STATUSES, TRAFFIC
 from geo.record import add_observation, import_observations
+from geo.store import store_name
 from geo.validate import split_lat_lon
 
 __all__ = ["COMMANDS"]
@@ -169,7 +170,8 @@ def observe_command(
         "recorded_by": recorded_by,
         **carried,
     }
-    emit(json.dumps({"id": add_observation(store, fields, ignore_duplicate=ignore)}))
+    record_id = add_observation(store, fields, ignore_duplicate=ignore)
+    emit_written(json.dumps({"id": record_id}), f"observation {record_id} in {store_name(store)}")
 
 
 @click.command("import")
@@ -216,7 +218,7 @@ def import_command(file: str, ignore: bool, defaults: tuple[str, ...], store: st
     report = import_observations(
         store, file, ignore_duplicates=ignore, defaults=dict(split_field_value(d) for d in defaults)
     )
-    emit(
+    emit_written(
         json.dumps(
             {
                 "imported": len(report.ids),
@@ -226,7 +228,8 @@ def import_command(file: str, ignore: bool, defaults: tuple[str, ...], store: st
                 "ignored_fields": report.ignored_fields,
             },
             ensure_ascii=False,
-        )
+        ),
+        f"{len(report.ids)} observation(s) of {file} in {store_name(store)}",
     )
 
 
@@ -272,7 +275,7 @@ def export_command(
     counts = export_inventory(
         store, out, output_format, crossing_id=crossing_id, since=since, until=until, force=force
     )
-    emit(json.dumps({"out": out, **counts}))
+    emit_written(json.dumps({"out": out, **counts}), out)
 
 
 COMMANDS = [observe_command, import_command, export_command]
