@@ -653,3 +653,43 @@ def test_any_text_in_any_field_shows_as_text_and_runs_nothing(
         )
         assert ran and injected == 0 and links == [], (name, texts, links)
         page.close()  # no dialog opened, no error
+
+
+# Parts of an address as a crafted link could hold them: malformed escapes, the names of an
+# object's own properties, numbers out of any range.
+HASH_PARTS = st.one_of(
+    st.sampled_from([
+        "date=%E0%A4%A", "crossing=constructor", "crossing=__proto__", "crossing=toString",
+        "view=1e308,1e308,1e308", "view=-91,0,5", "view=40,124,99", "view=NaN,1,2", "%=%",
+        "date=2021-13-45", "date=99999-01-01", "crossing=quanhe-wonjong", "date=2021-06-01",
+        "view=40.1,124.4,10", "=", "&&", "crossing=%00", "date=",
+    ]),
+    st.text(alphabet="%=&,.-_0123456789abcdefxyz", max_size=30),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("page_name", ["index.html", "quanhe-wonjong.html"])
+@settings(
+    max_examples=8,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(parts=st.lists(HASH_PARTS, min_size=1, max_size=4))
+def test_the_maps_survive_any_address(browser, shipped_maps, page_name, parts):
+    page = Page(browser, shipped_maps / page_name)
+    page.page.goto((shipped_maps / page_name).as_uri() + "#" + "&".join(parts))
+    page.page.reload()
+    page.page.wait_for_function("document.body.dataset.mapReady === 'true'", timeout=15000)
+    page.close()  # no error on the page, no dialog
+
+
+def test_a_crafted_link_keeps_its_good_parts(browser, shipped_maps):
+    page = Page(browser, shipped_maps / "index.html")
+    target = "#date=%E0%A4%A&crossing=constructor&view=1e308,1,1&date=2021-06-01"
+    page.page.goto((shipped_maps / "index.html").as_uri() + target)
+    page.page.reload()
+    page.page.wait_for_function("document.body.dataset.mapReady === 'true'", timeout=15000)
+    assert page.page.input_value("#time-date") == "2021-06-01"  # the readable date applied
+    assert page.page.locator(".leaflet-popup-content").count() == 0
+    page.close()

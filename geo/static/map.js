@@ -26,14 +26,18 @@ var crossingsMap = (function () {
 
   // The page's state in its address, so a link reopens the same map:
   // #date=2021-06-01&crossing=quanhe-wonjong&view=40.1,124.4,10
+  // Any address may come in a link: a part that cannot be read (a malformed escape) is left
+  // out and the rest applied; keys are kept apart from the object's own properties.
   function readHash() {
-    var found = {};
+    var found = Object.create(null);
     location.hash.replace(/^#/, "").split("&").forEach(function (part) {
       var pair = part.split("=");
-      if (pair.length === 2) found[decodeURIComponent(pair[0])] = decodeURIComponent(pair[1]);
+      if (pair.length !== 2) return;
+      try { found[decodeURIComponent(pair[0])] = decodeURIComponent(pair[1]); } catch (e) { /* left out */ }
     });
     return found;
   }
+  function own(object, key) { return Object.prototype.hasOwnProperty.call(object, key); }
 
   function init(config, refs) {
     var data = JSON.parse(document.getElementById(config.dataId).textContent);
@@ -597,16 +601,16 @@ var crossingsMap = (function () {
 
     // A shared link reopens the same view, date and crossing.
     var wanted = readHash();
-    if (wanted.view) {
-      var view = wanted.view.split(",").map(Number);
-      if (view.length === 3 && view.every(isFinite)) map.setView([view[0], view[1]], view[2], { animate: false });
-    }
+    var view = wanted.view ? wanted.view.split(",").map(Number) : [];
+    var viewOk = view.length === 3 && view.every(isFinite) && Math.abs(view[0]) <= 90 &&
+                 Math.abs(view[1]) <= 180 && view[2] >= 0 && view[2] <= 19;
+    if (viewOk) map.setView([view[0], view[1]], view[2], { animate: false });
     if (wanted.date && /^\d{4}-\d{2}-\d{2}$/.test(wanted.date)) {
       var asked = parseDay(wanted.date);
       if (isFinite(asked)) setDay(Math.min(Math.max(asked, first), last));
     }
-    if (wanted.crossing && markers[wanted.crossing]) {
-      if (!wanted.view) map.setView(markers[wanted.crossing].getLatLng(), Math.max(map.getZoom(), 10), { animate: false });
+    if (wanted.crossing && own(markers, wanted.crossing)) {
+      if (!viewOk) map.setView(markers[wanted.crossing].getLatLng(), Math.max(map.getZoom(), 10), { animate: false });
       markers[wanted.crossing].openPopup();
     }
 
