@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from geo.errors import GeoError, RecordValidationError
+from geo.leftovers import building_prefix, sweep_leftovers
 from geo.model import OVERVIEW_PAGE
 from geo.validate import is_slug
 
@@ -111,6 +112,14 @@ def check_target(
         raise RecordValidationError(
             field, str(path), "is a folder", "the path of a file", "give a file name"
         )
+    if path.exists() and not path.is_file():  # a device, a named pipe, a socket
+        raise RecordValidationError(
+            field,
+            str(path),
+            "is not a plain file (a device, a named pipe or a socket)",
+            "the path of a plain file; --force replaces only plain files",
+            "write to a file, then copy it where it should go",
+        )
     if path.exists() and not force:
         raise RecordValidationError(
             field,
@@ -135,7 +144,8 @@ def written_beside(
     check_target(path, force=force, field=field, reads=reads)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        sweep_leftovers(path)
+        folder = Path(tempfile.mkdtemp(prefix=building_prefix(path), dir=path.parent))
     except OSError as err:
         raise OSError(err.errno, err.strerror, str(path)) from err
     try:

@@ -424,3 +424,59 @@ def test_a_write_that_committed_is_not_reported_as_failed_when_the_output_is_ful
     # Nothing was written: the failure is told as one, with the usual exit status.
     again = crossings_to("/dev/full", *args)
     assert again.returncode == 1 and "is already in the store" in again.stderr
+
+
+# -- 9. outputs: only plain files are replaced; what a killed build left is removed ----
+
+
+def test_force_replaces_only_plain_files(store: Path, tmp_path: Path):
+    pipe = tmp_path / "out.csv"
+    os.mkfifo(pipe)
+    result = run("export", "--format", "csv", "--out", str(pipe), "--force", "--store", str(store))
+    assert result.exit_code == 1
+    assert "is not a plain file (a device, a named pipe or a socket)" in result.output
+    assert pipe.is_fifo()
+    folder = tmp_path / "site"
+    folder.mkdir()
+    os.mkfifo(folder / "index.html")
+    result = run("map", "--out", str(folder), "--force", "--store", str(store))
+    assert result.exit_code == 1 and "is not a plain file" in result.output
+    assert (folder / "index.html").is_fifo() and list(folder.iterdir()) == [folder / "index.html"]
+
+
+def a_finished_pid() -> int:
+    import subprocess
+
+    done = subprocess.Popen(["true"])
+    done.wait()
+    return done.pid
+
+
+def test_what_a_killed_build_left_is_removed_by_the_next_build(store: Path, tmp_path: Path):
+    import logging
+
+    dead = a_finished_pid()
+    out = tmp_path / "all.csv"
+    left = tmp_path / f".all.csv.{dead}.abc123"
+    left.mkdir()
+    (left / "all.csv").write_text("half", encoding="utf-8")
+    mine = tmp_path / f".all.csv.{os.getpid()}.running"  # a build still under way: kept
+    mine.mkdir()
+    seen = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("geo.leftovers").addHandler(handler)
+    try:
+        export_inventory(store, out, "csv")
+    finally:
+        logging.getLogger("geo.leftovers").removeHandler(handler)
+    assert out.exists() and not left.exists() and mine.exists()
+    assert any(f"removed what a build that was stopped left beside it: {left.name}" in m
+               for m in seen)  # fmt: skip
+    # A store's build too: its half-built GeoPackage and journal.
+    target = tmp_path / "new.gpkg"
+    stale = [tmp_path / f".new.gpkg.{dead}.x1.gpkg", tmp_path / f".new.gpkg.{dead}.x1.gpkg-journal"]
+    for path in stale:
+        path.write_bytes(b"half")
+    assert run("init", "--store", str(target), "--seed", str(DATA / "seed")).exit_code == 0
+    assert not any(path.exists() for path in stale)

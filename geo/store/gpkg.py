@@ -28,6 +28,7 @@ from geo.errors import (
     StoreExistsError,
     StoreFaultError,
 )
+from geo.leftovers import building_prefix, sweep_leftovers
 from geo.model import (
     BBox,
     Crossing,
@@ -380,7 +381,10 @@ def create_store(
             "(records added since are lost), or choose another --store path"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(suffix=".gpkg", dir=path.parent, prefix=".building-")
+    sweep_leftovers(path)
+    handle, temporary = tempfile.mkstemp(
+        suffix=".gpkg", dir=path.parent, prefix=building_prefix(path)
+    )
     os.close(handle)
     os.unlink(temporary)
     building = Path(temporary)
