@@ -480,3 +480,18 @@ def test_what_a_killed_build_left_is_removed_by_the_next_build(store: Path, tmp_
         path.write_bytes(b"half")
     assert run("init", "--store", str(target), "--seed", str(DATA / "seed")).exit_code == 0
     assert not any(path.exists() for path in stale)
+
+
+def test_a_reader_that_stops_reading_does_not_stop_the_writes(store: Path, tmp_path: Path):
+    import subprocess
+    import sys
+
+    command = Path(sys.executable).with_name("crossings")
+    done = subprocess.run(
+        f"'{command}' map --store '{store}' --out '{tmp_path / 'maps'}' | head -1",
+        shell=True, capture_output=True, text=True, timeout=120, check=False,
+        executable="/bin/bash",
+    )  # fmt: skip
+    assert done.stdout.strip().endswith("index.html") and done.stderr == ""
+    with open_store(store) as opened:
+        assert len(list((tmp_path / "maps").glob("*.html"))) == len(opened.crossings()) + 1

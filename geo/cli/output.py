@@ -88,14 +88,17 @@ def emit_written(text: str, written: str) -> None:
 
     Where standard output cannot take the answer (a full disk, a closed pipe
     or file), the command still succeeds: one line on stderr says what was
-    written, so the user knows not to run it again.
+    written, so the user knows not to run it again. A reader that stops
+    reading (``| head``) is no fault: the command finishes its writes quietly.
     """
     try:
         emit(text)
         sys.stdout.flush()
     except OSError as err:
-        # Nothing more may reach the broken output, not even at exit.
+        # Nothing more may reach the broken output, not even at exit; the command goes on.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if isinstance(err, BrokenPipeError):  # the reader stopped reading (`| head`): no fault
+            return
         emit(
             f"Written: {written}. Its answer could not be printed ({err.strerror or err}); "
             "nothing needs to be done again.",
