@@ -11,7 +11,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo.errors import BatchValidationError, RecordValidationError, RowProblem, StoreExistsError
+from geo.errors import (
+    BatchValidationError,
+    DamagedStoreError,
+    RecordValidationError,
+    RowProblem,
+    StoreExistsError,
+)
 from geo.exchange import (
     read_csv_rows,
 )
@@ -347,7 +353,12 @@ def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
     """
     from geo.exchange import crossing_fields, observation_fields, structure_fields
 
-    with open_store(store) as opened:
+    try:
+        opened = open_store(store)
+    except DamagedStoreError as err:  # it is this check's answer, not a reason to run it
+        cause = err.__cause__ or err
+        return [f"sqlite: the file is damaged ({cause}). Fix: restore it from a copy"]
+    with opened:
         problems = opened.integrity_problems()
         if any(problem.startswith("sqlite:") for problem in problems):
             return problems  # a damaged file: its records cannot be read to be checked

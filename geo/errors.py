@@ -12,6 +12,7 @@ from dataclasses import dataclass
 __all__ = [
     "BatchValidationError",
     "ConflictingRecordError",
+    "DamagedStoreError",
     "DuplicateRecordError",
     "GeoError",
     "NotAStoreError",
@@ -133,3 +134,7 @@ class StoreFaultError(StoreError):
     The message names the fault and what to do; it never advises rebuilding a
     store whose records are intact.
     """
+
+
+class DamagedStoreError(StoreFaultError):
+    """The store's file is damaged: SQLite's integrity check fails on it."""

@@ -308,7 +308,7 @@ def test_a_file_that_is_not_a_store(tmp_path: Path):
     path.write_bytes(b"not sqlite at all" * 100)
     result = run("list", store=path)
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: {path}: is not a GeoPackage")
+    assert result.output.startswith(f"Error: {path}: is a file that is not a SQLite database")
     assert "Traceback" not in result.output
 
 

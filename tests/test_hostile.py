@@ -495,3 +495,36 @@ def test_a_reader_that_stops_reading_does_not_stop_the_writes(store: Path, tmp_p
     assert done.stdout.strip().endswith("index.html") and done.stderr == ""
     with open_store(store) as opened:
         assert len(list((tmp_path / "maps").glob("*.html"))) == len(opened.crossings()) + 1
+
+
+# -- 5. messages that cannot mislead ---------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "empty", "text"])
+def test_no_advice_destroys_a_file_that_is_not_a_store(tmp_path: Path, kind: str):
+    import sqlite3
+
+    path = tmp_path / "f.db"
+    if kind == "sqlite":
+        sqlite3.connect(path).execute("CREATE TABLE notes (x)").connection.close()
+    else:
+        path.write_bytes(b"" if kind == "empty" else b"my notes")
+    before = path.read_bytes()
+    for args in (["init", "--store", str(path)], ["init", "--store", str(path), "--force"]):
+        result = run(*args)
+        assert result.exit_code == 1, result.output
+        assert "not a crossings store; nothing was written" in result.output
+        assert "pass --force" not in result.output
+    assert path.read_bytes() == before
+    listed = run("list", "--store", str(path))
+    assert "run `crossings init`" not in listed.output and "not a crossings store" in listed.output
+
+
+def test_validate_on_a_damaged_store_does_not_advise_running_validate(store: Path):
+    data = bytearray(store.read_bytes())
+    data[100:4096] = b"\x07" * (4096 - 100)  # the schema's page
+    store.write_bytes(bytes(data))
+    result = run("validate", "--store", str(store))
+    assert result.exit_code == 1
+    assert "damaged" in result.output and "restore it from a copy" in result.output
+    assert "crossings validate" not in result.output

@@ -332,8 +332,14 @@ def test_copy_refuses_its_own_source_and_a_file_that_exists(store: Path, tmp_pat
     assert refused.exit_code == 1
     assert f"{other} already exists. Fix: pass --force to replace it" in refused.output
     assert other.read_bytes() == b"kept" and store.read_bytes() == before
-    assert run("copy", str(store), str(other), "--force").exit_code == 0
-    assert json.loads(run("list", "--format", "json", "--store", str(other)).output)
+    # --force replaces a store, never a file that is not one.
+    forced = run("copy", str(store), str(other), "--force")
+    assert forced.exit_code == 1 and "is a file that is not a SQLite database" in forced.output
+    assert other.read_bytes() == b"kept"
+    kept = tmp_path / "kept.gpkg"
+    assert run("copy", str(store), str(kept)).exit_code == 0
+    assert run("copy", str(store), str(kept), "--force").exit_code == 0
+    assert json.loads(run("list", "--format", "json", "--store", str(kept)).output)
 
 
 def test_a_folder_is_not_a_store(tmp_path: Path):

@@ -226,12 +226,10 @@ def test_bad_seed_writes_nothing(tmp_path: Path, data_dir: Path):
     ("content", "message"),
     [
         (None, r"no such store\. Fix: run `crossings init`"),
-        (b"hello, this is not a database" * 10, r"is not a GeoPackage"),
-        (
-            "plain-sqlite",
-            r"is a GeoPackage but not a crossings store|is not a crossings GeoPackage",
-        ),
-        ("other-gpkg", r"is a GeoPackage but not a crossings store"),
+        (b"hello, this is not a database" * 10, r"is a file that is not a SQLite database, not"),
+        (b"", r"is an empty file, not a crossings store"),
+        ("plain-sqlite", r"is a SQLite database of another program, not a crossings store"),
+        ("other-gpkg", r"is a GeoPackage of another program, not a crossings store"),
     ],
 )
 def test_not_a_store(tmp_path: Path, content, message):

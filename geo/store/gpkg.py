@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import (
+    DamagedStoreError,
     NotAStoreError,
     SchemaVersionError,
     StoreExistsError,
@@ -241,7 +242,8 @@ def store_fault(err: sqlite3.Error, path: Path | str = "the store") -> StoreFaul
         return StoreFaultError(f"{path}: {_INTERRUPTED}")
     for needles, message in _FAULTS:
         if any(needle in text.lower() for needle in needles):
-            return StoreFaultError(f"{path}: " + message.format(err=text, timeout=BUSY_TIMEOUT_S))
+            kind = DamagedStoreError if "malformed" in needles else StoreFaultError
+            return kind(f"{path}: " + message.format(err=text, timeout=BUSY_TIMEOUT_S))
     return StoreFaultError(f"{path}: SQLite reported an error ({text}); nothing was changed")
 
 
@@ -375,6 +377,12 @@ def create_store(
         If ``path`` exists and ``force`` is false.
     """
     path = Path(path)
+    foreign = what_file_is(path)
+    if foreign is not None:  # never replaced, with --force or without: it is not a store
+        raise StoreExistsError(
+            f"{path}: is {foreign}, not a crossings store; nothing was written. Fix: choose "
+            "another path (--force replaces only a crossings store)"
+        )
     if path.exists() and not force:
         raise StoreExistsError(
             f"{path} already exists. Fix: pass --force to rebuild it from the seed "
@@ -428,6 +436,43 @@ def _grid_cell(item: tuple[Observation, tuple[object, ...]]) -> tuple[float, flo
     return (math.inf, math.inf) if point is None else (round(point.lon, 2), round(point.lat, 2))
 
 
+def what_file_is(path: Path) -> str | None:
+    """Say what a file that is not a crossings store is; None where it is one (or is missing).
+
+    Messages name a file for what it is, so that no advice destroys data that
+    is not a store: an empty file, a device or a pipe, a SQLite database or a
+    GeoPackage of another program, a file of another kind.
+    """
+    if not path.exists() and not path.is_symlink():
+        return None
+    if path.is_dir():
+        return "a folder"
+    if not path.is_file():
+        return "a device, a named pipe or a socket"
+    with path.open("rb") as handle:
+        start = handle.read(16)
+    if start != b"SQLite format 3\x00":
+        return "an empty file" if not start else "a file that is not a SQLite database"
+    return _what_database_is(path)
+
+
+def _what_database_is(path: Path) -> str | None:
+    try:
+        connection = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=1)
+        try:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+            (application_id,) = connection.execute("PRAGMA application_id").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return None  # locked or damaged: the store's own checks name that
+    if "crossings_meta" in tables:
+        return None
+    if application_id == _GPKG_APPLICATION_ID or "gpkg_contents" in tables:
+        return "a GeoPackage of another program"
+    return "a SQLite database of another program"
+
+
 class GeoPackageStore(Store):
     """An open crossings GeoPackage. Use :func:`open_store` to get one."""
 
@@ -437,6 +482,12 @@ class GeoPackageStore(Store):
             raise NotAStoreError(
                 f"{path}: is a folder, not a store. Fix: pass the path of the store's .gpkg file "
                 "(or a postgresql:// URL) with --store"
+            )
+        foreign = what_file_is(path)
+        if foreign is not None:
+            raise NotAStoreError(
+                f"{path}: is {foreign}, not a crossings store. Fix: pass the path of the "
+                "store's .gpkg file with --store; `crossings init --store NEW.gpkg` builds one"
             )
         if not path.is_file():
             raise NotAStoreError(
