@@ -44,7 +44,24 @@ class RecordValidationError(GeoError, ValueError):
         self.problem = problem
         self.allowed = allowed
         self.fix = fix
-        super().__init__(f"{field}: {value!r} {problem}. Allowed: {allowed}. Fix: {fix}")
+        super().__init__(f"{field}: {shown(value)} {problem}. Allowed: {allowed}. Fix: {fix}")
+
+
+#: The longest part of a value an error message repeats, in characters.
+SHOWN_CHARACTERS = 200
+
+
+def shown(value: object) -> str:
+    """Return a value as an error message repeats it: its repr, cut where it is long.
+
+    Examples
+    --------
+    >>> shown("x" * 300)[-22:]
+    "xxx'… (300 characters)"
+    """
+    if isinstance(value, str) and len(value) > SHOWN_CHARACTERS:
+        return f"{value[:SHOWN_CHARACTERS]!r}… ({len(value):,} characters)"
+    return repr(value)
 
 
 class DuplicateRecordError(RecordValidationError):

@@ -528,3 +528,25 @@ def test_validate_on_a_damaged_store_does_not_advise_running_validate(store: Pat
     assert result.exit_code == 1
     assert "damaged" in result.output and "restore it from a copy" in result.output
     assert "crossings validate" not in result.output
+
+
+# -- 11. a bounded excerpt of any value -------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["store", "summary", "crossing", "date"])
+def test_a_huge_argument_is_not_echoed_whole(store: Path, where: str):
+    huge = "a" * 100_000
+    fields = {
+        "crossing": "quanhe-wonjong",
+        "date": "2025",
+        "summary": "Trucks",
+        "store": str(store),
+    }
+    fields[where] = huge
+    result = run(
+        "observe", fields["crossing"], "--on", fields["date"], "--kind", "traffic", "--summary",
+        fields["summary"], "--source-url", "https://e.org/x", "--source-type", "news_report",
+        "--store", fields["store"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert len(result.output) < 1_000 and "100,00" in result.output  # says how long it was

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from geo import __version__
-from geo.cli.output import terminal_safe
+from geo.cli.output import bounded, terminal_safe
 from geo.errors import GeoError
 
 __all__ = ["cli"]
@@ -26,19 +26,19 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except GeoError as err:
-            raise click.ClickException(terminal_safe(str(err))) from err
+            raise click.ClickException(terminal_safe(bounded(str(err)))) from err
         except sqlite3.Error as err:  # a fault of the file or the disk, named for what it is
             from geo.store import store_fault
 
             path = ctx.meta.get("store", "the store")
-            raise click.ClickException(terminal_safe(str(store_fault(err, path)))) from err
+            raise click.ClickException(terminal_safe(bounded(str(store_fault(err, path))))) from err
         except BrokenPipeError:  # the reader stopped reading (`| head`): not a fault
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(0)
         except OSError as err:  # a file the command reads or writes: full disk, permissions
             from geo.outputs import file_fault
 
-            raise click.ClickException(terminal_safe(str(file_fault(err)))) from err
+            raise click.ClickException(terminal_safe(bounded(str(file_fault(err))))) from err
         except Exception as err:
             if not type(err).__module__.startswith("psycopg"):
                 raise
@@ -46,7 +46,7 @@ class _Group(click.Group):
             from geo.store.postgis import database_fault
 
             url = str(ctx.meta.get("store", "the database"))
-            raise click.ClickException(terminal_safe(str(database_fault(err, url)))) from err
+            raise click.ClickException(terminal_safe(bounded(str(database_fault(err, url))))) from err
 
 
 @click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)

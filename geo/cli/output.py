@@ -10,6 +10,7 @@ import io
 import itertools
 import json
 import os
+import re
 import shutil
 import sys
 import unicodedata
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from geo.status import StatusAnswer
 
 __all__ = [
+    "bounded",
     "crossing_fields",
     "distance_text",
     "echo_records",
@@ -81,6 +83,22 @@ def terminal_safe(text: str) -> str:
 def emit(text: str = "", *, nl: bool = True, err: bool = False) -> None:
     """Print to stdout (or stderr) with nothing a terminal would act on: see terminal_safe."""
     click.echo(terminal_safe(text), nl=nl, err=err)
+
+
+def bounded(message: str, longest: int = 300) -> str:
+    """Return a message with every run of text without a space cut to ``longest`` characters.
+
+    An error may repeat what it was given (a path, an address); a 100,000-character
+    argument must not come back whole.
+
+    Examples
+    --------
+    >>> bounded("bad: " + "y" * 400, 10)
+    'bad: yyyyyyyyyy… (400 characters)'
+    """
+    return re.sub(
+        rf"\S{{{longest + 1},}}", lambda m: f"{m[0][:longest]}… ({len(m[0]):,} characters)", message
+    )
 
 
 def emit_written(text: str, written: str) -> None:
