@@ -46,7 +46,9 @@ class _Group(click.Group):
             from geo.store.postgis import database_fault
 
             url = str(ctx.meta.get("store", "the database"))
-            raise click.ClickException(terminal_safe(bounded(str(database_fault(err, url))))) from err
+            raise click.ClickException(
+                terminal_safe(bounded(str(database_fault(err, url))))
+            ) from err
 
 
 @click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
