@@ -362,10 +362,13 @@ def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
         problems = opened.integrity_problems()
         if any(problem.startswith("sqlite:") for problem in problems):
             return problems  # a damaged file: its records cannot be read to be checked
-        crossings = opened.crossings()
-        structures = opened.structures()
-        records = opened.observations()
-        trade = opened.trade()
+        try:
+            crossings = opened.crossings()
+            structures = opened.structures()
+            records = opened.observations()
+            trade = opened.trade()
+        except RecordValidationError as err:  # a row another program wrote badly
+            return [*problems, f"unreadable row: {err}"]
         migrated = opened.migrated_at(3)
     # A shared store may have been written by other tools: every layer meets the same rules.
     for crossing in crossings.values():

@@ -760,12 +760,17 @@ def _read_kml_rows(path: Path) -> list[Row]:
     except Exception as err:
         raise _file_error(path, f"cannot be read as KML ({err})") from err
     number = 0
+    problems: list[RowProblem] = []
     for frame in frames:
         columns = set(frame.columns)
         for _, row in frame.iterrows():
             number += 1
             if row.get("placemark") == "status period":
                 continue  # written by `crossings export` for Google Earth's time slider
+            shape = row.get("geometry")
+            if shape is not None and not shape.is_empty and shape.geom_type != "Point":
+                problems.append(RowProblem(number, _not_a_point(shape.geom_type)))
+                continue
             fields: dict[str, object] = {
                 str(key): value
                 for key, value in row.items()
@@ -783,4 +788,18 @@ def _read_kml_rows(path: Path) -> list[Row]:
             if "lat" not in columns and geometry is not None and not geometry.is_empty:
                 fields["lon"], fields["lat"] = geometry.x, geometry.y
             rows.append((number, fields))
+    if problems:
+        raise BatchValidationError(str(path), problems)
     return rows
+
+
+def _not_a_point(kind: str) -> RecordValidationError:
+    """Refuse a placemark of a path or an area: a record is where something was seen."""
+    return RecordValidationError(
+        "geometry",
+        kind,
+        "is not a point (Google Earth writes a path or an area so)",
+        "a Point placemark: the place where something was seen",
+        "put a pin (a point placemark) where it was seen, or give lat and lon; where it stands "
+        "for a road or an area, describe it in the summary",
+    )

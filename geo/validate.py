@@ -13,7 +13,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -67,6 +67,9 @@ __all__ = [
 #: The longest text of each field, in characters: those of the layers (geo.schema), and of the
 #: input fields that no layer stores (a point is given as lat and lon).
 _LIMITS = {**TEXT_LIMITS, "lat": 40, "lon": 40}
+
+#: A day, for the checks of times that may not lie in the future.
+DAY = timedelta(days=1)
 
 #: An observation's own location may lie at most this far from its crossing.
 MAX_DISTANCE_FROM_CROSSING_M = 25_000.0
@@ -886,6 +889,18 @@ def parse_observation(
             ) from err
         if recorded_at.tzinfo is None:
             recorded_at = recorded_at.replace(tzinfo=UTC)
+        try:
+            in_range = 1800 <= recorded_at.astimezone(UTC).year and recorded_at <= now + DAY
+        except OverflowError:  # a time zone that pushes it past the calendar's ends
+            in_range = False
+        if not in_range:
+            raise RecordValidationError(
+                "recorded_at",
+                recorded_text,
+                "is out of range",
+                "a time from 1800 to now, ISO 8601, e.g. 2026-03-12T09:30:00Z",
+                "leave it empty to use the current time",
+            )
 
     carried = _carried(raw, today)
     record_id = observation_id(crossing_id, when.text, kind, summary, source_url, source_name)

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import geo.outputs
+from geo.build import validate_inventory
 from geo.cli import cli
 from geo.errors import BatchValidationError, ConflictingRecordError, RecordValidationError
 from geo.publish import export_inventory
@@ -550,3 +551,53 @@ def test_a_huge_argument_is_not_echoed_whole(store: Path, where: str):
     )  # fmt: skip
     assert result.exit_code == 1
     assert len(result.output) < 1_000 and "100,00" in result.output  # says how long it was
+
+
+# -- 7. no traceback from any input or fault ---------------------------------------
+
+KML = """<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document>
+<Placemark><name>Road</name><TimeStamp><when>2025-03</when></TimeStamp>
+<LineString><coordinates>130.52,42.56 130.53,42.57</coordinates></LineString></Placemark>
+<Placemark><name>Area</name><TimeStamp><when>2025-03</when></TimeStamp><Polygon><outerBoundaryIs>
+<LinearRing><coordinates>130.52,42.56 130.53,42.57 130.52,42.57 130.52,42.56</coordinates>
+</LinearRing></outerBoundaryIs></Polygon></Placemark>
+</Document></kml>"""
+
+
+def test_a_path_or_an_area_from_google_earth_is_refused_by_name(store: Path, tmp_path: Path):
+    path = tmp_path / "drawn.kml"
+    path.write_text(KML, encoding="utf-8")
+    before = digest(store)
+    result = run(
+        "import", str(path), "--set", "crossing_id=quanhe-wonjong", "--set", "kind=infrastructure",
+        "--set", "source_type=satellite_imagery", "--set", "source_url=https://e.org/i",
+        "--store", str(store),
+    )  # fmt: skip
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "row 1: geometry: 'LineString' is not a point" in result.output
+    assert "row 2: geometry: 'Polygon' is not a point" in result.output
+    assert digest(store) == before
+
+
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59", "1700-01-01T00:00:00Z"]
+)
+def test_a_time_beyond_the_calendar_is_refused_by_name(store: Path, moment: str):
+    with pytest.raises(RecordValidationError, match=r"^recorded_at: .* is out of range"):
+        add_observation(store, {**ROW, "recorded_at": moment})
+
+
+def test_values_another_program_wrote_badly_are_named_not_raised(store: Path):
+    from tests.common import execute
+
+    execute(store, "UPDATE trade SET value_usd = 'lots' WHERE rowid = 1")
+    result = run("trade", "--store", str(store))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "trade.value_usd: 'lots'" in result.output and "another program" in result.output
+    execute(store, "UPDATE observations SET date_start = 'not a date' WHERE rowid = 1")
+    for args in (["list"], ["show", "quanhe-wonjong"], ["validate"]):
+        result = run(*args, "--store", str(store))
+        assert result.exit_code == 1 and "Traceback" not in result.output, args
+        assert "another program wrote" in result.output or "problem" in result.output
+    assert any("unreadable row: observation" in p for p in validate_inventory(store))

@@ -788,10 +788,8 @@ class GeoPackageStore(Store):
             params = (crossing_id,)
         # Rows come in feature-id order; a stable sort in Python is quicker than SQLite's
         # walk of the date index, which visits the table's pages out of order.
-        records = [
-            self._observation(geom, values)
-            for geom, *values in self._connection.execute(sql + " ORDER BY fid", params)
-        ]
+        rows = self._connection.execute(sql + " ORDER BY fid", params).fetchall()  # see trade()
+        records = [self._observation(geom, values) for geom, *values in rows]
         records.sort(key=lambda o: (o.date.start, o.date.end))
         return records
 
@@ -1205,9 +1203,11 @@ class GeoPackageStore(Store):
     def trade(self) -> list[TradeFigure]:
         """Return every trade figure, by period."""
         columns = ", ".join(_TRADE_FIELDS)
+        # Read whole before decoding: a row that cannot be decoded must not leave the statement
+        # (and its lock on the file) open in the error's traceback.
         rows = self._connection.execute(
             f"SELECT {columns} FROM trade ORDER BY period_start, period_end, fid"
-        )
+        ).fetchall()
         return [schema.trade_from_row(values) for values in rows]
 
     # data frames, for notebooks and geopandas ------------------------------------

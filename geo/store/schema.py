@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+from geo.errors import RecordValidationError
 from geo.model import (
     Crossing,
     FuzzyDate,
@@ -180,15 +181,32 @@ def trade_row(t: TradeFigure) -> tuple[object, ...]:
 
 
 def trade_from_row(values: Sequence[Any]) -> TradeFigure:
-    """Build a trade figure from its row's values."""
+    """Build a trade figure from its row's values.
+
+    Raises
+    ------
+    RecordValidationError
+        If another program wrote a value that is not a whole number of dollars.
+    """
     row = dict(zip(TRADE.names, values, strict=True))
+    try:
+        value_usd = int(row["value_usd"])
+    except (TypeError, ValueError) as err:
+        raise RecordValidationError(
+            "trade.value_usd",
+            row["value_usd"],
+            f"(period {row['period']}) is not a whole number of US dollars: another program "
+            "wrote it into the store",
+            "a whole number of US dollars",
+            "correct that row of the trade table, or restore the store from a copy",
+        ) from err
     return TradeFigure(
         period=str(row["period"]),
         period_kind=str(row["period_kind"]),
         period_start=date.fromisoformat(day_text(row["period_start"])),
         period_end=date.fromisoformat(day_text(row["period_end"])),
         flow=str(row["flow"]),
-        value_usd=int(row["value_usd"]),
+        value_usd=value_usd,
         qualifier=str(row["qualifier"]),
         source_name=_text(row["source_name"]),
         source_url=row["source_url"],
@@ -267,7 +285,27 @@ _new_observation = Observation._make
 
 
 def observation_from_row(location: LonLat | None, values: Sequence[Any]) -> Observation:
-    """Build a record from its row's values (as observation_row gives them)."""
+    """Build a record from its row's values (as observation_row gives them).
+
+    Raises
+    ------
+    RecordValidationError
+        If another program wrote a value the row cannot be read with (a date
+        that is not one, say), naming the record.
+    """
+    try:
+        return _observation_from_row(location, values)
+    except (TypeError, ValueError) as err:  # free until raised: the hot path pays nothing
+        raise RecordValidationError(
+            "observation",
+            values[0],
+            f"holds a value another program wrote that cannot be read ({err})",
+            "the values crossings writes (ISO dates, the declared types)",
+            "correct that row of the observations table, or restore the store from a copy",
+        ) from err
+
+
+def _observation_from_row(location: LonLat | None, values: Sequence[Any]) -> Observation:
     (oid, crossing_id, text, precision, start, end, kind, status, summary, source_name,
      source_url, published, source_type, source_detail, side, own, replaces, notes,
      recorded_at, recorded_by, applies_to, until, _until_end, structure_id, traffic,
