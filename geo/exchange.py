@@ -30,6 +30,8 @@ __all__ = [
     "STRUCTURE_COLUMNS",
     "SUPPORTED_SUFFIXES",
     "TRADE_COLUMNS",
+    "WGS84_NAMES",
+    "check_geojson_crs",
     "crossing_fields",
     "iter_rows",
     "observation_fields",
@@ -197,6 +199,38 @@ def _short(value: object) -> str:
     return text if len(text) <= 60 else text[:60] + "…"
 
 
+#: The names a GeoJSON ``crs`` member may give WGS84 longitude and latitude by (RFC 7946 drops
+#: the member: lon/lat on WGS84 is the only one; older files name it).
+WGS84_NAMES = frozenset(
+    {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326", "CRS84"}
+)
+
+
+def check_geojson_crs(data: object, path: str | Path) -> None:
+    """Refuse a GeoJSON file that declares coordinates other than WGS84 longitude and latitude.
+
+    Its numbers could pass for degrees (EPSG:3857's near the equator do), so
+    the declaration is never ignored.
+
+    Raises
+    ------
+    RecordValidationError
+        Naming the declared reference system and the fix.
+    """
+    crs = data.get("crs") if isinstance(data, dict) else None
+    if crs is None:
+        return
+    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    if name not in WGS84_NAMES:
+        raise RecordValidationError(
+            "crs",
+            _short(name if name is not None else crs),
+            f"of {Path(path).name} is not WGS84 longitude and latitude",
+            "no crs member (RFC 7946), or one naming EPSG:4326 or CRS84",
+            "reproject the file to EPSG:4326, e.g. ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson",
+        )
+
+
 def _read_geojson_rows(path: Path) -> list[Row]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -204,6 +238,7 @@ def _read_geojson_rows(path: Path) -> list[Row]:
         raise _file_error(path, f"cannot be read as JSON ({_short(err)})") from err
     except RecursionError as err:
         raise _file_error(path, "is nested too deeply to be GeoJSON") from err
+    check_geojson_crs(data, path)
     features = None
     if isinstance(data, dict):
         features = [data] if data.get("type") == "Feature" else data.get("features")

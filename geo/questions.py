@@ -17,7 +17,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 import numpy as np
 
 from geo.errors import RecordValidationError
-from geo.exchange import read_rows
+from geo.exchange import check_geojson_crs, read_rows
 from geo.model import BORDER_WIDE, BBox, Crossing, LonLat, Observation, Sighting
 from geo.query import geodesic_inverse, overlaps
 from geo.status import describe_status, in_force
@@ -335,6 +335,7 @@ def nearest(store: str | Path, path: str | Path, *, max_km: float = 25.0) -> lis
 def within(store: str | Path, path: str | Path) -> tuple[list[Crossing], list[Observation]]:
     """Return the crossings and observations inside the polygons of a GeoJSON file."""
     import json
+    import warnings
 
     import shapely
     from shapely.geometry import shape
@@ -342,7 +343,9 @@ def within(store: str | Path, path: str | Path) -> tuple[list[Crossing], list[Ob
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
         features = data["features"] if data.get("type") == "FeatureCollection" else [data]
-        shapes = [shape(f["geometry"] if f.get("type") == "Feature" else f) for f in features]
+        with warnings.catch_warnings():  # a vertex that is not a number is refused below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            shapes = [shape(f["geometry"] if f.get("type") == "Feature" else f) for f in features]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise RecordValidationError(
             "FILE",
@@ -351,7 +354,19 @@ def within(store: str | Path, path: str | Path) -> tuple[list[Crossing], list[Ob
             "a GeoJSON FeatureCollection of Polygon or MultiPolygon features (lon, lat)",
             "export the areas as GeoJSON",
         ) from err
+    check_geojson_crs(data, path)
     polygons = [g for g in shapes if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty]
+    for polygon in polygons:
+        xy = shapely.get_coordinates(polygon)
+        finite = np.isfinite(xy).all()
+        if not finite or (np.abs(xy[:, 0]) > 180).any() or (np.abs(xy[:, 1]) > 90).any():
+            raise RecordValidationError(
+                "FILE",
+                str(path),
+                "has a polygon with a vertex that is not a number, or out of range",
+                "longitude -180 to 180 and latitude -90 to 90, in degrees, every vertex",
+                "check the file's coordinates (lon, lat order, in degrees)",
+            )
     if not polygons:
         raise RecordValidationError(
             "FILE",

@@ -177,7 +177,15 @@ def ascii_digits(text: str) -> str:
 
     >>> ascii_digits("２０２１－０６")
     '2021-06'
+
+    Superscript, subscript and circled digits are not digits of a date: they
+    are left as they are, and the date is then refused.
+
+    >>> ascii_digits("²⁰²¹")
+    '²⁰²¹'
     """
+    if any(unicodedata.category(c) == "No" for c in text):
+        return text
     text = unicodedata.normalize("NFKC", text)
     return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
 
@@ -295,6 +303,9 @@ def parse_lat_lon(lat: object, lon: object, *, field: str = "location") -> LonLa
     values = []
     for name, value, limit in (("lat", lat, 90.0), ("lon", lon, 180.0)):
         try:
+            # Python's float() takes "4_0.1" as 40.1: a degree is written in digits only.
+            if isinstance(value, str) and "_" in value:
+                raise ValueError(value)
             number = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError) as err:
             raise RecordValidationError(

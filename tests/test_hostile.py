@@ -601,3 +601,58 @@ def test_values_another_program_wrote_badly_are_named_not_raised(store: Path):
         assert result.exit_code == 1 and "Traceback" not in result.output, args
         assert "another program wrote" in result.output or "problem" in result.output
     assert any("unreadable row: observation" in p for p in validate_inventory(store))
+
+
+# -- 10. strict where it matters ----------------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["²⁰²¹", "２０２¹-06", "⑳21"])
+def test_a_date_in_digits_that_are_not_digits_is_refused(store: Path, day: str):
+    result = run("list", "--as-of", day, "--store", str(store))
+    assert result.exit_code == 2 and "is not a date" in result.output
+    assert run("list", "--as-of", "２０２１-０６-０１", "--store", str(store)).exit_code == 0
+
+
+@pytest.mark.parametrize("point", ["4_0.1,124.39", "40.1,12_4.39", "nan,124", "40,inf"])
+def test_a_coordinate_that_is_not_plain_digits_is_refused(store: Path, point: str):
+    result = run("near", point, "--store", str(store))
+    assert result.exit_code in (1, 2) and "Traceback" not in result.output
+    assert "is not a number" in result.output or "is out of range" in result.output
+
+
+def geojson(tmp_path: Path, name: str, body: dict) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(body, allow_nan=True), encoding="utf-8")
+    return path
+
+
+def test_an_area_with_a_vertex_that_is_not_a_number_is_refused(store: Path, tmp_path: Path):
+    ring = [[130, 42], [131, 42], [float("nan"), 43], [130, 42]]
+    body = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    result = run("within", str(geojson(tmp_path, "area.geojson", body)), "--store", str(store))
+    assert (
+        result.exit_code == 1 and "a vertex that is not a number, or out of range" in result.output
+    )
+
+
+def test_geojson_in_another_reference_system_is_refused_never_ignored(store: Path, tmp_path: Path):
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}}
+    ring = [[130, 42], [131, 42], [131, 43], [130, 42]]
+    polygon = {"type": "Polygon", "coordinates": [ring]}
+    area = {"type": "FeatureCollection", "crs": crs, "features": [
+        {"type": "Feature", "properties": {}, "geometry": polygon}
+    ]}  # fmt: skip
+    result = run("within", str(geojson(tmp_path, "area.geojson", area)), "--store", str(store))
+    assert result.exit_code == 1 and "is not WGS84 longitude and latitude" in result.output
+    points = {"type": "FeatureCollection", "crs": crs, "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [130.52, 42.57]},
+         "properties": {**ROW, "kind": "traffic", "status": ""}}
+    ]}  # fmt: skip
+    before = digest(store)
+    path = geojson(tmp_path, "points.geojson", points)
+    result = run("import", str(path), "--store", str(store))
+    assert result.exit_code == 1 and "EPSG::3857" in result.output and digest(store) == before
