@@ -38,6 +38,7 @@ __all__ = [
     "read_csv_rows",
     "read_rows",
     "trade_fields",
+    "unsupported_file",
     "write_csv",
     "write_csv_layers",
     "write_geojson",
@@ -290,7 +291,12 @@ def read_rows(path: str | Path) -> list[Row]:
         return _read_geojson_rows(path)
     if suffix in (".kml", ".kmz"):
         return _read_kml_rows(path)
-    raise RecordValidationError(
+    raise unsupported_file(path)
+
+
+def unsupported_file(path: str | Path) -> RecordValidationError:
+    """Return the error for a file whose type (by its suffix) an import cannot read."""
+    return RecordValidationError(
         "file",
         str(path),
         "has an unsupported type",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +18,9 @@ from geo.errors import (
 from geo.exchange import KML_FIELDS as _KML_FIELDS
 from geo.exchange import (
     OBSERVATION_COLUMNS,
+    SUPPORTED_SUFFIXES,
     iter_rows,
+    unsupported_file,
 )
 from geo.inventory import history_parser, recorder, refresh_status_snapshot, today_or
 from geo.model import content, differing_fields
@@ -110,6 +114,44 @@ class ImportReport:
         return self.rows - len(self.ids)
 
 
+#: The largest file an import reads, in bytes: a larger one (or endless input) is refused.
+IMPORT_LIMIT_BYTES = 4 << 30
+
+
+@contextmanager
+def _readable_twice(path: Path) -> Iterator[Path]:
+    """Yield a path the import can read twice: the file, or a copy of a pipe or a device.
+
+    An import reads its file in two passes; a named pipe or standard input can
+    be read once, so it is copied first, up to ``IMPORT_LIMIT_BYTES``.
+    """
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:  # said before anything is read
+        raise unsupported_file(path)
+    if path.is_file():
+        if path.stat().st_size > IMPORT_LIMIT_BYTES:
+            raise _too_large(path)
+        yield path
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / path.name
+        with path.open("rb") as source, copy.open("wb") as target:
+            while chunk := source.read(1 << 20):
+                target.write(chunk)
+                if target.tell() > IMPORT_LIMIT_BYTES:
+                    raise _too_large(path)
+        yield copy
+
+
+def _too_large(path: Path) -> RecordValidationError:
+    return RecordValidationError(
+        "FILE",
+        str(path),
+        f"is larger than {IMPORT_LIMIT_BYTES >> 30} GiB (or has no end)",
+        f"a file of at most {IMPORT_LIMIT_BYTES >> 30} GiB",
+        "split it into several files and import each",
+    )
+
+
 def import_observations(
     store: str | Path,
     path: str | Path,
@@ -118,6 +160,9 @@ def import_observations(
     defaults: Mapping[str, str] | None = None,
 ) -> ImportReport:
     """Add every observation of a CSV, GeoJSON or KML file, or none.
+
+    A named pipe or standard input is copied first (both passes read the
+    copy); no input may be larger than ``IMPORT_LIMIT_BYTES``.
 
     Parameters
     ----------
@@ -142,7 +187,24 @@ def import_observations(
     BatchValidationError
         Listing every bad row (row number, field, value) and every conflict;
         nothing is written.
+    RecordValidationError
+        If the file is too large.
     """
+    with _readable_twice(Path(path)) as readable:
+        return _import_file(
+            store, readable, str(path), ignore_duplicates=ignore_duplicates, defaults=defaults
+        )
+
+
+def _import_file(
+    store: str | Path,
+    path: Path,
+    name: str,
+    *,
+    ignore_duplicates: bool,
+    defaults: Mapping[str, str] | None,
+) -> ImportReport:
+    """Import a file that can be read twice (see :func:`import_observations`)."""
     defaults = dict(defaults or {})
     for field in defaults:
         if field not in OBSERVATION_FIELDS:
@@ -209,7 +271,7 @@ def import_observations(
         if problems or conflicts:  # raised inside the write's transaction: it rolls back
             problems.extend(_named_conflicts(conflicts, rows(), parse))
             problems.sort(key=lambda problem: problem.row)
-            raise BatchValidationError(str(path), problems)
+            raise BatchValidationError(name, problems)
 
     with open_store(store, writable=True) as opened:
         parse = history_parser(

@@ -656,3 +656,34 @@ def test_geojson_in_another_reference_system_is_refused_never_ignored(store: Pat
     path = geojson(tmp_path, "points.geojson", points)
     result = run("import", str(path), "--store", str(store))
     assert result.exit_code == 1 and "EPSG::3857" in result.output and digest(store) == before
+
+
+# -- 8. inputs read once ------------------------------------------------------------
+
+
+def test_an_import_from_a_named_pipe_is_read_once(store: Path, tmp_path: Path):
+    import threading
+
+    # The example: an import whose input cannot be read twice never returned.
+    pipe = tmp_path / "piped.csv"
+    os.mkfifo(pipe)
+    text = (
+        "crossing_id,date,kind,summary,source_url,source_type\n"
+        "quanhe-wonjong,2025-01,traffic,Trucks piped in,https://e.org/p,news_report\n"
+    )
+    writer = threading.Thread(target=pipe.write_text, args=(text,), daemon=True)
+    writer.start()
+    report = import_observations(store, pipe)
+    writer.join(timeout=5)
+    assert report.rows == 1 and len(report.ids) == 1
+
+
+def test_an_input_over_the_limit_is_refused_by_name(store: Path, tmp_path: Path, monkeypatch):
+    import geo.record
+
+    monkeypatch.setattr(geo.record, "IMPORT_LIMIT_BYTES", 100)
+    path = write_rows(tmp_path / "rows.csv", [ROW, {**ROW, "summary": "x" * 200}])
+    with pytest.raises(RecordValidationError, match=r"is larger than .* \(or has no end\)"):
+        import_observations(store, path)
+    result = run("import", "/dev/zero", "--store", str(store))  # endless, and no known type
+    assert result.exit_code == 1 and "has an unsupported type" in result.output
