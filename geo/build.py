@@ -5,6 +5,7 @@ Each checks all its input before it writes anything.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +32,7 @@ from geo.inventory import (
 )
 from geo.model import LonLat, in_writing_order
 from geo.outputs import is_store_file, same_file
-from geo.store import Store, create_store, is_database, open_store, store_name
+from geo.store import Store, create_store, is_database, open_store, store_fault, store_name
 from geo.validate import parse_crossing, parse_observation, parse_structure, parse_trade_figure
 
 if TYPE_CHECKING:
@@ -252,7 +253,10 @@ def copy_store(source: str | Path, target: str | Path, *, force: bool = False) -
                     raise BatchValidationError(name, [RowProblem(number, err)]) from err
 
         trade = other.trade()
-        create_store(target, crossings, records(), trade, structures=structures, force=force)
+        try:
+            create_store(target, crossings, records(), trade, structures=structures, force=force)
+        except sqlite3.Error as err:  # a fault of the copy written, not of the store read
+            raise store_fault(err, store_name(target)) from err
     with open_store(target, writable=True) as opened:
         refresh_status_snapshot(opened)
         return {

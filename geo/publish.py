@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -24,7 +25,7 @@ from geo.status import (
     rule_order,
     status_timeline,
 )
-from geo.store import create_store, open_store
+from geo.store import create_store, open_store, store_fault
 
 if TYPE_CHECKING:
     from geo.model import Crossing, Observation, Structure
@@ -267,16 +268,19 @@ def export_inventory(
         elif output_format == "kml":
             counts["placemarks"] = _export_kml(building, chosen, kept_structures, observations)
         else:
-            create_store(
-                building,
-                chosen,
-                in_writing_order(observations),
-                figures,
-                structures=kept_structures,
-            )
-            with open_store(building, writable=True) as opened:
-                refresh_status_snapshot(opened)
-                counts["observations"] = opened.count()
+            try:
+                create_store(
+                    building,
+                    chosen,
+                    in_writing_order(observations),
+                    figures,
+                    structures=kept_structures,
+                )
+                with open_store(building, writable=True) as opened:
+                    refresh_status_snapshot(opened)
+                    counts["observations"] = opened.count()
+            except sqlite3.Error as err:  # a fault of the file written, not of the store read
+                raise store_fault(err, target) from err
     return counts
 
 

@@ -687,3 +687,24 @@ def test_an_input_over_the_limit_is_refused_by_name(store: Path, tmp_path: Path,
         import_observations(store, path)
     result = run("import", "/dev/zero", "--store", str(store))  # endless, and no known type
     assert result.exit_code == 1 and "has an unsupported type" in result.output
+
+
+def test_a_full_disk_while_a_store_is_written_names_the_file_written(
+    store: Path, tmp_path: Path, monkeypatch
+):
+    import sqlite3
+
+    import geo.build
+    import geo.publish
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(geo.publish, "create_store", full)
+    monkeypatch.setattr(geo.build, "create_store", full)
+    out = tmp_path / "out.gpkg"
+    for args in (["export", "--format", "gpkg", "--out", str(out)], ["copy", str(store), str(out)]):
+        result = run(*args, "--store", str(store)) if args[0] == "export" else run(*args)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert result.output.startswith(f"Error: {out}: the disk is full"), result.output
+        assert not out.exists()
