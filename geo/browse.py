@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from geo.errors import RecordValidationError
-from geo.inventory import DEFAULT_STORE, status_on, structure_ids, today_or
+from geo.inventory import DEFAULT_STORE, status_on, today_or
 from geo.status import (
     StatusAnswer,
     rule_order,
     status_as_of,
-    status_timeline,
     structure_lifecycle,
 )
 from geo.store import open_store
+from geo.validate import date_range
 
 if TYPE_CHECKING:
     from geo.model import Crossing, Observation, Structure, TradeFigure
@@ -30,7 +30,6 @@ __all__ = [
     "list_structures",
     "show_crossing",
     "status_matrix",
-    "timelines",
     "trade_figures",
 ]
 
@@ -75,8 +74,6 @@ def trade_figures(
     flow: str | None = None,
 ) -> list[TradeFigure]:
     """Return the trade figures whose period meets ``since``..``until``, oldest first."""
-    from geo.questions import date_range
-
     first, last = date_range(since, until, names=("--from", "--to"))
     with open_store(store) as opened:
         figures = opened.trade()
@@ -111,25 +108,6 @@ def status_matrix(
     with open_store(store) as opened:
         return [
             (crossing, [status_on(opened, crossing.id, day) for day in days])
-            for crossing in opened.crossings().values()
-        ]
-
-
-def timelines(store: str | Path, *, until: date | None = None) -> list[tuple[Crossing, list]]:
-    """Return every crossing with its status steps up to ``until`` (default: today)."""
-    day = today_or(until)
-    with open_store(store) as opened:
-        structures = structure_ids(opened)
-        return [
-            (
-                crossing,
-                status_timeline(
-                    opened.observations(crossing.id),
-                    crossing.id,
-                    until=day,
-                    structure_ids=structures.get(crossing.id, ()),
-                ),
-            )
             for crossing in opened.crossings().values()
         ]
 

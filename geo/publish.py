@@ -198,8 +198,7 @@ def export_inventory(
         For an unknown format, crossing or date, or an existing file without ``force``.
     """
     from geo.exchange import EXPORT_SUFFIXES
-    from geo.questions import date_range
-    from geo.validate import resolve_crossing_id
+    from geo.validate import date_range, resolve_crossing_id
 
     if output_format not in EXPORT_SUFFIXES:
         raise RecordValidationError(

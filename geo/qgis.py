@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from geo.store.schema import CROSSINGS
+from geo.schema import CROSSINGS
 
 __all__ = ["STYLE_NAME", "crossings_qml"]
 

@@ -18,11 +18,12 @@ import numpy as np
 
 from geo.errors import RecordValidationError
 from geo.exchange import check_geojson_crs, read_rows
+from geo.inventory import structure_ids, today_or
 from geo.model import BORDER_WIDE, BBox, Crossing, LonLat, Observation, Sighting
 from geo.query import geodesic_inverse, overlaps
-from geo.status import describe_status, in_force
+from geo.status import describe_status, in_force, status_timeline
 from geo.store import Store, open_store
-from geo.validate import parse_fuzzy_date, parse_lat_lon, resolve_crossing_id
+from geo.validate import date_range, parse_lat_lon, resolve_crossing_id
 
 __all__ = [
     "Change",
@@ -31,12 +32,12 @@ __all__ = [
     "Transition",
     "around",
     "changes",
-    "date_range",
     "distance_between",
     "near",
     "nearest",
     "observations_near",
     "sightings_around",
+    "timelines",
     "transitions",
     "within",
 ]
@@ -131,31 +132,6 @@ def _radius_m(km: float, field: str) -> float:
             f"give e.g. {field} 3",
         )
     return km * 1000.0
-
-
-def date_range(
-    since: str | None, until: str | None, *, names: tuple[str, str] = ("--since", "--until")
-) -> tuple[date | None, date | None]:
-    """Turn ``since``/``until`` texts (YYYY, YYYY-MM or YYYY-MM-DD) into first and last days.
-
-    ``since 2024`` starts on 2024-01-01; ``until 2024-06`` ends on 2024-06-30.
-
-    Raises
-    ------
-    RecordValidationError
-        If a text is not a date, or ``since`` is after ``until``.
-    """
-    first = parse_fuzzy_date(since, field=names[0], today=date.max).start if since else None
-    last = parse_fuzzy_date(until, field=names[1], today=date.max).end if until else None
-    if first and last and first > last:
-        raise RecordValidationError(
-            names[0],
-            since,
-            f"is after {names[1]} {until!r}",
-            f"a date on or before {names[1]}",
-            "swap the two dates",
-        )
-    return first, last
 
 
 def _crossing(crossings: Mapping[str, Crossing], text: str, field: str = "ID") -> Crossing:
@@ -397,6 +373,25 @@ def within(store: str | Path, path: str | Path) -> tuple[list[Crossing], list[Ob
     return crossings, sorted(observations, key=lambda o: (o.crossing_id or "", o.date.start))
 
 
+def timelines(store: str | Path, *, until: date | None = None) -> list[tuple[Crossing, list]]:
+    """Return every crossing with its status steps up to ``until`` (default: today)."""
+    day = today_or(until)
+    with open_store(store) as opened:
+        structures = structure_ids(opened)
+        return [
+            (
+                crossing,
+                status_timeline(
+                    opened.observations(crossing.id),
+                    crossing.id,
+                    until=day,
+                    structure_ids=structures.get(crossing.id, ()),
+                ),
+            )
+            for crossing in opened.crossings().values()
+        ]
+
+
 @dataclass(frozen=True)
 class Change:
     """A status or infrastructure record between two dates, with the status around it."""
@@ -456,8 +451,6 @@ def transitions(store: str | Path, since: str, until: str) -> list[Transition]:
     change is a new status value (with what moves) on the day a record begins
     to count, or on the day after a temporary record ends.
     """
-    from geo.browse import timelines
-
     first, last = date_range(since, until, names=("--from", "--to"))
     found: list[Transition] = []
     for crossing, steps in timelines(store, until=last):

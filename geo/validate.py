@@ -50,6 +50,7 @@ __all__ = [
     "ascii_digits",
     "border_region",
     "clean_text",
+    "date_range",
     "geodesic_distance_m",
     "is_slug",
     "parse_crossing",
@@ -325,6 +326,31 @@ def parse_lat_lon(lat: object, lon: object, *, field: str = "location") -> LonLa
             )
         values.append(number)
     return LonLat(lon=values[1], lat=values[0])
+
+
+def date_range(
+    since: str | None, until: str | None, *, names: tuple[str, str] = ("--since", "--until")
+) -> tuple[date | None, date | None]:
+    """Turn ``since``/``until`` texts (YYYY, YYYY-MM or YYYY-MM-DD) into first and last days.
+
+    ``since 2024`` starts on 2024-01-01; ``until 2024-06`` ends on 2024-06-30.
+
+    Raises
+    ------
+    RecordValidationError
+        If a text is not a date, or ``since`` is after ``until``.
+    """
+    first = parse_fuzzy_date(since, field=names[0], today=date.max).start if since else None
+    last = parse_fuzzy_date(until, field=names[1], today=date.max).end if until else None
+    if first and last and first > last:
+        raise RecordValidationError(
+            names[0],
+            since,
+            f"is after {names[1]} {until!r}",
+            f"a date on or before {names[1]}",
+            "swap the two dates",
+        )
+    return first, last
 
 
 def split_lat_lon(text: str, *, field: str = "at") -> tuple[str, str]:

@@ -123,7 +123,7 @@ def _status(store, crossing_id: str, day: date):
 def test_no_status_on_any_day_rests_on_a_border_wide_record_that_names_no_crossing(
     shipped_store,
 ):
-    from geo.browse import timelines
+    from geo.questions import timelines
 
     for crossing, steps in timelines(shipped_store, until=date(2026, 11, 26)):
         for step in steps:

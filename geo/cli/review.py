@@ -52,7 +52,7 @@ def audit_command(
       crossings audit --from 2019-01-01 --to today
       crossings audit --from 2020 --to 2023 --finding no_quote --format json
     """
-    from geo.questions import date_range
+    from geo.validate import date_range
 
     since, until = _day(since), _day(until)
     first, last = date_range(since or until, until or since, names=("--from", "--to"))

@@ -1,0 +1,80 @@
+"""The house's layers, read from the imports: no cycle, and the pure rules import nothing above."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+GEO = Path(__file__).parent.parent / "geo"
+
+#: Modules of pure rules and types: they read no store, no file of records, no command.
+PURE = {"geo.errors", "geo.model", "geo.schema", "geo.status", "geo.query", "geo.validate"}
+#: What a pure module may import of the package.
+PURE_MAY_IMPORT = PURE
+
+
+def node(module: str) -> str:
+    """The unit of the graph: a module, or a package (the store, the command line) as a whole."""
+    for package in ("geo.store", "geo.cli"):
+        if module.startswith(package):
+            return package
+    return module
+
+
+def imports() -> dict[str, set[str]]:
+    """Every module of geo and the geo modules it imports (at the top or in a function)."""
+    graph: dict[str, set[str]] = {}
+    for path in GEO.rglob("*.py"):
+        name = ".".join(path.relative_to(GEO.parent).with_suffix("").parts)
+        name = name.removesuffix(".__init__")
+        found = graph.setdefault(node(name), set())
+        for item in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(item, ast.ImportFrom) and item.module and item.module.startswith("geo"):
+                found.add(node(item.module))
+            elif isinstance(item, ast.Import):
+                found |= {node(a.name) for a in item.names if a.name.startswith("geo.")}
+        found.discard(node(name))
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Return the import cycles of a graph (each as the path that closes it)."""
+    found, state = [], {}
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for other in sorted(graph.get(module, ())):
+            if state.get(other) == "open":
+                found.append([*path[path.index(other) :], other])
+            elif other not in state:
+                visit(other, [*path, other])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    return found
+
+
+def test_no_module_imports_another_that_imports_it_back():
+    graph = imports()
+    # The package's face (geo/__init__) and the entry point hand names on; they are not layers.
+    graph = {m: {i for i in d if i != "geo"} for m, d in graph.items() if m != "geo"}
+    assert cycles(graph) == []
+
+
+def test_the_cycle_check_can_fail():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+@pytest.mark.parametrize("module", sorted(PURE))
+def test_the_pure_rules_import_only_pure_rules(module: str):
+    assert imports()[module] <= PURE_MAY_IMPORT, imports()[module] - PURE_MAY_IMPORT
+
+
+def test_no_library_module_imports_the_command_line():
+    for module, imported in imports().items():
+        if module not in ("geo.cli", "geo.__main__"):
+            assert not any(i.startswith("geo.cli") for i in imported), module
