@@ -1,9 +1,11 @@
 """What several test modules share: named positions, hostile texts, and helpers."""
 
 import importlib.util
+import mimetypes
 import subprocess
 from pathlib import Path
 
+from geo.assets import local_path
 from geo.model import LonLat
 
 FRIENDSHIP = LonLat(124.39250, 40.11500)
@@ -123,3 +125,61 @@ def _shipped_points() -> tuple[int, int]:
 
 #: How many crossings of the shipped seed have a point, and how many have none.
 SHIPPED_MAPPED, SHIPPED_UNMAPPED = _shipped_points()
+
+
+# -- the maps in a real browser ----------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).parent / "output" / "screenshots"
+
+
+class Page:
+    """A page with the network blocked, its errors and dialogs recorded."""
+
+    def __init__(
+        self, browser, path: Path, *, serve_local: bool = True, viewport: dict | None = None
+    ) -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.blocked: list[str] = []
+        self.page = browser.new_page(viewport=viewport or {"width": 1400, "height": 900})
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", self._console)
+        self.page.on("dialog", self._dialog)
+        self.page.route("**/*", lambda route: self._route(route, serve_local))
+        self.page.goto(path.as_uri())
+        self.page.wait_for_function("document.body.dataset.mapReady === 'true'", timeout=15000)
+
+    def _console(self, message) -> None:
+        # Refused tile requests are expected here; any other console error is a failure.
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            self.errors.append(message.text)
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _route(self, route, serve_local: bool) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+            return
+        path = local_path(url) if serve_local else None
+        if path is None:
+            self.blocked.append(url)
+            route.abort()
+            return
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        route.fulfill(status=200, body=path.read_bytes(), headers={"Content-Type": kind})
+
+    def status_of(self, crossing_id: str) -> str:
+        return self.page.get_attribute(f'.xing-icon[data-crossing="{crossing_id}"]', "data-status")
+
+    def screenshot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+    def close(self) -> None:
+        assert self.errors == [], self.errors
+        assert self.dialogs == [], self.dialogs
+        self.page.close()

@@ -7,8 +7,7 @@ saved under tests/output/screenshots/.
 
 from __future__ import annotations
 
-import mimetypes
-from collections.abc import Iterator
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -16,36 +15,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from geo.assets import local_path
 from geo.cli import cli
-from tests.common import PAYLOADS, SHIPPED_MAPPED, SHIPPED_UNMAPPED, add_payloads
+from tests.common import PAYLOADS, SHIPPED_MAPPED, SHIPPED_UNMAPPED, Page, add_payloads
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).parent / "output" / "screenshots"
 SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1400, "height": 900}}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Debian's chromium is not installed (make test installs it)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        yield launched
-        launched.close()
 
 
 def write_maps(store: Path | str, out: Path, *extra: str) -> Path:
@@ -57,58 +32,6 @@ def write_maps(store: Path | str, out: Path, *extra: str) -> Path:
 @pytest.fixture(scope="module")
 def shipped_maps(shipped_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_maps(shipped_store, tmp_path_factory.mktemp("maps"))
-
-
-class Page:
-    """A page with the network blocked, its errors and dialogs recorded."""
-
-    def __init__(
-        self, browser, path: Path, *, serve_local: bool = True, viewport: dict | None = None
-    ) -> None:
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.blocked: list[str] = []
-        self.page = browser.new_page(viewport=viewport or {"width": 1400, "height": 900})
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", self._console)
-        self.page.on("dialog", self._dialog)
-        self.page.route("**/*", lambda route: self._route(route, serve_local))
-        self.page.goto(path.as_uri())
-        self.page.wait_for_function("document.body.dataset.mapReady === 'true'", timeout=15000)
-
-    def _console(self, message) -> None:
-        # Refused tile requests are expected here; any other console error is a failure.
-        if message.type == "error" and "Failed to load resource" not in message.text:
-            self.errors.append(message.text)
-
-    def _dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def _route(self, route, serve_local: bool) -> None:
-        url = route.request.url
-        if url.startswith(("file:", "data:")):
-            route.continue_()
-            return
-        path = local_path(url) if serve_local else None
-        if path is None:
-            self.blocked.append(url)
-            route.abort()
-            return
-        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        route.fulfill(status=200, body=path.read_bytes(), headers={"Content-Type": kind})
-
-    def status_of(self, crossing_id: str) -> str:
-        return self.page.get_attribute(f'.xing-icon[data-crossing="{crossing_id}"]', "data-status")
-
-    def screenshot(self, name: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-
-    def close(self) -> None:
-        assert self.errors == [], self.errors
-        assert self.dialogs == [], self.dialogs
-        self.page.close()
 
 
 def test_overview_markers_legend_and_no_errors(browser, shipped_maps):
@@ -395,6 +318,12 @@ CLEAR_OF_CONTROLS = (
 )
 
 
+#: A popup has settled: inside the screen and clear of every control (waited on, never slept).
+SETTLED = (
+    f"() => ({INSIDE})('.leaflet-popup-content-wrapper') && ({CLEAR_OF_CONTROLS})().length === 0"
+)
+
+
 @pytest.mark.parametrize("screen", SCREENS)
 def test_the_first_view_holds_every_crossing_and_each_can_be_tapped(browser, shipped_maps, screen):
     size = SCREENS[screen]
@@ -420,8 +349,8 @@ def test_the_first_view_holds_every_crossing_and_each_can_be_tapped(browser, shi
     page.page.click('.xing-icon[data-crossing="friendship-bridge"]')
     title = page.page.locator(".leaflet-popup-content h4").inner_text()
     assert title.startswith("Sino-Korean Friendship Bridge")
-    page.page.wait_for_timeout(400)  # the pan that brings the popup into view
-    page.page.wait_for_function(f"({INSIDE})('.leaflet-popup-content-wrapper')", timeout=5000)
+    # Waits for the pan that brings the popup into view, and fails if it never comes.
+    page.page.wait_for_function(SETTLED, timeout=5000)
     assert page.page.evaluate(f"({CLEAR_OF_CONTROLS})()") == []  # the legend included
     assert "crossing=friendship-bridge" in page.page.evaluate("location.hash")
     page.screenshot(f"{screen}-overview-friendship")
@@ -454,7 +383,10 @@ def test_every_popup_opens_inside_the_screen(browser, shipped_maps, screen):
     )
     for crossing_id in ids:
         page.page.evaluate(f"crossingsState.markers['{crossing_id}'].openPopup()")
-        page.page.wait_for_timeout(350)
+        from playwright.sync_api import TimeoutError as Unsettled
+
+        with contextlib.suppress(Unsettled):  # the assertions below name the popup and the fault
+            page.page.wait_for_function(SETTLED, timeout=3000)
         inside = page.page.evaluate(f"({INSIDE})('.leaflet-popup-content-wrapper')")
         assert inside, crossing_id
         assert page.page.evaluate(f"({CLEAR_OF_CONTROLS})()") == [], crossing_id

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.common import SHIPPED_MAPPED
-from tests.test_browser import Page, browser  # noqa: F401 - the Chromium fixture
+from tests.common import SHIPPED_MAPPED, Page
 
 ROOT = Path(__file__).parent.parent
 
@@ -28,7 +27,7 @@ def run(*args: str, cwd: Path, env: dict[str, str]) -> str:
     return done.stdout
 
 
-def test_the_wheel_works_in_a_fresh_environment_anywhere(browser, tmp_path: Path):  # noqa: F811
+def test_the_wheel_works_in_a_fresh_environment_anywhere(browser, tmp_path: Path):
     dist = tmp_path / "dist"
     python = sys.executable
     env = {k: v for k, v in os.environ.items() if k not in ("CROSSINGS_STORE", "XDG_DATA_HOME")}
