@@ -43,9 +43,9 @@ def test_validate_names_a_point_too_far_from_the_boundary(store):
 
     assert validate_inventory(store) == []
     # Quanhe's point moved 0.1 degree south (about 11 km) into the DPRK: too far for ±200 m.
-    from geo.store.gpkg import _point_blob
+    from geo.store.blob import point_blob
 
-    moved = _point_blob(QUANHE._replace(lat=QUANHE.lat - 0.1)).hex()
+    moved = point_blob(QUANHE._replace(lat=QUANHE.lat - 0.1)).hex()
     execute(store, f"UPDATE crossings SET geom = X'{moved}' WHERE id = 'quanhe-wonjong'")
     (problem,) = [p for p in validate_inventory(store) if "boundary" in p]
     assert problem.startswith("crossing 'quanhe-wonjong': its point lies ")

@@ -14,7 +14,6 @@ import logging
 import math
 import os
 import sqlite3
-import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -42,6 +41,14 @@ from geo.model import (
 from geo.query import Ellipse, dwithin_boxes, dwithin_ellipse
 from geo.store import rtree, schema
 from geo.store.base import Store, WrittenIds
+from geo.store.blob import (
+    blob_arrays,
+    blob_point,
+    blob_points,
+    point_blob,
+    st_coordinate,
+    st_is_empty,
+)
 from geo.store.migrations import GEOPACKAGE_STEPS, create_indexes_3, insert_default_style
 from geo.store.schema import SCHEMA_VERSION
 from geo.store.source import IN_FORCE, IndexBoxes, question_filters
@@ -61,7 +68,6 @@ _log = logging.getLogger(__name__)
 
 _APPLICATION = "crossings"
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
-_SRS_ID = 4326
 
 
 def _types(layer: schema.Layer, *, since: int | None = None) -> dict[str, str]:
@@ -84,95 +90,6 @@ _LAYER_STYLE_FIELDS = _types(schema.LAYER_STYLES)
 
 #: How far (degrees) the spatial index's boxes may reach past a point: it rounds outwards.
 _INDEX_SLACK = 1e-4
-
-
-# -- GeoPackage geometry blobs (OGC 12-128r18, section 2.1.3) ----------------
-
-_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
-_LE_POINT = struct.Struct("<dd")
-#: A point blob as this module writes it, for numpy: header and WKB type, then x and y.
-_PLAIN_POINT = [("head", "V13"), ("x", "<f8"), ("y", "<f8")]
-
-
-def _point_blob(location: LonLat | None) -> bytes | None:
-    """Return the GeoPackage blob of a point: header without envelope, then WKB."""
-    if location is None:
-        return None
-    header = b"GP\x00\x01" + struct.pack("<i", _SRS_ID)
-    return header + struct.pack("<BIdd", 1, 1, location.lon, location.lat)
-
-
-def _blob_point(blob: bytes | None) -> LonLat | None:
-    """Return the point in a GeoPackage blob, or None for a null or empty one."""
-    if blob is None:
-        return None
-    if len(blob) == 29 and blob[3] == 1 and blob[8] == 1:
-        # The blobs this module writes: little-endian, no envelope, a 2D point.
-        lon, lat = _LE_POINT.unpack_from(blob, 13)
-        if not (math.isnan(lon) or math.isnan(lat)):
-            return LonLat(lon, lat)
-        return None
-    flags = blob[3]
-    if flags & 0x10:
-        return None
-    start = 8 + _ENVELOPE_BYTES.get((flags >> 1) & 0x07, 0)
-    order = "<" if blob[start] == 1 else ">"
-    (kind,) = struct.unpack_from(order + "I", blob, start + 1)
-    if kind % 1000 != 1:
-        raise NotAStoreError(f"expected point geometries, found WKB type {kind}")
-    lon, lat = struct.unpack_from(order + "dd", blob, start + 5)
-    if math.isnan(lon) or math.isnan(lat):  # NaN coordinates: an empty point
-        return None
-    return LonLat(lon, lat)
-
-
-def _all_plain(blobs: Sequence[bytes | None]) -> bool:
-    """Whether every blob is a point as this module writes it (one numpy record each)."""
-    return all(b is not None and len(b) == 29 and b[3] == 1 and b[8] == 1 for b in blobs)
-
-
-def _plain_arrays(blobs: Sequence[bytes | None]) -> tuple[Any, Any]:
-    """Return the lons and lats of blobs that are all plain points, read in one go."""
-    import numpy as np  # here, not at import: it slows the command line's start
-
-    points = np.frombuffer(b"".join(blobs), dtype=_PLAIN_POINT)  # type: ignore[arg-type]
-    return points["x"].copy(), points["y"].copy()
-
-
-def _blob_arrays(blobs: Sequence[bytes | None]) -> tuple[Any, Any]:
-    """Return the lons and lats of many blobs as arrays, NaN where there is no point."""
-    import numpy as np  # here, not at import: it slows the command line's start
-
-    if blobs and _all_plain(blobs):
-        return _plain_arrays(blobs)
-    decoded = [_blob_point(b) for b in blobs]
-    return (
-        np.array([p.lon if p else math.nan for p in decoded], dtype=float),
-        np.array([p.lat if p else math.nan for p in decoded], dtype=float),
-    )
-
-
-def _blob_points(blobs: Sequence[bytes | None]) -> list[LonLat | None]:
-    """Return the points of many blobs (None for a null or empty one), in bulk if plain."""
-    if blobs and _all_plain(blobs):
-        lons, lats = _plain_arrays(blobs)
-        if not (math.isnan(lons.sum()) or math.isnan(lats.sum())):
-            return list(map(LonLat, lons.tolist(), lats.tolist()))
-    return [_blob_point(b) for b in blobs]
-
-
-def _st_is_empty(blob: bytes | None) -> int | None:
-    if blob is None:
-        return None
-    return int(_blob_point(blob) is None)
-
-
-def _st_coordinate(index: int):  # type: ignore[no-untyped-def]
-    def coordinate(blob: bytes | None) -> float | None:
-        point = _blob_point(blob)
-        return None if point is None else point[index]
-
-    return coordinate
 
 
 #: Stores up to this size are checked whole (SQLite's quick check) before every write:
@@ -283,11 +200,11 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     except sqlite3.Error as err:
         raise NotAStoreError(f"{path}: cannot be opened ({err})") from err
     for name, function in (
-        ("ST_IsEmpty", _st_is_empty),
-        ("ST_MinX", _st_coordinate(0)),
-        ("ST_MaxX", _st_coordinate(0)),
-        ("ST_MinY", _st_coordinate(1)),
-        ("ST_MaxY", _st_coordinate(1)),
+        ("ST_IsEmpty", st_is_empty),
+        ("ST_MinX", st_coordinate(0)),
+        ("ST_MaxX", st_coordinate(0)),
+        ("ST_MinY", st_coordinate(1)),
+        ("ST_MaxY", st_coordinate(1)),
     ):
         connection.create_function(name, 1, function, deterministic=True)
     return connection
@@ -432,7 +349,7 @@ _BULK_BATCH = 20_000
 
 def _grid_cell(item: tuple[Observation, tuple[object, ...]]) -> tuple[float, float]:
     # The record's own point, else the one written for it (its crossing's).
-    point = item[0].location or _blob_point(item[1][0])  # type: ignore[arg-type]
+    point = item[0].location or blob_point(item[1][0])  # type: ignore[arg-type]
     return (math.inf, math.inf) if point is None else (round(point.lon, 2), round(point.lat, 2))
 
 
@@ -718,7 +635,7 @@ class GeoPackageStore(Store):
             rows = self._connection.execute(f"SELECT geom, {columns} FROM crossings ORDER BY fid")
             self._crossings = {}
             for geom, *values in rows:
-                crossing = schema.crossing_from_row(_blob_point(geom), values)
+                crossing = schema.crossing_from_row(blob_point(geom), values)
                 self._crossings[crossing.id] = crossing
         return self._crossings
 
@@ -728,7 +645,7 @@ class GeoPackageStore(Store):
         columns = ", ".join(_CROSSING_FIELDS)
         marks = ", ".join("?" * (len(_CROSSING_FIELDS) + 1))
         crossings = list(crossings)
-        rows = [(_point_blob(c.location), *schema.crossing_row(c)) for c in crossings]
+        rows = [(point_blob(c.location), *schema.crossing_row(c)) for c in crossings]
         connection.executemany(f"INSERT INTO crossings (geom, {columns}) VALUES ({marks})", rows)
         self._extend_extent(connection, "crossings", [c.location for c in crossings])
         self._crossings = None
@@ -744,7 +661,7 @@ class GeoPackageStore(Store):
         for geom, *values in self._connection.execute(
             f"SELECT geom, {columns} FROM structures ORDER BY fid"
         ):
-            structure = schema.structure_from_row(_blob_point(geom), values)
+            structure = schema.structure_from_row(blob_point(geom), values)
             found[structure.id] = structure
         self._structures = found
         return found
@@ -755,7 +672,7 @@ class GeoPackageStore(Store):
         columns = ", ".join(_STRUCTURE_FIELDS)
         marks = ", ".join("?" * (len(_STRUCTURE_FIELDS) + 1))
         structures = list(structures)
-        rows = [(_point_blob(s.location), *schema.structure_row(s)) for s in structures]
+        rows = [(point_blob(s.location), *schema.structure_row(s)) for s in structures]
         connection.executemany(f"INSERT INTO structures (geom, {columns}) VALUES ({marks})", rows)
         self._extend_extent(connection, "structures", [s.location for s in structures])
         self._structures = None
@@ -764,7 +681,7 @@ class GeoPackageStore(Store):
 
     @staticmethod
     def _observation(geom: bytes | None, values: Sequence[Any]) -> Observation:
-        return schema.observation_from_row(_blob_point(geom), values)
+        return schema.observation_from_row(blob_point(geom), values)
 
     def observations(
         self, crossing_id: str | None = None, *, include_border_wide: bool = True
@@ -923,7 +840,7 @@ class GeoPackageStore(Store):
                 f"WHERE fid IN ({', '.join('?' * len(chunk))}) AND {IN_FORCE}",
                 chunk,
             ).fetchall()
-            points = _blob_points([row[1] for row in rows])
+            points = blob_points([row[1] for row in rows])
             for (fid, _, *values), point in zip(rows, points, strict=True):
                 found[fid] = schema.sighting_from_row(point, values)
         return [found[fid] for fid in fids if fid in found]
@@ -946,7 +863,7 @@ class GeoPackageStore(Store):
                 f"SELECT fid, geom, {_SELECTED} FROM observations o WHERE fid IN ({marks}){where}",
                 chunk,
             ).fetchall()
-            points = _blob_points([row[1] for row in rows])
+            points = blob_points([row[1] for row in rows])
             for (fid, _, *values), point in zip(rows, points, strict=True):
                 found[fid] = schema.observation_from_row(point, values)
         return [found[fid] for fid in fids if fid in found]
@@ -1019,7 +936,7 @@ class GeoPackageStore(Store):
                 location = record.location
                 if location is None and record.crossing_id is not None:
                     location = crossings[record.crossing_id].location
-                batch.append((record, (_point_blob(location), *self._observation_row(record))))
+                batch.append((record, (point_blob(location), *self._observation_row(record))))
                 if location is not None:  # the extent covers every feature, own point or not
                     lon, lat = location
                     box = [min(box[0], lon), min(box[1], lat), max(box[2], lon), max(box[3], lat)]
@@ -1133,7 +1050,7 @@ class GeoPackageStore(Store):
         fids, lons, lats = [], [], []
         rows = connection.execute("SELECT fid, geom FROM observations WHERE geom IS NOT NULL")
         while chunk := rows.fetchmany(65_536):
-            lon, lat = _blob_arrays([geom for _, geom in chunk])
+            lon, lat = blob_arrays([geom for _, geom in chunk])
             has_point = ~(np.isnan(lon) | np.isnan(lat))
             fids.append(np.fromiter((fid for fid, _ in chunk), np.int64, len(chunk))[has_point])
             lons.append(lon[has_point])
