@@ -33,6 +33,7 @@ __all__ = [
     "WGS84_NAMES",
     "check_geojson_crs",
     "crossing_fields",
+    "csv_cell",
     "iter_rows",
     "observation_fields",
     "read_csv_rows",
@@ -450,12 +451,17 @@ def _write_rows(handle: Any, columns: Sequence[str], rows: Iterable[Mapping[str,
     writer.writeheader()
     written = 0
     for fields in rows:
-        writer.writerow({key: _cell(value) for key, value in fields.items()})
+        writer.writerow({key: csv_cell(value) for key, value in fields.items()})
         written += 1
     return written
 
 
-def _cell(value: object) -> object:
+def csv_cell(value: object) -> object:
+    """Return a value as a CSV cell, safe to open in a spreadsheet.
+
+    A list is joined by "; "; a text a spreadsheet would run as a formula (it
+    starts with ``= + - @``, a tab or a carriage return) is quoted with ``'``.
+    """
     if isinstance(value, list):
         value = "; ".join(map(str, value))
     if isinstance(value, str) and value[:1] in _QUOTED_STARTS:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIGURE_SUFFIXES",
+    "export_format",
     "export_inventory",
     "maps",
     "overview_map",
@@ -176,10 +177,32 @@ def write_figure(
     return target
 
 
+def export_format(out: Path) -> str:
+    """Return the export format a file name's suffix says (``.kml``: kml).
+
+    Raises
+    ------
+    RecordValidationError
+        If the suffix names no format, or two (``.zip``: GeoJSON or CSV).
+    """
+    from geo.exchange import EXPORT_SUFFIXES
+
+    formats = [f for f, suffixes in EXPORT_SUFFIXES.items() if out.suffix.lower() in suffixes]
+    if len(formats) != 1:
+        raise RecordValidationError(
+            "--out",
+            str(out),
+            "does not say the format by its suffix" if not formats else "fits two formats",
+            ", ".join(sorted({x for v in EXPORT_SUFFIXES.values() for x in v})) + ", or --format",
+            "name the file e.g. crossings.geojson, or give --format",
+        )
+    return formats[0]
+
+
 def export_inventory(
     store: str | Path,
     out: str | Path,
-    output_format: str,
+    output_format: str | None = None,
     *,
     crossing_id: str | None = None,
     since: str | None = None,
@@ -187,6 +210,8 @@ def export_inventory(
     force: bool = False,
 ) -> dict[str, int]:
     """Write the store, or one crossing or a date window of it, as GeoJSON, KML, CSV or GeoPackage.
+
+    Without ``output_format``, the file name's suffix says the format.
 
     A crossing's subset keeps the records about the whole border; a record
     that corrects another keeps the one it corrects, so a GeoPackage subset is
@@ -200,6 +225,8 @@ def export_inventory(
     from geo.exchange import EXPORT_SUFFIXES
     from geo.validate import date_range, resolve_crossing_id
 
+    if output_format is None:  # the format the file's name says, where only one has it
+        output_format = export_format(Path(out))
     if output_format not in EXPORT_SUFFIXES:
         raise RecordValidationError(
             "--format",

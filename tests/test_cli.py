@@ -635,3 +635,33 @@ def test_show_and_status_quote_the_evidence_and_say_why_it_has_no_address(shippe
     assert bridge["supporting_records"] > 1
     wide = run("status", "--as-of", "2021-06-01", "--format", "wide", store=shipped_store).output
     assert "“Railroad freight traffic between North Korea and China halted in August 2020" in wide
+
+
+def test_csv_to_standard_output_is_safe_in_a_spreadsheet(shipped_store: Path):
+    import io
+
+    result = run("trade", "--format", "csv", store=shipped_store)
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    notes = [row["notes"] for row in rows if "y/y" in row["notes"]]
+    # A cell that starts like a formula (+62% y/y) is quoted as exported files quote it.
+    assert notes and all(not n.startswith(("+", "-", "=", "@")) for n in notes)
+    assert any(n.startswith("'+") for n in notes)
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("all.csv", None),
+        ("all.kml", None),
+        ("all.zip", "fits two formats"),
+        ("all.txt", "does not say"),
+    ],
+)
+def test_export_takes_its_format_from_the_file_name(store: Path, tmp_path: Path, name, said):
+    result = run("export", "--out", str(tmp_path / name), store=store)
+    if said is None:
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / name).stat().st_size > 0
+    else:
+        assert result.exit_code == 1 and said in result.output
+        assert not (tmp_path / name).exists()

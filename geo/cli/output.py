@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from geo.exchange import crossing_fields, observation_fields, structure_fields
+from geo.exchange import crossing_fields, csv_cell, observation_fields, structure_fields
 
 if TYPE_CHECKING:
     from datetime import date
@@ -436,9 +436,8 @@ def echo_records(
         writer = csv.DictWriter(buffer, fields, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         for row in itertools.chain([first] if first is not None else [], iterator):
-            writer.writerow(
-                {k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()}
-            )
+            # A cell a spreadsheet would run as a formula is quoted, as in exported files.
+            writer.writerow({k: csv_cell(v) for k, v in row.items()})
             write(buffer.getvalue())
             buffer.seek(0)
             buffer.truncate()

@@ -238,8 +238,8 @@ def import_command(file: str, ignore: bool, defaults: tuple[str, ...], store: st
     "--format",
     "output_format",
     type=click.Choice(("geojson", "kml", "csv", "gpkg")),
-    required=True,
-    help="File format.",
+    default=None,
+    help="File format (default: the one the --out file's suffix says).",
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @click.option("--crossing", "crossing_id", metavar="ID", help="Only this crossing.")
@@ -248,7 +248,7 @@ def import_command(file: str, ignore: bool, defaults: tuple[str, ...], store: st
 @click.option("--force", is_flag=True, help="Replace the file if it exists.")
 @store_option
 def export_command(
-    output_format: str,
+    output_format: str | None,
     out: str,
     crossing_id: str | None,
     since: str | None,
