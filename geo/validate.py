@@ -53,6 +53,7 @@ __all__ = [
     "date_range",
     "geodesic_distance_m",
     "is_slug",
+    "name_key",
     "parse_crossing",
     "parse_fuzzy_date",
     "parse_lat_lon",
@@ -456,14 +457,32 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
 
 
+def name_key(text: str) -> str:
+    """Fold a name as people type it: case, accents, width, dashes, spaces and brackets aside.
+
+    >>> name_key("Quanhe–Wonjong (Tumen River Bridge)")
+    'quanhe wonjong tumen river bridge'
+    >>> name_key("quanhe-wonjong") == name_key("Quanhe Wonjong")
+    True
+    """
+    return " ".join(_NAME_PARTS.findall(fold(unicodedata.normalize("NFKC", text))))
+
+
+# The parts of a name: runs of letters and digits in any script (hangul and hanzi included).
+_NAME_PARTS = re.compile(r"[^\W_]+")
+
+
 def resolve_crossing_id(
     value: str, crossings: Mapping[str, Crossing], *, field: str = "crossing", partial: bool = False
 ) -> str | None:
     """Return the crossing id ``value`` names, or None for the whole border.
 
-    ``value`` is an id or a name in any script, accents and case aside. With
+    ``value`` is an id or a name in any script, as people type it: case,
+    accents, width, dashes, spaces and brackets aside (:func:`name_key`). With
     ``partial`` (questions, never writes), a part of a name that only one
-    crossing has will do, as the map's search finds 圈河 in 圈河口岸.
+    crossing has will do, as the map's search finds 圈河 in 圈河口岸, and so
+    do the words of a name in another order ("Dandong–Sinuiju Friendship
+    Bridge" for "Sino-Korean Friendship Bridge (Dandong–Sinuiju)").
 
     Raises
     ------
@@ -475,18 +494,16 @@ def resolve_crossing_id(
         return None
     if key in crossings:
         return key
-    folded = fold(key)
-    named = [
-        crossing.id
-        for crossing in crossings.values()
-        if any(folded == fold(name) for name in crossing.names if name)
-    ]
-    # Then a part of a name, as the map's search finds it (圈河 in 圈河口岸).
+    folded = name_key(key)
+    keys = {c.id: [name_key(name) for name in (c.id, *c.names) if name] for c in crossings.values()}
+    named = [crossing_id for crossing_id, names in keys.items() if folded in names]
+    # Then a part of a name (圈河 in 圈河口岸), or its words in another order.
+    words = set(folded.split())
     if not named and partial and len(folded) >= 2:
         named = [
-            crossing.id
-            for crossing in crossings.values()
-            if any(folded in fold(name) for name in (crossing.id, *crossing.names) if name)
+            crossing_id
+            for crossing_id, names in keys.items()
+            if any(folded in name or words <= set(name.split()) for name in names)
         ]
     if len(named) == 1:
         return named[0]
@@ -498,7 +515,7 @@ def resolve_crossing_id(
             "a crossing id, or a name only one crossing has",
             f"give one of {', '.join(named)}",
         )
-    names = {fold(n): c.id for c in crossings.values() for n in (c.id, *c.names) if n}
+    names = {name: crossing_id for crossing_id, found in keys.items() for name in found}
     close = dict.fromkeys(
         names[m] for m in difflib.get_close_matches(folded, list(names), n=6, cutoff=0.5)
     )

@@ -665,3 +665,24 @@ def test_export_takes_its_format_from_the_file_name(store: Path, tmp_path: Path,
     else:
         assert result.exit_code == 1 and said in result.output
         assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Dandong–Sinuiju Friendship Bridge",  # the project's own name for it, words reordered
+        "Dandong-Sinuiju Friendship Bridge",
+        "dandong sinuiju friendship bridge",
+        "SINO KOREAN FRIENDSHIP BRIDGE",
+        "sino-korean friendship bridge (dandong-sinuiju)",
+    ],
+)
+def test_names_as_people_type_them(shipped_store: Path, name: str):
+    result = run("show", name, "--format", "json", store=shipped_store)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["crossing"]["id"] == "friendship-bridge"
+
+
+def test_a_misspelt_name_is_answered_with_the_closest_crossings(shipped_store: Path):
+    result = run("show", "quanhe wonjing", store=shipped_store)
+    assert result.exit_code == 1 and "did you mean quanhe-wonjong" in result.output

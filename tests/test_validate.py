@@ -201,10 +201,10 @@ def test_the_crossing_can_be_named_in_any_script(crossings):
 def test_unknown_crossing_suggests_the_closest_ids(crossings):
     with pytest.raises(
         UnknownCrossingError,
-        match=r"crossing_id: 'new-yalu-bridge' is not a crossing in the inventory\. .*"
+        match=r"crossing_id: 'new-yalu-rivr-bridge' is not a crossing in the inventory\. .*"
         r"Fix: did you mean new-yalu-river-bridge\b",
     ):
-        parse(crossings, crossing_id="new-yalu-bridge")
+        parse(crossings, crossing_id="new-yalu-rivr-bridge")
 
 
 @pytest.mark.parametrize(
