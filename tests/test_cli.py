@@ -686,3 +686,17 @@ def test_names_as_people_type_them(shipped_store: Path, name: str):
 def test_a_misspelt_name_is_answered_with_the_closest_crossings(shipped_store: Path):
     result = run("show", "quanhe wonjing", store=shipped_store)
     assert result.exit_code == 1 and "did you mean quanhe-wonjong" in result.output
+
+
+def test_changes_without_dates_lists_the_last_twelve_months(shipped_store: Path):
+    from datetime import UTC, datetime, timedelta
+
+    result = run("changes", "--format", "json", store=shipped_store)
+    assert result.exit_code == 0, result.output
+    today = datetime.now(UTC).date()
+    days = [date.fromisoformat(row["day"]) for row in json.loads(result.output)]
+    assert all(today - timedelta(days=365) < day <= today for day in days)
+    wider = json.loads(
+        run("changes", "--from", "2000", "--format", "json", store=shipped_store).output
+    )
+    assert len(wider) > len(days)  # the default is a window, not everything

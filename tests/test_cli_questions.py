@@ -78,7 +78,7 @@ def test_around_help_states_the_interval_rule():
             1,
             "Error: ID2: 'nowhere' is not a crossing",
         ),
-        (("changes", "--from", "2025"), 2, "Missing option '--to'"),
+        (("changes", "--to", "2025-13"), 1, "Error: --to: '2025-13'"),
         (
             ("changes", "--from", "2026", "--to", "2025"),
             1,

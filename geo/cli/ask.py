@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
@@ -309,8 +309,13 @@ with_status_rule(status_command)
 
 
 @click.command("changes")
-@click.option("--from", "since", required=True, metavar="DATE", help="First date (YYYY[-MM[-DD]]).")
-@click.option("--to", "until", required=True, metavar="DATE", help="Last date (YYYY[-MM[-DD]]).")
+@click.option(
+    "--from",
+    "since",
+    metavar="DATE",
+    help="First date (YYYY[-MM[-DD]]; default: a year before --to).",
+)
+@click.option("--to", "until", metavar="DATE", help="Last date (YYYY[-MM[-DD]]; default: today).")
 @click.option(
     "--records",
     is_flag=True,
@@ -322,7 +327,12 @@ with_status_rule(status_command)
 @store_option
 @format_option
 def changes_command(
-    since: str, until: str, records: bool, text: str | None, store: str, output_format: str
+    since: str | None,
+    until: str | None,
+    records: bool,
+    text: str | None,
+    store: str,
+    output_format: str,
 ) -> None:
     """List each crossing's status changes between two dates: from, to, day and record.
 
@@ -332,12 +342,21 @@ def changes_command(
     infrastructure record whose date overlaps the range is listed instead;
     corrected records show as corrected, retracted ones are left out.
 
+    Without dates, the last twelve months.
+
     \b
     Example:
+      crossings changes
       crossings changes --from 2020 --to 2023-12
       crossings changes --from 2025-01 --to 2026-03 --records
     """
     from geo.questions import changes, transitions
+    from geo.validate import date_range
+
+    if since is None:  # a year back from the last day asked (today by default)
+        last = date_range(None, until, names=("--from", "--to"))[1] or datetime.now(UTC).date()
+        since = (last - timedelta(days=365) + timedelta(days=1)).isoformat()
+    until = until or datetime.now(UTC).date().isoformat()
 
     rows = []
     if records:

@@ -110,6 +110,7 @@ def st_is_empty(blob: bytes | None) -> int | None:
 
 def st_coordinate(index: int):  # type: ignore[no-untyped-def]
     """GDAL's ST_MinX/MaxX (0) and ST_MinY/MaxY (1) of a point, for the R-tree's triggers."""
+
     def coordinate(blob: bytes | None) -> float | None:
         point = blob_point(blob)
         return None if point is None else point[index]
