@@ -322,6 +322,7 @@ def merge_inventory(store: str | Path, source: str | Path) -> MergeReport:
             opened.add_structures(new_structures)
             added = opened.add_observations(in_writing_order(new_records))
             completed = opened.complete_observations([o for o in records if o.id in stored])
+            filled = set(opened.complete_structures(structures))
             opened.add_trade(new_trade)
             refresh_status_snapshot(opened)
             # A record completed by a migration's fields may now be as the source has it.
@@ -330,6 +331,14 @@ def merge_inventory(store: str | Path, source: str | Path) -> MergeReport:
                 i
                 for i in differing_records
                 if i not in now or observation_fields(now[i]) != observation_fields(by_id[i])
+            ]
+            after = opened.structures()
+            differing_structures = [
+                i
+                for i in differing_structures
+                if i not in filled
+                or structure_fields(after[i])
+                != structure_fields(next(s for s in structures if s.id == i))
             ]
     return MergeReport(
         crossings=[c.id for c in new_crossings],

@@ -234,3 +234,29 @@ def test_a_merge_completes_the_words_of_the_source_in_a_migrated_store(tmp_path:
         writer.writerows(rows)
     again = merge_inventory(store, seed)
     assert again.completed_observations == [] and again.differing_observations == [rows[0]["id"]]
+
+
+def test_a_merge_fills_the_lengths_a_migration_added_and_validate_then_passes(
+    shipped_store: Path, tmp_path: Path
+):
+    from geo.build import merge_inventory, validate_inventory
+    from tests.common import execute
+
+    store = tmp_path / "v4.gpkg"
+    shutil.copyfile(shipped_store, store)
+    # As a store of version 4 migrated to 5 holds them: structures without a length.
+    execute(store, "UPDATE structures SET length_m = NULL")
+    execute(
+        store,
+        "INSERT INTO crossings_meta (key, value) VALUES ('migrated_to_5', '2026-12-01T00:00Z')",
+    )
+    assert any("boundary" in p for p in validate_inventory(store))  # the Friendship Bridge
+    report = merge_inventory(store, Path(__file__).parent.parent / "layers" / "seed")
+    assert report.differing_structures == []
+    with open_store(store) as opened:
+        assert opened.structures()["friendship-bridge-1943"].length_m == 946
+    assert validate_inventory(store) == []
+    # A length a store holds is never replaced.
+    execute(store, "UPDATE structures SET length_m = 1 WHERE id = 'new-yalu-bridge'")
+    again = merge_inventory(store, Path(__file__).parent.parent / "layers" / "seed")
+    assert again.differing_structures == ["new-yalu-bridge"]

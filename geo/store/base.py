@@ -29,7 +29,7 @@ from geo.model import (
     differing_fields,
     identity,
 )
-from geo.store.schema import OBSERVATIONS, SCHEMA_VERSION
+from geo.store.schema import OBSERVATIONS, SCHEMA_VERSION, STRUCTURES
 from geo.store.source import IndexBoxes, StoreSource
 
 __all__ = ["Store", "WrittenIds"]
@@ -62,6 +62,7 @@ class Store:
     """An open crossings store. Use :func:`geo.store.open_store` with a path or a URL."""
 
     _border: list[Observation] | None
+    _structures: dict[str, Structure] | None
 
     # What each backend implements -----------------------------------------------------
 
@@ -186,6 +187,35 @@ class Store:
                     done.add(record.id)
         self._border = None  # a completed border-wide record may now name crossings
         return [r.id for r in records if r.id in done]
+
+    def complete_structures(self, structures: Sequence[Structure]) -> list[str]:
+        """Fill the fields that a migration added to the structures (version 5 on), where empty.
+
+        A stored structure gets such a field from the structure of ``structures``
+        with its id only where the store's is empty; returns the ids completed.
+        """
+        names = [f.name for f in STRUCTURES.fields if f.since >= 5]
+        stored = self.structures()
+        done = []
+        with self._transaction():
+            for structure in structures:
+                have = stored.get(structure.id)
+                if have is None:
+                    continue
+                new = {
+                    name: getattr(structure, name)
+                    for name in names
+                    if getattr(have, name) is None and getattr(structure, name) is not None
+                }
+                for name, value in new.items():
+                    self._execute(
+                        f'UPDATE structures SET "{name}" = :value WHERE id = :id',
+                        {"value": value, "id": structure.id},
+                    )
+                if new:
+                    done.append(structure.id)
+        self._structures = None
+        return done
 
     def _fields_of(self, record: Observation, names: Sequence[str]) -> dict[str, object]:
         """Return some fields of a record's row, as this backend stores them."""
