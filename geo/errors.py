@@ -51,7 +51,7 @@ class RecordValidationError(GeoError, ValueError):
 SHOWN_CHARACTERS = 200
 
 
-def shown(value: object) -> str:
+def shown(value: object, limit: int = SHOWN_CHARACTERS) -> str:
     """Return a value as an error message repeats it: its repr, cut where it is long.
 
     Examples
@@ -59,8 +59,8 @@ def shown(value: object) -> str:
     >>> shown("x" * 300)[-22:]
     "xxx'… (300 characters)"
     """
-    if isinstance(value, str) and len(value) > SHOWN_CHARACTERS:
-        return f"{value[:SHOWN_CHARACTERS]!r}… ({len(value):,} characters)"
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}… ({len(value):,} characters)"
     return repr(value)
 
 
@@ -93,11 +93,11 @@ class ConflictingRecordError(RecordValidationError):
 
 
 def _excerpt(value: object) -> str:
-    """Return a field's value as a message repeats it: a long text is cut, so 1 MB is not echoed."""
-    if value is None or isinstance(value, bool):
-        return str(value)
-    text = str(value) if not isinstance(value, str | tuple) else repr(value)
-    return text if len(text) <= 60 else text[:60] + "…"
+    """Return a field's value as a conflict names it: texts quoted, others as they read, cut."""
+    if isinstance(value, str | tuple):
+        return shown(value, 60)
+    text = str(value)  # a date as written (2023-02), None, a flag
+    return text if len(text) <= 60 else f"{text[:60]}…"
 
 
 class UnknownCrossingError(RecordValidationError, LookupError):
