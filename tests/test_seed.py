@@ -215,7 +215,7 @@ def test_merging_the_corrected_seed_brings_a_version_2_store_up_to_date(shipped_
     store = tmp_path / "old.gpkg"
     shutil.copyfile(root / "tests" / "data" / "shipped-store-version-2.gpkg", store)
     report = merge_inventory(store, root / "layers" / "seed")
-    assert len(report.observations) == 57 and len(report.structures) == 16
+    assert len(report.observations) == 58 and len(report.structures) == 16
     # Records made before version 3 gain its fields (structure, lifecycle, mirror), nothing else.
     assert "o-e5d91c0add" in report.completed_observations
     # Crossings whose fields the review changed are listed, not overwritten.
