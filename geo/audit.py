@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from geo.questions import timelines
 from geo.status import STALE_AFTER_DAYS, describe_status
 
 if TYPE_CHECKING:
@@ -75,8 +76,6 @@ def audit_statuses(
     ValueError
         If ``first`` is after ``last``, or a finding is not one of ``FINDINGS``.
     """
-    from geo.questions import timelines  # here: it loads numpy, and the CLI's start needs none
-
     if first > last:
         raise ValueError(f"first={first} is after last={last}")
     unknown = [f for f in findings if f not in FINDINGS]

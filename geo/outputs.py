@@ -20,6 +20,7 @@ from pathlib import Path
 from geo.errors import GeoError, RecordValidationError
 from geo.leftovers import building_prefix, sweep_leftovers
 from geo.model import OVERVIEW_PAGE
+from geo.store import is_database
 from geo.validate import is_slug
 
 __all__ = [
@@ -68,8 +69,6 @@ def is_store_file(path: str | Path, store: str | Path) -> bool:
     >>> is_store_file("layers/crossings.gpkg", "postgresql://desk@localhost/crossings")
     False
     """
-    from geo.store import is_database
-
     if is_database(store) or is_database(path):
         return False
     real = Path(os.path.realpath(store))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
+from geo.model import STATUS_COLOURS, STATUS_LABELS
 from geo.schema import CROSSINGS
 
 __all__ = ["STYLE_NAME", "crossings_qml"]
@@ -17,7 +18,6 @@ STYLE_NAME = "crossings by status"
 
 def _categories() -> list[tuple[str, str, str]]:
     """Return the map's statuses, labels and colours (geo.render), colours as QGIS "r,g,b,a"."""
-    from geo.model import STATUS_COLOURS, STATUS_LABELS
 
     def rgba(colour: str) -> str:
         return ",".join(str(int(colour[i : i + 2], 16)) for i in (1, 3, 5)) + ",255"

@@ -7,14 +7,14 @@ the rows the GeoPackage's R-tree selects, then measure each exactly.
 from __future__ import annotations
 
 import gc
+import json
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
-
-import numpy as np
 
 from geo.errors import RecordValidationError
 from geo.exchange import check_geojson_crs, read_rows
@@ -86,6 +86,8 @@ def _measure(
     indices: an answer's Nearby tuples are built once, in their final order.
     Ties in distance go by ``then(item)`` if given, else stay in input order.
     """
+    import numpy as np
+
     located = [i for i in items if i.location is not None]
     distances, bearings = geodesic_inverse(
         origin,
@@ -310,8 +312,7 @@ def nearest(store: str | Path, path: str | Path, *, max_km: float = 25.0) -> lis
 
 def within(store: str | Path, path: str | Path) -> tuple[list[Crossing], list[Observation]]:
     """Return the crossings and observations inside the polygons of a GeoJSON file."""
-    import json
-    import warnings
+    import numpy as np
 
     import shapely
     from shapely.geometry import shape

@@ -21,7 +21,7 @@ from geo.assets import ASSETS
 from geo.basemap import basemap
 from geo.errors import GeoError
 from geo.model import STATUS_COLOURS, STATUS_LABELS
-from geo.status import STALE_AFTER_DAYS
+from geo.status import STALE_AFTER_DAYS, describe_status, lifecycle_records, record_role
 
 if TYPE_CHECKING:
     import folium
@@ -157,8 +157,6 @@ def _page_data(
     A record is a row of ``RECORD_FIELDS``, a status step a row of ``STEP_FIELDS``, and so
     on: the page receives the names with the rows (``fields``) and reads fields by name.
     """
-    from geo.status import describe_status, lifecycle_records, record_role
-
     strings = _Strings()
     records: list[list[object]] = []
     record_index: dict[str, int] = {}

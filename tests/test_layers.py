@@ -78,3 +78,39 @@ def test_no_library_module_imports_the_command_line():
     for module, imported in imports().items():
         if module not in ("geo.cli", "geo.__main__"):
             assert not any(i.startswith("geo.cli") for i in imported), module
+
+
+#: The floors of the house, bottom first: a module imports only from its own floor or below.
+FLOORS = [
+    # Pure rules and types, and the files the package ships (the base layer, the styles).
+    PURE | {"geo.leftovers", "geo.qgis", "geo.assets", "geo.basemap"},
+    # The store, and what reads or writes files beside it.
+    {"geo.store", "geo.outputs", "geo.inventory"},
+    # Questions, exchange formats, building and recording.
+    {"geo.exchange", "geo.browse", "geo.questions", "geo.audit", "geo.record", "geo.build"},
+    # Publishing: maps, figures, reports.
+    {"geo.render", "geo.figure", "geo.publish"},
+    # The faces: the command line and the package's names.
+    {"geo.cli", "geo.__main__", "geo"},
+]
+
+
+def floor(module: str) -> int:
+    return next(n for n, modules in enumerate(FLOORS) if module in modules)
+
+
+def upward(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Return each import of a module on a higher floor than the importer."""
+    return [(m, i) for m, found in graph.items() for i in found if floor(i) > floor(m)]
+
+
+def test_every_module_has_a_floor():
+    assert set(imports()) - set().union(*FLOORS) == set()
+
+
+def test_no_module_imports_one_above_it():
+    assert upward(imports()) == []
+
+
+def test_the_floor_check_can_fail():
+    assert upward({"geo.model": {"geo.store"}}) == [("geo.model", "geo.store")]

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from geo.browse import status_matrix
 from geo.cli.options import (
     crossing_filters,
     format_option,
@@ -29,6 +30,18 @@ from geo.cli.output import (
     status_fields,
 )
 from geo.model import OBSERVATION_KINDS, SOURCE_TYPES, Sighting
+from geo.questions import (
+    around,
+    changes,
+    distance_between,
+    near,
+    nearest,
+    observations_near,
+    sightings_around,
+    transitions,
+    within,
+)
+from geo.validate import date_range, split_lat_lon
 
 __all__ = ["COMMANDS"]
 
@@ -60,9 +73,6 @@ def near_command(
       crossings near 40.10,124.40 --km 15
       crossings near 42.57 130.52 --km 2 --observations
     """
-    from geo.questions import near, observations_near
-    from geo.validate import split_lat_lon
-
     if len(point) == 1:
         lat, lon = split_lat_lon(point[0], field="point")
     elif len(point) == 2:
@@ -131,7 +141,6 @@ def around_command(
       crossings around quanhe-wonjong --km 3 --since 2024
       crossings around new-yalu-river-bridge --kind infrastructure --format geojson
     """
-    from geo.questions import around, sightings_around
 
     def rows() -> Iterator[dict[str, object]]:  # streamed to the output as they are made
         # A table shows a few fields: light records suffice, read in bulk.
@@ -187,8 +196,6 @@ def nearest_command(file: str, max_km: float, store: str, output_format: str) ->
     Example:
       crossings nearest photos.csv --max-km 10
     """
-    from geo.questions import nearest
-
     rows = [
         {
             "row": m.row,
@@ -218,8 +225,6 @@ def within_command(file: str, store: str, output_format: str) -> None:
     Example:
       crossings within dandong-area.geojson --format geojson
     """
-    from geo.questions import within
-
     crossings, observations = within(store, file)
     rows = [{"type": "crossing", **crossing_fields(c)} for c in crossings]
     for record in observations:
@@ -264,8 +269,6 @@ def status_command(store: str, days: list[date], output_format: str, **filters: 
       crossings status --as-of 2021-06-01 --status open
       crossings status --as-of 2020-03-01 --as-of 2021-06-01 --as-of 2023-09-01
     """
-    from geo.browse import status_matrix
-
     days = days or [datetime.now(UTC).date()]
     # A crossing is kept when it passes the filters on any of the days asked.
     matrix = [
@@ -350,9 +353,6 @@ def changes_command(
       crossings changes --from 2020 --to 2023-12
       crossings changes --from 2025-01 --to 2026-03 --records
     """
-    from geo.questions import changes, transitions
-    from geo.validate import date_range
-
     if since is None:  # a year back from the last day asked (today by default)
         last = date_range(None, until, names=("--from", "--to"))[1] or datetime.now(UTC).date()
         since = (last - timedelta(days=365) + timedelta(days=1)).isoformat()
@@ -413,8 +413,6 @@ def distance_command(first_id: str, second_id: str, store: str, output_format: s
     Example:
       crossings distance friendship-bridge new-yalu-river-bridge
     """
-    from geo.questions import distance_between
-
     found = distance_between(store, first_id, second_id)
     row = {
         "from": first_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import click
 
@@ -79,8 +80,6 @@ def merge_command(source: str, store: str) -> None:
       crossings merge colleague.gpkg --store layers/crossings.gpkg
       crossings merge colleague.gpkg --store postgresql://desk@db.example.org/crossings
     """
-    from dataclasses import asdict
-
     report = merge_inventory(store, source)
     emit_written(
         json.dumps(

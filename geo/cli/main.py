@@ -11,8 +11,12 @@ from typing import Any
 import click
 
 from geo import __version__
+from geo.cli import ask, browse, build, maps, record, review
 from geo.cli.output import bounded, terminal_safe
 from geo.errors import GeoError
+from geo.outputs import file_fault
+from geo.store import store_fault
+from geo.store.postgis import database_fault
 
 __all__ = ["cli"]
 
@@ -28,22 +32,17 @@ class _Group(click.Group):
         except GeoError as err:
             raise click.ClickException(terminal_safe(bounded(str(err)))) from err
         except sqlite3.Error as err:  # a fault of the file or the disk, named for what it is
-            from geo.store import store_fault
-
             path = ctx.meta.get("store", "the store")
             raise click.ClickException(terminal_safe(bounded(str(store_fault(err, path))))) from err
         except BrokenPipeError:  # the reader stopped reading (`| head`): not a fault
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(0)
         except OSError as err:  # a file the command reads or writes: full disk, permissions
-            from geo.outputs import file_fault
-
             raise click.ClickException(terminal_safe(bounded(str(file_fault(err))))) from err
         except Exception as err:
             if not type(err).__module__.startswith("psycopg"):
                 raise
             # A database fault the store did not meet first (while streaming rows, say).
-            from geo.store.postgis import database_fault
 
             url = str(ctx.meta.get("store", "the database"))
             raise click.ClickException(
@@ -78,7 +77,6 @@ def cli(verbose: int, quiet: int) -> None:
 
 
 def _register() -> None:
-    from geo.cli import ask, browse, build, maps, record, review
 
     for module in (build, browse, record, ask, review, maps):
         for command in module.COMMANDS:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from geo.errors import RecordValidationError
 from geo.inventory import DEFAULT_STORE
 from geo.model import CROSSING_KINDS, MODES, RIVERS, STATUSES
-from geo.validate import fold
+from geo.schema import CARRIED_FIELDS
+from geo.validate import fold, parse_fuzzy_date
 
 if TYPE_CHECKING:
     from geo.model import Crossing
@@ -62,8 +65,6 @@ def carried_options(function: F) -> F:
     ``source_quote`` becomes ``--source-quote TEXT``; the command receives each
     by its field's name.
     """
-    from geo.schema import CARRIED_FIELDS
-
     metavars = {"url": "URL", "day": "YYYY-MM-DD", "text": "TEXT"}
     for field in reversed(CARRIED_FIELDS):
         function = click.option(
@@ -98,8 +99,6 @@ def parse_day(value: str | None, field: str = "--as-of") -> date | None:
     """
     if value is None:
         return None
-    from geo.errors import RecordValidationError
-    from geo.validate import parse_fuzzy_date
 
     try:
         return parse_fuzzy_date(value, field=field, today=date.max).end
@@ -181,8 +180,6 @@ The status rule (docs/status.md):
 
 def with_status_rule(command: click.Command) -> click.Command:
     """Put the status rule into a command's help, before its examples."""
-    import inspect
-
     text = inspect.cleandoc(command.help or "")
     head, sep, examples = text.partition("\b\nExample:")
     command.help = f"{head.rstrip()}\n\n{STATUS_RULE}\n\n{sep}{examples}"

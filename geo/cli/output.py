@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import click
 
 from geo.exchange import crossing_fields, csv_cell, observation_fields, structure_fields
+from geo.status import describe_status
 
 if TYPE_CHECKING:
     from datetime import date
@@ -225,8 +226,6 @@ def table(rows: Sequence[Row], columns: Sequence[str], *, width: int | None = No
 
 def status_fields(answer: StatusAnswer) -> dict[str, object]:
     """Return a status answer as flat fields: the status, its evidence, its age and its plans."""
-    from geo.status import describe_status
-
     record = answer.record
     since = answer.since_record
     return {
@@ -271,8 +270,6 @@ def age_text(days: int) -> str:
 
 def matrix_cell(answer: StatusAnswer) -> str:
     """Return a status for one cell of a crossing x date table: status, since, marks."""
-    from geo.status import describe_status
-
     if answer.record is None:
         return "unknown"
     since = answer.since_record.date.text if answer.since_record else _iso(answer.since)

@@ -9,9 +9,10 @@ import click
 from geo.cli.options import carried_options, store_option
 from geo.cli.output import emit_written
 from geo.model import LIFECYCLES, OBSERVATION_KINDS, SIDES, SOURCE_TYPES, STATUSES, TRAFFIC
+from geo.publish import export_inventory
 from geo.record import add_observation, import_observations
 from geo.store import store_name
-from geo.validate import split_lat_lon
+from geo.validate import split_field_value, split_lat_lon
 
 __all__ = ["COMMANDS"]
 
@@ -213,8 +214,6 @@ def import_command(file: str, ignore: bool, defaults: tuple[str, ...], store: st
         --set kind=infrastructure --set source_type=satellite_imagery \\
         --set source_url=https://example.org/imagery
     """
-    from geo.validate import split_field_value
-
     report = import_observations(
         store, file, ignore_duplicates=ignore, defaults=dict(split_field_value(d) for d in defaults)
     )
@@ -270,8 +269,6 @@ def export_command(
       crossings export --format kml --out crossings.kml
       crossings export --format gpkg --out quanhe.gpkg --crossing quanhe-wonjong --since 2020
     """
-    from geo.publish import export_inventory
-
     counts = export_inventory(
         store, out, output_format, crossing_id=crossing_id, since=since, until=until, force=force
     )

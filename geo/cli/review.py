@@ -10,6 +10,7 @@ import click
 from geo.audit import FINDINGS, audit_statuses, finding_totals
 from geo.cli.options import format_option, store_option
 from geo.cli.output import echo_records, emit, table
+from geo.validate import date_range
 
 __all__ = ["COMMANDS"]
 
@@ -52,8 +53,6 @@ def audit_command(
       crossings audit --from 2019-01-01 --to today
       crossings audit --from 2020 --to 2023 --finding no_quote --format json
     """
-    from geo.validate import date_range
-
     since, until = _day(since), _day(until)
     first, last = date_range(since or until, until or since, names=("--from", "--to"))
     today = datetime.now(UTC).date()

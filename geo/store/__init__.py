@@ -21,6 +21,7 @@ from geo.store.gpkg import (
     GeoPackageStore,
     store_fault,
 )
+from geo.store.postgis import PostgisStore, create_postgis_store, display_url
 from geo.store.schema import SCHEMA_VERSION
 from geo.store.source import IndexBoxes
 
@@ -45,8 +46,6 @@ __all__ = [
 def store_name(target: str | Path) -> str:
     """Return how messages name a store: its path, or its URL without the password."""
     if is_database(target):
-        from geo.store.postgis import display_url
-
         return display_url(str(target))
     return str(target)
 
@@ -64,8 +63,6 @@ def open_store(target: str | Path, *, writable: bool = False) -> Store:
         If it cannot be read: locked, damaged, unreachable.
     """
     if is_database(target):
-        from geo.store.postgis import PostgisStore
-
         return PostgisStore(str(target), writable=writable)
     return gpkg.open_store(target, writable=writable)
 
@@ -90,8 +87,6 @@ def create_store(
         If a store is there already and ``force`` is false.
     """
     if is_database(target):
-        from geo.store.postgis import create_postgis_store
-
         return create_postgis_store(
             str(target), crossings, observations, trade, structures=structures, force=force
         )

@@ -15,6 +15,7 @@ import math
 import os
 import sqlite3
 import tempfile
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, datetime
@@ -1130,7 +1131,6 @@ class GeoPackageStore(Store):
     # data frames, for notebooks and geopandas ------------------------------------
 
     def _frame(self, layer: str) -> Any:
-        import warnings
 
         import pyogrio
 

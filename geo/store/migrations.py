@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from geo.qgis import STYLE_NAME, crossings_qml
 from geo.store import schema
 
 __all__ = [
@@ -68,8 +69,6 @@ def added_fields(version: int) -> list[tuple[schema.Layer, schema.Field]]:
 
 def insert_default_style(connection: sqlite3.Connection) -> None:
     """Write the crossings layer's default QGIS style into a GeoPackage."""
-    from geo.qgis import STYLE_NAME, crossings_qml
-
     connection.execute(
         "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
         "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
@@ -154,7 +153,6 @@ def _migrate_to_3(connection: sqlite3.Connection) -> None:
     # Version 2 widened the observations' extent only for records with a point of their own.
     connection.execute(_TRUE_OBSERVATIONS_EXTENT)
     # The default style gains the statuses of this version (a style, not a record).
-    from geo.qgis import STYLE_NAME, crossings_qml
 
     connection.execute(
         "UPDATE layer_styles SET styleQML = ?, update_time = strftime('%Y-%m-%dT%H:%M:%fZ', "

@@ -20,6 +20,7 @@ import functools
 import logging
 import math
 import re
+import struct
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from geo.errors import (
     StoreFaultError,
 )
 from geo.model import BBox, Crossing, LonLat, Observation, Sighting, Structure, TradeFigure
+from geo.qgis import STYLE_NAME, crossings_qml
 from geo.query import Ellipse, dwithin_boxes, dwithin_ellipse
 from geo.store import schema
 from geo.store.address import parse_address
@@ -157,8 +159,6 @@ CREATE TABLE IF NOT EXISTS public.layer_styles (
 
 def _point(location: LonLat | None) -> bytes | None:
     """Return the WKB of a point (PostGIS reads it with ST_GeomFromWKB)."""
-    import struct
-
     if location is None:
         return None
     return struct.pack("<BIdd", 1, 1, location.lon, location.lat)
@@ -319,7 +319,6 @@ def _enable_postgis(connection: psycopg.Connection[Any], url: str) -> None:
 
 
 def _write_default_style(connection: psycopg.Connection[Any]) -> None:
-    from geo.qgis import STYLE_NAME, crossings_qml
 
     connection.execute(
         "DELETE FROM public.layer_styles WHERE f_table_catalog = current_database() AND "

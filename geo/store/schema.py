@@ -37,6 +37,7 @@ from geo.schema import (
     Field,
     Layer,
 )
+from geo.validate import parse_fuzzy_date
 
 __all__ = [
     "CROSSINGS",
@@ -103,7 +104,6 @@ def fuzzy(text: str | None) -> FuzzyDate | None:
     """Read a stored fuzzy date (``2025-03``) once."""
     if not text:
         return None
-    from geo.validate import parse_fuzzy_date
 
     return parse_fuzzy_date(text, today=date.max)
 

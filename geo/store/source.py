@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from geo.status import MemorySource, rule_order
 from geo.store.schema import LASTING, day_text
 
 if TYPE_CHECKING:
@@ -70,7 +71,6 @@ class StoreSource:
     """
 
     def __init__(self, store: Any, crossing_id: str) -> None:
-        from geo.status import MemorySource
 
         self._store = store
         self._crossing = crossing_id
@@ -109,8 +109,6 @@ class StoreSource:
         self, upto: date, *, below: tuple[date, date] | None = None, status: str | None = None
     ) -> Observation | None:
         """Return the last lasting record known by ``upto`` (see geo.status.RecordSource)."""
-        from geo.status import rule_order
-
         where = "date_end <= :upto"
         params: dict[str, object] = {"upto": upto.isoformat()}
         if below is not None:
@@ -127,8 +125,6 @@ class StoreSource:
 
     def best_per_status(self, end: date, start: date) -> dict[str, Observation]:
         """Return the last lasting record of each status of exactly these dates."""
-        from geo.status import rule_order
-
         best = dict(self._memory.best_per_status(end, start))
         key = ("best", end, start)
         if key not in self._answers:
