@@ -17,6 +17,8 @@ from pathlib import Path
 
 import click
 
+from geo.cli import cli
+
 ROOT = Path(__file__).resolve().parent.parent
 #: The page this script writes.
 PAGE = Path(__file__).resolve().parent / "cli-reference.md"
@@ -119,8 +121,6 @@ def reference() -> str:
         The page: a header, the group's help, then each command's usage line and
         help in a fenced block, in alphabetical order.
     """
-    from geo.cli import cli
-
     group = _portable(cli)
     width = {"terminal_width": WIDTH, "max_content_width": WIDTH}
     root = click.Context(group, info_name="crossings", **{**cli.context_settings, **width})

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from geo.errors import RecordValidationError
+from geo.fields import date_range, resolve_crossing_id
 from geo.inventory import DEFAULT_STORE, status_on, today_or
 from geo.status import (
     StatusAnswer,
@@ -17,7 +18,6 @@ from geo.status import (
     structure_lifecycle,
 )
 from geo.store import open_store
-from geo.validate import date_range, resolve_crossing_id
 
 if TYPE_CHECKING:
     from geo.model import Crossing, Observation, Structure, TradeFigure

@@ -6,12 +6,13 @@ Each checks all its input before it writes anything.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from geo.basemap import border_line
 from geo.errors import (
     BatchValidationError,
     DamagedStoreError,
@@ -20,8 +21,12 @@ from geo.errors import (
     StoreExistsError,
 )
 from geo.exchange import (
+    crossing_fields,
+    observation_fields,
     read_csv_rows,
+    structure_fields,
 )
+from geo.fields import geodesic_distance_m
 from geo.inventory import (
     DEFAULT_SEED,
     DEFAULT_STORE,
@@ -164,7 +169,6 @@ def _read_source(
 
 
 def _flat_record(record: Observation) -> dict[str, object]:
-    from geo.exchange import observation_fields
 
     return flat_fields(observation_fields(record))
 
@@ -179,8 +183,6 @@ def _checked_layers(
 
     A store is shared: it may hold anything.
     """
-    from geo.exchange import crossing_fields, structure_fields
-
     name = store_name(source)
     checked_crossings = parse_rows(
         f"{name} (crossings)",
@@ -284,8 +286,6 @@ def merge_inventory(store: str | Path, source: str | Path) -> MergeReport:
     BatchValidationError
         If the source has bad rows (nothing is written).
     """
-    from geo.exchange import crossing_fields, observation_fields, structure_fields
-
     # Check all of the source before the store is opened for writing (or migrated).
     with open_store(store) as reading:
         known_crossings, known_structures = reading.crossings(), reading.structures()
@@ -294,27 +294,13 @@ def merge_inventory(store: str | Path, source: str | Path) -> MergeReport:
         have_crossings = opened.crossings()
         have_structures = opened.structures()
         new_crossings = [c for c in crossings if c.id not in have_crossings]
-        differing_crossings = [
-            c.id
-            for c in crossings
-            if c.id in have_crossings
-            and crossing_fields(c) != crossing_fields(have_crossings[c.id])
-        ]
+        differing_crossings = _differing(crossings, have_crossings, crossing_fields)
         new_structures = [s for s in structures if s.id not in have_structures]
-        differing_structures = [
-            s.id
-            for s in structures
-            if s.id in have_structures
-            and structure_fields(s) != structure_fields(have_structures[s.id])
-        ]
+        differing_structures = _differing(structures, have_structures, structure_fields)
         stored = {o.id: o for o in opened.observations_by_id([o.id for o in records])}
         by_id = {o.id: o for o in records}
         new_records = [o for o in records if o.id not in stored]
-        differing_records = [
-            o.id
-            for o in records
-            if o.id in stored and observation_fields(o) != observation_fields(stored[o.id])
-        ]
+        differing_records = _differing(records, stored, observation_fields)
         have_trade = {_trade_key(t) for t in opened.trade()}
         new_trade = [t for t in trade if _trade_key(t) not in have_trade]
         with opened.transaction():
@@ -352,6 +338,17 @@ def merge_inventory(store: str | Path, source: str | Path) -> MergeReport:
     )
 
 
+#: A record that a merge matches by id in the source and in the store.
+_Record = TypeVar("_Record", "Crossing", "Structure", "Observation")
+
+
+def _differing(
+    given: Sequence[_Record], have: Mapping[str, _Record], fields: Callable[[_Record], object]
+) -> list[str]:
+    """Return the ids both hold with different fields: reported, never overwritten."""
+    return [r.id for r in given if r.id in have and fields(r) != fields(have[r.id])]
+
+
 def _trade_key(figure: TradeFigure) -> tuple[object, ...]:
     return (figure.period, figure.flow, figure.value_usd, figure.source_name)
 
@@ -364,8 +361,6 @@ def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
     list of str
         One line per problem; empty when the store is sound.
     """
-    from geo.exchange import crossing_fields, observation_fields, structure_fields
-
     try:
         opened = open_store(store)
     except DamagedStoreError as err:  # it is this check's answer, not a reason to run it
@@ -426,9 +421,6 @@ def boundary_problems(
     """
     from shapely import Point
     from shapely.ops import nearest_points
-
-    from geo.basemap import border_line
-    from geo.validate import geodesic_distance_m
 
     line = border_line()
     longest: dict[str, int] = {}

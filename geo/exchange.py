@@ -9,17 +9,23 @@ GeoJSON features count from 1). Turning fields into records is the job of
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+import warnings
+import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo.errors import BatchValidationError, RecordValidationError, RowProblem
+from geo.model import STATUS_COLOURS
 from geo.store import schema
 
 if TYPE_CHECKING:
-    from geo.model import Crossing, Observation, Structure, TradeFigure
+    from geo.model import Crossing, LonLat, Observation, Structure, TradeFigure
     from geo.status import StatusStep
 
 __all__ = [
@@ -482,9 +488,6 @@ def write_csv_layers(
     (with their crossing's name; ``crossings import`` reads this file back)
     and trade. Each is UTF-8 with a byte-order mark, formula cells quoted.
     """
-    import io
-    import zipfile
-
     by_id = {c.id: c for c in crossings}
     layers = {
         "crossings": (CROSSING_COLUMNS, map(crossing_fields, crossings)),
@@ -596,8 +599,6 @@ def write_geojson_layers(
     (the others are listed in ``left_out``); ``observations.geojson`` is what
     :func:`write_geojson` writes. Returns the features of each.
     """
-    import zipfile
-
     counts = {}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         tables: tuple[tuple[str, list[dict[str, object]]], ...] = (
@@ -623,7 +624,6 @@ def write_geojson_layers(
 
 
 def _kml_description(record: Observation) -> str:
-    from html import escape
 
     source = escape(record.source_name)
     if record.source_url:
@@ -645,11 +645,8 @@ def write_kml(
     link, and every field in ``ExtendedData`` (which ``crossings import`` reads
     back). Returns the number of placemarks.
     """
-    import pandas as pd
-
     import geopandas as gpd
     import pyogrio
-    from shapely import Point
 
     target = Path(path)
     by_crossing: dict[str | None, list[Observation]] = {}
@@ -660,48 +657,10 @@ def write_kml(
         folders.append(("Whole border", None))
     written = 0
     for name, crossing in folders:
-        rows: list[dict[str, object]] = []
         where = crossing.location if crossing else None
-        steps: list[StatusStep] = []
-        for step in timelines.get(crossing.id, []) if crossing else []:
-            if not steps or steps[-1].status != step.status:  # one period per status
-                steps.append(step)
-        for n, step in enumerate(steps):
-            end = steps[n + 1].since if n + 1 < len(steps) else None
-            deciding = step.record
-            rows.append(
-                {
-                    "name": f"{name}: {(step.status or 'no record').replace('_', ' ')}",
-                    "status_key": step.status or "",
-                    "description": _kml_description(deciding) if deciding else "",
-                    "begin": pd.Timestamp(step.since),
-                    "end": pd.Timestamp(end) if end else pd.NaT,
-                    "timestamp": pd.NaT,
-                    "placemark": "status period",
-                    "geometry": Point(where) if where else None,
-                }
-            )
-        for record in by_crossing.get(crossing.id if crossing else None, []):
-            # Not the id: GDAL reads a placemark's own id into that field; ids are derived anyway.
-            fields = {
-                k: ("" if v is None else str(v))
-                for k, v in observation_fields(record).items()
-                if k != "id"
-            }
-            own = record.location if record.has_own_location else where
-            rows.append(
-                {
-                    "name": f"{name}: {record.date.label}, {record.kind}",
-                    "status_key": "observation",
-                    "description": _kml_description(record),
-                    "begin": pd.NaT,
-                    "end": pd.NaT,
-                    "timestamp": pd.Timestamp(record.date.start),
-                    "placemark": "observation",
-                    **fields,
-                    "geometry": Point(own) if own else None,
-                }
-            )
+        timeline = timelines.get(crossing.id, []) if crossing else []
+        records = by_crossing.get(crossing.id if crossing else None, [])
+        rows = _status_period_rows(name, where, timeline) + _observation_rows(name, where, records)
         if not rows:
             continue
         frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
@@ -718,16 +677,76 @@ def write_kml(
     return written
 
 
+def _status_period_rows(
+    name: str, where: LonLat | None, timeline: Sequence[StatusStep]
+) -> list[dict[str, object]]:
+    """Return a placemark per status period, with the ``TimeSpan`` Google Earth's slider reads."""
+    import pandas as pd
+
+    from shapely import Point
+
+    steps: list[StatusStep] = []
+    for step in timeline:
+        if not steps or steps[-1].status != step.status:  # one period per status
+            steps.append(step)
+    rows: list[dict[str, object]] = []
+    for n, step in enumerate(steps):
+        end = steps[n + 1].since if n + 1 < len(steps) else None
+        deciding = step.record
+        rows.append(
+            {
+                "name": f"{name}: {(step.status or 'no record').replace('_', ' ')}",
+                "status_key": step.status or "",
+                "description": _kml_description(deciding) if deciding else "",
+                "begin": pd.Timestamp(step.since),
+                "end": pd.Timestamp(end) if end else pd.NaT,
+                "timestamp": pd.NaT,
+                "placemark": "status period",
+                "geometry": Point(where) if where else None,
+            }
+        )
+    return rows
+
+
+def _observation_rows(
+    name: str, where: LonLat | None, records: Sequence[Observation]
+) -> list[dict[str, object]]:
+    """Return a placemark per record, every field in ``ExtendedData`` for the import to read."""
+    import pandas as pd
+
+    from shapely import Point
+
+    rows: list[dict[str, object]] = []
+    for record in records:
+        # Not the id: GDAL reads a placemark's own id into that field; ids are derived anyway.
+        fields = {
+            k: ("" if v is None else str(v))
+            for k, v in observation_fields(record).items()
+            if k != "id"
+        }
+        own = record.location if record.has_own_location else where
+        rows.append(
+            {
+                "name": f"{name}: {record.date.label}, {record.kind}",
+                "status_key": "observation",
+                "description": _kml_description(record),
+                "begin": pd.NaT,
+                "end": pd.NaT,
+                "timestamp": pd.Timestamp(record.date.start),
+                "placemark": "observation",
+                **fields,
+                "geometry": Point(own) if own else None,
+            }
+        )
+    return rows
+
+
 def _style_placemarks(path: Path) -> None:
     """Give each placemark a pin in its status colour (the map's), as Google Earth shows them.
 
     GDAL writes the placemarks; their styles are added to the document here:
     one ``<Style>`` per status, and a ``<styleUrl>`` on each placemark.
     """
-    import xml.etree.ElementTree as ET
-
-    from geo.model import STATUS_COLOURS
-
     ns = "http://www.opengis.net/kml/2.2"
     ET.register_namespace("", ns)
     tree = ET.parse(path)  # our own output, just written
@@ -792,7 +811,6 @@ KML_FIELDS = frozenset(
 
 
 def _read_kml_rows(path: Path) -> list[Row]:
-    import warnings
 
     import pyogrio
 

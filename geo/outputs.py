@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from geo.errors import GeoError, RecordValidationError
+from geo.fields import is_slug
 from geo.leftovers import building_prefix, sweep_leftovers
 from geo.model import OVERVIEW_PAGE
 from geo.store import is_database
-from geo.validate import is_slug
 
 __all__ = [
     "OutputError",

@@ -18,12 +18,12 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from geo.errors import RecordValidationError
 from geo.exchange import check_geojson_crs, read_rows
+from geo.fields import date_range, parse_lat_lon, resolve_crossing_id
 from geo.inventory import structure_ids, today_or
 from geo.model import BORDER_WIDE, BBox, Crossing, LonLat, Observation, Sighting
 from geo.query import geodesic_inverse, overlaps
 from geo.status import describe_status, in_force, status_timeline
 from geo.store import Store, open_store
-from geo.validate import date_range, parse_lat_lon, resolve_crossing_id
 
 __all__ = [
     "Change",

@@ -205,16 +205,7 @@ def _import_file(
     defaults: Mapping[str, str] | None,
 ) -> ImportReport:
     """Import a file that can be read twice (see :func:`import_observations`)."""
-    defaults = dict(defaults or {})
-    for field in defaults:
-        if field not in OBSERVATION_FIELDS:
-            raise RecordValidationError(
-                "--set",
-                field,
-                "is not a field of an observation",
-                ", ".join(sorted(OBSERVATION_FIELDS)),
-                "name one of those fields",
-            )
+    defaults = _checked_defaults(defaults)
 
     def rows() -> Iterator[tuple[int, dict[str, object]]]:
         for number, fields in iter_rows(path):
@@ -229,50 +220,7 @@ def _import_file(
         count += 1
         if fields.get("replaces"):
             corrected.add(str(fields["replaces"]))
-    columns: set[str] = set()
-    touched: set[str | None] = set()
-    problems: list[RowProblem] = []
-    # An id's row and a 64-bit hash of what the row says, packed in one int: small at a million.
-    seen: dict[str, int] = {}
-    conflicts: list[tuple[int, int, Observation]] = []  # a row, the earlier row, the record
-
-    def checked(parse: Callable[[Mapping[str, object]], Observation]) -> Iterator[Observation]:
-        for number, fields in rows():
-            columns.update(fields)
-            try:
-                record = parse(fields)
-            except RecordValidationError as err:
-                problems.append(RowProblem(number, err))
-                continue
-            said = hash(content(record)) & 0xFFFF_FFFF_FFFF_FFFF
-            packed = seen.setdefault(record.id, number << 64 | said)
-            first, first_said = packed >> 64, packed & 0xFFFF_FFFF_FFFF_FFFF
-            if first != number and first_said != said:  # one id, two contents: a conflict
-                conflicts.append((number, first, record))
-                continue
-            if first != number and not ignore_duplicates:
-                problems.append(
-                    RowProblem(
-                        number,
-                        RecordValidationError(
-                            "observation",
-                            record.id,
-                            f"repeats row {first} (the same in every field)",
-                            "each record once",
-                            "remove the repeated row, or pass --ignore",
-                        ),
-                    )
-                )
-                continue
-            if can_change_status(record):
-                touched.add(record.crossing_id)
-            if not problems and not conflicts:  # after a bad row, check the rest, write nothing
-                yield record
-        if problems or conflicts:  # raised inside the write's transaction: it rolls back
-            problems.extend(_named_conflicts(conflicts, rows(), parse))
-            problems.sort(key=lambda problem: problem.row)
-            raise BatchValidationError(name, problems)
-
+    check = _RowCheck(name, ignore_duplicates=ignore_duplicates)
     with open_store(store, writable=True) as opened:
         parse = history_parser(
             corrected,
@@ -283,14 +231,101 @@ def _import_file(
         bulk = count >= _BULK_ROWS and count >= opened.count() // 4
         with opened.transaction():
             ids = opened.add_observations(
-                checked(parse),
+                check.records(rows, parse),
                 on_duplicate="ignore" if ignore_duplicates else "error",
                 bulk=bulk,
                 expected_rows=count,
             )
-            refresh_status_snapshot(opened, touched)
-    ignored = sorted(columns - OBSERVATION_FIELDS - _DERIVED_FIELDS - _KML_FIELDS)
+            refresh_status_snapshot(opened, check.touched)
+    ignored = sorted(check.columns - OBSERVATION_FIELDS - _DERIVED_FIELDS - _KML_FIELDS)
     return ImportReport(ids=ids, rows=count, ignored_fields=ignored)
+
+
+def _checked_defaults(defaults: Mapping[str, str] | None) -> dict[str, str]:
+    """Return the values given for empty fields (``--set``), each for a field of an observation."""
+    defaults = dict(defaults or {})
+    for field in defaults:
+        if field not in OBSERVATION_FIELDS:
+            raise RecordValidationError(
+                "--set",
+                field,
+                "is not a field of an observation",
+                ", ".join(sorted(OBSERVATION_FIELDS)),
+                "name one of those fields",
+            )
+    return defaults
+
+
+class _RowCheck:
+    """The second pass over a file: what its rows hold, and what is wrong with them.
+
+    Good rows are handed on one by one while no row has been bad; the bad rows
+    and the conflicts are all listed at the end, and nothing is written then.
+    """
+
+    def __init__(self, name: str, *, ignore_duplicates: bool) -> None:
+        self.name = name
+        self.ignore_duplicates = ignore_duplicates
+        self.columns: set[str] = set()
+        self.touched: set[str | None] = set()
+        self.problems: list[RowProblem] = []
+        # Each id's row and a 64-bit hash of what the row says, in one int: small at a million.
+        self.seen: dict[str, int] = {}
+        # A row, the earlier row of its id, and the record.
+        self.conflicts: list[tuple[int, int, Observation]] = []
+
+    def records(
+        self,
+        rows: Callable[[], Iterator[tuple[int, dict[str, object]]]],
+        parse: Callable[[Mapping[str, object]], Observation],
+    ) -> Iterator[Observation]:
+        """Yield each good record; at the end, raise if any row was bad or in conflict."""
+        for number, fields in rows():
+            self.columns.update(fields)
+            try:
+                record = parse(fields)
+            except RecordValidationError as err:
+                self.problems.append(RowProblem(number, err))
+                continue
+            if not self._goes_on(number, record):
+                continue
+            if can_change_status(record):
+                self.touched.add(record.crossing_id)
+            # After a bad row, check the rest and write nothing.
+            if not self.problems and not self.conflicts:
+                yield record
+        if self.problems or self.conflicts:  # raised inside the write's transaction: it rolls back
+            self.problems.extend(_named_conflicts(self.conflicts, rows(), parse))
+            self.problems.sort(key=lambda problem: problem.row)
+            raise BatchValidationError(self.name, self.problems)
+
+    def _goes_on(self, number: int, record: Observation) -> bool:
+        """Say whether a row goes on to be written (or skipped as a stored duplicate).
+
+        A later row with the id of an earlier one that says something else is a
+        conflict; one that says the same is a problem unless duplicates are ignored.
+        """
+        said = hash(content(record)) & 0xFFFF_FFFF_FFFF_FFFF
+        packed = self.seen.setdefault(record.id, number << 64 | said)
+        first, first_said = packed >> 64, packed & 0xFFFF_FFFF_FFFF_FFFF
+        if first != number and first_said != said:  # one id, two contents: a conflict
+            self.conflicts.append((number, first, record))
+            return False
+        if first != number and not self.ignore_duplicates:
+            self.problems.append(
+                RowProblem(
+                    number,
+                    RecordValidationError(
+                        "observation",
+                        record.id,
+                        f"repeats row {first} (the same in every field)",
+                        "each record once",
+                        "remove the repeated row, or pass --ignore",
+                    ),
+                )
+            )
+            return False
+        return True
 
 
 def _named_conflicts(

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from geo.browse import list_crossings
+from geo.fields import parse_fuzzy_date
 from geo.model import BBox, LonLat
 from geo.status import evaluate, status_as_of
 from geo.store import open_store
-from geo.validate import parse_fuzzy_date, parse_observation
+from geo.validate import parse_observation
 
 DAY = date(2026, 11, 23)
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geo.fields import parse_fuzzy_date
 from geo.model import FuzzyDate, Observation
 from geo.status import (
     describe_status,
@@ -16,7 +17,6 @@ from geo.status import (
     status_timeline,
     structure_lifecycle,
 )
-from geo.validate import parse_fuzzy_date
 
 X = "x"
 

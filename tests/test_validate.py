@@ -5,15 +5,15 @@ from datetime import UTC, date, datetime
 import pytest
 
 from geo.errors import RecordValidationError, UnknownCrossingError
-from geo.model import LonLat
-from geo.validate import (
+from geo.fields import (
     geodesic_distance_m,
     parse_fuzzy_date,
     parse_lat_lon,
-    parse_observation,
     parse_trade_period,
     split_lat_lon,
 )
+from geo.model import LonLat
+from geo.validate import parse_observation
 from tests.common import (
     ANTIMERIDIAN,
     FRIENDSHIP,

@@ -29,6 +29,7 @@ from geo.cli.output import (
     rounded,
     status_fields,
 )
+from geo.fields import date_range, split_lat_lon
 from geo.model import OBSERVATION_KINDS, SOURCE_TYPES, Sighting
 from geo.questions import (
     around,
@@ -41,7 +42,6 @@ from geo.questions import (
     transitions,
     within,
 )
-from geo.validate import date_range, split_lat_lon
 
 __all__ = ["COMMANDS"]
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from geo.browse import list_crossings, list_structures, show_crossing
+from geo.browse import list_crossings, list_structures, show_crossing, trade_figures
 from geo.cli.options import (
     as_of_option,
     crossing_filters,
@@ -30,10 +32,12 @@ from geo.cli.output import (
     table,
     wrapped,
 )
+from geo.exchange import trade_fields
 from geo.status import StatusAnswer, describe_status, record_role
 
 if TYPE_CHECKING:
-    from geo.model import Observation
+    from geo.browse import CrossingHistory, StructureState
+    from geo.model import Crossing, Observation
 
 __all__ = ["COMMANDS"]
 
@@ -124,17 +128,35 @@ def show_command(
     shown = [r for r in history.records if text_matches(text, r.summary, r.notes)]
     rows = _history_rows(shown, history.superseded, crossing.id)
     status = status_fields(history.status)
-    structures = [
-        {
-            **structure_fields(s.structure),
-            "lifecycle": s.lifecycle,
-            "lifecycle_record": s.record.id if s.record else None,
-        }
-        for s in history.structures
-    ]
-    if output_format == "json":
-        import json
+    if output_format in ("json", "csv", "geojson"):
+        _emit_crossing_data(history, status, rows, output_format)
+        return
+    lines = [*_crossing_lines(crossing), *_status_lines(history.status, status)]
+    lines += _structure_lines(history.structures)
+    wide = output_format == "wide"
+    emit("\n".join(wrapped(line, 0 if wide else None) for line in lines if line))
+    emit()
+    columns = ("when", "kind", "status", "summary", "source", "id", "rule")
+    emit(table(rows, columns, width=0 if wide else None))
 
+
+def _emit_crossing_data(
+    history: CrossingHistory,
+    status: dict[str, object],
+    rows: list[dict[str, object]],
+    output_format: str,
+) -> None:
+    """Print a crossing for scripts: JSON whole, CSV its history, GeoJSON its points."""
+    crossing = history.crossing
+    if output_format == "json":
+        structures = [
+            {
+                **structure_fields(s.structure),
+                "lifecycle": s.lifecycle,
+                "lifecycle_record": s.record.id if s.record else None,
+            }
+            for s in history.structures
+        ]
         document = {
             "crossing": crossing_fields(crossing),
             "status": status,
@@ -143,15 +165,17 @@ def show_command(
         }
         emit(json.dumps(document, ensure_ascii=False, indent=2))
         return
-    if output_format in ("csv", "geojson"):
-        own = [r for r in rows if r["lon"] is not None]
-        if output_format == "geojson":
-            echo_records([{**crossing_fields(crossing), **status}, *own], "geojson", columns=())
-        else:
-            echo_records(rows, "csv", columns=())
-        return
+    own = [r for r in rows if r["lon"] is not None]
+    if output_format == "geojson":
+        echo_records([{**crossing_fields(crossing), **status}, *own], "geojson", columns=())
+    else:
+        echo_records(rows, "csv", columns=())
+
+
+def _crossing_lines(crossing: Crossing) -> list[str]:
+    """Return what a reader asks first of a crossing: names, places, point and structure."""
     location = crossing.location
-    lines = [
+    return [
         f"{crossing.name_en}  {crossing.name_zh}  {crossing.name_ko}   [{crossing.id}]",
         f"also: {'; '.join(crossing.aliases)}" if crossing.aliases else "",
         f"China side: {crossing.cn_place}, {crossing.cn_province}",
@@ -170,7 +194,11 @@ def show_command(
         f"structure: {crossing.structure}" if crossing.structure else "",
         f"notes: {crossing.notes}" if crossing.notes else "",
     ]
-    answer = history.status
+
+
+def _status_lines(answer: StatusAnswer, status: dict[str, object]) -> list[str]:
+    """Return the status on the day with its evidence, any conflict, and the plans announced."""
+    lines = []
     if answer.record:
         lines.append(
             f"status on {status['as_of']}: {status['status_text']} since {status['status_since']}"
@@ -190,21 +218,21 @@ def show_command(
             f"  plan ({plan['announced']}, {plan['source']}): "
             f"{describe_status(plan['status'], plan['traffic'])} from {plan['expected']}{passed}"
         )
-    for s in history.structures:
-        lines.append(
-            f"structure {s.structure.id}: {s.structure.name_en} ({s.structure.kind}) - "
-            + (
-                f"{describe_status(s.lifecycle, is_lifecycle=True)}"
-                f" ({s.record.date.text}, {s.record.id})"
-                if s.record
-                else "no lifecycle record"
-            )
+    return lines
+
+
+def _structure_lines(structures: Sequence[StructureState]) -> list[str]:
+    """Return a line per structure of the crossing: its lifecycle and the record that says so."""
+    return [
+        f"structure {s.structure.id}: {s.structure.name_en} ({s.structure.kind}) - "
+        + (
+            f"{describe_status(s.lifecycle, is_lifecycle=True)}"
+            f" ({s.record.date.text}, {s.record.id})"
+            if s.record
+            else "no lifecycle record"
         )
-    wide = output_format == "wide"
-    emit("\n".join(wrapped(line, 0 if wide else None) for line in lines if line))
-    emit()
-    columns = ("when", "kind", "status", "summary", "source", "id", "rule")
-    emit(table(rows, columns, width=0 if wide else None))
+        for s in structures
+    ]
 
 
 @click.command("structures")
@@ -278,9 +306,6 @@ def trade_command(
       crossings trade --from 2019 --to 2021
       crossings trade --flow total --format csv > trade.csv
     """
-    from geo.browse import trade_figures
-    from geo.exchange import trade_fields
-
     rows = [trade_fields(f) for f in trade_figures(store, since=since, until=until, flow=flow)]
     echo_records(
         rows,

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from geo.errors import RecordValidationError
+from geo.fields import fold, parse_fuzzy_date
 from geo.inventory import DEFAULT_STORE
 from geo.model import CROSSING_KINDS, MODES, RIVERS, STATUSES
 from geo.schema import CARRIED_FIELDS
-from geo.validate import fold, parse_fuzzy_date
 
 if TYPE_CHECKING:
     from geo.model import Crossing

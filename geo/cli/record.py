@@ -8,11 +8,11 @@ import click
 
 from geo.cli.options import carried_options, store_option
 from geo.cli.output import emit_written
+from geo.fields import split_field_value, split_lat_lon
 from geo.model import LIFECYCLES, OBSERVATION_KINDS, SIDES, SOURCE_TYPES, STATUSES, TRAFFIC
 from geo.publish import export_inventory
 from geo.record import add_observation, import_observations
 from geo.store import store_name
-from geo.validate import split_field_value, split_lat_lon
 
 __all__ = ["COMMANDS"]
 

@@ -10,7 +10,7 @@ import click
 from geo.audit import FINDINGS, audit_statuses, finding_totals
 from geo.cli.options import format_option, store_option
 from geo.cli.output import echo_records, emit, table
-from geo.validate import date_range
+from geo.fields import date_range
 
 __all__ = ["COMMANDS"]
 

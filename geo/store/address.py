@@ -108,10 +108,32 @@ def parse_address(url: str) -> Address:
     if not is_database(url):
         raise _fault("does not start with postgresql://", "start it with postgresql://")
     scheme, rest = url.split("://", 1)
+    rest, keywords, secrets, shown_user = _userinfo(rest)
+    if "@" in rest:
+        raise _fault(
+            "has an '@' after a '/' or a second '@', so where its password ends is unclear",
+            "write an '@' inside a user name, password or parameter as %40, and a '/' as %2F",
+        )
+    location, question, query = rest.partition("?")
+    hostspec, _, dbname = location.partition("/")
+    if dbname:
+        keywords["dbname"] = _decoded(dbname, "database name")
+    keywords.update(_hosts(hostspec))
+    parameters, parameter_secrets, shown_pairs = _parameters(query)
+    keywords.update(parameters)
+    secrets += parameter_secrets
+    shown = f"{scheme}://{shown_user}{location}" + (question + "&".join(shown_pairs))
+    return Address(shown, keywords, tuple(s for s in secrets if s))
+
+
+def _userinfo(rest: str) -> tuple[str, dict[str, str], list[str], str]:
+    """Read the user and password before the host: the rest, keywords, secrets and how shown.
+
+    libpq reads user credentials up to the first '@' that comes before any '/'.
+    """
     keywords: dict[str, str] = {}
     secrets: list[str] = []
     shown_user = ""
-    # libpq reads user credentials up to the first '@' that comes before any '/'.
     at, slash = rest.find("@"), rest.find("/")
     if at >= 0 and (slash < 0 or at < slash):
         userinfo, rest = rest[:at], rest[at + 1 :]
@@ -124,15 +146,12 @@ def parse_address(url: str) -> Address:
             keywords["password"] = secrets[-1]
             shown_user += ":***"
         shown_user += "@"
-    if "@" in rest:
-        raise _fault(
-            "has an '@' after a '/' or a second '@', so where its password ends is unclear",
-            "write an '@' inside a user name, password or parameter as %40, and a '/' as %2F",
-        )
-    location, question, query = rest.partition("?")
-    hostspec, _, dbname = location.partition("/")
-    if dbname:
-        keywords["dbname"] = _decoded(dbname, "database name")
+    return rest, keywords, secrets, shown_user
+
+
+def _hosts(hostspec: str) -> dict[str, str]:
+    """Read the hosts and their ports (``h1:5432,[::1]:5433``) as libpq's keywords."""
+    keywords: dict[str, str] = {}
     hosts, ports = [], []
     for entry in hostspec.split(",") if hostspec else []:
         if entry.startswith("["):  # an IPv6 address: [::1]:5432
@@ -151,6 +170,16 @@ def parse_address(url: str) -> Address:
         keywords["host"] = ",".join(hosts)
     if any(ports):
         keywords["port"] = ",".join(ports)
+    return keywords
+
+
+def _parameters(query: str) -> tuple[dict[str, str], list[str], list[str]]:
+    """Read the query's KEY=VALUE pairs: as keywords, their secrets, and each pair as shown.
+
+    A secret's value (a password given as a parameter) is shown as ``***``.
+    """
+    keywords: dict[str, str] = {}
+    secrets: list[str] = []
     shown_pairs = []
     for pair in query.split("&") if query else []:
         raw_key, equals, raw_value = pair.partition("=")
@@ -167,5 +196,4 @@ def parse_address(url: str) -> Address:
         else:
             keywords[key] = _decoded(raw_value, f"parameter {key[:60]!r}")
             shown_pairs.append(pair)
-    shown = f"{scheme}://{shown_user}{location}" + (question + "&".join(shown_pairs))
-    return Address(shown, keywords, tuple(s for s in secrets if s))
+    return keywords, secrets, shown_pairs

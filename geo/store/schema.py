@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from geo.errors import RecordValidationError
+from geo.fields import parse_fuzzy_date
 from geo.model import (
     Crossing,
     FuzzyDate,
@@ -37,7 +38,6 @@ from geo.schema import (
     Field,
     Layer,
 )
-from geo.validate import parse_fuzzy_date
 
 __all__ = [
     "CROSSINGS",
