@@ -7,8 +7,12 @@ from pathlib import Path
 
 import click
 
+from geo.assets import inline_assets
 from geo.cli.options import as_of_option, store_option
-from geo.cli.output import emit_written
+from geo.cli.output import emit, emit_written
+from geo.outputs import check_target, written_beside
+from geo.publish import maps, write_figure
+from geo.report import write_report
 
 __all__ = ["COMMANDS"]
 
@@ -47,10 +51,6 @@ def map_command(
       crossings map
       crossings map --as-of 2021-06-01 --out maps-2021 --force
     """
-    from geo.assets import inline_assets
-    from geo.outputs import check_target, written_beside
-    from geo.publish import maps
-
     folder = Path(out)
     pages = maps(store, as_of=as_of)
     targets = {name: folder / f"{name}.html" for name in pages}
@@ -88,7 +88,7 @@ def figure_command(
 ) -> None:
     """Write a static map to publish: the crossings coloured by status on a day.
 
-    The border and the land come from the shipped Natural Earth layer, so no
+    The border and the land come from the shipped OpenStreetMap layer, so no
     network is needed. The figure has a title with the day, a legend, a scale
     bar, a north arrow and a line naming its sources. SVG and PDF keep text as
     text. Prints the path written.
@@ -98,10 +98,44 @@ def figure_command(
       crossings figure --as-of 2021-06-01 --out border-2021.png
       crossings figure --crossing quanhe-wonjong --lang zh --out quanhe.svg
     """
-    from geo.publish import write_figure
-
     written = write_figure(store, out, as_of=as_of, crossing_id=crossing_id, lang=lang, force=force)
     emit_written(str(written), str(written))
 
 
-COMMANDS = [map_command, figure_command]
+@click.command("report")
+@click.argument("crossing_id", metavar="ID")
+@store_option
+@as_of_option
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The PDF file to write.",
+)
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+def report_command(crossing_id: str, store: str, as_of: date | None, out: str, force: bool) -> None:
+    """Write a printable PDF report of one crossing, offline, with its fonts embedded.
+
+    ID is the crossing's id or any of its names, as for `crossings show`. The
+    report holds the crossing's names in English, Chinese and Korean, its
+    point and how precise it is (or why it has none), its status on --as-of
+    (default today) and today, each with its evidence record (id, date,
+    source, address, age) and the source's words, its structures and their
+    lifecycles, a small map, and its whole history, every record with its
+    source and quote, on as many pages as it needs. One line on stderr says
+    what was written.
+
+    \b
+    Example:
+      crossings report friendship-bridge --out friendship-bridge.pdf
+      crossings report 圈河 --as-of 2021-06-01 --out quanhe-2021.pdf
+    """
+    written = write_report(store, out, crossing_id, as_of=as_of, force=force)
+    emit(
+        f"{written.path}: the report of {written.crossing_id} on {written.as_of}, "
+        f"{written.pages} pages",
+        err=True,
+    )
+
+
+COMMANDS = [map_command, figure_command, report_command]
