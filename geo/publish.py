@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import zipfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -11,16 +12,21 @@ from typing import TYPE_CHECKING, Any
 from geo.browse import list_crossings
 from geo.errors import GeoError, RecordValidationError
 from geo.exchange import (
+    EXPORT_SUFFIXES,
     write_csv,
     write_csv_layers,
     write_geojson,
     write_geojson_layers,
     write_kml,
 )
+from geo.fields import date_range, resolve_crossing_id
+from geo.figure import LANGUAGES, save_figure, status_figure
 from geo.inventory import DEFAULT_STORE, owned_structures, refresh_status_snapshot, today_or
 from geo.model import OVERVIEW_PAGE, in_writing_order
 from geo.outputs import check_target, page_name, written_beside
 from geo.query import overlaps
+from geo.render import MapDays, crossing_map
+from geo.render import overview_map as render_overview
 from geo.status import (
     rule_order,
     status_timeline,
@@ -28,7 +34,7 @@ from geo.status import (
 from geo.store import create_store, open_store, store_fault
 
 if TYPE_CHECKING:
-    from geo.model import Crossing, Observation, Structure
+    from geo.model import Crossing, Observation, Structure, TradeFigure
 
 __all__ = [
     "FIGURE_SUFFIXES",
@@ -77,8 +83,6 @@ def overview_map(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None
     Markers are coloured by status on ``as_of`` (default today); the map's time
     control runs from the first record to today.
     """
-    from geo.render import overview_map as render_overview
-
     got = _map_inputs(store, as_of)
     return render_overview(
         got["crossings"],
@@ -86,9 +90,7 @@ def overview_map(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None
         got["histories"],
         got["records"],
         got["trade"],
-        as_of=got["as_of"],
-        start=got["start"],
-        today=got["today"],
+        days=MapDays(got["as_of"], got["start"], got["today"]),
         structures=got["structures"],
     )
 
@@ -98,11 +100,8 @@ def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dic
 
     Each is a ``folium.Map``; the caller saves them.
     """
-    from geo.render import crossing_map
-    from geo.render import overview_map as render_overview
-
     got = _map_inputs(store, as_of)
-    dates = {"as_of": got["as_of"], "start": got["start"], "today": got["today"]}
+    days = MapDays(got["as_of"], got["start"], got["today"])
     result = {
         OVERVIEW_PAGE: render_overview(
             got["crossings"],
@@ -110,8 +109,8 @@ def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dic
             got["histories"],
             got["records"],
             got["trade"],
+            days=days,
             structures=got["structures"],
-            **dates,
         )
     }
     for crossing, timeline, history in zip(
@@ -122,9 +121,9 @@ def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dic
             crossing,
             timeline,
             history,
+            days=days,
             structures=got["structures"],
             pages=got["crossings"],
-            **dates,
         )
     return result
 
@@ -149,9 +148,6 @@ def write_figure(
     RecordValidationError
         For an unknown format, language or crossing, or an existing file without ``force``.
     """
-    from geo.figure import LANGUAGES, save_figure, status_figure
-    from geo.validate import resolve_crossing_id
-
     target = Path(out)
     if target.suffix.lower() not in FIGURE_SUFFIXES:
         raise RecordValidationError(
@@ -185,8 +181,6 @@ def export_format(out: Path) -> str:
     RecordValidationError
         If the suffix names no format, or two (``.zip``: GeoJSON or CSV).
     """
-    from geo.exchange import EXPORT_SUFFIXES
-
     formats = [f for f, suffixes in EXPORT_SUFFIXES.items() if out.suffix.lower() in suffixes]
     if len(formats) != 1:
         raise RecordValidationError(
@@ -222,29 +216,8 @@ def export_inventory(
     RecordValidationError
         For an unknown format, crossing or date, or an existing file without ``force``.
     """
-    from geo.exchange import EXPORT_SUFFIXES
-    from geo.validate import date_range, resolve_crossing_id
-
-    if output_format is None:  # the format the file's name says, where only one has it
-        output_format = export_format(Path(out))
-    if output_format not in EXPORT_SUFFIXES:
-        raise RecordValidationError(
-            "--format",
-            output_format,
-            "is not an export format",
-            ", ".join(EXPORT_SUFFIXES),
-            "pick one of them",
-        )
     target = Path(out)
-    suffixes = EXPORT_SUFFIXES[output_format]
-    if target.suffix.lower() not in suffixes:
-        raise RecordValidationError(
-            "--out",
-            str(target),
-            f"does not end in {' or '.join(suffixes)}, which --format {output_format} writes",
-            f"a file name ending in {' or '.join(suffixes)}",
-            f"name the file e.g. {target.stem or 'crossings'}{suffixes[0]}",
-        )
+    output_format = _checked_format(target, output_format)
     check_target(target, force=force, reads=[store])
     first, last = date_range(since, until)
     with open_store(store) as opened:
@@ -257,6 +230,55 @@ def export_inventory(
         found = resolve_crossing_id(crossing_id, crossings, field="--crossing", partial=True)
         chosen = [c for c in chosen if c.id == found]
     ids = {c.id for c in chosen}
+    observations = _kept_observations(records, ids, first, last)
+    counts = {"crossings": len(chosen), "observations": len(observations)}
+    figures = [
+        t
+        for t in trade
+        if (first is None or t.period_end >= first) and (last is None or t.period_start <= last)
+    ]
+    kept_structures = [s for s in structures if s.crossing_id in ids]
+    with written_beside(target, force=force, reads=[store]) as building:
+        counts.update(
+            _write_export(
+                building, target, output_format, chosen, kept_structures, observations, figures
+            )
+        )
+    return counts
+
+
+def _checked_format(target: Path, output_format: str | None) -> str:
+    """Return the export format: the one given, or the one the file's name says; they agree."""
+    if output_format is None:  # the format the file's name says, where only one has it
+        output_format = export_format(target)
+    if output_format not in EXPORT_SUFFIXES:
+        raise RecordValidationError(
+            "--format",
+            output_format,
+            "is not an export format",
+            ", ".join(EXPORT_SUFFIXES),
+            "pick one of them",
+        )
+    suffixes = EXPORT_SUFFIXES[output_format]
+    if target.suffix.lower() not in suffixes:
+        raise RecordValidationError(
+            "--out",
+            str(target),
+            f"does not end in {' or '.join(suffixes)}, which --format {output_format} writes",
+            f"a file name ending in {' or '.join(suffixes)}",
+            f"name the file e.g. {target.stem or 'crossings'}{suffixes[0]}",
+        )
+    return output_format
+
+
+def _kept_observations(
+    records: Sequence[Observation], ids: set[str], first: date | None, last: date | None
+) -> list[Observation]:
+    """Return the records of the crossings and days exported, in date order.
+
+    Records about the whole border are kept, and so is every record a kept one
+    corrects, so that references hold.
+    """
     kept = {
         o.id: o
         for o in records
@@ -269,45 +291,61 @@ def export_inventory(
         if target_id is not None and target_id in by_id and target_id not in kept:
             kept[target_id] = by_id[target_id]
             pending.append(by_id[target_id].replaces)
-    observations = sorted(kept.values(), key=lambda o: (o.date.start, o.date.end))
-    counts = {"crossings": len(chosen), "observations": len(observations)}
-    figures = [
-        t
-        for t in trade
-        if (first is None or t.period_end >= first) and (last is None or t.period_start <= last)
-    ]
-    kept_structures = [s for s in structures if s.crossing_id in ids]
-    with written_beside(target, force=force, reads=[store]) as building:
-        if output_format == "geojson" and target.suffix.lower() == ".zip":
-            layers = write_geojson_layers(building, chosen, kept_structures, observations)
-            counts["features"] = sum(layers.values())
-        elif output_format == "geojson":
-            counts["features"], counts["left_out"] = write_geojson(building, chosen, observations)
-        elif output_format == "csv" and target.suffix.lower() == ".zip":
-            layers = write_csv_layers(building, chosen, kept_structures, observations, figures)
-            counts["rows"] = layers["observations"]
-            counts.update(
-                {f"{name}_rows": n for name, n in layers.items() if name != "observations"}
-            )
-        elif output_format == "csv":
-            counts["rows"] = write_csv(building, observations, {c.id: c for c in chosen})
-        elif output_format == "kml":
-            counts["placemarks"] = _export_kml(building, chosen, kept_structures, observations)
-        else:
-            try:
-                create_store(
-                    building,
-                    chosen,
-                    in_writing_order(observations),
-                    figures,
-                    structures=kept_structures,
-                )
-                with open_store(building, writable=True) as opened:
-                    refresh_status_snapshot(opened)
-                    counts["observations"] = opened.count()
-            except sqlite3.Error as err:  # a fault of the file written, not of the store read
-                raise store_fault(err, target) from err
-    return counts
+    return sorted(kept.values(), key=lambda o: (o.date.start, o.date.end))
+
+
+def _write_export(
+    building: Path,
+    target: Path,
+    output_format: str,
+    chosen: Sequence[Crossing],
+    structures: Sequence[Structure],
+    observations: Sequence[Observation],
+    figures: Sequence[TradeFigure],
+) -> dict[str, int]:
+    """Write the records in one format (a .zip: one file per layer); return what it counts."""
+    zipped = target.suffix.lower() == ".zip"
+    if output_format == "geojson" and zipped:
+        layers = write_geojson_layers(building, chosen, structures, observations)
+        return {"features": sum(layers.values())}
+    if output_format == "geojson":
+        features, left_out = write_geojson(building, chosen, observations)
+        return {"features": features, "left_out": left_out}
+    if output_format == "csv" and zipped:
+        layers = write_csv_layers(building, chosen, structures, observations, figures)
+        others = {f"{name}_rows": n for name, n in layers.items() if name != "observations"}
+        return {"rows": layers["observations"], **others}
+    if output_format == "csv":
+        return {"rows": write_csv(building, observations, {c.id: c for c in chosen})}
+    if output_format == "kml":
+        return {"placemarks": _export_kml(building, chosen, structures, observations)}
+    return {
+        "observations": _export_gpkg(building, target, chosen, structures, observations, figures)
+    }
+
+
+def _export_gpkg(
+    building: Path,
+    target: Path,
+    chosen: Sequence[Crossing],
+    structures: Sequence[Structure],
+    observations: Sequence[Observation],
+    figures: Sequence[TradeFigure],
+) -> int:
+    """Write a GeoPackage subset, a store of its own; return how many observations it holds."""
+    try:
+        create_store(
+            building,
+            chosen,
+            in_writing_order(observations),
+            figures,
+            structures=structures,
+        )
+        with open_store(building, writable=True) as opened:
+            refresh_status_snapshot(opened)
+            return opened.count()
+    except sqlite3.Error as err:  # a fault of the file written, not of the store read
+        raise store_fault(err, target) from err
 
 
 def _export_kml(
@@ -317,8 +355,6 @@ def _export_kml(
     observations: Sequence[Observation],
 ) -> int:
     """Write KML (or KMZ: the KML zipped as doc.kml) and return the placemarks it holds."""
-    import zipfile
-
     import pyogrio
 
     border = [o for o in observations if o.crossing_id is None]

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from html import escape as _html_escape
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from geo.assets import ASSETS
 from geo.basemap import basemap
+from geo.chart import trade_chart_html
 from geo.errors import GeoError
 from geo.model import STATUS_COLOURS, STATUS_LABELS
 from geo.status import STALE_AFTER_DAYS, describe_status, lifecycle_records, record_role
@@ -32,14 +33,16 @@ if TYPE_CHECKING:
 __all__ = [
     "STATUS_COLOURS",
     "STATUS_LABELS",
+    "MapDays",
     "crossing_map",
     "escape",
     "overview_map",
-    "trade_chart_svg",
 ]
 
 #: The radius drawn around a crossing on its own map: the default of ``crossings around``.
 RING_KM = 3.0
+#: A point known only to within more than this is approximate (the page's script agrees).
+APPROXIMATE_M = 1000
 _TILES_IMAGERY = (
     "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}"
 )
@@ -139,62 +142,59 @@ def _row(fields: Sequence[str], **values: object) -> list[object]:
     return [values[name] for name in fields]
 
 
-def _page_data(
-    crossings: Sequence[Crossing],
-    timelines: Sequence[Sequence[StatusStep]],
-    histories: Sequence[Sequence[Observation]],
-    observations: Sequence[Observation],
-    *,
-    as_of: date,
-    start: date,
-    today: date,
-    unmapped: Sequence[Crossing],
-    structures: Sequence[Structure] = (),
-    pages: Sequence[Crossing] = (),
-) -> dict[str, Any]:
-    """Return the data the page's script reads: each text once in ``strings``, records by index.
+class MapDays(NamedTuple):
+    """The day a map shows first, and the range of its time control."""
 
-    A record is a row of ``RECORD_FIELDS``, a status step a row of ``STEP_FIELDS``, and so
-    on: the page receives the names with the rows (``fields``) and reads fields by name.
-    """
-    strings = _Strings()
-    records: list[list[object]] = []
-    record_index: dict[str, int] = {}
+    as_of: date
+    start: date
+    today: date
 
-    def add(record: Observation) -> int:
-        found = record_index.get(record.id)
-        if found is None:
-            found = record_index[record.id] = len(records)
-            records.append(
-                _row(
-                    RECORD_FIELDS,
-                    date=strings(record.date.label),
-                    kind=strings(record.kind),
-                    status=record.status or record.lifecycle,
-                    summary=strings(record.summary),
-                    source=strings(record.source_name),
-                    url=strings(record.source_url),
-                    border=int(record.crossing_id is None),
-                    id=record.id,
-                    start=record.date.start.isoformat(),
-                    mirror=int(record.source_is_mirror),
-                    quote=strings(record.source_quote or None),
-                    quoteEn=strings(record.quote_en or None),
-                    checked=record.checked_on or None,
-                    archive=strings(record.archive_url or None),
-                    detail=strings(record.source_detail or None),
-                )
+
+class _Records:
+    """The page's records and texts: each text once in ``strings``, each record once by index."""
+
+    def __init__(self) -> None:
+        self.strings = _Strings()
+        self.rows: list[list[object]] = []
+        self._index: dict[str, int] = {}
+
+    def add(self, record: Observation) -> int:
+        found = self._index.get(record.id)
+        if found is not None:
+            return found
+        strings = self.strings
+        self._index[record.id] = len(self.rows)
+        self.rows.append(
+            _row(
+                RECORD_FIELDS,
+                date=strings(record.date.label),
+                kind=strings(record.kind),
+                status=record.status or record.lifecycle,
+                summary=strings(record.summary),
+                source=strings(record.source_name),
+                url=strings(record.source_url),
+                border=int(record.crossing_id is None),
+                id=record.id,
+                start=record.date.start.isoformat(),
+                mirror=int(record.source_is_mirror),
+                quote=strings(record.source_quote or None),
+                quoteEn=strings(record.quote_en or None),
+                checked=record.checked_on or None,
+                archive=strings(record.archive_url or None),
+                detail=strings(record.source_detail or None),
             )
-        return found
+        )
+        return len(self.rows) - 1
 
-    def step_row(step: StatusStep) -> list[object]:
+    def step(self, step: StatusStep) -> list[object]:
+        add = self.add
         return _row(
             STEP_FIELDS,
             since=step.since.isoformat(),
             status=step.status,
             record=add(step.record) if step.record else None,
             conflict=step.is_conflicted,
-            text=strings(
+            text=self.strings(
                 describe_status(step.status, step.traffic, is_lifecycle=step.is_lifecycle)
             ),
             runSince=step.run_since.isoformat() if step.run_since else None,
@@ -203,64 +203,80 @@ def _page_data(
             supporting=step.supporting,
         )
 
-    crossing_rows = []
-    for crossing, timeline, history in zip(crossings, timelines, histories, strict=True):
-        location = crossing.location
-        superseded = {o.replaces for o in history if o.replaces}
-        # The records the status rests on and what was built: status, plan, infrastructure.
-        shown = [
-            (o, record_role(o, crossing.id, superseded=superseded))
-            for o in history
-            if o.kind in ("status", "plan", "infrastructure")
-            and (o.crossing_id is not None or o.applies_to_crossing(crossing.id))
-        ]
-        own = [s for s in structures if s.crossing_id == crossing.id]
-        crossing_rows.append(
-            {
-                "id": crossing.id,
-                "name_en": crossing.name_en,
-                "name_zh": crossing.name_zh,
-                "name_ko": crossing.name_ko,
-                "aliases": list(crossing.aliases),
-                "cn": f"{crossing.cn_place}, {crossing.cn_province}",
-                "kp": f"{crossing.kp_place}, {crossing.kp_province}",
-                "river": crossing.river,
-                "mode": crossing.mode,
-                "lon": None if location is None else round(location.lon, 6),
-                "lat": None if location is None else round(location.lat, 6),
-                "precision": crossing.location_precision_m,
-                "point": _point_text(crossing),
-                "note": crossing.location_note,
-                "timeline": [step_row(step) for step in timeline],
-                "history": [
-                    _row(HISTORY_FIELDS, record=add(o), role=strings(role)) for o, role in shown
-                ],
-                "structures": [
-                    {
-                        "id": s.id,
-                        "name": " · ".join(n for n in (s.name_en, s.name_zh, s.name_ko) if n),
-                        "kind": s.kind,
-                        "lon": None if s.location is None else round(s.location.lon, 6),
-                        "lat": None if s.location is None else round(s.location.lat, 6),
-                        "precision": s.location_precision_m,
-                        "source": s.location_source,
-                        "notes": s.notes,
-                        # Its lifecycle: from each record's last day on.
-                        "lifecycle": [
-                            _row(
-                                LIFECYCLE_FIELDS,
-                                since=o.date.end.isoformat(),
-                                lifecycle=o.lifecycle,
-                                record=add(o),
-                            )
-                            for o in lifecycle_records(history, s.id)
-                        ],
-                    }
-                    for s in own
-                ],
-            }
-        )
-    # Observations at their own points, as columns; 5 decimals of a degree is about a metre.
+
+def _structure_row(
+    structure: Structure, history: Sequence[Observation], records: _Records
+) -> dict[str, Any]:
+    """Return a structure with its point and its lifecycle, from each record's last day on."""
+    s = structure
+    return {
+        "id": s.id,
+        "name": " · ".join(n for n in (s.name_en, s.name_zh, s.name_ko) if n),
+        "kind": s.kind,
+        "lon": None if s.location is None else round(s.location.lon, 6),
+        "lat": None if s.location is None else round(s.location.lat, 6),
+        "precision": s.location_precision_m,
+        "source": s.location_source,
+        "notes": s.notes,
+        "lifecycle": [
+            _row(
+                LIFECYCLE_FIELDS,
+                since=o.date.end.isoformat(),
+                lifecycle=o.lifecycle,
+                record=records.add(o),
+            )
+            for o in lifecycle_records(history, s.id)
+        ],
+    }
+
+
+def _crossing_row(
+    crossing: Crossing,
+    timeline: Sequence[StatusStep],
+    history: Sequence[Observation],
+    structures: Sequence[Structure],
+    records: _Records,
+) -> dict[str, Any]:
+    """Return a crossing, its status steps, the records the status rests on, its structures."""
+    location = crossing.location
+    superseded = {o.replaces for o in history if o.replaces}
+    # The records the status rests on and what was built: status, plan, infrastructure.
+    shown = [
+        (o, record_role(o, crossing.id, superseded=superseded))
+        for o in history
+        if o.kind in ("status", "plan", "infrastructure")
+        and (o.crossing_id is not None or o.applies_to_crossing(crossing.id))
+    ]
+    return {
+        "id": crossing.id,
+        "name_en": crossing.name_en,
+        "name_zh": crossing.name_zh,
+        "name_ko": crossing.name_ko,
+        "aliases": list(crossing.aliases),
+        "cn": f"{crossing.cn_place}, {crossing.cn_province}",
+        "kp": f"{crossing.kp_place}, {crossing.kp_province}",
+        "river": crossing.river,
+        "mode": crossing.mode,
+        "lon": None if location is None else round(location.lon, 6),
+        "lat": None if location is None else round(location.lat, 6),
+        "precision": crossing.location_precision_m,
+        "point": _point_text(crossing),
+        "note": crossing.location_note,
+        "timeline": [records.step(step) for step in timeline],
+        "history": [
+            _row(HISTORY_FIELDS, record=records.add(o), role=records.strings(role))
+            for o, role in shown
+        ],
+        "structures": [
+            _structure_row(s, history, records) for s in structures if s.crossing_id == crossing.id
+        ],
+    }
+
+
+def _observation_columns(observations: Sequence[Observation], strings: _Strings) -> dict[str, Any]:
+    """Observations at their own points, as columns; 5 decimals of a degree is about a metre."""
+    import numpy as np
+
     columns: dict[str, list[object]] = {
         key: []
         for key in ("lon", "lat", "layer", "kind", "date", "crossing", "summary", "source", "url")
@@ -277,14 +293,41 @@ def _page_data(
         columns["summary"].append(strings(o.summary))
         columns["source"].append(strings(o.source_name))
         columns["url"].append(strings(o.source_url))
-    import numpy as np
-
     for axis in ("lon", "lat"):
         columns[axis] = np.round(np.asarray(columns[axis], dtype=float), 5).tolist()
+    return columns
+
+
+def _page_data(
+    crossings: Sequence[Crossing],
+    timelines: Sequence[Sequence[StatusStep]],
+    histories: Sequence[Sequence[Observation]],
+    observations: Sequence[Observation],
+    *,
+    days: MapDays,
+    structures: Sequence[Structure] = (),
+    pages: Sequence[Crossing] = (),
+) -> dict[str, Any]:
+    """Return the data the page's script reads: each text once in ``strings``, records by index.
+
+    A record is a row of ``RECORD_FIELDS``, a status step a row of ``STEP_FIELDS``, and so
+    on: the page receives the names with the rows (``fields``) and reads fields by name.
+    """
+    records = _Records()
+    crossing_rows = [
+        _crossing_row(crossing, timeline, history, structures, records)
+        for crossing, timeline, history in zip(crossings, timelines, histories, strict=True)
+    ]
+    columns = _observation_columns(observations, records.strings)
     return {
-        "asOf": as_of.isoformat(),
-        "start": start.isoformat(),
-        "today": max(today, as_of).isoformat(),
+        "asOf": days.as_of.isoformat(),
+        "start": days.start.isoformat(),
+        # The slider starts at the first status record; the typed day reaches back to ``start``.
+        "firstStatus": min(
+            (s.since for timeline in timelines for s in timeline if s.status is not None),
+            default=days.start,
+        ).isoformat(),
+        "today": max(days.today, days.as_of).isoformat(),
         "staleAfterDays": STALE_AFTER_DAYS,
         "colours": STATUS_COLOURS,
         "labels": STATUS_LABELS,
@@ -297,10 +340,10 @@ def _page_data(
             "history": HISTORY_FIELDS,
             "lifecycle": LIFECYCLE_FIELDS,
         },
-        "records": records,
+        "records": records.rows,
         "observations": columns,
-        "strings": strings.table,
-        "unmapped": [c.name_en for c in unmapped],
+        "strings": records.strings.table,
+        "unmapped": [c.name_en for c in crossings if c.location is None],
         # Every crossing's page, for the links between pages.
         "pages": [[c.id, c.name_en] for c in pages],
         # Land and the boundary, drawn under the tiles: the map still shows them offline.
@@ -332,7 +375,8 @@ def _base_map(*, width: str = "100%") -> Any:
     return fmap
 
 
-def _controls(fmap: Any) -> None:
+def _controls(fmap: Any) -> str:
+    """Add the map's controls; return the mini-map's name (the page gives it the offline land)."""
     folium = _import_folium()
     plugins = folium.plugins
     fullscreen = plugins.Fullscreen(position="topleft")
@@ -346,6 +390,7 @@ def _controls(fmap: Any) -> None:
     )
     _use_pinned_assets(measure, ["measure"], ["measure_css"])
     measure.add_to(fmap)
+    return str(minimap.get_name())
 
 
 def _cluster(name: str, *, show: bool = True) -> Any:
@@ -393,108 +438,6 @@ def _finish(
     page_script.add_to(fmap)
 
 
-def trade_chart_svg(trade: Sequence[TradeFigure]) -> str:
-    """Return an inline SVG chart of China–DPRK trade on a time axis: years above, months below.
-
-    Both panels share one axis in days, so a bar sits where its period lies
-    and a period without a figure is an empty stretch, not a closed-up gap.
-    Values a source gave as "more than", "about" or "nearly" are marked ``>``,
-    ``~`` or ``<~``. Where several sources give a figure for the same period,
-    the chart uses the first listed; the others stay in the store. Hovering a
-    bar shows its value and source. The page's script moves the line
-    ``#trade-day`` to the day shown, from the axis in the SVG's data attributes.
-    """
-    yearly: dict[int, TradeFigure] = {}
-    monthly: dict[str, TradeFigure] = {}
-    for figure in trade:
-        if figure.flow != "total":
-            continue
-        if figure.period_kind == "year":
-            yearly.setdefault(figure.period_start.year, figure)
-        elif figure.period_kind == "month":
-            monthly.setdefault(figure.period, figure)
-    shown = [*yearly.values(), *monthly.values()]
-    width, height, x0, span = 820, 360, 46, 760
-    parts = [
-        (
-            '<text x="10" y="18" font-size="14" font-weight="bold">China–DPRK trade, both ways '
-            "(total)</text>"
-        )
-    ]
-    if not shown:
-        parts.append('<text x="10" y="40" font-size="12">No trade figures in the store.</text>')
-        first_day, days = date(2000, 1, 1), 1
-    else:
-        first_day = date(min(f.period_start.year for f in shown), 1, 1)
-        last_day = date(max(f.period_end.year for f in shown), 12, 31)
-        days = (last_day - first_day).days + 1
-
-    def x_of(day: date) -> float:
-        return x0 + span * (day - first_day).days / days
-
-    def panel(figures: list[TradeFigure], top: float, plot_h: float, scale: float, title: str):
-        parts.append(f'<text x="10" y="{top - 8}" font-size="12">{escape(title)}</text>')
-        base = top + plot_h
-        parts.append(f'<line x1="{x0}" y1="{base}" x2="{x0 + span}" y2="{base}" stroke="#333"/>')
-        if not figures:
-            return
-        highest = max(f.value_usd for f in figures) / scale
-        for figure in figures:
-            value = figure.value_usd / scale
-            bar_h = plot_h * value / highest
-            left = x_of(figure.period_start)
-            right = x_of(figure.period_end + timedelta(days=1))
-            bar_w = max(right - left - 1, 1.5)
-            mark = {"more_than": ">", "about": "~", "nearly": "<~"}.get(figure.qualifier, "")
-            unit = "US$ bn" if scale == 1e9 else "US$ M"
-            tip = escape(f"{figure.period}: {mark}{value:,.2f} {unit} — {figure.source_name}")
-            parts.append(
-                f'<rect x="{left:.1f}" y="{base - bar_h:.1f}" width="{bar_w:.1f}" '
-                f'height="{bar_h:.1f}" fill="#4575b4" data-period="{escape(figure.period)}">'
-                f"<title>{tip}</title></rect>"
-            )
-            if scale == 1e9:
-                parts.append(
-                    f'<text x="{left + bar_w / 2:.1f}" y="{base - bar_h - 3:.1f}" font-size="9" '
-                    f'text-anchor="middle">{escape(mark)}{value:,.1f}</text>'
-                )
-
-    panel(
-        sorted(yearly.values(), key=lambda f: f.period_start), 48, 140, 1e9, "A year, US$ billion"
-    )
-    panel(
-        sorted(monthly.values(), key=lambda f: f.period_start),
-        236,
-        70,
-        1e6,
-        "A month (where known), US$ million",
-    )
-    # The time axis: a tick and a label at each year's start (every other one when crowded).
-    years = range(first_day.year, first_day.year + round(days / 365.25) + 1)
-    every = 1 if len(years) <= 16 else 2
-    axis_y = 306
-    for year in years:
-        x = x_of(date(year, 1, 1))
-        parts.append(f'<line x1="{x:.1f}" y1="44" x2="{x:.1f}" y2="{axis_y}" stroke="#eee"/>')
-        if (year - years[0]) % every == 0 and year < years[-1]:
-            parts.append(f'<text x="{x + 2:.1f}" y="{axis_y + 12}" font-size="10">{year}</text>')
-    parts.append(
-        f'<line id="trade-day" x1="{x0}" y1="40" x2="{x0}" y2="{axis_y}" stroke="#d7191c" '
-        'stroke-width="2" visibility="hidden"/>'
-    )
-    note = (
-        "Bars span their period; gaps are periods without a figure. Red: the day shown. "
-        "China's customs (GAC) figures unless noted."
-    )
-    parts.append(f'<text x="10" y="{height - 8}" font-size="10">{escape(note)}</text>')
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="China–DPRK trade chart" '
-        f'font-family="Arial, sans-serif" data-first-day="{first_day.isoformat()}" '
-        f'data-days="{days}" data-x0="{x0}" data-span="{span}">{"".join(parts)}</svg>'
-    )
-
-
 def overview_map(
     crossings: Sequence[Crossing],
     timelines: Sequence[Sequence[StatusStep]],
@@ -502,9 +445,7 @@ def overview_map(
     observations: Sequence[Observation],
     trade: Sequence[TradeFigure],
     *,
-    as_of: date,
-    start: date,
-    today: date,
+    days: MapDays,
     structures: Sequence[Structure] = (),
 ) -> folium.Map:
     """Return the map of every crossing, coloured by status on ``as_of``.
@@ -518,7 +459,7 @@ def overview_map(
         Records to show at their own points (others are in the popups).
     trade : sequence of TradeFigure
         Figures for the trade chart.
-    as_of, start, today : date
+    days : MapDays
         The day shown first, and the range of the time control.
     structures : sequence of Structure, default ()
         The crossings' bridges, dams and gates, listed in the popups.
@@ -533,19 +474,19 @@ def overview_map(
     crossings_layer = folium.FeatureGroup(name="Crossings").add_to(fmap)
     infrastructure = _cluster("Infrastructure observations").add_to(fmap)
     other = _cluster("Other observations").add_to(fmap)
-    _controls(fmap)
+    minimap = _controls(fmap)
     if located:
         lats = [c.location.lat for c in located if c.location]
         lons = [c.location.lon for c in located if c.location]
-        # Room on the left for the search box and the legend.
-        fmap.fit_bounds(
-            [(min(lats), min(lons)), (max(lats), max(lons))],
-            padding_top_left=(270, 60),
-            padding_bottom_right=(240, 40),
-        )
-    chart = trade_chart_svg(trade)
+        # A first guess: the page's script fits the view to the screen and its controls.
+        fmap.location = [(min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2]
+        fmap.options["zoom"] = 6
+    chart = trade_chart_html(trade)
     fmap.get_root().html.add_child(
-        _verbatim(f'<div id="trade-chart" class="xing-chart">{chart}</div>'),
+        _verbatim(
+            f'<div id="trade-chart" class="xing-chart" role="dialog" '
+            f'aria-label="China–DPRK trade">{chart}</div>'
+        ),
         name="trade_chart",
     )
     data = _page_data(
@@ -553,10 +494,7 @@ def overview_map(
         timelines,
         histories,
         observations,
-        as_of=as_of,
-        start=start,
-        today=today,
-        unmapped=[c for c in crossings if c.location is None],
+        days=days,
         structures=structures,
         pages=crossings,
     )
@@ -567,8 +505,9 @@ def overview_map(
             "crossings": crossings_layer.get_name(),
             "infrastructure": infrastructure.get_name(),
             "other": other.get_name(),
+            "minimap": minimap,
         },
-        title=f"China–DPRK border crossings: status on {as_of.isoformat()}",
+        title=f"China–DPRK border crossings: status on {days.as_of.isoformat()}",
     )
     return fmap
 
@@ -578,9 +517,7 @@ def crossing_map(
     timeline: Sequence[StatusStep],
     history: Sequence[Observation],
     *,
-    as_of: date,
-    start: date,
-    today: date,
+    days: MapDays,
     ring_km: float = RING_KM,
     structures: Sequence[Structure] = (),
     pages: Sequence[Crossing] = (),
@@ -596,29 +533,16 @@ def crossing_map(
     crossings_layer = folium.FeatureGroup(name="Crossing").add_to(fmap)
     infrastructure = folium.FeatureGroup(name="Infrastructure observations").add_to(fmap)
     other = folium.FeatureGroup(name="Other observations").add_to(fmap)
-    _controls(fmap)
+    minimap = _controls(fmap)
+    precision_m = crossing.location_precision_m or 0
+    ring_label = f"{ring_km:g} km ring"
     if crossing.location is not None:
-        center = (crossing.location.lat, crossing.location.lon)
-        fmap.location = list(center)
+        fmap.location = [crossing.location.lat, crossing.location.lon]
         fmap.options["zoom"] = 13
-        folium.Circle(
-            center,
-            radius=ring_km * 1000,
-            color="#555",
-            weight=1,
-            fill=False,
-            dash_array="6",
-        ).add_to(fmap)
-        # The ring says what it is, on the ring, without a hover (phones have none).
-        folium.Marker(
-            (center[0] + ring_km / 111.2, center[1]),
-            icon=folium.DivIcon(
-                html=f'<div class="xing-ring-label">{ring_km:g} km ring</div>',
-                icon_size=(80, 16),
-                icon_anchor=(40, 8),
-            ),
-            interactive=False,
-        ).add_to(fmap)
+        if precision_m > APPROXIMATE_M:
+            # An approximate point: the ring is the circle of its stated precision.
+            ring_km = precision_m / 1000
+            ring_label = f"{ring_km:g} km: the point's stated precision"
     else:
         fmap.location = [41.5, 127.5]
         fmap.options["zoom"] = 6
@@ -630,14 +554,12 @@ def crossing_map(
         [timeline],
         [history],
         history,
-        as_of=as_of,
-        start=start,
-        today=today,
-        unmapped=[crossing] if crossing.location is None else [],
+        days=days,
         structures=structures,
         pages=pages,
     )
-    data["ringKm"] = ring_km  # the page's script fits the ring to any screen, at once
+    # The page's script draws the ring and its label, and fits the ring to any screen at once.
+    data["ringKm"], data["ringLabel"] = ring_km, ring_label
     _finish(
         fmap,
         data,
@@ -645,6 +567,7 @@ def crossing_map(
             "crossings": crossings_layer.get_name(),
             "infrastructure": infrastructure.get_name(),
             "other": other.get_name(),
+            "minimap": minimap,
         },
         title=f"{crossing.name_en} ({crossing.name_zh} · {crossing.name_ko}): border crossing",
     )

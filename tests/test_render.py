@@ -9,8 +9,9 @@ from datetime import date
 import pytest
 
 from geo.assets import ASSETS, inline_assets
+from geo.chart import trade_chart_html, trade_chart_svg
 from geo.publish import maps
-from geo.render import STATUS_COLOURS, trade_chart_svg
+from geo.render import STATUS_COLOURS
 from tests.common import PAYLOADS, add_payloads
 
 
@@ -83,9 +84,20 @@ def test_trade_chart_is_inline_svg_with_escaped_titles(store):
     with open_store(store) as opened:
         svg = trade_chart_svg(opened.trade())
     assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
-    assert "<title>2011: 5.63 US&#36; bn — AP (Statistics Korea annual report)</title>" in svg
-    assert "<title>2025-04: 222.10 US&#36; M" in svg
+    assert "<title>2011: 5.63 US$ bn — AP (Statistics Korea annual report)</title>" in svg
+    assert "<title>2025-04: 222 US$ M" in svg
     assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_the_chart_lists_every_figure_it_draws_with_its_source(store):
+    from geo.store import open_store
+
+    with open_store(store) as opened:
+        html = trade_chart_html(opened.trade())
+    drawn = re.findall(r'<rect [^>]*fill="#4575b4" data-period="([^"]+)"', html)
+    listed = re.findall(r"<tr><td>([^<]+)</td>", html)
+    assert drawn == listed == ["2011", "2025-04"]
+    assert "GAC unless noted" not in html  # the sources are each named instead
 
 
 def test_trade_chart_places_bars_by_date_with_gaps_as_gaps():
@@ -142,10 +154,7 @@ def test_inline_assets_refuses_an_unknown_script():
 
 
 def test_crossing_map_has_the_crossing_and_its_ring(store):
-    import folium
-
     fmap = maps(store)["quanhe-wonjong"]
-    circles = [c for c in fmap._children.values() if isinstance(c, folium.Circle)]
-    assert [c.options["radius"] for c in circles] == [3000]
     data = page_data(fmap.get_root().render())
+    assert (data["ringKm"], data["ringLabel"]) == (3, "3 km ring")
     assert [c["id"] for c in data["crossings"]] == ["quanhe-wonjong"]
