@@ -142,7 +142,10 @@ class Page:
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.blocked: list[str] = []
+        #: Requests that failed other than those refused here (the network): a missing file.
+        self.failed: list[str] = []
         self.page = browser.new_page(viewport=viewport or {"width": 1400, "height": 900})
+        self.page.on("requestfailed", self._failed)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("console", self._console)
         self.page.on("dialog", self._dialog)
@@ -154,6 +157,10 @@ class Page:
         # Refused tile requests are expected here; any other console error is a failure.
         if message.type == "error" and "Failed to load resource" not in message.text:
             self.errors.append(message.text)
+
+    def _failed(self, request) -> None:
+        if request.url not in self.blocked:
+            self.failed.append(request.url)
 
     def _dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)
@@ -181,5 +188,6 @@ class Page:
 
     def close(self) -> None:
         assert self.errors == [], self.errors
+        assert self.failed == [], self.failed
         assert self.dialogs == [], self.dialogs
         self.page.close()

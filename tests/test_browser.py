@@ -284,7 +284,10 @@ def test_self_contained_map_works_with_the_network_off(browser, shipped_store, t
     assert all("cdn.jsdelivr.net" not in url for url in page.blocked)  # only tiles were refused
     # The shipped base layer: the boundary and the land, with no network, under the markers.
     assert page.page.locator("path.xing-boundary").count() == 1
-    assert "Natural Earth" in page.page.locator(".leaflet-control-attribution").inner_text()
+    assert (
+        "OpenStreetMap contributors (ODbL)"
+        in page.page.locator(".leaflet-control-attribution").inner_text()
+    )
     page.page.fill("#crossing-search", "신의주")
     assert page.page.locator("#crossing-search-results a").count() == 2
     page.screenshot("self-contained")
