@@ -382,7 +382,8 @@ def _controls(fmap: Any) -> str:
     fullscreen = plugins.Fullscreen(position="topleft")
     _use_pinned_assets(fullscreen, ["fullscreen"], ["fullscreen_css"])
     fullscreen.add_to(fmap)
-    minimap = plugins.MiniMap(toggle_display=True, position="bottomright")
+    # Two zoom levels out: the region's land fills it (five would show where the land ends).
+    minimap = plugins.MiniMap(toggle_display=True, position="bottomright", zoom_level_offset=-2)
     _use_pinned_assets(minimap, ["minimap"], ["minimap_css"])
     minimap.add_to(fmap)
     measure = plugins.MeasureControl(

@@ -153,6 +153,9 @@ def test_the_quote_is_under_the_evidence_and_a_missing_address_says_why(
     page.page.goto(
         (shipped_maps / "index.html").as_uri() + "#date=2023-02-10&crossing=quanhe-wonjong"
     )
+    # The address is applied in the open tab; a reload then opens the same day and popup.
+    page.page.wait_for_function("location.hash.includes('crossing=quanhe-wonjong')")
+    page.page.locator(".leaflet-popup").wait_for()
     page.page.reload()
     page.page.wait_for_function("document.body.dataset.mapReady === 'true'", timeout=15000)
     status = page.page.locator(".leaflet-popup-content .status")
