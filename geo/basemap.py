@@ -110,7 +110,11 @@ def _land_feature(polygons: list[Any], tolerance: float, kind: str) -> dict[str,
     ]
     digits = round(-math.log10(tolerance / 5))  # the grid's own digits, not a float's noise
     rounded = shapely.transform(MultiPolygon(kept), lambda xy: xy.round(digits))
-    return {"type": "Feature", "properties": {"kind": kind}, "geometry": mapping(rounded)}
+    # Rounding can make a ring touch itself: repaired, so a page can clip and join the land.
+    pieces = get_parts(get_parts(shapely.make_valid(rounded)))  # a collection of multi-polygons
+    repaired = [p for p in pieces if p.geom_type == "Polygon"]
+    geometry = mapping(MultiPolygon(repaired))
+    return {"type": "Feature", "properties": {"kind": kind}, "geometry": geometry}
 
 
 def _river_labels(boundary: Any) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import cache
 from html import escape as _html_escape
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -298,6 +299,47 @@ def _observation_columns(observations: Sequence[Observation], strings: _Strings)
     return columns
 
 
+#: How far around a crossing its own page carries the detailed land, in degrees (the page opens
+#: at zoom 13, a few kilometres across; past this the region's coarser land is drawn).
+DETAIL_AROUND_DEG = 0.3
+
+
+@cache
+def _land_shapes() -> tuple[Any, Any]:
+    """Return the base layer's coarse and detailed land as shapely geometries, read once."""
+    import shapely
+
+    kinds = {f["properties"]["kind"]: f["geometry"] for f in basemap()["features"]}
+    coarse, detail = (shapely.from_geojson(json.dumps(kinds[k])) for k in ("land-overview", "land"))
+    shapely.prepare(detail)
+    return coarse, detail
+
+
+def _page_basemap(crossings: Sequence[Crossing]) -> dict[str, Any]:
+    """Return the base layer a page needs: on a crossing's page, one land layer, detailed near it.
+
+    The overview carries both levels of detail; a crossing's page carries the
+    region's coarse land with the detailed land set into it around the crossing,
+    which keeps each page a fraction of the whole layer.
+    """
+    layer = basemap()
+    if len(crossings) != 1:
+        return layer
+    import shapely
+
+    coarse, detail = _land_shapes()
+    location = crossings[0].location
+    land = coarse
+    if location is not None:
+        d = DETAIL_AROUND_DEG
+        near = shapely.box(location.lon - d, location.lat - d, location.lon + d, location.lat + d)
+        land = shapely.union(coarse.difference(near), detail.intersection(near))
+    geometry = json.loads(shapely.to_geojson(land, indent=None))
+    merged = {"type": "Feature", "properties": {"kind": "land-overview"}, "geometry": geometry}
+    rest = [f for f in layer["features"] if not f["properties"]["kind"].startswith("land")]
+    return {**layer, "features": [merged, *rest]}
+
+
 def _page_data(
     crossings: Sequence[Crossing],
     timelines: Sequence[Sequence[StatusStep]],
@@ -347,7 +389,7 @@ def _page_data(
         # Every crossing's page, for the links between pages.
         "pages": [[c.id, c.name_en] for c in pages],
         # Land and the boundary, drawn under the tiles: the map still shows them offline.
-        "basemap": basemap(),
+        "basemap": _page_basemap(crossings),
     }
 
 

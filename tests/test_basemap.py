@@ -24,6 +24,7 @@ def test_the_boundary_runs_past_the_crossings_and_the_land_holds_them():
     kinds = {f["properties"]["kind"]: f for f in layer["features"]}
     boundary, land = shape(kinds["border"]["geometry"]), shape(kinds["land"]["geometry"])
     region = shape(kinds["land-overview"]["geometry"])
+    assert land.is_valid and region.is_valid  # a page clips and joins them
     for crossing in (FRIENDSHIP, QUANHE):  # bridges over the boundary rivers: within ~1 km
         assert boundary.distance(Point(crossing)) < 0.02
     assert land.contains(Point(124.36, 40.13))  # Dandong's side

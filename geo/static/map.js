@@ -94,6 +94,7 @@ var crossingsMap = (function () {
     var detail = baseLayer(basemap, ["land"], "xing-base");
     baseLayer(basemap, ["border", "river"], "xing-base").addTo(map);
     function level() {
+      if (!detail.getLayers().length) return;  // a crossing's page: one layer, detailed near it
       var near = map.getZoom() >= DETAIL_ZOOM;
       if (near && !map.hasLayer(detail)) { detail.addTo(map); overview.remove(); }
       if (!near && !map.hasLayer(overview)) { overview.addTo(map); detail.remove(); }
