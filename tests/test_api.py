@@ -61,6 +61,35 @@ def test_example_notebook_runs_top_to_bottom(shipped_store, tmp_path):
     assert any("9037 m" in o.get("text", "") for o in outputs if o.output_type == "stream")
 
 
+def test_status_frames_notebook_runs_top_to_bottom(shipped_store, tmp_path):
+    import shutil
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = Path(__file__).parent.parent
+    notebook = nbformat.read(root / "examples" / "status-frames.ipynb", as_version=4)
+    (tmp_path / "layers").mkdir()
+    shutil.copyfile(shipped_store, tmp_path / "layers" / "crossings.gpkg")
+    (tmp_path / "examples").mkdir()
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path / "examples")}},
+    ).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o for o in outputs if o.get("name") == "stderr"]  # no warning either
+    assert any("image/png" in o.get("data", {}) for o in outputs)  # the chart of the periods
+    html = "\n".join(o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {}))
+    on_day = geo.status_frame(shipped_store, as_of="2021-06-01")
+    for shown in [*on_day["crossing_id"], *on_day["evidence_record"].dropna()]:
+        assert f">{shown}<" in html
+    for record in geo.changes_frame(shipped_store, "2020", "2023")["record"].dropna():
+        assert f">{record}<" in html
+
+
 def test_each_backend_implements_the_whole_store_interface():
     import inspect
 

@@ -42,7 +42,7 @@ def imports() -> dict[str, set[str]]:
         name = name.removesuffix(".__init__")
         found = graph.setdefault(node(name), set())
         for item in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(item, ast.ImportFrom) and item.module and item.module.startswith("geo"):
+            if isinstance(item, ast.ImportFrom) and item.module and item.module.split(".")[0] == "geo":
                 found.add(node(item.module))
             elif isinstance(item, ast.Import):
                 found |= {node(a.name) for a in item.names if a.name.startswith("geo.")}
@@ -97,8 +97,16 @@ FLOORS = [
     PURE | {"geo.leftovers", "geo.qgis", "geo.assets", "geo.basemap"},
     # The store, and what reads or writes files beside it.
     {"geo.store", "geo.outputs", "geo.inventory"},
-    # Questions, exchange formats, building and recording.
-    {"geo.exchange", "geo.browse", "geo.questions", "geo.audit", "geo.record", "geo.build"},
+    # Questions (and their frames), exchange formats, building and recording.
+    {
+        "geo.exchange",
+        "geo.browse",
+        "geo.questions",
+        "geo.frames",
+        "geo.audit",
+        "geo.record",
+        "geo.build",
+    },
     # Publishing: maps, figures, reports.
     {"geo.chart", "geo.render", "geo.figure", "geo.report", "geo.publish"},
     # The faces: the command line and the package's names.
