@@ -274,17 +274,52 @@ def _crossing_row(
     }
 
 
+#: Past this many observations at their own points, a page draws counts on a grid instead of a
+#: marker each: a page stays small and quick whatever the store holds, and each cell says how
+#: to list its records.
+MARKER_LIMIT = 2000
+#: The grid's cell, in degrees (about 2 km): finer than the rings of ``crossings around``.
+CELL_DEG = 0.02
+
+
+def _observation_cells(located: Sequence[Observation]) -> dict[str, Any]:
+    """Return the observations as counts per grid cell and layer, with the first and last day."""
+    cells: dict[tuple[int, int, int], list[Any]] = {}
+    for o in located:
+        assert o.location is not None
+        key = (
+            round(o.location.lon / CELL_DEG),
+            round(o.location.lat / CELL_DEG),
+            0 if o.kind == "infrastructure" else 1,
+        )
+        cell = cells.setdefault(key, [0, o.date.start, o.date.end])
+        cell[0] += 1
+        cell[1], cell[2] = min(cell[1], o.date.start), max(cell[2], o.date.end)
+    ordered = sorted(cells.items())
+    return {
+        "lon": [round(k[0] * CELL_DEG, 5) for k, _ in ordered],
+        "lat": [round(k[1] * CELL_DEG, 5) for k, _ in ordered],
+        "layer": [k[2] for k, _ in ordered],
+        "count": [v[0] for _, v in ordered],
+        "first": [v[1].isoformat() for _, v in ordered],
+        "last": [v[2].isoformat() for _, v in ordered],
+        "cellKm": round(CELL_DEG * 111.2, 1),
+    }
+
+
 def _observation_columns(observations: Sequence[Observation], strings: _Strings) -> dict[str, Any]:
     """Observations at their own points, as columns; 5 decimals of a degree is about a metre."""
     import numpy as np
 
+    located = [o for o in observations if o.has_own_location and o.location is not None]
+    if len(located) > MARKER_LIMIT:
+        return _observation_cells(located)
     columns: dict[str, list[object]] = {
         key: []
         for key in ("lon", "lat", "layer", "kind", "date", "crossing", "summary", "source", "url")
     }
-    for o in observations:
-        if not o.has_own_location or o.location is None:
-            continue
+    for o in located:
+        assert o.location is not None
         columns["lon"].append(o.location.lon)
         columns["lat"].append(o.location.lat)
         columns["layer"].append(0 if o.kind == "infrastructure" else 1)

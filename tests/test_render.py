@@ -158,3 +158,27 @@ def test_crossing_map_has_the_crossing_and_its_ring(store):
     data = page_data(fmap.get_root().render())
     assert (data["ringKm"], data["ringLabel"]) == (3, "3 km ring")
     assert [c["id"] for c in data["crossings"]] == ["quanhe-wonjong"]
+
+
+def test_a_page_of_many_observations_draws_counts_not_a_marker_each(store):
+    from geo.model import LonLat
+    from geo.render import CELL_DEG, MARKER_LIMIT, MapDays, _page_data
+    from geo.store import open_store
+
+    with open_store(store) as opened:
+        template = next(o for o in opened.observations() if o.kind == "infrastructure")
+    many = [
+        template._replace(
+            id=f"o-{n:08x}",
+            location=LonLat(124.0 + (n % 50) * CELL_DEG, 40.0 + (n // 50) * 0.001),
+            has_own_location=True,
+        )
+        for n in range(MARKER_LIMIT + 500)
+    ]
+    days = MapDays(date(2026, 1, 1), date(2000, 1, 1), date(2026, 1, 1))
+    drawn = _page_data([], [], [], many, days=days)["observations"]
+    assert "summary" not in drawn  # no per-record marker, no per-record text
+    assert sum(drawn["count"]) == len(many)
+    assert len(drawn["lon"]) < MARKER_LIMIT
+    few = _page_data([], [], [], many[:10], days=days)["observations"]
+    assert len(few["lon"]) == 10 and "count" not in few

@@ -472,8 +472,10 @@ var crossingsMap = (function () {
       var batch = [];
       for (var i = 0; i < obs.lon.length; i++) {
         if (obs.layer[i] !== which) continue;
-        // Small and neutral, unlike any status colour: black for infrastructure, white for others.
-        var m = L.circleMarker([obs.lat[i], obs.lon[i]], { radius: 4, weight: 2, color: which === 0 ? "#fff" : "#000",
+        // Small and neutral, unlike any status colour: black for infrastructure, white for others;
+        // a cell of many records (a large store) grows with its count.
+        var radius = obs.count ? Math.min(4 + 2 * Math.log10(obs.count[i]) * 2, 16) : 4;
+        var m = L.circleMarker([obs.lat[i], obs.lon[i]], { radius: radius, weight: 2, color: which === 0 ? "#fff" : "#000",
                                                           fillColor: OBSERVATION_FILL[which], fillOpacity: 1 });
         m.observation = i;
         batch.push(m);
@@ -482,7 +484,13 @@ var crossingsMap = (function () {
       layer.on("click", function (event) {
         var i = event.layer.observation;
         if (i === undefined) return;
-        var box = el("div", { className: "xing-popup" }, [
+        var where = obs.lat[i].toFixed(4) + "," + obs.lon[i].toFixed(4);
+        var box = obs.count ? el("div", { className: "xing-popup" }, [
+          el("b", { text: obs.count[i] + " " + (which === 0 ? "infrastructure" : "other") + " observation(s) in this " +
+                          obs.cellKm + " km cell, " + obs.first[i] + " to " + obs.last[i] }),
+          el("div", { text: "Too many records to draw one by one. List them with:" }),
+          el("code", { text: "crossings near " + where + " --km " + obs.cellKm + " --observations" })
+        ]) : el("div", { className: "xing-popup" }, [
           el("b", { text: strings[obs.date[i]] + " · " + strings[obs.kind[i]] + " · " + strings[obs.crossing[i]] }),
           el("div", { text: strings[obs.summary[i]] }),
           link(strings[obs.source[i]], obs.url[i] < 0 ? null : strings[obs.url[i]])
