@@ -8,14 +8,20 @@ GeoJSON features count from 1). Turning fields into records is the job of
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import math
+import re
+import struct
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,23 +31,31 @@ from geo.model import STATUS_COLOURS
 from geo.store import schema
 
 if TYPE_CHECKING:
-    from geo.model import Crossing, LonLat, Observation, Structure, TradeFigure
+    from datetime import date
+
+    from geo.model import Crossing, FuzzyDate, LonLat, Observation, Structure, TradeFigure
     from geo.status import StatusStep
 
 __all__ = [
     "CROSSING_COLUMNS",
+    "CSV_ENCODINGS",
     "EXPORT_SUFFIXES",
     "KML_FIELDS",
+    "KMZ_ICON",
+    "LAYERS_GEOJSON",
     "OBSERVATION_COLUMNS",
     "STRUCTURE_COLUMNS",
     "SUPPORTED_SUFFIXES",
     "TRADE_COLUMNS",
     "WGS84_NAMES",
+    "CsvFormat",
     "check_geojson_crs",
     "crossing_fields",
     "csv_cell",
+    "csv_encoding",
     "iter_rows",
     "observation_fields",
+    "read_csv_format",
     "read_csv_rows",
     "read_rows",
     "trade_fields",
@@ -76,56 +90,398 @@ def _file_error(path: Path, problem: str) -> RecordValidationError:
         "file",
         str(path),
         problem,
-        "a UTF-8 CSV file with a header row, or a GeoJSON FeatureCollection of points",
+        "a CSV file with a header row, or a GeoJSON FeatureCollection of points",
         "check the path and the file's format (see `crossings import --help`)",
     )
 
 
-def read_csv_rows(path: str | Path) -> list[Row]:
-    """Read a UTF-8 CSV file (with or without a byte-order mark) into rows.
+#: The encodings a CSV file is read in, by the name a user gives: the name a message uses, and
+#: Python's codec. Big5 is read as Windows writes it (code page 950, which holds Big5).
+_ENCODINGS = {
+    "utf-8": ("UTF-8", "utf-8-sig"),
+    "utf-16": ("UTF-16", "utf-16"),
+    "utf-16le": ("UTF-16LE", "utf-16-le"),
+    "utf-16be": ("UTF-16BE", "utf-16-be"),
+    "gb18030": ("GB18030", "gb18030"),
+    "cp949": ("CP949", "cp949"),
+    "euc-kr": ("EUC-KR", "euc_kr"),
+    "big5": ("Big5", "cp950"),
+}
+#: The names ``encoding`` takes, in any case, with or without ``-`` and ``_``.
+CSV_ENCODINGS = tuple(_ENCODINGS)
+#: Each name as it is looked up (lower case, no ``-``, ``_`` or space), with other names of
+#: the same encodings or of encodings they hold (GBK and GB2312 are within GB18030).
+_ENCODING_NAMES = {name.replace("-", ""): name for name in _ENCODINGS} | {
+    "utf8sig": "utf-8",
+    "gbk": "gb18030",
+    "gb2312": "gb18030",
+    "cp936": "gb18030",
+    "uhc": "cp949",
+    "cp950": "big5",
+}
+#: How much of a file its encoding and separator are found from, in bytes.
+_SAMPLE_BYTES = 1 << 20
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16le"),
+    (codecs.BOM_UTF16_BE, "utf-16be"),
+)
+#: The East Asian encodings a file that is not UTF-8 may be in, in the order they are tried.
+_EAST_ASIAN = ("cp949", "gb18030", "big5")
+#: The separators a CSV file may use, in the order a tie is settled.
+_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+_ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
+#: The fewest letters (hangul and Han characters) of a CP949 reading that tell Korean from
+#: Chinese read so; a shorter file that GB18030 reads too must name its encoding.
+_FEWEST_LETTERS = 8
+#: The hangul syllables in common use: the 1,000 most frequent in about 500,000 syllables of
+#: Korean text (the Korean translations of free software), most frequent first. They are 99%
+#: of the hangul of the seed's Korean names and quotes, and about 40% of Chinese read as Korean.
+_FREQUENT_HANGUL = frozenset(
+    "이다니지을수에습는로를하시가없자스일의정기어용파서음합리사트할인한오은션위터아않문있그드대"
+    "제보상만부프으름값치표크옵모작함해실입패데바력키전소형고버나식여명중도경설행면된업디요되라"
+    "열들세메성못구블목호개비적레출과동록류변거잘화료테령번미조원야내장단마브필환타태우렉했현체"
+    "주추연공유코너재간복읽무본분와안항러선커반계색결베포최십더르었당때려알페래또줄임른방속진능"
+    "절확접저랜럼카증백텍참검국택칼템처두퍼법준종덱새았각건끝초신발쪽생밋게든활램매티예링져쓰영"
+    "배클산젯됨플찾같림운널렬숫집권축올역삭근린릴딩쓸관토룹것허글암닙젝규청통향병범째볼따길헤순"
+    "맞슬받꾸압롤언별콘창턴격외약및석까잭말뒤런완폴남컨뉴루됩불막존잠케투듈후쿼컬네노심금양직움"
+    "쇄될립피돌점셀붙빠밀히셸웨캐릭많졌누칙꿀왼독냅픽며꼴취닌셋뷰닫족앞께워충듭빈살감등탭콜편강"
+    "켓벗큰채급날란님달특효묶응갈핑차질났울높뜀춤윈델락롯교손긴퀀낼엔슈침벨먼년싱덮떤넣객략짜랑"
+    "씁섬혹회갑깁넘련꿈책덤칠애벤탈견귀캘술논깃납월릿짐봉푸첫머량롬탐컴탄송핸획옴틀꿉폭쿠갯잡힌"
+    "액큼북릅므람섹룰옛롭풀엘답괄큽론옮핀깅겟뀌온멈줍줌맨럭륨물랍틴민난튜김빌끊숨탬맵율멀놓웃홈"
+    "썬횟률겠겨늘골짧눌총칸판웁즈빼징렇팅황밍멤렸평덴짝팔둘혼톡쳐얼험맥랫쉼칭밑럽킨휴품묵폼박몇"
+    "끄뢰끌깊겹낮왕군넷팝짓킹망쉘갱맷몬떼균천헝킷즘랩뜁콤닉얻닥뀐써멘펴냄봅셰큐즉걸냐몰랙춥냈측"
+    "뛰팩킴왔웹죽몽칩렌켜좌낸덜찬둡떻밖흐룬빨톱탕렀깨쌍느던톰끔샷센슷텐슨꺼득떠쓴곳틸벳학츠홀씀"
+    "였렛짙셔킬갖잔콩캔춘끕꼭엄쉬철억곤긺좋춰친튀샤씩잉녹듬엽깜뜻삼갔앙벵젠왑얕솔엇옆꿔셜퓨착럴"
+    "극잃셈듦눈끼앱힐얄묘뽑샘팡담뒷첩섞밝익뜨협텔악겼닛뿐깔뺀층삽맴멧룩닐썼킵희첨웠혔펙례뀜좀딸"
+    "곱탑엑퀴츄벡벽밈넓쇼켈왈벌뺄샨쉽앵승괴찰됐폰툼털곡닝캄콰눕휘팬낡멕힙씨틱냥콥꾼픈캡쨌얇뀝헨"
+    "얀덧념듯섭쌓풍앰쳤봄쪼밤퓌윤딘눅앨떄켬꿨뛸빙빛놔캣샌싼깥좁떨밴뭔첸펠광윗핵펌흔펀죄옥홍힘넌"
+    "싶웰믹넥괌렘펄빗툴띄둠잇촐촉뇨낭뉘풋솜멋졸헬쁘뮬뮤혈쥴냉휠폈켰놈흉늄컷퀘싸믿풉엠둬췄엉빅늦"
+    "퀵딕끈녁톤벼육껐흑갸앤핏혀켭꼬겁끗궈돈뺍묻켄헴욕밸빡틈뚬텝럿튈삐돋찼똑농깝멎훼튼붓탁뚜껑잊"
+    "봇벰뷔팜촨좡즐귈쿡퍽옹탱롱옌윽폐딜셨왜꽉셉곧눔쁨딱섯뀔셧젼탤굵겉훅푼홑둔켤깐찍숙샀웍샬땐헀"
+    "놀펜샵첵딧펼뜹녕쌀핫폿팽낌훌륭밉뭘쥬척댜헙킂겪밧콴짯낙듐텡봐셕찮굳뗄덩쯤텟굴쾨엣젤룸얏랄몸"
+    "옷흰톨뭄듀렙먀펭욤궜"
+)
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    """How a CSV file is read: its encoding, how that was found, and its separator.
+
+    ``found_by`` is "given", "byte-order mark", "valid UTF-8" or "detected"
+    (a reading chosen as the likeliest of several: a guess worth naming).
+    """
+
+    encoding: str
+    found_by: str
+    delimiter: str
+
+    def __str__(self) -> str:
+        return f"{_ENCODINGS[self.encoding][0]} ({self.found_by})"
+
+
+def csv_encoding(name: str) -> str:
+    """Return the encoding a name stands for, as :data:`CSV_ENCODINGS` spells it.
 
     Raises
     ------
     RecordValidationError
-        If the file cannot be read or has no header.
+        If it names no encoding a CSV file is read in.
+
+    Examples
+    --------
+    >>> csv_encoding("GBK"), csv_encoding("UTF_16LE"), csv_encoding("EUC-KR")
+    ('gb18030', 'utf-16le', 'euc-kr')
     """
-    return list(_iter_csv_rows(Path(path)))
+    found = _ENCODING_NAMES.get(re.sub(r"[-_\s]", "", str(name).lower()))
+    if found is None:
+        raise RecordValidationError(
+            "encoding",
+            name,
+            "is not an encoding a CSV file is read in",
+            f"{', '.join(CSV_ENCODINGS)} (gbk and gb2312 are read as gb18030, cp950 as big5)",
+            'name one of them; what a spreadsheet saves as "CSV UTF-8" is utf-8',
+        )
+    return found
 
 
-def _iter_csv_rows(path: Path) -> Iterator[Row]:
-    problems: list[RowProblem] = []
+def _encoding_error(value: str, problem: str) -> RecordValidationError:
+    return RecordValidationError(
+        "encoding",
+        value,
+        problem,
+        "UTF-8 (with or without a byte-order mark), UTF-16 (with one), GB18030, CP949 "
+        "(EUC-KR) or Big5",
+        f"name the file's encoding (the encoding argument: {', '.join(CSV_ENCODINGS)}), or "
+        'save it from the spreadsheet as "CSV UTF-8"',
+    )
+
+
+def _decoded(sample: bytes, encoding: str, whole: bool) -> str:
+    """Decode a file's first bytes strictly; a character cut at the end of a part is left out."""
+    decoder = codecs.getincrementaldecoder(_ENCODINGS[encoding][1])()
+    return decoder.decode(sample, final=whole).removeprefix("\ufeff")
+
+
+def _fault(err: UnicodeDecodeError) -> str:
+    """Say where a file stops being text in an encoding."""
+    return f"byte {err.object[err.start]:#04x} at offset {err.start:,}: {err.reason}"
+
+
+def _header_names(text: str, delimiter: str) -> set[str]:
+    """Return the known column names the first line of a text holds, split at ``delimiter``."""
+    line = text.split("\n", 1)[0]
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = [name.strip() for name in reader.fieldnames or ()]
-            if not any(header):
-                raise _file_error(path, "has no header row")
-            repeated = sorted({name for name in header if name and header.count(name) > 1})
-            if repeated:
-                raise _file_error(
-                    path, f"names the column {', '.join(map(repr, repeated))} more than once"
-                )
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:  # a cell longer than the csv module reads: no column's name
+        return set()
+    return {cell.strip() for cell in cells} & _KNOWN_COLUMNS
+
+
+def _delimiter(text: str) -> str:
+    """Return the separator that splits the header into the most known names (else a comma)."""
+    counts = {d: len(_header_names(text, d)) for d in _DELIMITERS}
+    return max(counts, key=counts.__getitem__)
+
+
+def _readings(sample: bytes, names: Iterable[str], whole: bool) -> dict[str, str]:
+    """Return the texts each encoding reads strictly from a sample, with known columns."""
+    texts = {}
+    for name in names:
+        try:
+            text = _decoded(sample, name, whole)
+        except UnicodeDecodeError:
+            continue
+        if any(_header_names(text, d) for d in _DELIMITERS):
+            texts[name] = text
+    return texts
+
+
+def _korean_letters(text: str) -> int:
+    """Return the letters of a CP949 reading that is Korean (else 0): hangul and Han characters.
+
+    It is Korean if at least 90% of them are everyday hangul, the 2,350
+    syllables of KS X 1001, and at least 60% of its hangul are in common use.
+    Chinese read as CP949 gives a Han character for about every other hangul
+    (or cannot be read), and uncommon hangul; Big5 read so gives hangul
+    outside the everyday set.
+    """
+    counts = Counter(_ASCII_RUNS.sub("", text))
+    everyday = hangul = common = letters = 0
+    for char, n in counts.items():
+        if "\uac00" <= char <= "\ud7a3":
+            hangul += n
+            everyday += n if _encodes(char, "euc_kr") else 0
+            common += n if char in _FREQUENT_HANGUL else 0
+        elif _is_han(char):
+            letters += n
+    letters += hangul
+    korean = everyday > 0 and everyday >= 0.9 * letters and common >= 0.6 * hangul
+    return letters if korean else 0
+
+
+def _is_han(char: str) -> bool:
+    code = ord(char)
+    return 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or code >= 0x20000
+
+
+def _encodes(char: str, codec: str) -> bool:
+    try:
+        char.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _everyday_share(encoding: str, text: str) -> float:
+    """Return the share of a Chinese reading's characters that are of the encoding's everyday set.
+
+    For GB18030, GB2312; for Big5, its symbols and level-1 characters (A140-C67E).
+    Big5 read as GB18030, or GB2312 read as Big5, gives about half of them.
+    """
+    counts = Counter(_ASCII_RUNS.sub("", text))
+    total = sum(counts.values())
+    if total == 0:
+        return 1.0
+    everyday = 0
+    for char, n in counts.items():
+        if encoding == "gb18030":
+            everyday += n if _encodes(char, "gb2312") else 0
+        elif _encodes(char, "cp950"):
+            everyday += n if b"\xa1\x40" <= char.encode("cp950") <= b"\xc6\x7e" else 0
+    return everyday / total
+
+
+def _detected(path: Path, sample: bytes, whole: bool) -> tuple[str, str, str]:
+    """Return the encoding of a file's first bytes, how it was found, and the text it reads."""
+    for mark, name in _BYTE_ORDER_MARKS:
+        if sample.startswith(mark):
+            try:
+                return name, "byte-order mark", _decoded(sample, name, whole)
+            except UnicodeDecodeError as err:
+                raise _encoding_error(
+                    name, f"does not read {path} after its byte-order mark ({_fault(err)})"
+                ) from err
+    tried = []
+    if b"\x00" in sample:  # UTF-16 without a byte-order mark: each ASCII letter has a zero byte
+        tried.append("UTF-16")
+        wide = _readings(sample, ("utf-16le", "utf-16be"), whole)
+        if wide:
+            name = next(iter(wide))
+            return name, "detected", wide[name]
+    try:
+        return "utf-8", "valid UTF-8", _decoded(sample, "utf-8", whole)
+    except UnicodeDecodeError as err:
+        not_utf8 = err
+    texts = _readings(sample, _EAST_ASIAN, whole)
+    letters = _korean_letters(texts["cp949"]) if "cp949" in texts else 0
+    if letters >= _FEWEST_LETTERS or (letters and "gb18030" not in texts):
+        return "cp949", "detected", texts["cp949"]
+    if letters:
+        raise _encoding_error(
+            str(path),
+            f"is not UTF-8 ({_fault(not_utf8)}), and its {letters} letters read as Korean in "
+            f"CP949 and as Chinese in GB18030: too few to tell which (it takes "
+            f"{_FEWEST_LETTERS})",
+        )
+    shares = {name: _everyday_share(name, text) for name, text in texts.items() if name != "cp949"}
+    likeliest = max(shares, key=shares.__getitem__, default=None)  # GB18030 on a tie
+    if likeliest is not None and shares[likeliest] >= 0.5:
+        return likeliest, "detected", texts[likeliest]
+    tried += [_ENCODINGS[name][0] for name in _EAST_ASIAN]
+    raise _encoding_error(
+        str(path),
+        f"is not UTF-8 ({_fault(not_utf8)}), and no encoding tried reads it as a table of "
+        f"known columns and likely text: {', '.join(tried)}",
+    )
+
+
+def read_csv_format(path: str | Path, *, encoding: str | None = None) -> CsvFormat:
+    """Find how a CSV file is read: its encoding, and its separator (comma, semicolon or tab).
+
+    The separator is the one that splits the header line into the most known
+    column names (a comma where none does). Without ``encoding``, the file's
+    first MiB says which it is, in this order: a byte-order mark (UTF-8,
+    UTF-16LE, UTF-16BE); UTF-16 without one, for a file with zero bytes whose
+    header so reads; UTF-8, where it is valid; CP949, where its reading is
+    Korean (at least 90% of its hangul and Han characters are everyday
+    hangul, and 60% of its hangul in common use; a Korean reading of fewer
+    than 8 letters, which GB18030 reads as Chinese too, is refused as too
+    short to tell); else the likelier of
+    GB18030 and Big5 (more of its characters in GB2312, or in Big5's symbols
+    and level-1 characters; at least half; GB18030 on a tie). An East Asian
+    reading must decode strictly and name known columns in its header; it is
+    a guess (``found_by`` "detected").
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    encoding : str, optional
+        Its encoding, one of :data:`CSV_ENCODINGS`, instead of finding it.
+
+    Returns
+    -------
+    CsvFormat
+
+    Raises
+    ------
+    RecordValidationError
+        Field ``encoding``: the given encoding cannot read the file's first
+        MiB, or no encoding tried can; field ``file``: it cannot be opened.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            sample = handle.read(_SAMPLE_BYTES)
+            whole = not handle.read(1)
+    except OSError as err:
+        raise _file_error(path, f"cannot be read ({err})") from err
+    if encoding is None:
+        name, found_by, text = _detected(path, sample, whole)
+        return CsvFormat(name, found_by, _delimiter(text))
+    name = csv_encoding(encoding)
+    try:
+        text = _decoded(sample, name, whole)
+    except UnicodeDecodeError as err:
+        raise _encoding_error(name, f"does not read {path} ({_fault(err)})") from err
+    return CsvFormat(name, "given", _delimiter(text))
+
+
+def read_csv_rows(path: str | Path, *, encoding: str | None = None) -> list[Row]:
+    """Read a CSV file into rows, in the encoding and with the separator it is found to have.
+
+    See :func:`read_csv_format`. In a file separated by semicolons (as
+    spreadsheets save where a comma is the decimal mark), ``lat`` and ``lon``
+    may be written with a decimal comma.
+
+    Raises
+    ------
+    RecordValidationError
+        If the file cannot be read, is not in an encoding read, or has no header.
+    """
+    return list(_iter_csv_rows(Path(path), encoding))
+
+
+def _iter_csv_rows(path: Path, encoding: str | None) -> Iterator[Row]:
+    found = read_csv_format(path, encoding=encoding)
+    problems: list[RowProblem] = []
+    number = 1
+    try:
+        with path.open(encoding=_ENCODINGS[found.encoding][1], newline="") as handle:
+            reader = csv.DictReader(handle, delimiter=found.delimiter)
+            header = _checked_header(path, reader)
             for number, row in enumerate(reader, start=2):
                 extra = row.pop(None, None)  # type: ignore[call-overload]
                 if extra is not None:
-                    problems.append(
-                        RowProblem(
-                            number,
-                            RecordValidationError(
-                                "row",
-                                f"{len(header) + len(extra)} cells",
-                                f"has more cells than the header's {len(header)} columns",
-                                "one cell per column of the header",
-                                "quote cells that hold a comma, or remove the extra cells",
-                            ),
-                        )
-                    )
+                    problems.append(RowProblem(number, _extra_cells(header, extra, found)))
                     continue
-                yield number, {key.strip(): _spreadsheet_text(value) for key, value in row.items()}
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
+                fields: dict[str, object] = {k: _spreadsheet_text(v) for k, v in row.items()}
+                if found.delimiter == ";":
+                    _decimal_points(fields)
+                yield number, fields
+    except UnicodeDecodeError as err:
+        raise _encoding_error(
+            found.encoding, f"does not read {path} beyond row {number:,} ({err.reason})"
+        ) from err
+    except (OSError, csv.Error) as err:
         raise _file_error(path, f"cannot be read ({err})") from err
     if problems:
         raise BatchValidationError(str(path), problems)
+
+
+def _checked_header(path: Path, reader: csv.DictReader[str]) -> list[str]:
+    """Return a file's column names, trimmed; refuse a file without any, or with one twice."""
+    header = [name.strip().lstrip("\ufeff").strip() for name in reader.fieldnames or ()]
+    if not any(header):
+        raise _file_error(path, "has no header row")
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    if repeated:
+        raise _file_error(path, f"names the column {', '.join(map(repr, repeated))} more than once")
+    reader.fieldnames = header
+    return header
+
+
+def _extra_cells(
+    header: list[str], extra: Sequence[str], found: CsvFormat
+) -> RecordValidationError:
+    separator = _DELIMITERS[found.delimiter]
+    return RecordValidationError(
+        "row",
+        f"{len(header) + len(extra)} cells",
+        f"has more cells than the header's {len(header)} columns",
+        "one cell per column of the header",
+        f"quote cells that hold a {separator}, or remove the extra cells",
+    )
+
+
+def _decimal_points(fields: dict[str, object]) -> None:
+    """Read a latitude or longitude written with a decimal comma (``40,08``) as ``40.08``."""
+    for name in ("lat", "lon"):
+        value = fields.get(name)
+        if isinstance(value, str) and _DECIMAL_COMMA.fullmatch(value.strip()):
+            fields[name] = value.strip().replace(",", ".")
 
 
 def _spreadsheet_text(value: str | None) -> str | None:
@@ -150,7 +506,7 @@ def _feature_fields(number: int, feature: object) -> dict[str, object]:
         raise wrong("properties", properties, "is not an object", "an object of field: value")
     fields = dict(properties or {})
     geometry = feature.get("geometry")
-    if fields.get("layer") == "crossing":
+    if fields.get("layer") in ("crossing", "structure"):
         return fields  # written by `crossings export`: skipped by the caller
     if "crossing_id" in fields and fields["crossing_id"] is None:
         fields["crossing_id"] = "border"  # the layer's null: a record about the whole border
@@ -260,15 +616,17 @@ def _read_geojson_rows(path: Path) -> list[Row]:
         except RecordValidationError as err:
             problems.append(RowProblem(number, err))
             continue
-        if fields.get("layer") != "crossing":
+        if fields.get("layer") not in ("crossing", "structure"):
             rows.append((number, fields))
     if problems:
         raise BatchValidationError(str(path), problems)
     return rows
 
 
-def iter_rows(path: str | Path) -> Iterator[Row]:
+def iter_rows(path: str | Path, *, encoding: str | None = None) -> Iterator[Row]:
     """Yield observation rows of a CSV, GeoJSON or KML file; a CSV is read as it is yielded.
+
+    ``encoding`` is a CSV file's (see :func:`read_csv_format`; found when not given).
 
     Raises
     ------
@@ -277,28 +635,39 @@ def iter_rows(path: str | Path) -> Iterator[Row]:
     """
     path = Path(path)
     if path.suffix.lower() == ".csv":
-        yield from _iter_csv_rows(path)
+        yield from _iter_csv_rows(path, encoding)
     else:
-        yield from read_rows(path)
+        yield from read_rows(path, encoding=encoding)
 
 
-def read_rows(path: str | Path) -> list[Row]:
-    """Read observation rows from a CSV or GeoJSON file, chosen by its suffix.
+def read_rows(path: str | Path, *, encoding: str | None = None) -> list[Row]:
+    """Read observation rows from a CSV, GeoJSON or KML file, chosen by its suffix.
+
+    ``encoding`` is a CSV file's (see :func:`read_csv_format`; found when not given).
 
     Raises
     ------
     RecordValidationError
-        If the suffix is not supported or the file cannot be read.
+        If the suffix is not supported, the file cannot be read, or an encoding
+        is given for a file other than CSV.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return read_csv_rows(path)
+        return read_csv_rows(path, encoding=encoding)
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise unsupported_file(path)
+    if encoding is not None:
+        raise RecordValidationError(
+            "encoding",
+            encoding,
+            f"is for a CSV file, and {path.name} is not one",
+            "an encoding for CSV files only: GeoJSON is UTF-8, and KML says its own",
+            "leave the encoding out",
+        )
     if suffix in (".geojson", ".json"):
         return _read_geojson_rows(path)
-    if suffix in (".kml", ".kmz"):
-        return _read_kml_rows(path)
-    raise unsupported_file(path)
+    return _read_kml_rows(path)
 
 
 def unsupported_file(path: str | Path) -> RecordValidationError:
@@ -530,14 +899,36 @@ STRUCTURE_COLUMNS = _file_columns(
     schema.STRUCTURES, {"location_precision_m": ("lon", "lat", "location_precision_m")}
 )
 TRADE_COLUMNS = _file_columns(schema.TRADE, {"period_start": (), "period_end": ()})
+#: The column names a CSV file's header may hold: a separator or an encoding guessed that
+#: finds none of them in the header is not the file's.
+_KNOWN_COLUMNS = frozenset(
+    {
+        *OBSERVATION_COLUMNS,
+        *CROSSING_COLUMNS,
+        *STRUCTURE_COLUMNS,
+        *TRADE_COLUMNS,
+        "crossing_name",
+        "latitude",
+        "longitude",
+        "lng",
+    }
+)
 
 
 def _point(lon: object, lat: object) -> dict[str, object] | None:
     return None if lon is None or lat is None else {"type": "Point", "coordinates": [lon, lat]}
 
 
-def _feature(geometry: dict[str, object], properties: Mapping[str, object]) -> dict[str, object]:
-    return {"type": "Feature", "geometry": geometry, "properties": dict(properties)}
+def _feature(
+    identifier: object, geometry: dict[str, object], properties: Mapping[str, object]
+) -> dict[str, object]:
+    """Return a Feature with its record's id as the feature's own (RFC 7946 §3.2)."""
+    return {
+        "type": "Feature",
+        "id": identifier,
+        "geometry": geometry,
+        "properties": dict(properties),
+    }
 
 
 def _collection(features: list[dict[str, object]], left_out: list[dict[str, str]]) -> str:
@@ -566,7 +957,7 @@ def _observation_features(
             left_out.append({"id": record.id, "why": f"no point: {why}"})
             continue
         properties = {"layer": "observation", "has_own_location": lon is not None, **fields}
-        features.append(_feature(geometry, properties))
+        features.append(_feature(record.id, geometry, properties))
     return features, left_out
 
 
@@ -575,16 +966,47 @@ def write_geojson(
 ) -> tuple[int, int]:
     """Write the observations as one RFC 7946 FeatureCollection (lon, lat; WGS84).
 
-    No feature has a null geometry. A record without a point of its own is
-    placed at its crossing's point, with ``has_own_location`` false, so that
-    ``crossings import`` keeps it without one. A record with no point at all
-    (about the whole border, or of a crossing with no point) is left out and
-    listed, with the reason, in the collection's ``left_out`` member; CSV and
-    GeoPackage exports keep every record. Returns (features, records left out).
+    Each feature's ``id`` is its record's. No feature has a null geometry. A
+    record without a point of its own is placed at its crossing's point, with
+    ``has_own_location`` false, so that ``crossings import`` keeps it without
+    one. A record with no point at all (about the whole border, or of a crossing
+    with no point) is left out and listed, with the reason, in the collection's
+    ``left_out`` member; CSV and GeoPackage exports keep every record. Returns
+    (features, records left out).
     """
     features, left_out = _observation_features(crossings, observations)
     Path(path).write_text(_collection(features, left_out), encoding="utf-8")
     return len(features), len(left_out)
+
+
+#: The one file of a GeoJSON ``.zip``: GDAL opens an archive as a whole (``/vsizip/NAME.zip``)
+#: only when it holds a single file, so the layers share one collection.
+LAYERS_GEOJSON = "crossings-structures-observations.geojson"
+#: JSON-FG's core (OGC 21-045): GDAL reads a collection that conforms to it as a layer per
+#: ``featureType``. The file stays RFC 7946 GeoJSON: JSON-FG's members are foreign members.
+_JSON_FG_CORE = "http://www.opengis.net/spec/json-fg-1/0.2/conf/core"
+
+
+def _json_fg_time(properties: Mapping[str, object]) -> dict[str, object] | None:
+    """Return an observation's date as JSON-FG's ``time``: a day, or the days it may mean."""
+    if "date_start" not in properties:
+        return None  # a crossing or a structure: no time of its own
+    if properties.get("precision") == "day":
+        return {"date": properties["date_start"]}
+    return {"interval": [properties["date_start"], properties["date_end"]]}
+
+
+def _typed(layer: str, feature: Mapping[str, Any]) -> dict[str, object]:
+    """Return a feature with JSON-FG's members: its layer, its time, and no other place."""
+    return {
+        "type": "Feature",
+        "id": feature["id"],
+        "featureType": layer,
+        "time": _json_fg_time(feature["properties"]),
+        "place": None,  # the point is the geometry, in WGS84
+        "geometry": feature["geometry"],
+        "properties": feature["properties"],
+    }
 
 
 def write_geojson_layers(
@@ -593,42 +1015,119 @@ def write_geojson_layers(
     structures: Sequence[Structure],
     observations: Sequence[Observation],
 ) -> dict[str, int]:
-    """Write a zip of one GeoJSON collection per layer, none with a null geometry.
+    """Write a zip of one GeoJSON file holding every layer, that GDAL opens as a layer each.
 
-    ``crossings.geojson`` and ``structures.geojson`` hold those with a point
-    (the others are listed in ``left_out``); ``observations.geojson`` is what
-    :func:`write_geojson` writes. Returns the features of each.
+    The file (:data:`LAYERS_GEOJSON`) is one RFC 7946 collection that also
+    conforms to JSON-FG: each feature's ``featureType`` names its layer
+    (``crossings``, ``structures``, ``observations``), so that GDAL, and QGIS
+    through it, open ``/vsizip/NAME.zip`` as those three layers. Each feature's
+    ``id`` is its crossing's, structure's or record's; an observation's ``time``
+    is its date. None has a null geometry: what has no point is listed, with
+    its layer and the reason, in the collection's ``left_out`` member, as
+    :func:`write_geojson` lists records. Returns the features of each layer.
     """
-    counts = {}
+    tables: tuple[tuple[str, list[dict[str, object]]], ...] = (
+        ("crossings", [crossing_fields(c) for c in crossings]),
+        ("structures", [structure_fields(s) for s in structures]),
+    )
+    layers: dict[str, tuple[list[dict[str, object]], list[dict[str, str]]]] = {}
+    for name, rows in tables:
+        features, left_out = [], []
+        for fields in rows:
+            geometry = _point(fields.pop("lon"), fields.pop("lat"))
+            if geometry is None:
+                left_out.append({"id": str(fields["id"]), "why": "no point in the sources read"})
+            else:
+                features.append(_feature(fields["id"], geometry, {"layer": name[:-1], **fields}))
+        layers[name] = features, left_out
+    layers["observations"] = _observation_features(crossings, observations)
+    collection: dict[str, object] = {
+        "type": "FeatureCollection",
+        "conformsTo": [_JSON_FG_CORE],
+        "features": [_typed(name, f) for name, (features, _) in layers.items() for f in features],
+    }
+    left = [{"layer": name, **entry} for name, (_, missing) in layers.items() for entry in missing]
+    if left:
+        collection["left_out"] = left
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        tables: tuple[tuple[str, list[dict[str, object]]], ...] = (
-            ("crossings", [crossing_fields(c) for c in crossings]),
-            ("structures", [structure_fields(s) for s in structures]),
-        )
-        for name, rows in tables:
-            features, left_out = [], []
-            for fields in rows:
-                geometry = _point(fields.pop("lon"), fields.pop("lat"))
-                if geometry is None:
-                    left_out.append(
-                        {"id": str(fields["id"]), "why": "no point in the sources read"}
-                    )
-                else:
-                    features.append(_feature(geometry, {"layer": name[:-1], **fields}))
-            archive.writestr(f"{name}.geojson", _collection(features, left_out))
-            counts[name] = len(features)
-        features, left_out = _observation_features(crossings, observations)
-        archive.writestr("observations.geojson", _collection(features, left_out))
-        counts["observations"] = len(features)
-    return counts
+        archive.writestr(LAYERS_GEOJSON, json.dumps(collection, ensure_ascii=False, indent=1))
+    return {name: len(features) for name, (features, _) in layers.items()}
+
+
+#: KML 2.2's namespace, the one of every element written.
+_KML_NS = "http://www.opengis.net/kml/2.2"
+#: The pin a KMZ carries, by its path inside the archive: a white disc that each style's
+#: ``color`` tints, so that the file opens offline with the map's colours.
+KMZ_ICON = "files/pin.png"
+#: The characters XML 1.0 cannot hold (C0 controls other than tab, newline and carriage return;
+#: U+FFFE, U+FFFF). Records refuse them, but a store written by other tools may hold them;
+#: KML shows U+FFFD in their place rather than write a file no reader opens.
+_NOT_IN_XML = dict.fromkeys(
+    [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF], "\ufffd"
+)
+#: The fields of each kind of placemark, each kind declared once as a ``<Schema>``.
+_KML_SCHEMAS = {
+    "status_period": ("placemark", "status_key", "crossing_id", "record_id"),
+    "observation": ("placemark", "status_key", *(c for c in OBSERVATION_COLUMNS if c != "id")),
+}
 
 
 def _kml_description(record: Observation) -> str:
-
+    """Return a record's summary, date and source as HTML, every text escaped."""
     source = escape(record.source_name)
-    if record.source_url:
+    if record.source_url and record.source_url.startswith(("https://", "http://")):
         source = f'<a href="{escape(record.source_url)}">{source}</a>'
     return f"<p>{escape(record.summary)}</p><p>{escape(record.date.label)} — {source}</p>"
+
+
+def _kml_text(value: object) -> str:
+    """Return a value as text XML can hold (ElementTree escapes ``<``, ``&`` and quotes)."""
+    return str(value).translate(_NOT_IN_XML)
+
+
+def _add(parent: ET.Element, tag: str, text: object = None, **attributes: str) -> ET.Element:
+    """Add a KML element (its text and attributes kept as text) to ``parent``."""
+    element = ET.SubElement(parent, tag, {k: _kml_text(v) for k, v in attributes.items()})
+    if text is not None:
+        element.text = _kml_text(text)
+    return element
+
+
+def _kml_when(when: FuzzyDate) -> str:
+    """Return a record's date as KML time, at its precision: ``2008``, ``2008-06``, ``2008-06-01``.
+
+    KML 2.2's time is a year, a month, a day or an instant (XML Schema's gYear,
+    gYearMonth, date, dateTime), so a record known to the year is not made the
+    first of January.
+    """
+    if when.precision == "year":
+        return f"{when.start.year:04d}"
+    if when.precision == "month":
+        return f"{when.start.year:04d}-{when.start.month:02d}"
+    return when.start.isoformat()
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _kml_name(
+    crossings: Sequence[Crossing],
+    observations: Sequence[Observation],
+    counts: Mapping[str, int],
+    exported: date,
+) -> str:
+    """Return the document's name, said from what it holds and the day it was written."""
+    if len(crossings) == 1:
+        what = crossings[0].name_en
+    else:
+        what = _plural(len(crossings), "China–DPRK border crossing")
+    held = [_plural(counts["status_period"], "status period"), "and"]
+    held.append(_plural(counts["observation"], "observation"))
+    first = min((o.date.start.year for o in observations), default=None)
+    last = max((o.date.end.year for o in observations), default=None)
+    span = "" if first is None else f", {first}" + ("" if first == last else f"–{last}")
+    return f"{what}: {' '.join(held)}{span}, exported {exported.isoformat()}"
 
 
 def write_kml(
@@ -636,155 +1135,170 @@ def write_kml(
     crossings: Sequence[Crossing],
     timelines: Mapping[str, Sequence[StatusStep]],
     observations: Sequence[Observation],
+    *,
+    exported: date,
 ) -> int:
-    """Write a KML file for Google Earth through GDAL (LIBKML): one folder per crossing.
+    """Write KML for Google Earth, or KMZ when ``path`` ends in ``.kmz``: a folder per crossing.
 
-    Each folder holds a placemark per status period, with a ``TimeSpan`` so that
+    The document is named from what it holds and the day ``exported``. Each
+    folder holds a placemark per status period, with a ``TimeSpan`` so that
     Google Earth's time slider shows the status of the day, and a placemark per
     observation, with a ``TimeStamp``, a readable description with its source
     link, and every field in ``ExtendedData`` (which ``crossings import`` reads
-    back). Returns the number of placemarks.
+    back). An observation's time keeps its date's precision (``2008``,
+    ``2008-06``); a status period's holds the days the status rule gives. Each
+    kind of placemark declares its fields once, in a ``<Schema>`` its placemarks
+    name. A KMZ holds ``doc.kml`` and the pin it names (:data:`KMZ_ICON`); a
+    plain KML names no icon, so that the viewer draws its own pin in the status
+    colour, with no file to fetch. Returns the number of placemarks.
     """
-    import geopandas as gpd
-    import pyogrio
-
     target = Path(path)
+    packed = target.suffix.lower() == ".kmz"
+    root = ET.Element("kml", xmlns=_KML_NS)
+    document = _add(root, "Document", id="root_doc")
+    name = _add(document, "name")  # said once the placemarks are counted
+    _kml_styles(document, KMZ_ICON if packed else None)
+    for kind, fields in _KML_SCHEMAS.items():  # KML's order: styles, schemas, then folders
+        declared = _add(document, "Schema", name=kind, id=kind)
+        for field in fields:
+            _add(declared, "SimpleField", name=field, type="string")
     by_crossing: dict[str | None, list[Observation]] = {}
     for record in observations:
         by_crossing.setdefault(record.crossing_id, []).append(record)
-    folders: list[tuple[str, Crossing | None]] = [(c.name_en, c) for c in crossings]
-    if None in by_crossing:
-        folders.append(("Whole border", None))
-    written = 0
-    for name, crossing in folders:
-        where = crossing.location if crossing else None
-        timeline = timelines.get(crossing.id, []) if crossing else []
+    counts = {"status_period": 0, "observation": 0}
+    for crossing in [*crossings, None]:
         records = by_crossing.get(crossing.id if crossing else None, [])
-        rows = _status_period_rows(name, where, timeline) + _observation_rows(name, where, records)
-        if not rows:
-            continue
-        frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
-        pyogrio.write_dataframe(
-            frame,
-            target,
-            driver="LIBKML",
-            layer=name,
-            append=target.exists(),
-            layer_options={"FOLDER": "YES"},
-        )
-        written += len(rows)
-    _style_placemarks(target)
-    return written
+        folder = ET.Element("Folder")
+        label = crossing.name_en if crossing else "Whole border"
+        _add(folder, "name", label)
+        if crossing is not None:
+            timeline = timelines.get(crossing.id, [])
+            counts["status_period"] += _status_placemarks(folder, crossing, timeline)
+        where = crossing.location if crossing else None
+        counts["observation"] += _observation_placemarks(folder, label, where, records)
+        if len(folder) > 1:  # more than its name
+            document.append(folder)
+    name.text = _kml_text(_kml_name(crossings, observations, counts, exported))
+    ET.indent(root, space=" ")
+    text = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    if packed:
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("doc.kml", text)  # the first file: the one a KMZ reader opens
+            archive.writestr(KMZ_ICON, _pin_png())
+    else:
+        target.write_bytes(text)
+    return sum(counts.values())
 
 
-def _status_period_rows(
-    name: str, where: LonLat | None, timeline: Sequence[StatusStep]
-) -> list[dict[str, object]]:
-    """Return a placemark per status period, with the ``TimeSpan`` Google Earth's slider reads."""
-    import pandas as pd
+def _kml_styles(document: ET.Element, icon: str | None) -> None:
+    """Add a style per status: a pin in the map's colour for it (KML colours are aabbggrr)."""
+    for key, colour in {**STATUS_COLOURS, "observation": "#ffffff"}.items():
+        icon_style = _add(_add(document, "Style", id=f"status-{key or 'none'}"), "IconStyle")
+        red, green, blue = colour[1:3], colour[3:5], colour[5:7]
+        _add(icon_style, "color", f"ff{blue}{green}{red}")
+        _add(icon_style, "scale", "0.8" if key == "observation" else "1.1")
+        if icon is not None:  # a disc centred on the point
+            _add(_add(icon_style, "Icon"), "href", icon)
+            _add(icon_style, "hotSpot", x="0.5", y="0.5", xunits="fraction", yunits="fraction")
 
-    from shapely import Point
 
+def _pin_png(size: int = 32) -> bytes:
+    """Return the KMZ's pin as a PNG: a white disc with a dark rim and soft edges."""
+    middle, radius = (size - 1) / 2, size / 2 - 1
+    pixels = bytearray()
+    for y in range(size):
+        pixels.append(0)  # the row's filter: none
+        for x in range(size):
+            distance = math.hypot(x - middle, y - middle)
+            alpha = min(max(radius + 0.5 - distance, 0.0), 1.0)
+            shade = 255 if distance < radius - 3 else 48
+            pixels += bytes((shade, shade, shade, round(255 * alpha)))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        check = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + check
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(bytes(pixels), 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _placemark(folder: ET.Element, name: str, description: str) -> ET.Element:
+    placemark = _add(folder, "Placemark")
+    _add(placemark, "name", name)
+    if description:
+        _add(placemark, "description", description)
+    return placemark
+
+
+def _placemark_data(
+    placemark: ET.Element, kind: str, fields: Mapping[str, object], where: LonLat | None
+) -> None:
+    """Add a placemark's style, its fields (in its kind's ``<Schema>``) and its point.
+
+    KML's order: a placemark's time, then its style, its data and its geometry.
+    """
+    key = str(fields["status_key"])
+    known = key in STATUS_COLOURS or key == "observation"
+    _add(placemark, "styleUrl", f"#status-{(key if known else '') or 'none'}")
+    data = _add(_add(placemark, "ExtendedData"), "SchemaData", schemaUrl=f"#{kind}")
+    for field in _KML_SCHEMAS[kind]:
+        value = fields.get(field)
+        if value is not None and value != "":
+            _add(data, "SimpleData", value, name=field)
+    if where is not None and math.isfinite(where.lon) and math.isfinite(where.lat):
+        _add(_add(placemark, "Point"), "coordinates", f"{where.lon!r},{where.lat!r}")
+
+
+def _status_placemarks(
+    folder: ET.Element, crossing: Crossing, timeline: Sequence[StatusStep]
+) -> int:
+    """Add a placemark per status period, with the ``TimeSpan`` Google Earth's slider reads."""
     steps: list[StatusStep] = []
     for step in timeline:
         if not steps or steps[-1].status != step.status:  # one period per status
             steps.append(step)
-    rows: list[dict[str, object]] = []
     for n, step in enumerate(steps):
-        end = steps[n + 1].since if n + 1 < len(steps) else None
         deciding = step.record
-        rows.append(
-            {
-                "name": f"{name}: {(step.status or 'no record').replace('_', ' ')}",
-                "status_key": step.status or "",
-                "description": _kml_description(deciding) if deciding else "",
-                "begin": pd.Timestamp(step.since),
-                "end": pd.Timestamp(end) if end else pd.NaT,
-                "timestamp": pd.NaT,
-                "placemark": "status period",
-                "geometry": Point(where) if where else None,
-            }
+        placemark = _placemark(
+            folder,
+            f"{crossing.name_en}: {(step.status or 'no record').replace('_', ' ')}",
+            _kml_description(deciding) if deciding else "",
         )
-    return rows
+        # The days the status rule gives (a record known to the year counts from its last day).
+        span = _add(placemark, "TimeSpan")
+        _add(span, "begin", step.since.isoformat())
+        if n + 1 < len(steps):
+            _add(span, "end", steps[n + 1].since.isoformat())
+        fields = {
+            "placemark": "status period",  # `crossings import` skips these
+            "status_key": step.status or "",
+            "crossing_id": crossing.id,
+            "record_id": deciding.id if deciding else None,
+        }
+        _placemark_data(placemark, "status_period", fields, crossing.location)
+    return len(steps)
 
 
-def _observation_rows(
-    name: str, where: LonLat | None, records: Sequence[Observation]
-) -> list[dict[str, object]]:
-    """Return a placemark per record, every field in ``ExtendedData`` for the import to read."""
-    import pandas as pd
-
-    from shapely import Point
-
-    rows: list[dict[str, object]] = []
+def _observation_placemarks(
+    folder: ET.Element, name: str, where: LonLat | None, records: Sequence[Observation]
+) -> int:
+    """Add a placemark per record, every field in ``ExtendedData`` for the import to read."""
     for record in records:
         # Not the id: GDAL reads a placemark's own id into that field; ids are derived anyway.
-        fields = {
-            k: ("" if v is None else str(v))
-            for k, v in observation_fields(record).items()
-            if k != "id"
-        }
-        own = record.location if record.has_own_location else where
-        rows.append(
-            {
-                "name": f"{name}: {record.date.label}, {record.kind}",
-                "status_key": "observation",
-                "description": _kml_description(record),
-                "begin": pd.NaT,
-                "end": pd.NaT,
-                "timestamp": pd.Timestamp(record.date.start),
-                "placemark": "observation",
-                **fields,
-                "geometry": Point(own) if own else None,
-            }
+        fields: dict[str, object] = {"placemark": "observation", "status_key": "observation"}
+        fields |= {k: v for k, v in observation_fields(record).items() if k != "id"}
+        placemark = _placemark(
+            folder, f"{name}: {record.date.label}, {record.kind}", _kml_description(record)
         )
-    return rows
-
-
-def _style_placemarks(path: Path) -> None:
-    """Give each placemark a pin in its status colour (the map's), as Google Earth shows them.
-
-    GDAL writes the placemarks; their styles are added to the document here:
-    one ``<Style>`` per status, and a ``<styleUrl>`` on each placemark.
-    """
-    ns = "http://www.opengis.net/kml/2.2"
-    ET.register_namespace("", ns)
-    tree = ET.parse(path)  # our own output, just written
-    document = tree.getroot().find(f"{{{ns}}}Document")
-    if document is None:
-        return
-    colours = {**STATUS_COLOURS, "observation": "#ffffff"}
-    for key, colour in colours.items():
-        style = ET.Element(f"{{{ns}}}Style", id=f"status-{key or 'none'}")
-        icon_style = ET.SubElement(style, f"{{{ns}}}IconStyle")
-        red, green, blue = colour[1:3], colour[3:5], colour[5:7]
-        ET.SubElement(icon_style, f"{{{ns}}}color").text = f"ff{blue}{green}{red}"  # aabbggrr
-        ET.SubElement(icon_style, f"{{{ns}}}scale").text = "0.8" if key == "observation" else "1.1"
-        icon = ET.SubElement(icon_style, f"{{{ns}}}Icon")
-        ET.SubElement(
-            icon, f"{{{ns}}}href"
-        ).text = "http://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
-        # KML's order: a document's styles come before its schemas and folders.
-        document.insert(_first_child(document, ("Schema", "Folder", "Placemark")), style)
-    for placemark in document.iter(f"{{{ns}}}Placemark"):
-        key = ""
-        for data in placemark.iter(f"{{{ns}}}SimpleData"):
-            if data.get("name") == "status_key":
-                key = data.text or ""
-        style_url = ET.Element(f"{{{ns}}}styleUrl")
-        style_url.text = f"#status-{key or 'none'}"
-        # ...and a placemark's styleUrl after its time, before its data and geometry.
-        after = ("ExtendedData", "Point", "LineString", "Polygon", "MultiGeometry")
-        placemark.insert(_first_child(placemark, after), style_url)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
-
-
-def _first_child(element: Any, names: tuple[str, ...]) -> int:
-    """Return the index of the first child with one of these local names (or the end)."""
-    for index, child in enumerate(element):
-        if child.tag.rsplit("}", 1)[-1] in names:
-            return index
-    return len(element)
+        _add(_add(placemark, "TimeStamp"), "when", _kml_when(record.date))
+        own = record.location if record.has_own_location else where
+        _placemark_data(placemark, "observation", fields, own)
+    return len(records)
 
 
 #: KML fields that GDAL adds to every placemark: read as KML, not reported as ignored.
@@ -810,18 +1324,38 @@ KML_FIELDS = frozenset(
 )
 
 
+def _kml_source(path: Path) -> str:
+    """Return what GDAL opens for a KML or KMZ file: for a KMZ, the KML file inside it.
+
+    GDAL's LIBKML driver opens a KMZ itself but finds none of its ``<Schema>``
+    declarations, so its fields would be lost; the KML inside (the first, as
+    Google Earth reads it) is opened through ``/vsizip/`` instead.
+    """
+    if path.suffix.lower() != ".kmz":
+        return str(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            inside = [n for n in archive.namelist() if n.lower().endswith(".kml")]
+    except (OSError, zipfile.BadZipFile) as err:
+        raise _file_error(path, f"cannot be read as KMZ ({err})") from err
+    if not inside:
+        raise _file_error(path, "holds no KML file (a KMZ is a zip holding doc.kml)")
+    return f"/vsizip/{{{path.resolve()}}}/{inside[0]}"
+
+
 def _read_kml_rows(path: Path) -> list[Row]:
 
     import pyogrio
 
     rows: list[Row] = []
+    source = _kml_source(path)
     try:
-        layers = [name for name, _ in pyogrio.list_layers(path)]
+        layers = [name for name, _ in pyogrio.list_layers(source)]
         frames = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on KML styles
             for layer in layers:
-                frames.append(pyogrio.read_dataframe(path, layer=layer))
+                frames.append(pyogrio.read_dataframe(source, layer=layer))
     except Exception as err:
         raise _file_error(path, f"cannot be read as KML ({err})") from err
     number = 0

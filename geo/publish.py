@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import zipfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -354,7 +353,10 @@ def _export_kml(
     structures: Sequence[Structure],
     observations: Sequence[Observation],
 ) -> int:
-    """Write KML (or KMZ: the KML zipped as doc.kml) and return the placemarks it holds."""
+    """Write KML (or KMZ: the KML as doc.kml, zipped with its pin) and return its placemarks.
+
+    The count is read back through GDAL, as other tools read the file.
+    """
     import pyogrio
 
     border = [o for o in observations if o.crossing_id is None]
@@ -369,21 +371,14 @@ def _export_kml(
         )
         for c in chosen
     }
-    kml = path.with_name("doc.kml")
-    meant = write_kml(kml, chosen, timelines, observations)
-    written = (
-        sum(pyogrio.read_info(kml, layer=name)["features"] for name, _ in pyogrio.list_layers(kml))
-        if meant
-        else 0
-    )
+    meant = write_kml(path, chosen, timelines, observations, exported=today)
+    written = 0
+    if meant:  # GDAL's LIBKML driver reads a KMZ as it is
+        layers = pyogrio.list_layers(path)
+        written = sum(pyogrio.read_info(path, layer=name)["features"] for name, _ in layers)
     if written != meant:
         raise GeoError(
-            f"{path.name}: GDAL wrote {written} of {meant} placemarks; nothing was replaced. "
-            "Fix: report this with the command you ran"
+            f"{path.name}: GDAL reads {written} of the {meant} placemarks written; nothing was "
+            "replaced. Fix: report this with the command you ran"
         )
-    if path.suffix.lower() == ".kmz":
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.write(kml, "doc.kml")
-    else:
-        kml.rename(path)
     return written

@@ -19,7 +19,9 @@ from geo.exchange import KML_FIELDS as _KML_FIELDS
 from geo.exchange import (
     OBSERVATION_COLUMNS,
     SUPPORTED_SUFFIXES,
+    CsvFormat,
     iter_rows,
+    read_csv_format,
     unsupported_file,
 )
 from geo.inventory import history_parser, recorder, refresh_status_snapshot, today_or
@@ -158,6 +160,8 @@ def import_observations(
     *,
     ignore_duplicates: bool = False,
     defaults: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    on_format: Callable[[CsvFormat], None] | None = None,
 ) -> ImportReport:
     """Add every observation of a CSV, GeoJSON or KML file, or none.
 
@@ -176,6 +180,12 @@ def import_observations(
     defaults : mapping, optional
         Values for fields a row leaves empty, e.g. ``{"kind": "infrastructure",
         "source_type": "satellite_imagery"}`` for placemarks drawn in Google Earth.
+    encoding : str, optional
+        A CSV file's encoding (one of ``geo.exchange.CSV_ENCODINGS``); found
+        from the file when not given (see :func:`geo.exchange.read_csv_format`).
+    on_format : callable, optional
+        Called with how a CSV file is read (its encoding, how that was found,
+        its separator) before any row is, so that a guess can be named.
 
     Returns
     -------
@@ -188,11 +198,22 @@ def import_observations(
         Listing every bad row (row number, field, value) and every conflict;
         nothing is written.
     RecordValidationError
-        If the file is too large.
+        If the file is too large; field ``encoding`` if it is not in the
+        encoding given, or in none that is tried.
     """
     with _readable_twice(Path(path)) as readable:
+        if readable.suffix.lower() == ".csv":  # found once: both passes read it so
+            found = read_csv_format(readable, encoding=encoding)
+            if on_format is not None:
+                on_format(found)
+            encoding = found.encoding
         return _import_file(
-            store, readable, str(path), ignore_duplicates=ignore_duplicates, defaults=defaults
+            store,
+            readable,
+            str(path),
+            ignore_duplicates=ignore_duplicates,
+            defaults=defaults,
+            encoding=encoding,
         )
 
 
@@ -203,12 +224,13 @@ def _import_file(
     *,
     ignore_duplicates: bool,
     defaults: Mapping[str, str] | None,
+    encoding: str | None,
 ) -> ImportReport:
     """Import a file that can be read twice (see :func:`import_observations`)."""
     defaults = _checked_defaults(defaults)
 
     def rows() -> Iterator[tuple[int, dict[str, object]]]:
-        for number, fields in iter_rows(path):
+        for number, fields in iter_rows(path, encoding=encoding):
             given = {_FIELD_ALIASES.get(k, k): v for k, v in fields.items() if v not in ("", None)}
             yield number, {**defaults, **given}
 

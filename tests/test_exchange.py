@@ -144,15 +144,19 @@ def test_geojson_zip_holds_one_collection_per_layer(shipped_store, tmp_path):
 
     out = tmp_path / "layers.zip"
     counts = export_inventory(shipped_store, out, "geojson")
-    with zipfile.ZipFile(out) as archive:
-        layers = {n: json.loads(archive.read(n)) for n in archive.namelist()}
-    assert sorted(layers) == ["crossings.geojson", "observations.geojson", "structures.geojson"]
-    crossings = layers["crossings.geojson"]
-    assert len(crossings["features"]) == SHIPPED_MAPPED
-    assert len(crossings["left_out"]) == SHIPPED_UNMAPPED
-    for collection in layers.values():
-        assert all(f["geometry"] is not None for f in collection["features"])
-    assert counts["features"] == sum(len(c["features"]) for c in layers.values())
+    with zipfile.ZipFile(out) as archive:  # one file: GDAL opens a zip whole only then
+        assert archive.namelist() == ["crossings-structures-observations.geojson"]
+        collection = json.loads(archive.read(archive.namelist()[0]))
+    features = collection["features"]
+    layers = {f["featureType"] for f in features}
+    assert layers == {"crossings", "structures", "observations"}
+    crossings = [f for f in features if f["featureType"] == "crossings"]
+    assert len(crossings) == SHIPPED_MAPPED
+    missing = [e for e in collection["left_out"] if e["layer"] == "crossings"]
+    assert len(missing) == SHIPPED_UNMAPPED
+    assert all(f["geometry"] is not None for f in features)
+    assert all(f["properties"]["layer"] + "s" == f["featureType"] for f in features)
+    assert counts["features"] == len(features)
 
 
 def test_csv_has_a_byte_order_mark_for_spreadsheets(store, tmp_path):
@@ -572,3 +576,592 @@ def test_each_layer_csv_lists_every_field_its_records_have(shipped_store):
     assert tuple(crossing_fields(crossing)) == CROSSING_COLUMNS
     assert tuple(structure_fields(structure)) == STRUCTURE_COLUMNS
     assert tuple(trade_fields(figure)) == TRADE_COLUMNS
+
+
+# -- exports that other tools open whole ------------------------------------------
+
+KML_NS = "{http://www.opengis.net/kml/2.2}"
+HOSTILE = 'Gate <script>alert("x")</script> ]]> & <![CDATA[ok]]> &amp; done'
+
+
+def add_records(path: Path, rows: list[dict[str, str]]) -> list[str]:
+    """Add records to a store; return their ids."""
+    with open_store(path, writable=True) as opened:
+        crossings = opened.crossings()
+        records = [
+            parse_observation(
+                {
+                    "crossing_id": "quanhe-wonjong",
+                    "kind": "infrastructure",
+                    "source_type": "secondary",
+                    "source_url": "https://example.org/a?b=1&c=2",
+                    **row,
+                },
+                crossings,
+                now=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+            for row in rows
+        ]
+        opened.add_observations(records)
+    return [r.id for r in records]
+
+
+def kml_root(path: Path):
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    if path.suffix == ".kmz":
+        with zipfile.ZipFile(path) as archive:
+            return ET.fromstring(archive.read("doc.kml"))
+    return ET.parse(path).getroot()
+
+
+def simple_data(placemark) -> dict[str, str]:
+    return {d.get("name"): d.text for d in placemark.iter(f"{KML_NS}SimpleData")}
+
+
+def test_kml_times_keep_the_precision_of_the_record(store, tmp_path):
+    add_records(
+        store,
+        [
+            {"date": "2008", "summary": "A year"},
+            {"date": "2009-06", "summary": "A month"},
+            {"date": "2010-06-01", "summary": "A day"},
+        ],
+    )
+    out = tmp_path / "e.kml"
+    export_inventory(store, out, "kml")
+    when = {
+        simple_data(p).get("summary"): [w.text for w in p.iter(f"{KML_NS}when")]
+        for p in kml_root(out).iter(f"{KML_NS}Placemark")
+    }
+    assert when["A year"] == ["2008"]
+    assert when["A month"] == ["2009-06"]
+    assert when["A day"] == ["2010-06-01"]
+    # GDAL reads a day and a month as dates (the import reads the date field, not the time).
+    import pyogrio
+
+    frame = pyogrio.read_dataframe(
+        out, layer="Quanhe–Wonjong (Tumen River Bridge, Hunchun–Rason)"
+    ).set_index("summary")
+    assert str(frame.loc["A day", "timestamp"])[:10] == "2010-06-01"
+    assert frame.loc["A year", "date"] == "2008"
+
+
+def test_kml_document_has_one_name_and_one_schema_per_kind(store, tmp_path):
+    out = tmp_path / "e.kml"
+    before = datetime.now(UTC).date()
+    counts = export_inventory(store, out, "kml")
+    after = datetime.now(UTC).date()
+    document = kml_root(out).find(f"{KML_NS}Document")
+    names = document.findall(f"{KML_NS}name")
+    assert len(names) == 1
+    periods = counts["placemarks"] - counts["observations"]
+    said = names[0].text
+    assert said.startswith(
+        f"4 China–DPRK border crossings: {periods} status periods and 14 observations, "
+    )
+    assert said.rsplit("exported ", 1)[1] in {before.isoformat(), after.isoformat()}
+    schemas = {
+        s.get("id"): {f.get("name") for f in s.iter(f"{KML_NS}SimpleField")}
+        for s in kml_root(out).iter(f"{KML_NS}Schema")
+    }
+    assert len(list(kml_root(out).iter(f"{KML_NS}Schema"))) == len(schemas) == 2
+    assert set(schemas) == {"status_period", "observation"}
+    placemarks = list(document.iter(f"{KML_NS}Placemark"))
+    assert len(placemarks) == counts["placemarks"]
+    kinds = {"status period": "#status_period", "observation": "#observation"}
+    for placemark in placemarks:
+        (data,) = placemark.iter(f"{KML_NS}SchemaData")
+        fields = simple_data(placemark)
+        assert data.get("schemaUrl") == kinds[fields["placemark"]]
+        assert set(fields) <= schemas[data.get("schemaUrl")[1:]]
+
+
+def test_kmz_carries_its_icons_and_plain_kml_fetches_none(store, tmp_path):
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    out = tmp_path / "e.kmz"
+    export_inventory(store, out, "kml")
+    with zipfile.ZipFile(out) as archive:
+        inside = archive.namelist()
+        assert inside[0] == "doc.kml"  # the file a KMZ reader opens
+        hrefs = {h.text for h in kml_root(out).iter(f"{KML_NS}href")}
+        assert hrefs == {"files/pin.png"}
+        for href in hrefs:
+            assert href in inside and "://" not in href
+            with Image.open(io.BytesIO(archive.read(href))) as icon:
+                assert (icon.format, icon.mode, icon.size) == ("PNG", "RGBA", (32, 32))
+                assert icon.getpixel((16, 16)) == (255, 255, 255, 255)  # white: styles tint it
+                assert icon.getpixel((0, 0))[3] == 0  # transparent outside the disc
+    styles = list(kml_root(out).iter(f"{KML_NS}Style"))
+    assert styles and all(s.find(f"{KML_NS}IconStyle/{KML_NS}Icon") is not None for s in styles)
+    plain = tmp_path / "e.kml"
+    export_inventory(store, plain, "kml")
+    assert list(kml_root(plain).iter(f"{KML_NS}href")) == []  # the viewer's own pin
+    assert "http://maps.google" not in plain.read_text(encoding="utf-8")
+    colours = {
+        s.get("id"): s.find(f"{KML_NS}IconStyle/{KML_NS}color").text
+        for s in kml_root(plain).iter(f"{KML_NS}Style")
+    }
+    assert colours["status-closed"] == "ff2730d7"
+
+
+def test_gdal_reads_the_kml_and_the_kmz_with_both_drivers(store, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import pyogrio
+
+    counts = {}
+    for name in ("e.kml", "e.kmz"):
+        counts[name] = export_inventory(store, tmp_path / name, "kml")["placemarks"]
+    assert counts["e.kml"] == counts["e.kmz"]
+    kmz = tmp_path / "e.kmz"
+    for source in (tmp_path / "e.kml", f"/vsizip/{kmz}/doc.kml"):  # LIBKML: every field
+        layers = [n for n, _ in pyogrio.list_layers(source)]
+        frames = [pyogrio.read_dataframe(source, layer=n) for n in layers]
+        assert pyogrio.read_info(source, layer=layers[0])["driver"] == "LIBKML"
+        assert sum(len(f) for f in frames) == counts["e.kml"]
+        observations = [f[f["placemark"] == "observation"] for f in frames]
+        assert sum(len(f) for f in observations) == 14
+        assert all(f["summary"].notna().all() for f in observations)
+    # LIBKML opens the KMZ itself too: every placemark, with its name, time and point.
+    layers = [n for n, _ in pyogrio.list_layers(kmz)]
+    frames = [pyogrio.read_dataframe(kmz, layer=n) for n in layers]
+    assert sum(len(f) for f in frames) == counts["e.kmz"]
+    assert all(f["Name"].notna().all() for f in frames)
+    with_points = sum(
+        1
+        for p in kml_root(tmp_path / "e.kml").iter(f"{KML_NS}Placemark")
+        if p.find(f"{KML_NS}Point") is not None
+    )
+    script = (
+        "import sys, pyogrio\n"
+        "for source in sys.argv[1:]:\n"
+        "    layers = pyogrio.list_layers(source)\n"
+        "    info = [pyogrio.read_info(source, layer=n) for n, _ in layers]\n"
+        "    print(info[0]['driver'], sum(i['features'] for i in info))\n"
+    )
+    # GDAL's other KML driver, which reads the placemarks that have a point.
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "e.kml"), f"/vsizip/{kmz}/doc.kml"],
+        env={**os.environ, "OGR_SKIP": "LIBKML"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == ["KML", str(with_points)] * 2
+    assert 0 < with_points < counts["e.kml"]
+
+
+def test_a_kmz_reads_back_to_the_same_records(store, empty_store_file, tmp_path):
+    out = tmp_path / "e.kmz"
+    export_inventory(store, out, "kml")
+    target = fresh_copy(empty_store_file, tmp_path)
+    report = import_observations(target, out)
+    assert report.ignored_fields == []
+    assert records_of(target) == records_of(store)
+    again = import_observations(store, out, ignore_duplicates=True)
+    assert again.ids == [] and again.skipped == again.rows == 14
+
+
+def test_hostile_text_reaches_kml_as_text(store, empty_store_file, tmp_path):
+    import pyogrio
+
+    (record_id,) = add_records(store, [{"date": "2024-05", "summary": HOSTILE, "notes": HOSTILE}])
+    out = tmp_path / "e.kml"
+    export_inventory(store, out, "kml", crossing_id="quanhe-wonjong")
+    text = out.read_text(encoding="utf-8")
+    assert "<script" not in text and "<![CDATA[" not in text
+    (placemark,) = [
+        p
+        for p in kml_root(out).iter(f"{KML_NS}Placemark")
+        if simple_data(p).get("summary") == HOSTILE
+    ]
+    assert simple_data(placemark)["notes"] == HOSTILE
+    description = placemark.find(f"{KML_NS}description").text  # HTML, its text escaped
+    assert (
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; ]]&gt; &amp; &lt;![CDATA[" in description
+    )
+    assert "<script" not in description
+    frame = pyogrio.read_dataframe(out, layer="Quanhe–Wonjong (Tumen River Bridge, Hunchun–Rason)")
+    assert HOSTILE in set(frame["summary"])
+    target = fresh_copy(empty_store_file, tmp_path)
+    import_observations(target, out)
+    assert records_of(target)[record_id].summary == HOSTILE
+
+
+def test_every_geojson_feature_has_its_record_id(store, shipped_store, tmp_path):
+    import zipfile
+
+    out = tmp_path / "e.geojson"
+    export_inventory(store, out, "geojson")
+    features = json.loads(out.read_text(encoding="utf-8"))["features"]
+    assert features and all(f["id"] == f["properties"]["id"] for f in features)
+    assert len({f["id"] for f in features}) == len(features)
+    assert {f["id"] for f in features} <= set(records_of(store))
+    layers = tmp_path / "all.zip"
+    export_inventory(shipped_store, layers, "geojson")
+    with zipfile.ZipFile(layers) as archive:
+        features = json.loads(archive.read(archive.namelist()[0]))["features"]
+    with open_store(shipped_store) as opened:
+        ids = {
+            "crossings": set(opened.crossings()),
+            "structures": set(opened.structures()),
+            "observations": {o.id for o in opened.observations()},
+        }
+    for feature in features:
+        assert feature["id"] == feature["properties"]["id"]
+        assert feature["id"] in ids[feature["featureType"]]
+
+
+def test_gdal_opens_every_layer_of_the_geojson_zip(
+    shipped_store, store, empty_store_file, tmp_path
+):
+    import zipfile
+
+    import pyogrio
+
+    out = tmp_path / "all.zip"
+    counts = export_inventory(shipped_store, out, "geojson")
+    source = f"/vsizip/{out}"
+    layers = dict(pyogrio.list_layers(source))
+    assert layers == {"crossings": "Point", "structures": "Point", "observations": "Point"}
+    frames = {name: pyogrio.read_dataframe(source, layer=name) for name in layers}
+    assert sum(len(f) for f in frames.values()) == counts["features"]
+    assert len(frames["crossings"]) == SHIPPED_MAPPED
+    with open_store(shipped_store) as opened:
+        assert set(frames["structures"]["id"]) <= set(opened.structures())
+        records = {o.id: o for o in opened.observations()}
+    observations = frames["observations"].set_index("id")
+    assert set(observations.index) <= set(records)
+    assert observations["crossing_id"].notna().all() and observations.geometry.notna().all()
+    some = next(
+        i for i, o in records.items() if o.date.precision == "year" and i in observations.index
+    )
+    assert str(observations.loc[some, "time_end"])[5:10] == "12-31"  # the days a year may mean
+    # The file read back as it is (unzipped) gives the records it holds.
+    small = tmp_path / "small.zip"
+    export_inventory(store, small, "geojson")
+    inner = tmp_path / "layers.geojson"
+    with zipfile.ZipFile(small) as archive:
+        inner.write_bytes(archive.read(archive.namelist()[0]))
+    left_out = {e["id"] for e in json.loads(inner.read_text(encoding="utf-8"))["left_out"]}
+    target = fresh_copy(empty_store_file, tmp_path)
+    report = import_observations(target, inner)
+    assert report.ignored_fields == []
+    assert records_of(target) == {i: o for i, o in records_of(store).items() if i not in left_out}
+
+
+# -- CSV files as spreadsheets save them, in any locale ---------------------------------------
+
+ZH = "丹东至新义州的铁路货运于2022年1月恢复，海关和边防检查站重新开放。"
+TW = "丹東至新義州的鐵路貨運於2022年1月恢復，海關和邊防檢查站重新開放。"
+KO = "신의주와 단둥을 잇는 철교의 화물열차 운행이 2022년 1월에 다시 시작되었다."
+IMPORT_HEADER = ["crossing_id", "date", "kind", "summary", "source_url", "source_type", "notes"]
+
+# How each spreadsheet saves: the bytes' encoding, a text it can carry, and the note the
+# import prints on stderr (none for UTF-8: nothing was guessed).
+SPREADSHEET_ENCODINGS = {
+    "utf-8": ("utf-8", ZH + " " + KO, ""),
+    "utf-8 with BOM": ("utf-8-sig", ZH + " " + KO, ""),
+    "utf-16le with BOM": ("utf-16", ZH + " " + KO, "read as UTF-16LE (byte-order mark)"),
+    "utf-16be with BOM": ("utf-16-be", ZH + " " + KO, "read as UTF-16BE (byte-order mark)"),
+    "gb18030": ("gb18030", ZH, "read as GB18030 (detected)"),
+    # 똠 is one of CP949's own hangul, outside EUC-KR.
+    "cp949": ("cp949", KO + " 똠방각하", "read as CP949 (detected)"),
+    # EUC-KR carries hangul and some hanja; CP949 holds it, and is named.
+    "euc-kr": ("euc_kr", KO + " 新義州", "read as CP949 (detected)"),
+    "big5": ("big5", TW, "read as Big5 (detected)"),
+}
+
+
+def spreadsheet_csv(path: Path, rows: list[list[str]], encoding: str, delimiter: str = ",") -> Path:
+    """Write rows as a spreadsheet would save them: a header, then one line per row."""
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerows([IMPORT_HEADER, *rows])
+    data = buffer.getvalue().encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    path.write_bytes(data)
+    return path
+
+
+def one_row(summary: str, notes: str = "") -> list[str]:
+    return [
+        "quanhe-wonjong", "2025-06", "traffic", summary, "https://example.org/q",
+        "ground_observation", notes,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"], ids=["comma", "semicolon", "tab"])
+@pytest.mark.parametrize("saved_as", list(SPREADSHEET_ENCODINGS))
+def test_import_reads_every_separator_and_encoding_and_exports_the_same_text(
+    empty_store_file, tmp_path, saved_as, delimiter
+):
+    encoding, text, note = SPREADSHEET_ENCODINGS[saved_as]
+    path = spreadsheet_csv(
+        tmp_path / "in.csv", [one_row(text, notes=f"({text[:6]})")], encoding, delimiter
+    )
+    if encoding != "utf-8-sig":  # a byte-order mark is written only where it is meant
+        assert not path.read_bytes().startswith(b"\xef\xbb\xbf")
+    target = fresh_copy(empty_store_file, tmp_path)
+    result = CliRunner().invoke(cli, ["import", str(path), "--store", str(target)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["imported"] == 1
+    assert result.stderr == (f"{path}: {note}\n" if note else "")
+    (record,) = records_of(target).values()
+    assert (record.summary, record.notes) == (text, f"({text[:6]})")
+    out = tmp_path / "out.csv"
+    export_inventory(target, out, "csv")
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert (row["summary"], row["notes"]) == (text, f"({text[:6]})")
+
+
+def test_a_file_given_its_encoding_is_read_so_and_the_name_may_vary(empty_store_file, tmp_path):
+    path = spreadsheet_csv(tmp_path / "in.csv", [one_row(KO + " 新義州")], "euc_kr", ";")
+    target = fresh_copy(empty_store_file, tmp_path)
+    result = CliRunner().invoke(
+        cli, ["import", str(path), "--encoding", "EUC_KR", "--store", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # given, not guessed: nothing to name
+    assert [r.summary for r in records_of(target).values()] == [KO + " 新義州"]
+
+
+def test_chinese_that_cp949_reads_as_hangul_is_told_from_korean(empty_store_file, tmp_path):
+    # Every character here has a GB2312 code that CP949 reads as a hangul syllable; they are
+    # not the syllables Korean uses.
+    chinese = "圈河口岸货车排队，海关开放"
+    assert all("\uac00" <= c <= "\ud7a3" for c in chinese.encode("gb18030").decode("cp949")
+               if c != "，")  # fmt: skip
+    path = spreadsheet_csv(tmp_path / "cn.csv", [one_row(chinese)], "gb18030")
+    target = fresh_copy(empty_store_file, tmp_path)
+    result = CliRunner().invoke(cli, ["import", str(path), "--store", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"{path}: read as GB18030 (detected)\n"
+    assert [r.summary for r in records_of(target).values()] == [chinese]
+
+
+def test_a_file_too_short_to_tell_korean_from_chinese_must_be_named(empty_store_file, tmp_path):
+    short = "신의주 세관 개방"  # GB18030 reads its bytes as seven Chinese characters
+    path = spreadsheet_csv(tmp_path / "short.csv", [one_row(short)], "cp949")
+    target = fresh_copy(empty_store_file, tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["import", str(path), "--store", str(target)])
+    assert result.exit_code == 1
+    assert (
+        "its 7 letters read as Korean in CP949 and as Chinese in GB18030: too few to tell "
+        "which (it takes 8)." in result.output
+    )
+    assert "Fix: name the file's encoding with --encoding (one of utf-8, " in result.output
+    assert records_of(target) == {}
+    result = runner.invoke(
+        cli, ["import", str(path), "--encoding", "cp949", "--store", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [r.summary for r in records_of(target).values()] == [short]
+
+
+def test_a_file_in_no_encoding_read_names_what_was_tried_and_the_option(store, tmp_path):
+    from geo.exchange import read_csv_rows
+
+    path = tmp_path / "latin.csv"  # Windows-1252, as some spreadsheets save
+    path.write_bytes("crossing_id,date,kind,summary\r\nquanhe-wonjong,2025,traffic,Café\r\n"
+                     .encode("cp1252"))  # fmt: skip
+    before = store.read_bytes()
+    result = CliRunner().invoke(cli, ["import", str(path), "--store", str(store)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: encoding: '{path}' is not UTF-8 (byte 0xe9 at offset 62: invalid continuation "
+        "byte), and no encoding tried reads it as a table of known columns and likely text: "
+        "CP949, GB18030, Big5. Allowed: UTF-8 (with or without a byte-order mark), UTF-16 "
+        "(with one), GB18030, CP949 (EUC-KR) or Big5. Fix: name the file's encoding with "
+        "--encoding (one of utf-8, utf-16, utf-16le, utf-16be, gb18030, cp949, euc-kr, big5), "
+        'or save it from the spreadsheet as "CSV UTF-8"\n'
+    )
+    assert store.read_bytes() == before
+    # The library names its own argument, never the command's option.
+    with pytest.raises(RecordValidationError, match=r"the encoding argument") as caught:
+        read_csv_rows(path)
+    assert caught.value.field == "encoding" and "--encoding" not in str(caught.value)
+
+
+def test_an_encoding_given_that_does_not_read_the_file_is_named(store, tmp_path):
+    # 上 is C9CF in GB2312, a code CP949 leaves to its users: no CP949 text holds it.
+    path = spreadsheet_csv(tmp_path / "zh.csv", [one_row(ZH + " 鸭绿江上")], "gb18030")
+    result = CliRunner().invoke(
+        cli, ["import", str(path), "--encoding", "cp949", "--store", str(store)]
+    )
+    assert result.exit_code == 1
+    assert f"Error: encoding: 'cp949' does not read {path} (byte 0x" in result.output
+    assert "Fix: name the file's encoding with --encoding" in result.output
+
+
+def test_a_fault_past_the_part_read_first_names_the_row(store, tmp_path):
+    from geo.exchange import read_csv_rows
+
+    rows = [one_row(f"Trucks queued, day {n}") for n in range(12_000)]  # over a MiB
+    path = spreadsheet_csv(tmp_path / "long.csv", rows, "utf-8")
+    with path.open("ab") as handle:
+        handle.write(
+            b"quanhe-wonjong,2025-06,traffic,Caf\xe9,https://example.org/q,news_report,\r\n"
+        )
+    assert path.stat().st_size > 1 << 20
+    with pytest.raises(
+        RecordValidationError, match=rf"encoding: 'utf-8' does not read {path} beyond row [\d,]+"
+    ):
+        read_csv_rows(path)
+
+
+def test_encoding_names_and_files_it_is_for(store, tmp_path):
+    from geo.exchange import read_rows
+
+    path = spreadsheet_csv(tmp_path / "in.csv", [one_row("x")], "utf-8")
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["import", str(path), "--encoding", "latin1", "--store", str(store)]
+    )
+    assert result.exit_code == 2
+    assert "Invalid value for --encoding: 'latin1' is not an encoding crossings reads." in (
+        result.output
+    )
+    geojson = tmp_path / "in.geojson"
+    geojson.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    result = runner.invoke(
+        cli, ["import", str(geojson), "--encoding", "utf-8", "--store", str(store)]
+    )
+    assert result.exit_code == 2
+    assert "--encoding is for a CSV file: GeoJSON is UTF-8, and KML names its own." in (
+        result.output
+    )
+    with pytest.raises(RecordValidationError, match=r"encoding: 'utf-8' is for a CSV file"):
+        read_rows(geojson, encoding="utf-8")
+
+
+def test_a_semicolon_file_may_write_coordinates_with_a_decimal_comma(empty_store_file, tmp_path):
+    from geo.exchange import read_csv_format, read_csv_rows
+
+    header = "crossing_id;date;kind;summary;source_url;source_type;lat;lon\r\n"
+    row = "quanhe-wonjong;2025-06;traffic;Lkw-Schlange, 2 km;https://example.org/q;news_report;"
+    path = tmp_path / "de.csv"
+    path.write_text(header + row + "42,5685;130,5230\r\n", encoding="utf-8")
+    assert read_csv_format(path).delimiter == ";"
+    ((_, fields),) = read_csv_rows(path)
+    assert (fields["lat"], fields["lon"], fields["summary"]) == (
+        "42.5685", "130.5230", "Lkw-Schlange, 2 km"
+    )  # fmt: skip
+    # The same cells in a comma file are two cells each: refused, not read as decimals.
+    comma = tmp_path / "comma.csv"
+    comma.write_text(
+        header.replace(";", ",") + row.replace(";", ",").replace(", 2 km", " 2 km") + "42,5685,"
+        "130,5230\r\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(BatchValidationError, match=r"quote cells that hold a comma"):
+        read_csv_rows(comma)
+    target = fresh_copy(empty_store_file, tmp_path)
+    import_observations(target, path)
+    (record,) = records_of(target).values()
+    assert (record.location.lat, record.location.lon) == (42.5685, 130.523)
+
+
+def test_a_header_without_known_columns_is_read_with_commas_as_before(tmp_path):
+    from geo.exchange import read_csv_format
+
+    path = tmp_path / "photos.csv"
+    path.write_text("name;place\r\nIMG_1;Dandong\r\n", encoding="utf-8")
+    assert read_csv_format(path).delimiter == ","
+    path.write_text("name;lat;lon\r\nIMG_1;40.1;124.4\r\n", encoding="utf-8")
+    assert read_csv_format(path).delimiter == ";"
+
+
+def test_bom_starts_csv_on_standard_output_and_reads_back(store):
+    runner = CliRunner()
+    for command in (["list"], ["show", "quanhe-wonjong"], ["trade"]):
+        plain = runner.invoke(cli, [*command, "--format", "csv", "--store", str(store)])
+        marked = runner.invoke(cli, [*command, "--format", "csv", "--bom", "--store", str(store)])
+        assert plain.exit_code == marked.exit_code == 0, marked.output
+        assert not plain.stdout_bytes.startswith(b"\xef\xbb\xbf")
+        assert marked.stdout_bytes == b"\xef\xbb\xbf" + plain.stdout_bytes
+        rows = list(csv.DictReader(marked.stdout_bytes.decode("utf-8-sig").splitlines()))
+        assert rows and list(rows[0]) == next(csv.reader(plain.stdout.splitlines()))
+
+
+FORMULAS = {
+    "summary": '=HYPERLINK("https://evil.example","x")',
+    "source_name": "@SUM(A1)",
+    "notes": "+1+1",
+    "source_detail": "-2+3",
+}
+
+
+def test_every_csv_written_quotes_formula_cells(store, tmp_path):
+    import io
+    import zipfile
+
+    from geo.record import add_observation
+
+    add_observation(
+        store,
+        {
+            "crossing_id": "quanhe-wonjong",
+            "date": "2026-01-05",
+            "kind": "status",
+            "status": "closed",
+            "source_url": "https://example.org/f",
+            "source_type": "news_report",
+            **FORMULAS,
+        },
+    )
+    texts = {}
+    runner = CliRunner()
+    for name, command in {
+        "list": ["list", "--format", "csv"],
+        "list --bom": ["list", "--format", "csv", "--bom"],
+        "show": ["show", "quanhe-wonjong", "--format", "csv"],
+        "status": ["status", "--format", "csv"],
+        "around": ["around", "quanhe-wonjong", "--format", "csv"],
+    }.items():
+        result = runner.invoke(cli, [*command, "--store", str(store)])
+        assert result.exit_code == 0, (name, result.output)
+        texts[name] = result.stdout_bytes.decode("utf-8-sig")
+    export_inventory(store, tmp_path / "e.csv", "csv")
+    texts["export .csv"] = (tmp_path / "e.csv").read_text(encoding="utf-8-sig")
+    export_inventory(store, tmp_path / "e.zip", "csv")
+    with zipfile.ZipFile(tmp_path / "e.zip") as archive:
+        for member in archive.namelist():
+            texts[f"export .zip {member}"] = archive.read(member).decode("utf-8-sig")
+    quoted = {"'" + formula for formula in FORMULAS.values()}
+    for name, text in texts.items():
+        cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+        assert not [c for c in cells if c[:1] in ("=", "+", "@")], name
+        assert not [c for c in cells if c[:1] == "-" and not c[1:2].isdigit()], name
+        if name not in ("export .zip crossings.csv", "export .zip structures.csv",
+                        "export .zip trade.csv"):  # fmt: skip
+            assert quoted & set(cells), name  # the record's cells are there, quoted
+
+
+def test_a_character_xml_cannot_hold_does_not_break_the_kml(store, tmp_path):
+    import pyogrio
+
+    from tests.common import execute
+
+    (record_id,) = add_records(store, [{"date": "2024-05", "summary": "Before the bell"}])
+    # Records refuse control characters; a store written by another program may hold one.
+    execute(store, f"UPDATE observations SET summary = 'bell' || char(7) WHERE id = '{record_id}'")
+    out = tmp_path / "e.kml"
+    export_inventory(store, out, "kml", crossing_id="quanhe-wonjong")
+    summaries = {simple_data(p).get("summary") for p in kml_root(out).iter(f"{KML_NS}Placemark")}
+    assert "bell\ufffd" in summaries
+    frame = pyogrio.read_dataframe(out, layer="Quanhe–Wonjong (Tumen River Bridge, Hunchun–Rason)")
+    assert "bell\ufffd" in set(frame["summary"])

@@ -63,7 +63,7 @@ def test_export_kmz_is_a_real_kmz_with_every_placemark(store: Path, tmp_path: Pa
     out = tmp_path / "out.kmz"
     counts = export_inventory(store, out, "kml")
     with zipfile.ZipFile(out) as archive:
-        assert archive.namelist() == ["doc.kml"]
+        assert archive.namelist() == ["doc.kml", "files/pin.png"]
     kml = tmp_path / "out.kml"
     export_inventory(store, kml, "kml")
     import pyogrio

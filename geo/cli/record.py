@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
 from geo.cli.options import carried_options, store_option
-from geo.cli.output import emit_written
+from geo.cli.output import emit, emit_written
+from geo.errors import RecordValidationError
+from geo.exchange import CSV_ENCODINGS, CsvFormat, csv_encoding
 from geo.fields import split_field_value, split_lat_lon
 from geo.model import LIFECYCLES, OBSERVATION_KINDS, SIDES, SOURCE_TYPES, STATUSES, TRAFFIC
 from geo.publish import export_inventory
@@ -175,6 +178,25 @@ def observe_command(
     emit_written(json.dumps({"id": record_id}), f"observation {record_id} in {store_name(store)}")
 
 
+def _encoding_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return csv_encoding(value)
+    except RecordValidationError as err:
+        raise click.BadParameter(
+            f"{value!r} is not an encoding crossings reads. Allowed: {err.allowed}.",
+            param_hint="--encoding",
+        ) from err
+
+
+#: What to do about a CSV file whose encoding is not the one given, or none of those tried.
+_ENCODING_FIX = (
+    "name the file's encoding with --encoding (one of "
+    f'{", ".join(CSV_ENCODINGS)}), or save it from the spreadsheet as "CSV UTF-8"'
+)
+
+
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option(
@@ -191,9 +213,24 @@ def observe_command(
     metavar="FIELD=VALUE",
     help="A value for a field the file's rows leave empty (repeatable).",
 )
+@click.option(
+    "--encoding",
+    metavar="NAME",
+    callback=_encoding_name,
+    help=f"The CSV file's encoding, one of {', '.join(CSV_ENCODINGS)}. Default: found from "
+    "the file, and named on stderr where it is not UTF-8.",
+)
 @store_option
-def import_command(file: str, ignore: bool, defaults: tuple[str, ...], store: str) -> None:
+def import_command(
+    file: str, ignore: bool, defaults: tuple[str, ...], encoding: str | None, store: str
+) -> None:
     """Add every observation in a CSV, GeoJSON or KML FILE, or none.
+
+    A CSV file may be separated by commas, semicolons or tabs (the header
+    says which), and be in UTF-8 (with or without a byte-order mark),
+    UTF-16, GB18030, CP949 (EUC-KR) or Big5, as spreadsheets save it. An
+    encoding found other than UTF-8 is named on stderr, so that a wrong
+    guess shows; --encoding names the right one.
 
     Columns (CSV), properties (GeoJSON) or ExtendedData (KML) are those of
     `crossings export`: crossing_id, date, kind, summary, source_url or
@@ -210,13 +247,35 @@ def import_command(file: str, ignore: bool, defaults: tuple[str, ...], store: st
     \b
     Example:
       crossings import new-observations.csv
+      crossings import observations-cn.csv --encoding gb18030
       crossings import placemarks.kml --set crossing_id=new-yalu-river-bridge \\
         --set kind=infrastructure --set source_type=satellite_imagery \\
         --set source_url=https://example.org/imagery
     """
-    report = import_observations(
-        store, file, ignore_duplicates=ignore, defaults=dict(split_field_value(d) for d in defaults)
-    )
+    if encoding is not None and Path(file).suffix.lower() in (".geojson", ".json", ".kml", ".kmz"):
+        raise click.UsageError(
+            "--encoding is for a CSV file: GeoJSON is UTF-8, and KML names its own."
+        )
+
+    def named(found: CsvFormat) -> None:
+        if found.found_by != "given" and found.encoding != "utf-8":
+            emit(f"{file}: read as {found}", err=True)
+
+    try:
+        report = import_observations(
+            store,
+            file,
+            ignore_duplicates=ignore,
+            defaults=dict(split_field_value(d) for d in defaults),
+            encoding=encoding,
+            on_format=named,
+        )
+    except RecordValidationError as err:
+        if err.field != "encoding":
+            raise
+        raise RecordValidationError(
+            err.field, err.value, err.problem, err.allowed, _ENCODING_FIX
+        ) from err
     emit_written(
         json.dumps(
             {
