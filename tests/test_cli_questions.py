@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -257,3 +259,74 @@ def test_trade_table(shipped_store: Path):
     assert all(r["source_name"] for r in rows)
     csv = run("trade", "--format", "csv", store=shipped_store).output.splitlines()
     assert csv[0].startswith("period,period_kind,flow,value_usd,qualifier,source_name")
+
+
+# --- tables never split a word --------------------------------------------------------------
+
+
+def _columns(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+def _whole(word: str, text: str) -> bool:
+    """Whether text holds word with no letter, digit or hyphen joined to either end."""
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None
+
+
+def _table(args: list[str], store: Path, width: int) -> str:
+    result = CliRunner(env={"COLUMNS": str(width)}).invoke(cli, [*args, "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert max(_columns(line) for line in result.output.splitlines()) <= width
+    return result.output
+
+
+@pytest.mark.parametrize("width", [80, 100, 120])
+def test_status_and_changes_tables_keep_ids_and_dates_whole(shipped_store: Path, width: int):
+    days = ["--as-of", "2021-06-01"]
+    rows = as_json("status", *days, store=shipped_store)
+    shown = _table(["status", *days], shipped_store, width)
+    words = {r["id"] for r in rows} | {r["evidence_record"] for r in rows if r["evidence_record"]}
+    words |= {r["status_since"] for r in rows if r["status_since"]}
+    assert len(words) > 20 and [w for w in sorted(words) if not _whole(w, shown)] == []
+
+    window = ["--from", "2019", "--to", "2026-12"]
+    changes = as_json("changes", *window, store=shipped_store)
+    shown = _table(["changes", *window], shipped_store, width)
+    assert len(changes) > 10
+    lines = shown.splitlines()
+    for change in changes:
+        assert _whole(change["crossing_id"], shown) and _whole(change["day"], shown)
+        if change["record"]:  # `grep` of a record finds its line, with the day of the change
+            assert any(_whole(change["record"], n) and change["day"] in n for n in lines), change
+
+
+@pytest.mark.parametrize("width", [80, 100, 120])
+def test_a_status_matrix_fits_the_terminal(shipped_store: Path, width: int):
+    days = ["--as-of", "2020-03-01", "--as-of", "2021-06-01", "--as-of", "2023-09-01"]
+    shown = _table(["status", *days, "--as-of", "2026-12-01"], shipped_store, width)
+    assert "(2022-09-26)" in shown.split() and _whole("hekou-chongsu-rail", shown)
+
+
+@pytest.mark.parametrize("width", [80, 100, 120])
+def test_trade_table_keeps_addresses_on_one_line_and_separates_thousands(
+    shipped_store: Path, width: int
+):
+    rows = as_json("trade", store=shipped_store)
+    shown = _table(["trade"], shipped_store, width)
+    # Each figure with thousands separators; JSON (and CSV) keep the plain number.
+    assert {type(r["value_usd"]) for r in rows} == {int}
+    for row in rows:
+        assert f"{row['value_usd']:,}" in shown.split()
+        assert _whole(row["period"], shown)
+    assert "2,730,000,000" in shown and "2730000000" not in shown
+    assert "2730000000" in run("trade", "--format", "csv", store=shipped_store).output
+    # Each address on one line, whole or as its start and its end around an ellipsis.
+    urls = [r["source_url"] for r in rows if r["source_url"]]
+    words = [w for w in shown.split() if "://" in w]
+    assert len(words) == len(urls) > 20
+    for word, url in zip(words, urls, strict=True):
+        start, cut, end = word.partition("…")
+        assert (word == url) if not cut else (url.startswith(start) and url.endswith(end))
+        assert len(start) > len("https://")
+    if width < 120:
+        assert any("…/" in word for word in words)  # shortened in the middle, host first

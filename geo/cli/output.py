@@ -15,7 +15,7 @@ import shutil
 import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
@@ -125,8 +125,25 @@ def emit_written(text: str, written: str) -> None:
         )
 
 
+#: A text column of a table is never narrower than this (nor than its longest word up to
+#: _WORD_MAX): where the table cannot give it that, its long texts go under each row.
+_TEXT_MIN = 16
+#: Words up to this width (ids, dates, numbers, names) are never cut; a longer word may be.
+_WORD_MAX = 30
+#: A column of web addresses gives each at least this width (its host and its last part).
+_URL_MIN = 32
+#: A text column this narrow (a distance, a short phrase) stays on the first line of a row.
+_SHORT_TEXT = 24
+#: A web address as a word of text: brackets and punctuation around it stay whole.
+_URL = re.compile(
+    r"(?P<lead>[<(\[\"'“‘]*)(?P<url>[A-Za-z][A-Za-z0-9+.-]*://[^\s<>]+?)(?P<trail>[>)\]\"'”’.,;:]*)"
+)
+
+
 def _width(text: str) -> int:
     """Columns a text takes in a terminal: CJK and hangul take two."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -135,93 +152,288 @@ def terminal_width() -> int:
     return shutil.get_terminal_size((120, 24)).columns
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """Wrap text to ``width`` display columns at spaces; a longer word breaks between characters.
+def _cut(text: str, width: int) -> str:
+    """Return text cut to ``width`` columns with an ellipsis at its end (whole if it fits).
 
-    Full-width characters count two columns and are never split.
+    >>> _cut("Quanhe–Wonjong", 8), _cut("圈河口岸", 5), _cut("圈河", 4)
+    ('Quanhe–…', '圈河…', '圈河')
+    """
+    if _width(text) <= width:
+        return text
+    kept: list[str] = []
+    used = 1  # the ellipsis
+    for ch in text:
+        used += _width(ch)
+        if used > width:
+            break
+        kept.append(ch)
+    return "".join(kept) + "…"
+
+
+def _short_url(url: str, width: int) -> str:
+    """Return a web address in ``width`` columns: its host, an ellipsis and its last part.
+
+    As many of the path's first folders as fit stay; where even the host and the
+    last part are too long, the end of the last part; where that leaves too
+    little of it, the address is cut at its end.
+
+    >>> url = "https://www.nknews.org/2025/05/trade/opening-ceremony"
+    >>> _short_url(url, 41)
+    'https://www.nknews.org/…/opening-ceremony'
+    >>> _short_url(url, 49)
+    'https://www.nknews.org/2025/05/…/opening-ceremony'
+    >>> _short_url(url, 34), _short_url(url, 24)
+    ('https://www.nknews.org/…ceremony', 'https://www.nknews.org/…')
+    """
+    if _width(url) <= width:
+        return url
+    scheme, _, rest = url.partition("://")
+    host, _, path = rest.partition("/")
+    folders = path.split("/")
+    last = folders.pop()
+    if not last and folders:  # an address ending with a slash keeps it on its last part
+        last = folders.pop() + "/"
+    for kept in range(len(folders) - 1, -1, -1):  # the most first folders that fit
+        if kept and folders[kept - 1].endswith(":"):  # an address inside it keeps its "//"
+            continue
+        text = "/".join([f"{scheme}://{host}", *folders[:kept], "…", last])
+        if _width(text) <= width:
+            return text
+    start = f"{scheme}://{host}/…"
+    room = width - _width(start)
+    if room < 8:  # too little of the last part would show: the address is cut at its end
+        return _cut(url, width)
+    tail = last[-room:]
+    while _width(tail) > room:
+        tail = tail[1:]
+    cut = min((tail.find(c) for c in "-_.=&?" if 0 <= tail.find(c) < len(tail) - 4), default=-1)
+    return start + tail[cut + 1 :]  # from a word's start: "…trade-rises/" not "…ade-rises/"
+
+
+def _fit(word: str, width: int) -> str:
+    """Return a word in ``width`` columns: whole, a web address shortened, any other cut."""
+    if _width(word) <= width:
+        return word
+    found = _URL.fullmatch(word)
+    if found is None:
+        return _cut(word, width)
+    lead, trail = found["lead"], found["trail"]
+    room = width - _width(lead) - _width(trail)
+    return lead + _short_url(found["url"], room) + trail if room >= 12 else _cut(word, width)
+
+
+def _wrap(text: str, width: int, *, hang: int = 0) -> list[str]:
+    """Wrap text to ``width`` columns at spaces; lines after the first are ``hang`` narrower.
+
+    A word never breaks across lines: one too long for a line of its own is
+    shortened with an ellipsis (a web address in its middle, any other word at
+    its end). Full-width characters count two columns.
 
     >>> _wrap("Quanhe–Wonjong bridge", 10)
-    ['Quanhe–Won', 'jong', 'bridge']
+    ['Quanhe–Wo…', 'bridge']
     >>> _wrap("원정리 통상구", 6)
     ['원정리', '통상구']
+    >>> _wrap("source: <https://www.nknews.org/2025/05/trade/opening-ceremony>", 44)
+    ['source:', '<https://www.nknews.org/…/opening-ceremony>']
     """
     lines: list[str] = []
-    line = ""
+    line, used, room = "", 0, width
     for word in text.split():
-        candidate = f"{line} {word}" if line else word
-        if _width(candidate) <= width:
-            line = candidate
+        size = _width(word)
+        if line and used + 1 + size <= room:
+            line, used = f"{line} {word}", used + 1 + size
             continue
         if line:
             lines.append(line)
-        line = ""
-        for ch in word:  # a word wider than the cell: break it between characters
-            if _width(line + ch) > width and line:
-                lines.append(line)
-                line = ""
-            line += ch
-    return [*lines, line] if line or not lines else lines
+            room = width - hang
+        line = _fit(word, room)
+        used = _width(line)
+    return [*lines, line]
 
 
 def wrapped(text: str, width: int | None = None) -> str:
-    """Wrap a line of text to the terminal (``width=0``: leave it whole), indenting the rest."""
+    """Wrap a line of text to the terminal (``width=0``: leave it whole), indenting the rest.
+
+    It breaks at spaces only; a web address too long for a line is shortened in
+    its middle (``--format wide`` keeps it whole).
+    """
     room = terminal_width() if width is None else width
     if room == 0 or _width(text) <= room:
         return text
     body = text.lstrip(" ")
     indent = text[: len(text) - len(body)]  # kept on every line, as the first line has it
-    return indent + ("\n" + indent + "    ").join(_wrap(body, room - len(indent) - 4))
+    lines = _wrap(body, max(room - len(indent), 16), hang=4)
+    return indent + ("\n" + indent + "    ").join(lines)
+
+
+def _cell(value: object) -> str:
+    """Return a value as a table shows it: a number with thousands separators, text on one line.
+
+    >>> _cell(2730000000), _cell(0.0), _cell(None), _cell(" two\\n lines ")
+    ('2,730,000,000', '0.0', '', 'two lines')
+    """
+    if value is None or value is False:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:,}"
+    return " ".join(str(value).split())
+
+
+def _header(name: str, width: int) -> list[str]:
+    """Return a column's name in ``width`` columns, on more lines after its underscores.
+
+    >>> _header("lifecycle_record", 12), _header("lifecycle_record", 16)
+    (['lifecycle_', 'record'], ['lifecycle_record'])
+    """
+    lines = [""]
+    for part in _name_parts(name):
+        if lines[-1] and _width(lines[-1] + part) > width:
+            lines.append("")
+        lines[-1] += part
+    return [_cut(line, width) for line in lines]
+
+
+def _name_parts(name: str) -> list[str]:
+    """Return a column's name in the parts a narrow column shows a line each."""
+    return re.findall(r"[^_]*_|[^_]+", name)
+
+
+class _Column(NamedTuple):
+    """A table's column: its name, widest cell, narrowest width, and whether it is one word."""
+
+    name: str
+    natural: int
+    floor: int
+    fixed: bool  # each cell a single word (an id, a date, a number): never wrapped nor cut
+
+
+def _measure(name: str, texts: Sequence[str]) -> _Column:
+    """Measure a column: an id, a date or a number keeps its width, a text may narrow."""
+    natural = max([_width(name), *map(_width, texts)])
+    heading = max(map(_width, _name_parts(name)), default=0)  # the name's longest part
+    fixed = all(" " not in text and not _URL.fullmatch(text) for text in texts if text)
+    if fixed:
+        return _Column(name, natural, max([heading, *map(_width, texts)]), fixed=True)
+    words = [word for text in texts for word in text.split()]
+    longest = max((_width(w) for w in words if not _URL.fullmatch(w)), default=0)
+    address = max((_width(w) for w in words if _URL.fullmatch(w)), default=0)
+    floor = max(heading, min(natural, _TEXT_MIN), min(longest, _WORD_MAX), min(address, _URL_MIN))
+    return _Column(name, natural, floor, fixed=False)
+
+
+def _flat_widths(columns: Sequence[_Column], room: int) -> list[int] | None:
+    """Return the widths of a table of one column per field in ``room``, or None if none fit.
+
+    Column names wrap first (after an underscore), then the widest text narrows.
+    """
+    if sum(c.floor for c in columns) > room:
+        return None
+    widths = [c.natural for c in columns]
+    for narrowing in ([c.fixed for c in columns], [True] * len(columns)):
+        while sum(widths) > room:
+            slack = [
+                w - c.floor if n else 0 for w, c, n in zip(widths, columns, narrowing, strict=True)
+            ]
+            widest = max(range(len(widths)), key=slack.__getitem__)
+            if slack[widest] <= 0:
+                break
+            widths[widest] -= 1
+    return widths
+
+
+def _aligned(parts: Sequence[Sequence[str]], widths: Sequence[int]) -> list[str]:
+    """Return the lines of one row whose cells are given as lines, side by side."""
+    return [
+        "  ".join(
+            text + " " * (w - _width(text))
+            for text, w in zip((p[n] if n < len(p) else "" for p in parts), widths, strict=True)
+        ).rstrip()
+        for n in range(max(map(len, parts)))
+    ]
+
+
+def _flat(
+    columns: Sequence[_Column], cells: Sequence[Sequence[str]], widths: list[int]
+) -> list[str]:
+    """Return a table of one column per field, its texts wrapped at spaces."""
+    lines = _aligned([_header(c.name, w) for c, w in zip(columns, widths, strict=True)], widths)
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines += _aligned([_wrap(text, w) for text, w in zip(row, widths, strict=True)], widths)
+    return lines
+
+
+def _stacked(columns: Sequence[_Column], cells: Sequence[Sequence[str]], room: int) -> list[str]:
+    """Return a table too wide for its texts: short fields in columns, the others under them.
+
+    Each row's ids, dates and numbers (and its short texts, if they fit) are on its
+    first line, in columns; every other field is below it, one ``name: text``
+    a line, wrapped at spaces.
+    """
+    head: list[int] = []
+    used = -2
+    for fixed in (True, False):  # ids, dates and numbers first; then short texts that fit
+        for i, column in enumerate(columns):
+            size = column.floor if column.fixed else column.natural
+            short = column.fixed or column.natural <= _SHORT_TEXT
+            if column.fixed == fixed and short and used + 2 + size <= room:
+                head.append(i)
+                used += 2 + size
+    head = sorted(head) or [0]
+    widths = [min(columns[i].floor if columns[i].fixed else columns[i].natural, room) for i in head]
+    lines = _aligned(
+        [_header(columns[i].name, w) for i, w in zip(head, widths, strict=True)], widths
+    )
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines += _aligned([[_fit(row[i], w)] for i, w in zip(head, widths, strict=True)], widths)
+        for i, column in enumerate(columns):
+            if i not in head and row[i]:
+                text = _wrap(f"{column.name}: {row[i]}", max(room - 4, 16), hang=2)
+                lines += ["    " + text[0], *("      " + line for line in text[1:])]
+    return lines
 
 
 def table(rows: Sequence[Row], columns: Sequence[str], *, width: int | None = None) -> str:
     """Return rows as an aligned text table that fits ``width`` columns (the terminal's).
 
-    Cells keep their whole text: where the table would be too wide, the widest
-    columns narrow and their cells wrap onto more lines. A column empty in
-    every row is left out. ``width=0`` never wraps (``--format wide``: long
-    lines, URLs whole on one line).
+    Text wraps at spaces only. A column of single words (ids, dates, numbers)
+    keeps its widest word; the text columns share the rest, each at least 16
+    columns wide (or as wide as its longest word, up to 30). Where that does
+    not fit, each row shows its ids, dates, numbers and short texts on one
+    line and its long texts under it, one ``name: text`` a line. A web address
+    too long for its room is shortened in its middle, a word longer than 30
+    columns cut, both with an ellipsis. Numbers have thousands separators. A
+    column empty in every row is left out. ``width=0`` never wraps
+    (``--format wide``: long lines, web addresses whole).
+
+    Examples
+    --------
+    >>> rows = [{"id": "o-769ff1188d", "value_usd": 2730000000, "source": "Free Malaysia Today"}]
+    >>> print(table(rows, ["id", "value_usd", "source"], width=45))
+    id            value_usd      source
+    ------------  -------------  ----------------
+    o-769ff1188d  2,730,000,000  Free Malaysia
+                                 Today
+    >>> print(table(rows, ["id", "value_usd", "source"], width=40))
+    id            value_usd
+    ------------  -------------
+    o-769ff1188d  2,730,000,000
+        source: Free Malaysia Today
     """
+    texts = [[_cell(row.get(c)) for c in columns] for row in rows]
     # A column empty in every row says nothing to a reader: it gives its room to the others.
-    columns = [c for c in columns if not rows or any(row.get(c) not in (None, "") for row in rows)]
-    cells = [[" ".join(str(row.get(c) or "").split()) for c in columns] for row in rows]
-    natural = [
-        max([_width(column)] + [_width(line[i]) for line in cells])
-        for i, column in enumerate(columns)
-    ]
-    widths = natural[:]
-    room = (terminal_width() if width is None else width) - 2 * (len(columns) - 1)
-    if width != 0:
-        # A column of single words (ids, dates) keeps its width; a text column narrows to 10.
-        floors = [
-            n
-            if n <= 24 and all(" " not in line[i] for line in cells)
-            else min(n, max(_width(c), 10))
-            for i, (n, c) in enumerate(zip(natural, columns, strict=True))
-        ]
-        # Text columns narrow first; then, if need be, the others too (ids then wrap).
-        for floor in (floors, [min(n, 6) for n in natural]):
-            while sum(widths) > room:
-                widest = max(range(len(widths)), key=lambda i: widths[i] - floor[i])
-                if widths[widest] <= floor[widest]:
-                    break
-                widths[widest] -= 1
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(
-            v + " " * (w - _width(v)) for v, w in zip(values, widths, strict=True)
-        ).rstrip()
-
-    def lines(values: Sequence[str]) -> list[str]:
-        parts = [_wrap(value, w) for value, w in zip(values, widths, strict=True)]
-        return [
-            line([p[n] if n < len(p) else "" for p in parts])
-            for n in range(max(len(p) for p in parts))
-        ]
-
-    out = [*lines(list(columns)), "  ".join("-" * w for w in widths)]
-    for row in cells:
-        out += lines(row)
-    return "\n".join(out)
+    kept = [i for i in range(len(columns)) if not rows or any(line[i] for line in texts)]
+    cells = [[line[i] for i in kept] for line in texts]
+    measured = [_measure(columns[i], [line[n] for line in cells]) for n, i in enumerate(kept)]
+    if not measured:
+        return ""
+    room = terminal_width() if width is None else width
+    if room == 0:
+        return "\n".join(_flat(measured, cells, [c.natural for c in measured]))
+    widths = _flat_widths(measured, room - 2 * (len(measured) - 1))
+    lines = _stacked(measured, cells, room) if widths is None else _flat(measured, cells, widths)
+    return "\n".join(lines)
 
 
 def status_fields(answer: StatusAnswer) -> dict[str, object]:
@@ -430,6 +642,9 @@ def echo_records(
         first = next(iterator, None)
         fields = list(first) if first is not None else list(columns)
         buffer = io.StringIO()
+        context = click.get_current_context(silent=True)
+        if context is not None and context.find_root().meta.get("csv_bom"):
+            buffer.write("\ufeff")  # --bom: Excel then reads the text as UTF-8
         writer = csv.DictWriter(buffer, fields, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         for row in itertools.chain([first] if first is not None else [], iterator):

@@ -9,7 +9,7 @@ import click
 
 from geo.audit import FINDINGS, audit_statuses, finding_totals
 from geo.cli.options import format_option, store_option
-from geo.cli.output import echo_records, emit, table
+from geo.cli.output import echo_records, emit, table, wrapped
 from geo.fields import date_range
 
 __all__ = ["COMMANDS"]
@@ -81,7 +81,8 @@ def audit_command(
     echo_records(rows, output_format, columns=columns)
     if output_format in ("table", "wide") and totals:
         emit()
-        emit(f"Days of each finding, {first.isoformat()} to {last.isoformat()}:")
+        title = f"Days of each finding, {first.isoformat()} to {last.isoformat()}:"
+        emit(wrapped(title, 0 if output_format == "wide" else None))
         emit(
             table(
                 [
