@@ -21,9 +21,9 @@ $(BIN)/crossings: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-# The tests' and checks' tools, on top of the runtime.
+# The tests' and checks' tools, on top of the runtime, and the PostGIS store's driver.
 $(VENV)/.test-tools: pyproject.toml $(BIN)/crossings
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,postgis]"
 	# validate_gpkg.py ships in gdal-utils; its GDAL bindings come from Debian, not PyPI.
 	$(BIN)/python -m pip install --quiet --no-deps "gdal-utils>=3.6"
 	touch $@

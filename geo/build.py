@@ -5,10 +5,11 @@ Each checks all its input before it writes anything.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -45,9 +46,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MergeReport",
+    "Problem",
     "boundary_problems",
     "copy_store",
     "init_inventory",
+    "inventory_problems",
     "load_seed",
     "merge_inventory",
     "validate_inventory",
@@ -353,22 +356,96 @@ def _trade_key(figure: TradeFigure) -> tuple[object, ...]:
     return (figure.period, figure.flow, figure.value_usd, figure.source_name)
 
 
+#: A problem the store itself names, as "observation o-1: …" or "crossings: …".
+_NAMED_RECORD = re.compile(r"(crossing|structure|observation) '?([^':]+)'?: (.*)", re.DOTALL)
+_NAMED_LAYER = re.compile(r"(crossings|structures|observations|trade|sqlite): (.*)", re.DOTALL)
+#: The fields a record names another by, in the store's own reference problems.
+_REFERENCE = re.compile(r"(crossing_id|structure_id|replaces) '([^']*)'")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a store, as ``crossings validate`` reports it.
+
+    ``str()`` of a problem is its line of the report (``message``); the other
+    attributes are its parts, for scripts: the layer and the record it was found
+    in, the field and its value, what is wrong, what is allowed and the fix.
+    Those a problem does not have are None.
+    """
+
+    message: str
+    problem: str
+    layer: str | None = None
+    record_id: str | None = None
+    field: str | None = None
+    value: object = None
+    allowed: str | None = None
+    fix: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+    @classmethod
+    def of_record(
+        cls, layer: str, record_id: str | None, shown: str, err: RecordValidationError
+    ) -> Problem:
+        """Return the problem a record's check raised; ``shown`` names the record in the line."""
+        said = f"{shown}: {err}"
+        return cls(said, err.problem, layer, record_id, err.field, err.value, err.allowed, err.fix)
+
+    @classmethod
+    def of_text(cls, message: str) -> Problem:
+        """Return a problem the store names in a line: its layer, record and field where it says.
+
+        Examples
+        --------
+        >>> found = Problem.of_text("observation o-1: replaces 'o-9', which is not in the store")
+        >>> found.layer, found.record_id, found.field, found.value
+        ('observations', 'o-1', 'replaces', 'o-9')
+        >>> Problem.of_text("sqlite: the file is damaged (x). Fix: restore it").fix
+        'restore it'
+        """
+        text, _, fix = message.partition(". Fix: ")
+        layer = record_id = field = value = None
+        if named := _NAMED_RECORD.fullmatch(text):
+            layer, record_id, text = f"{named[1]}s", named[2], named[3]
+            if reference := _REFERENCE.match(text):
+                field, value = reference[1], reference[2]
+        elif named := _NAMED_LAYER.fullmatch(text):
+            layer, text = (None if named[1] == "sqlite" else named[1]), named[2]
+        return cls(message, text, layer, record_id, field, value, None, fix or None)
+
+
 def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
     """Check a whole store: its file, its references, and every record against the rules.
 
     Returns
     -------
     list of str
-        One line per problem; empty when the store is sound.
+        One line per problem; empty when the store is sound. The problems
+        themselves, with their parts: :func:`inventory_problems`.
+    """
+    return [str(problem) for problem in inventory_problems(store)]
+
+
+def inventory_problems(store: str | Path = DEFAULT_STORE) -> list[Problem]:
+    """Check a whole store: its file, its references, and every record against the rules.
+
+    Returns
+    -------
+    list of Problem
+        Each problem found, with its layer, record, field, value and fix where
+        it has them; empty when the store is sound.
     """
     try:
         opened = open_store(store)
     except DamagedStoreError as err:  # it is this check's answer, not a reason to run it
         cause = err.__cause__ or err
-        return [f"sqlite: the file is damaged ({cause}). Fix: restore it from a copy"]
+        damaged = f"sqlite: the file is damaged ({cause}). Fix: restore it from a copy"
+        return [Problem.of_text(damaged)]
     with opened:
-        problems = opened.integrity_problems()
-        if any(problem.startswith("sqlite:") for problem in problems):
+        problems = [Problem.of_text(line) for line in opened.integrity_problems()]
+        if any(problem.message.startswith("sqlite:") for problem in problems):
             return problems  # a damaged file: its records cannot be read to be checked
         try:
             crossings = opened.crossings()
@@ -376,19 +453,54 @@ def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
             records = opened.observations()
             trade = opened.trade()
         except RecordValidationError as err:  # a row another program wrote badly
-            return [*problems, f"unreadable row: {err}"]
+            return [*problems, _unreadable(err)]
         migrated = opened.migrated_at(3)
+    problems += _record_problems(crossings, structures, records, migrated)
+    for figure in trade:
+        if figure.value_usd < 0:
+            row = f"{figure.period} {figure.flow}"
+            said = f"trade {row}: negative value {figure.value_usd}"
+            problems.append(
+                Problem(said, "negative value", "trade", row, "value_usd", figure.value_usd)
+            )
+    return problems + boundary_problems(crossings, structures)
+
+
+def _unreadable(err: RecordValidationError) -> Problem:
+    """Return the problem of a row another program wrote that cannot be read.
+
+    The error names the record (``observation``, its id) or one value (``trade.value_usd``).
+    """
+    found = Problem.of_record("", None, "unreadable row", err)
+    layer, dot, field = err.field.rpartition(".")
+    if dot:
+        return replace(found, layer=layer, field=field)
+    return replace(found, layer=f"{err.field}s", record_id=str(err.value), field=None, value=None)
+
+
+def _record_problems(
+    crossings: Mapping[str, Crossing],
+    structures: Mapping[str, Structure],
+    records: Sequence[Observation],
+    migrated: datetime | None,
+) -> list[Problem]:
+    """Check every crossing, structure and record against the rules of new ones."""
+    problems = []
     # A shared store may have been written by other tools: every layer meets the same rules.
     for crossing in crossings.values():
         try:
             parse_crossing(flat_fields(crossing_fields(crossing)))
         except RecordValidationError as err:
-            problems.append(f"crossing {crossing.id!r}: {err}")
+            problems.append(
+                Problem.of_record("crossings", crossing.id, f"crossing {crossing.id!r}", err)
+            )
     for structure in structures.values():
         try:
             parse_structure(flat_fields(structure_fields(structure)), crossings)
         except RecordValidationError as err:
-            problems.append(f"structure {structure.id!r}: {err}")
+            problems.append(
+                Problem.of_record("structures", structure.id, f"structure {structure.id!r}", err)
+            )
     superseded = {o.replaces for o in records if o.replaces}
     for record in records:
         raw = flat_fields(observation_fields(record))
@@ -400,19 +512,15 @@ def validate_inventory(store: str | Path = DEFAULT_STORE) -> list[str]:
         try:
             parse_observation(raw, crossings, structures=structures, as_recorded=as_recorded)
         except RecordValidationError as err:
-            problems.append(f"observation {record.id}: {err}")
-    for figure in trade:
-        if figure.value_usd < 0:
             problems.append(
-                f"trade {figure.period} {figure.flow}: negative value {figure.value_usd}"
+                Problem.of_record("observations", record.id, f"observation {record.id}", err)
             )
-    problems += boundary_problems(crossings, structures)
     return problems
 
 
 def boundary_problems(
     crossings: Mapping[str, Crossing], structures: Mapping[str, Structure]
-) -> list[str]:
+) -> list[Problem]:
     """Name each point that lies farther from the China–DPRK boundary than it may.
 
     A crossing's or structure's point may lie as far from the boundary (at 10 m,
@@ -427,21 +535,25 @@ def boundary_problems(
     for s in structures.values():
         longest[s.crossing_id] = max(longest.get(s.crossing_id, 0), s.length_m or 0)
     points = [
-        *((f"crossing {c.id!r}", c.location, c.location_precision_m, longest.get(c.id, 0))
+        *(("crossing", c.id, c.location, c.location_precision_m, longest.get(c.id, 0))
           for c in crossings.values()),
-        *((f"structure {s.id!r}", s.location, s.location_precision_m, s.length_m or 0)
+        *(("structure", s.id, s.location, s.location_precision_m, s.length_m or 0)
           for s in structures.values()),
     ]  # fmt: skip
     problems = []
-    for what, location, precision, length in points:
+    for kind, record_id, location, precision, length in points:
         if location is None or precision is None:
             continue
         nearest = nearest_points(line, Point(location))[0]
         distance = geodesic_distance_m(location, LonLat(nearest.x, nearest.y))
         if distance > precision + length:
+            problem = (
+                f"its point lies {distance:,.0f} m from the China–DPRK boundary, more than its "
+                f"precision ({precision:,} m) plus its length ({length:,} m)"
+            )
+            fix = "check the coordinates (lat, lon order), or state the precision the sources allow"
+            said = f"{kind} {record_id!r}: {problem}. Fix: {fix}"
             problems.append(
-                f"{what}: its point lies {distance:,.0f} m from the China–DPRK boundary, more "
-                f"than its precision ({precision:,} m) plus its length ({length:,} m). Fix: "
-                "check the coordinates (lat, lon order), or state the precision the sources allow"
+                Problem(said, problem, f"{kind}s", record_id, "location", list(location), fix=fix)
             )
     return problems

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from geo.cli import cli
+from geo.cli.output import table
 from tests.common import contents, execute
 
 
@@ -534,6 +537,19 @@ def _columns(line: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
 
 
+def _data_words(output: str) -> Counter[str]:
+    """The words of a command's output but its tables' column names and web addresses."""
+    lines = output.splitlines()
+    names = [i - 1 for i, line in enumerate(lines) if line and set(line) <= {"-", " "}]
+    return Counter(
+        word
+        for i, line in enumerate(lines)
+        if i not in names and not (line and set(line) <= {"-", " "})
+        for word in line.split()
+        if "://" not in word
+    )
+
+
 @pytest.mark.parametrize("width", [80, 120])
 @pytest.mark.parametrize("command", [["list"], ["structures"], ["show", "quanhe-wonjong"]])
 def test_tables_fit_the_terminal_and_lose_no_text(
@@ -545,16 +561,14 @@ def test_tables_fit_the_terminal_and_lose_no_text(
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert max(_columns(line) for line in lines) <= width
-    assert "…" not in result.output
+    # Only a web address is shortened (with an ellipsis); no other word is cut.
+    assert all("://" in word for word in result.output.split() if "…" in word)
     wide = CliRunner().invoke(cli, [*command, "--format", "wide", "--store", str(shipped_store)])
-    # The same characters as the unwrapped table: wrapping moved text, cut none (the rule
-    # line under the header is the only part that changes, so dashes are left out).
-    from collections import Counter
-
-    def characters(text: str) -> Counter[str]:
-        return Counter(c for c in text if not c.isspace() and c != "-")
-
-    assert characters(result.output) == characters(wide.output)
+    # Every word of the unwrapped table is in the narrow one, whole, as often: wrapping moved
+    # words and cut none. Column names may move into the rows ("summary: …") and web
+    # addresses may be shortened, so neither is counted.
+    missing = _data_words(wide.output) - Counter(result.output.split())
+    assert not missing
     if command[0] == "show":
         assert "圈河口岸" in result.output and "원정리" in result.output
 
@@ -700,3 +714,380 @@ def test_changes_without_dates_lists_the_last_twelve_months(shipped_store: Path)
         run("changes", "--from", "2000", "--format", "json", store=shipped_store).output
     )
     assert len(wider) > len(days)  # the default is a window, not everything
+
+
+# --- JSON answers of the commands that check and write ------------------------------------------
+
+
+def test_validate_json_gives_each_problem_with_its_parts(any_store: str):
+    execute(any_store, "UPDATE observations SET source_type = 'rumour' WHERE fid = 1")
+    execute(any_store, "UPDATE observations SET replaces = 'o-missing' WHERE fid = 2")
+    result = run("validate", "--format", "json", store=any_store)
+    assert result.exit_code == 1  # as without --format json
+    assert result.stderr.rstrip().endswith("2 problem(s)")
+    problems = json.loads(result.stdout)
+    by_field = {problem["field"]: problem for problem in problems}
+    assert set(by_field) == {"source_type", "replaces"}
+    bad = by_field["source_type"]
+    assert bad["layer"] == "observations" and bad["record_id"].startswith("o-")
+    assert bad["value"] == "rumour" and bad["problem"] == "is not a known value"
+    assert bad["fix"] and "satellite_imagery" in bad["allowed"]
+    missing = by_field["replaces"]
+    assert missing["layer"] == "observations" and missing["value"] == "o-missing"
+    assert missing["problem"] == "replaces 'o-missing', which is not in the store"
+    # Each object is the line the text report prints, in parts.
+    text = run("validate", store=any_store)
+    assert [p["message"] for p in problems] == text.stdout.splitlines()
+
+
+def test_validate_json_of_a_sound_store_is_an_empty_list(store: Path):
+    result = run("validate", "--format", "json", store=store)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == []
+    assert result.stderr == f"{store}: ok\n"
+
+
+def test_validate_json_names_a_point_off_the_boundary(store: Path):
+    from geo.model import LonLat
+    from geo.store.blob import point_blob
+
+    moved = point_blob(LonLat(130.4, 42.2)).hex()  # Quanhe's point, some 11 km into the DPRK
+    execute(store, f"UPDATE crossings SET geom = X'{moved}' WHERE id = 'quanhe-wonjong'")
+    result = run("validate", "--format", "json", store=store)
+    assert result.exit_code == 1
+    (problem,) = json.loads(result.stdout)
+    assert (problem["layer"], problem["record_id"], problem["field"]) == (
+        "crossings",
+        "quanhe-wonjong",
+        "location",
+    )
+    assert problem["value"] == [130.4, 42.2]  # lon, lat
+    assert problem["problem"].startswith("its point lies ")
+    assert problem["fix"].startswith("check the coordinates")
+
+
+def test_map_json_lists_the_pages_written(store: Path, tmp_path: Path):
+    out = tmp_path / "maps"
+    result = run("map", "--out", str(out), "--cdn", "--format", "json", store=store)
+    assert result.exit_code == 0, result.output
+    pages = json.loads(result.stdout)
+    assert pages[0] == {
+        "path": str(out / "index.html"),
+        "crossing_id": None,
+        "bytes": (out / "index.html").stat().st_size,
+    }
+    assert [p["crossing_id"] for p in pages[1:]] == [
+        "friendship-bridge",
+        "new-yalu-river-bridge",
+        "quanhe-wonjong",
+        "jian-manpo-road",
+    ]
+    assert all(Path(p["path"]).stat().st_size == p["bytes"] > 1000 for p in pages)
+
+
+def test_figure_json_says_what_was_drawn(store: Path, tmp_path: Path):
+    out = tmp_path / "border.svg"
+    args = ("figure", "--out", str(out), "--as-of", "2021-06", "--lang", "zh", "--format", "json")
+    result = run(*args, store=store)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "path": str(out),
+        "bytes": out.stat().st_size,
+        "as_of": "2021-06-30",
+        "crossing": None,
+        "lang": "zh",
+        "format": "svg",
+    }
+
+
+def test_report_json_replaces_the_line_for_a_reader(store: Path, tmp_path: Path):
+    out = tmp_path / "quanhe.pdf"
+    args = ("report", "圈河口岸", "--out", str(out), "--as-of", "2023-02-01")
+    result = run(*args, "--format", "json", store=store)
+    assert result.exit_code == 0, result.output
+    written = json.loads(result.stdout)
+    assert written["path"] == str(out) and written["bytes"] == out.stat().st_size
+    assert (written["crossing_id"], written["as_of"]) == ("quanhe-wonjong", "2023-02-01")
+    assert written["pages"] >= 1 and result.stderr == ""
+    again = run(*args, "--force", store=store)  # without --format json: one line on stderr
+    assert again.stdout == "" and f"{written['pages']} pages" in again.stderr
+
+
+# --- -v and -q anywhere -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def root_level():
+    import logging
+
+    root = logging.getLogger()
+    kept = root.level
+    yield root.getEffectiveLevel
+    root.setLevel(kept)
+
+
+@pytest.mark.parametrize(
+    ("args", "level"),
+    [
+        (["list"], "WARNING"),
+        (["list", "-v"], "INFO"),
+        (["-v", "list"], "INFO"),
+        (["-v", "list", "--verbose"], "DEBUG"),
+        (["list", "-vv"], "DEBUG"),
+        (["list", "-q"], "ERROR"),
+        (["-v", "list", "-q"], "WARNING"),
+        (["list", "-qqqq"], "CRITICAL"),
+    ],
+)
+def test_verbose_and_quiet_mean_the_same_before_or_after_the_command(
+    store: Path, root_level, args: list[str], level: str
+):
+    import logging
+
+    result = run(*args, store=store)
+    assert result.exit_code == 0, result.output
+    assert logging.getLevelName(root_level()) == level
+
+
+def test_every_command_takes_verbose_and_quiet(store: Path):
+    for name, command in cli.commands.items():
+        options = {opt for param in command.params for opt in getattr(param, "opts", ())}
+        assert {"-v", "--verbose", "-q", "--quiet"} <= options, name
+    assert run("no-such-command", "-v").exit_code == 2  # still a usage error
+
+
+# --- shell completion ---------------------------------------------------------------------------
+
+
+def complete(words: str, store: object, shell: str = "bash") -> str:
+    """What `crossings` answers the shell completing the last word of ``words``."""
+    cword = len(words.split()) - (0 if words.endswith(" ") else 1)
+    env = {
+        "_CROSSINGS_COMPLETE": f"{shell}_complete",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(cword),
+        "CROSSINGS_STORE": str(store),
+    }
+    result = CliRunner().invoke(cli, [], prog_name="crossings", env=env, catch_exceptions=False)
+    assert result.exit_code == 0
+    return result.output
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("crossings show qu", ["quanhe-wonjong"]),
+        ("crossings show QU", ["quanhe-wonjong"]),
+        ("crossings show 圈", ["quanhe-wonjong"]),  # a name, in any script
+        ("crossings show hunchun", ["quanhe-wonjong"]),  # any word of a name
+        ("crossings show -v new-y", ["new-yalu-river-bridge"]),
+        ("crossings report f", ["friendship-bridge"]),
+        ("crossings distance friendship-bridge j", ["jian-manpo-road"]),
+        ("crossings figure --crossing j", ["jian-manpo-road"]),
+        ("crossings export --crossing j", ["jian-manpo-road"]),
+        ("crossings around j", ["jian-manpo-road"]),
+        ("crossings structures j", ["jian-manpo-road"]),
+        ("crossings observe j", ["jian-manpo-road"]),
+        (
+            "crossings observe x --applies-to friendship-bridge,q",
+            ["friendship-bridge,quanhe-wonjong"],
+        ),
+        ("crossings observe x --applies-to al", ["all"]),
+        ("crossings show zz", []),
+    ],
+)
+def test_completion_gives_the_crossing_ids_of_the_store(store: Path, words: str, expected):
+    offered = [line for line in complete(words, store).splitlines() if line]
+    assert offered == [f"plain,{value}" for value in expected]
+
+
+def test_completion_lists_every_crossing_with_its_name(store: Path):
+    answer = complete("crossings show ", store, shell="zsh").splitlines()
+    ids = answer[1::3]
+    assert ids == [
+        "friendship-bridge",
+        "new-yalu-river-bridge",
+        "quanhe-wonjong",
+        "jian-manpo-road",
+    ]
+    assert answer[2] == "Sino-Korean Friendship Bridge (Dandong–Sinuiju)"
+
+
+def test_completion_reads_the_store_given_before_the_word(store: Path, tmp_path: Path):
+    words = f"crossings show --store {store} qu"
+    assert complete(words, tmp_path / "elsewhere.gpkg") == "plain,quanhe-wonjong\n"
+
+
+def test_completion_still_completes_commands_and_choices(store: Path):
+    assert "plain,validate" in complete("crossings val", store).splitlines()
+    assert complete("crossings list --river y", store) == "plain,yalu\n"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "missing.gpkg",
+        "postgresql://desk:s3cret@127.0.0.1:9/crossings",  # nothing listens on port 9
+        "postgresql://desk:s3cret@[not-an-address/crossings",
+    ],
+)
+def test_completion_of_a_store_that_cannot_be_read_says_nothing(tmp_path: Path, target: str):
+    store = tmp_path / target if target.endswith(".gpkg") else target
+    result = CliRunner().invoke(
+        cli,
+        [],
+        prog_name="crossings",
+        env={
+            "_CROSSINGS_COMPLETE": "bash_complete",
+            "COMP_WORDS": "crossings show qu",
+            "COMP_CWORD": "2",
+            "CROSSINGS_STORE": str(store),
+        },
+    )
+    assert result.exit_code == 0 and result.exception is None
+    assert result.output == "\n"  # no word to offer, and no message
+    assert not (tmp_path / "missing.gpkg").exists()
+
+
+def test_completion_check_can_fail(store: Path):
+    # Companion of the tests above: a word no crossing starts gets nothing, a prefix gets one.
+    assert complete("crossings show quanhe-wonjong", store) == "plain,quanhe-wonjong\n"
+    assert complete("crossings show nowhere", store) == "\n"
+
+
+def test_every_parameter_that_takes_a_crossing_completes_it():
+    completing = {
+        (name, param.name)
+        for name, command in cli.commands.items()
+        for param in command.params
+        if param._custom_shell_complete is not None
+    }
+    assert completing == {
+        ("around", "crossing_id"),
+        ("distance", "first_id"),
+        ("distance", "second_id"),
+        ("export", "crossing_id"),
+        ("figure", "crossing_id"),
+        ("observe", "applies_to"),
+        ("observe", "crossing_id"),
+        ("report", "crossing_id"),
+        ("show", "crossing_id"),
+        ("structures", "crossing_id"),
+    }
+
+
+# --- the PostGIS store is an extra --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["list"], ["init", "--force"], ["validate"]])
+def test_a_database_store_without_its_driver_names_the_extra(monkeypatch, command: list[str]):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if `pip install crossings` only
+    result = CliRunner().invoke(
+        cli, [*command, "--store", "postgresql://desk:s3cret@db.example.org/crossings"]
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: postgresql://desk:***@db.example.org/crossings: a PostGIS store needs the "
+        "database driver psycopg, which is not installed. Fix: pip install 'crossings[postgis]'\n"
+    )
+    assert "s3cret" not in result.output
+
+
+# --- tables never split a word --------------------------------------------------------------
+
+#: The fields of `show --format json` whose values are ids (of records, crossings, structures).
+_ID_KEYS = {
+    "id", "crossing_id", "structure_id", "replaces", "record", "status_record",
+    "evidence_record", "status_since_record", "lifecycle_record", "status_conflicts",
+}  # fmt: skip
+
+
+def _ids(document: object) -> set[str]:
+    """Every id a JSON document holds, at any depth."""
+    found: set[str] = set()
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if key in _ID_KEYS and isinstance(value, str):
+                found.add(value)
+            elif key in _ID_KEYS and isinstance(value, list):
+                found.update(v for v in value if isinstance(v, str))
+            else:
+                found |= _ids(value)
+    elif isinstance(document, list):
+        for item in document:
+            found |= _ids(item)
+    return found
+
+
+def _whole(word: str, text: str) -> bool:
+    """Whether text holds word with no letter, digit or hyphen joined to either end."""
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None
+
+
+@pytest.mark.parametrize("width", [80, 100, 120])
+def test_show_keeps_every_id_whole_and_on_its_record_line(shipped_store: Path, width: int):
+    args = ["show", "friendship-bridge", "--as-of", "2026-12-01", "--store", str(shipped_store)]
+    document = json.loads(CliRunner().invoke(cli, [*args, "--format", "json"]).output)
+    ids = _ids(document)
+    assert {"friendship-bridge", "friendship-bridge-1943", "o-769ff1188d"} <= ids
+    result = CliRunner(env={"COLUMNS": str(width)}).invoke(cli, args)
+    assert result.exit_code == 0
+    assert [i for i in sorted(ids) if not _whole(i, result.output)] == []
+    lines = result.output.splitlines()
+    assert max(_columns(line) for line in lines) <= width
+    # `grep ID` finds the record's line, with its date: the history row is never lost.
+    for row in document["history"]:
+        found = [line for line in lines if _whole(row["id"], line) and row["when"] in line]
+        assert found, row["id"]
+
+
+def _addresses(output: str) -> list[str]:
+    """The web addresses of an output, in order, without the brackets around them."""
+    return [w.strip("<>()[],;.") for w in output.split() if "://" in w]
+
+
+def _shortened_from(short: str, url: str) -> bool:
+    """Whether ``short`` shows ``url``: whole, or its start and its end around an ellipsis."""
+    if "…" not in short:
+        return short == url
+    start, _, end = short.partition("…")
+    return len(start) > len("https://") and url.startswith(start) and url.endswith(end)
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_show_shortens_web_addresses_on_one_line_and_wide_keeps_them(
+    shipped_store: Path, width: int
+):
+    args = ["show", "friendship-bridge", "--store", str(shipped_store)]
+    narrow = CliRunner(env={"COLUMNS": str(width)}).invoke(cli, args).output
+    wide = CliRunner(env={"COLUMNS": str(width)}).invoke(cli, [*args, "--format", "wide"]).output
+    url = "https://beyondparallel.csis.org/imagery-analysis-of-rail-and-road-traffic-between-dandong-and-sinuiju-and-the-effects-of-covid-19/"
+    assert url in _addresses(wide) and "…" not in wide
+    assert url not in narrow
+    # Each address of the wide output is in the narrow one, in the same place, on one line:
+    # whole, or its start and end around an ellipsis.
+    shown, whole = _addresses(narrow), _addresses(wide)
+    assert len(shown) == len(whole)
+    assert [s for s, u in zip(shown, whole, strict=True) if not _shortened_from(s, u)] == []
+    assert any("…" in s for s in shown)
+
+
+def test_a_table_counts_wide_characters_twice_and_cuts_only_what_cannot_fit():
+    names = "圈河口岸 원정리 통상구 " * 2
+    rows = [
+        {"id": "quanhe-wonjong", "name": names, "n": 1234567},
+        {"id": "o-769ff1188d", "name": "Antidisestablishmentarianism" * 2, "n": 0},
+    ]
+    for width in (40, 60, 80):
+        text = table(rows, ["id", "name", "n"], width=width)
+        assert max(_columns(line) for line in text.splitlines()) <= width, text
+        assert _whole("quanhe-wonjong", text) and _whole("o-769ff1188d", text)
+        assert "1,234,567" in text and "1234567" not in text
+        # A word longer than its room is cut with an ellipsis, not spilled onto the next line.
+        (long_word,) = [w for w in text.split() if w.startswith("Antidis")]
+        assert long_word.endswith("…") and "\n…" not in text
+        assert "0" in text.split()  # a zero is shown, not taken for an empty cell
+    wide = table(rows, ["id", "name", "n"], width=0)
+    assert "Antidisestablishmentarianism" * 2 in wide and "…" not in wide

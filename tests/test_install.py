@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -14,8 +18,6 @@ import pytest
 from tests.common import SHIPPED_MAPPED, Page
 
 ROOT = Path(__file__).parent.parent
-
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def run(*args: str, cwd: Path, env: dict[str, str]) -> str:
@@ -27,6 +29,8 @@ def run(*args: str, cwd: Path, env: dict[str, str]) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_the_wheel_works_in_a_fresh_environment_anywhere(browser, tmp_path: Path):
     dist = tmp_path / "dist"
     python = sys.executable
@@ -45,7 +49,7 @@ def test_the_wheel_works_in_a_fresh_environment_anywhere(browser, tmp_path: Path
     run(str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel), cwd=tmp_path,
         env=env)  # fmt: skip
     installed = run(str(venv / "bin" / "python"), "-m", "pip", "list", cwd=tmp_path, env=env)
-    for tool in ("pytest", "playwright", "mypy", "ruff", "hypothesis"):
+    for tool in ("pytest", "playwright", "mypy", "ruff", "hypothesis", "psycopg"):
         assert f"\n{tool} " not in installed.lower(), f"{tool} is not a runtime dependency"
 
     home = tmp_path / "home"
@@ -54,6 +58,14 @@ def test_the_wheel_works_in_a_fresh_environment_anywhere(browser, tmp_path: Path
     user = {**env, "HOME": str(home), "PATH": f"{venv / 'bin'}:{env['PATH']}"}
     crossings = str(venv / "bin" / "crossings")
     made = json.loads(run(crossings, "init", cwd=work, env=user))
+    # A database needs the postgis extra, and the command says so in one line.
+    refused = subprocess.run(
+        [crossings, "list", "--store", "postgresql://desk:s3cret@127.0.0.1:9/crossings"],
+        cwd=work, env=user, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.endswith("Fix: pip install 'crossings[postgis]'\n")
+    assert "s3cret" not in refused.stderr and "Traceback" not in refused.stderr
     assert made["store"] == str(home / ".local" / "share" / "crossings" / "crossings.gpkg")
     assert made["crossings"] == 17 and made["observations"] >= 139
     added = run(
@@ -76,3 +88,45 @@ def test_the_wheel_works_in_a_fresh_environment_anywhere(browser, tmp_path: Path
     assert page.page.locator(".xing-icon").count() == SHIPPED_MAPPED
     assert all("cdn.jsdelivr.net" not in url for url in page.blocked)
     page.close()
+
+
+# --- what the package declares ------------------------------------------------------------------
+
+
+def _name(requirement: str) -> str:
+    """A requirement's distribution name, normalized (``psycopg[binary]>=3.2``: psycopg)."""
+    return re.sub(r"[-_.]+", "-", re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0]).lower()
+
+
+def _imported_libraries() -> set[str]:
+    """The top-level modules geo/ imports that are neither the standard library nor geo."""
+    modules: set[str] = set()
+    for path in (ROOT / "geo").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+    return modules - set(sys.stdlib_module_names) - {"geo", "__future__"}
+
+
+def undeclared(declared: set[str]) -> set[str]:
+    """The distributions geo/ imports from that ``declared`` does not name."""
+    distributions = importlib.metadata.packages_distributions()
+    return {_name(distributions[module][0]) for module in _imported_libraries()} - declared
+
+
+def test_every_library_geo_imports_is_declared():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    required = {_name(r) for r in project["dependencies"]}
+    postgis = {_name(r) for r in project["optional-dependencies"]["postgis"]}
+    assert undeclared(required) == {"psycopg"}  # the PostGIS store's driver: an extra
+    assert postgis == {"psycopg"}
+    assert {"numpy", "pandas", "branca"} <= required  # imported, not only pulled in by others
+
+
+def test_the_declaration_check_can_fail():
+    # Companion of the test above: a library left out of the list is found.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    required = {_name(r) for r in project["dependencies"]}
+    assert undeclared(required - {"numpy"}) == {"numpy", "psycopg"}

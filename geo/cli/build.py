@@ -7,8 +7,8 @@ from dataclasses import asdict
 
 import click
 
-from geo.build import copy_store, init_inventory, merge_inventory, validate_inventory
-from geo.cli.options import store_option
+from geo.build import copy_store, init_inventory, inventory_problems, merge_inventory
+from geo.cli.options import answer_format_option, store_option
 from geo.cli.output import emit, emit_written
 from geo.inventory import DEFAULT_SEED
 from geo.store import store_name
@@ -45,21 +45,30 @@ def init_command(store: str, seed: str, force: bool) -> None:
 
 @click.command("validate")
 @store_option
-def validate_command(store: str) -> None:
+@answer_format_option
+def validate_command(store: str, output_format: str) -> None:
     """Check a whole store: file, spatial index, references, dates, sources.
 
-    Prints each problem; exits with status 1 if there is any.
+    Prints each problem; exits with status 1 if there is any. --format json
+    prints them as one list instead, each problem an object: its message (the
+    line), problem, layer, record_id, field, value, allowed and fix, the parts
+    a problem lacks null; an empty list when the store is sound.
 
     \b
     Example:
       crossings validate --store layers/crossings.gpkg
+      crossings validate --format json | jq -r '.[].record_id'
     """
-    problems = validate_inventory(store)
-    for problem in problems:
-        emit(problem)
+    problems = inventory_problems(store)
+    if output_format == "json":
+        rows = [asdict(problem) for problem in problems]
+        emit(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+    else:
+        for problem in problems:
+            emit(str(problem))
     if problems:
         raise click.ClickException(f"{store_name(store)}: {len(problems)} problem(s)")
-    emit(f"{store_name(store)}: ok")
+    emit(f"{store_name(store)}: ok", err=output_format == "json")
 
 
 @click.command("merge")

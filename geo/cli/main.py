@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import sys
@@ -12,6 +11,7 @@ import click
 
 from geo import __version__
 from geo.cli import ask, browse, build, maps, record, review
+from geo.cli.options import complete_crossings, completes_crossings, verbosity_options
 from geo.cli.output import bounded, terminal_safe
 from geo.errors import GeoError
 from geo.outputs import file_fault
@@ -24,7 +24,21 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
 class _Group(click.Group):
-    """A group that turns library errors into one line on stderr and exit status 1."""
+    """A group that turns library errors into one line on stderr and exit status 1.
+
+    Each command it is given takes ``-v``/``-q`` as the group does (before or
+    after the command's name), and completes a crossing's id in the shell
+    wherever it takes one.
+    """
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Add a command, with the options every command takes and crossing ids to complete."""
+        cmd.params.extend(verbosity_options())
+        for param in cmd.params:
+            if completes_crossings(param):
+                # click's hook for a parameter's own completion (``shell_complete=``).
+                param._custom_shell_complete = complete_crossings
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -50,11 +64,9 @@ class _Group(click.Group):
             ) from err
 
 
-@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS, params=verbosity_options())
 @click.version_option(__version__, prog_name="crossings")
-@click.option("-v", "--verbose", count=True, help="More log messages on stderr (repeatable).")
-@click.option("-q", "--quiet", count=True, help="Fewer log messages on stderr.")
-def cli(verbose: int, quiet: int) -> None:
+def cli() -> None:
     """Keep and query the inventory of China–DPRK border crossings.
 
     The inventory is a GeoPackage of crossings and their dated, sourced
@@ -69,11 +81,14 @@ def cli(verbose: int, quiet: int) -> None:
       crossings init                 build the store from the seed
       crossings list                 every crossing and its status today
       crossings show quanhe-wonjong  one crossing and its history
+
+    -v and -q may come before or after the command. With this line in
+    ~/.bashrc, the shell completes commands, options and crossing ids (zsh
+    and fish: docs/completion.md):
+
+    \b
+      eval "$(_CROSSINGS_COMPLETE=bash_source crossings)"
     """
-    level = logging.WARNING - 10 * (verbose - quiet)
-    logging.basicConfig(
-        level=max(logging.DEBUG, min(level, logging.CRITICAL)), format="%(levelname)s: %(message)s"
-    )
 
 
 def _register() -> None:

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Callable, Sequence
+import io
+import logging
+import os
+import re
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
 from geo.errors import RecordValidationError
 from geo.fields import fold, parse_fuzzy_date
 from geo.inventory import DEFAULT_STORE
 from geo.model import CROSSING_KINDS, MODES, RIVERS, STATUSES
 from geo.schema import CARRIED_FIELDS
+from geo.store import open_store
 
 if TYPE_CHECKING:
     from geo.model import Crossing
@@ -21,14 +29,18 @@ if TYPE_CHECKING:
 __all__ = [
     "STATUS_CHOICES",
     "STATUS_RULE",
+    "answer_format_option",
     "as_of_option",
     "carried_options",
+    "complete_crossings",
+    "completes_crossings",
     "crossing_filters",
     "format_option",
     "keeps",
     "parse_day",
     "store_option",
     "text_matches",
+    "verbosity_options",
     "with_status_rule",
 ]
 
@@ -78,8 +90,22 @@ def carried_options(function: F) -> F:
     return function
 
 
+def _remember_bom(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    # Read where the CSV is written (geo.cli.output.echo_records), whatever the command.
+    ctx.find_root().meta["csv_bom"] = value
+    return value
+
+
 def format_option(function: F) -> F:
-    """``--format``: a readable table, or JSON / CSV / GeoJSON for scripts."""
+    """``--format``: a readable table, or JSON / CSV / GeoJSON for scripts; and ``--bom``."""
+    function = click.option(
+        "--bom",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_bom,
+        help="With --format csv: start with a UTF-8 byte-order mark, so that Excel reads "
+        "Chinese and Korean text right.",
+    )(function)
     return click.option(
         "--format",
         "output_format",
@@ -88,6 +114,21 @@ def format_option(function: F) -> F:
         show_default=True,
         help="Output format: a table that fits the terminal, a wide one (long lines, URLs "
         "whole), or JSON / CSV / GeoJSON for scripts.",
+    )(function)
+
+
+def answer_format_option(function: F) -> F:
+    """``--format text|json``: what a command that checks or writes says, for a reader or a script.
+
+    ``json`` prints one JSON document on stdout in place of the lines for a reader.
+    """
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(("text", "json")),
+        default="text",
+        show_default=True,
+        help="What is printed: lines for a reader, or one JSON document for scripts.",
     )(function)
 
 
@@ -194,3 +235,116 @@ def as_of_option(function: F) -> F:
         callback=lambda ctx, param, value: parse_day(value),
         help="Show the status on this day instead of today (YYYY, YYYY-MM: its last day).",
     )(function)
+
+
+# --- options of every command -------------------------------------------------------------------
+
+
+def _count_verbosity(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    """Add a count of -v or -q, given before or after the command, and set the log level."""
+    if ctx.resilient_parsing:  # completing a word in the shell: nothing runs
+        return value
+    counts = ctx.find_root().meta.setdefault("crossings.verbosity", {})
+    counts[ctx.command_path, param.name] = value
+    verbosity = sum(n if name == "verbose" else -n for (_, name), n in counts.items())
+    logging.basicConfig(format="%(levelname)s: %(message)s")
+    level = logging.WARNING - 10 * verbosity
+    logging.getLogger().setLevel(max(logging.DEBUG, min(level, logging.CRITICAL)))
+    return value
+
+
+def verbosity_options() -> list[click.Option]:
+    """Return ``-v/--verbose`` and ``-q/--quiet``, for the group and each of its commands.
+
+    Given before or after the command, they mean the same and add up:
+    ``crossings -v status -v`` logs as ``-vv``.
+    """
+    return [
+        click.Option(
+            ["-v", "--verbose"],
+            count=True,
+            expose_value=False,
+            callback=_count_verbosity,
+            help="More log messages on stderr (repeatable).",
+        ),
+        click.Option(
+            ["-q", "--quiet"],
+            count=True,
+            expose_value=False,
+            callback=_count_verbosity,
+            help="Fewer log messages on stderr.",
+        ),
+    ]
+
+
+# --- shell completion ---------------------------------------------------------------------------
+
+#: How a parameter that takes crossings is shown: ``ID``, ``[ID]``, ``ID1``, ``ID[,ID]|all``.
+_ONE_CROSSING = re.compile(r"\[?ID\d?\]?")
+_CROSSING_LIST = "ID[,ID]|all"
+
+
+def completes_crossings(param: click.Parameter) -> bool:
+    """Say whether a parameter takes crossings: its value is shown as ``ID`` (or a list of them)."""
+    metavar = getattr(param, "metavar", None) or ""
+    return metavar == _CROSSING_LIST or _ONE_CROSSING.fullmatch(metavar) is not None
+
+
+@contextlib.contextmanager
+def _silenced() -> Iterator[None]:
+    """Say nothing while the shell waits for words: no log line, warning or message."""
+    logging.disable(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _crossing_items(crossings: Iterable[Crossing], typed: str) -> list[CompletionItem]:
+    """Return the ids that start with what was typed, then those with a word of a name that does.
+
+    Names are folded as the commands fold them (no case, no accents): ``hunchun``
+    finds quanhe-wonjong, ``圈`` finds 圈河口岸.
+    """
+    wanted = fold(typed)
+    by_id, by_name = [], []
+    for crossing in crossings:
+        item = CompletionItem(crossing.id, help=crossing.name_en)
+        words = (w for name in crossing.names for w in re.split(r"[\W_]+", fold(name)) if w)
+        if crossing.id.startswith(wanted):
+            by_id.append(item)
+        elif wanted and any(word.startswith(wanted) for word in words):
+            by_name.append(item)
+    return by_id + by_name
+
+
+def complete_crossings(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Return the crossings of the store (``--store``, CROSSINGS_STORE or the default) to complete.
+
+    An id, or a name in any script, completes to the crossing's id. Nothing is
+    ever printed: a store that cannot be read completes to nothing.
+    """
+    store = ctx.params.get("store")
+    if not isinstance(store, str):
+        store = os.environ.get("CROSSINGS_STORE") or str(DEFAULT_STORE)
+    listed = getattr(param, "metavar", None) == _CROSSING_LIST
+    head, typed = "", incomplete
+    if listed:  # ID[,ID]: complete the last id of the list
+        head, comma, typed = incomplete.rpartition(",")
+        head += comma
+    try:
+        with _silenced(), open_store(store) as opened:
+            crossings = list(opened.crossings().values())
+    except Exception:  # whatever the store's fault, the shell gets no words, and no message
+        return []
+    items = [
+        CompletionItem(head + item.value, help=item.help)
+        for item in _crossing_items(crossings, typed)
+    ]
+    if listed and not head and "all".startswith(typed):
+        items.append(CompletionItem("all", help="every crossing"))
+    return items
