@@ -24,6 +24,7 @@ from geo.model import (
     RIVERS,
     SIDES,
     SOURCE_TYPES,
+    STATUS_COLOURS,
     STATUSES,
     STRUCTURE_KINDS,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "MULTILINE_FIELDS",
     "OBSERVATIONS",
     "SCHEMA_VERSION",
+    "STATUS_PERIODS",
     "STRUCTURES",
     "TEXT_LIMITS",
     "TEXT_LIMIT_DEFAULT",
@@ -48,7 +50,7 @@ __all__ = [
 ]
 
 #: Version of the layers' schema that this release writes and reads.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: The longest text a field holds unless its declaration says otherwise, in characters.
 TEXT_LIMIT_DEFAULT = 200
@@ -254,6 +256,55 @@ STRUCTURES = Layer(
     ),
 )
 
+#: Schema version 6: each crossing's status over time, derived from the records by the status
+#: rule (geo.status) and rewritten, for the crossings a write touches, in the same transaction
+#: as the records. A period runs from ``start`` up to the day before ``end``: ``end`` is the
+#: first day of the next period (the day the status, its wording or its evidence changes), and
+#: empty for the period that lasts. QGIS's temporal controller plays it (geo.qgis).
+STATUS_PERIODS = Layer(
+    "status_periods",
+    True,
+    "Each crossing's status over time, one row per period (derived from the records)",
+    (
+        Field("crossing_id", "str", "Crossing", required=True, since=6, limit=64),
+        Field("name_en", "str", "Crossing's name in English", since=6),
+        Field("start", "date", "First day of the period", required=True, since=6),
+        Field(
+            "end",
+            "date",
+            "First day after the period: the next one's start (empty: it lasts)",
+            since=6,
+        ),
+        Field(
+            "status",
+            "str",
+            "Status in the period (a lifecycle where no structure ever entered service)",
+            tuple(key for key in STATUS_COLOURS if key),
+            since=6,
+        ),
+        Field("status_text", "str", "The status as a reader says it", since=6),
+        Field("evidence_id", "str", "Record the status is best checked on", since=6, limit=64),
+        Field("evidence_date", "str", "Its date (YYYY, YYYY-MM or YYYY-MM-DD)", since=6),
+        Field(
+            "source_quote",
+            "str",
+            "Its source's words, verbatim",
+            since=6,
+            limit=600,
+            multiline=True,
+        ),
+        Field(
+            "quote_en",
+            "str",
+            "Its source's words in English",
+            since=6,
+            limit=1_200,
+            multiline=True,
+        ),
+        Field("source_url", "str", "Its source's link", since=6, limit=2_000),
+    ),
+)
+
 TRADE = Layer(
     "trade",
     False,
@@ -283,7 +334,7 @@ META = Layer(
 LAYER_STYLES = Layer(
     "layer_styles",
     False,
-    "QGIS styles: the crossings layer's default style",
+    "QGIS styles: each layer's default style",
     tuple(
         Field(name, kind, name)
         for name, kind in (
@@ -355,11 +406,13 @@ INDEXES = (
     ),
     ("CREATE INDEX observations_plan ON observations (crossing_id) WHERE kind = 'plan'", 3),
     ("CREATE INDEX observations_border ON observations (kind) WHERE crossing_id IS NULL", 3),
+    # A crossing's status periods, in time: the period in force on a day, those after it.
+    ('CREATE INDEX status_periods_crossing ON status_periods (crossing_id, "start")', 6),
 )
 
 
 #: Every layer a store holds.
-LAYERS = (CROSSINGS, OBSERVATIONS, STRUCTURES, TRADE, META, LAYER_STYLES)
+LAYERS = (CROSSINGS, OBSERVATIONS, STRUCTURES, STATUS_PERIODS, TRADE, META, LAYER_STYLES)
 
 #: The observation fields a record carries as given (see :class:`Field`), in their order.
 CARRIED_FIELDS = tuple(f for f in OBSERVATIONS.fields if f.carried)

@@ -42,6 +42,7 @@ __all__ = [
     "StatusAnswer",
     "StatusStep",
     "can_change_status",
+    "change_days",
     "describe_status",
     "evaluate",
     "evidence_rank",
@@ -592,6 +593,33 @@ def evaluate(source: RecordSource, day: date, *, structure_ids: Sequence[str] = 
     )
 
 
+def change_days(
+    source: RecordSource,
+    *,
+    since: date = date.min,
+    until: date = date.max,
+    structure_ids: Sequence[str] = (),
+) -> list[date]:
+    """Return the days from ``since`` to ``until`` on which a crossing's status may change.
+
+    A lasting record begins to count, a temporary one begins or ends, a
+    structure's lifecycle changes: between two of these days the rule gives
+    the same answer (status, evidence, conflicts), whatever the day asked.
+
+    Examples
+    --------
+    >>> change_days(MemorySource([], "friendship-bridge"))
+    []
+    """
+    days = set(_temporary_days(source, until)) | set(_lifecycle_days(source, structure_ids, until))
+    # The first day on or after ``since`` (no record counts from the first day of the calendar).
+    day = source.next_day(since - timedelta(days=1) if since > date.min else since)
+    while day is not None and day <= until:
+        days.add(day)
+        day = source.next_day(day)
+    return sorted(d for d in days if since <= d <= until)
+
+
 def status_timeline(
     observations: Sequence[Observation],
     crossing_id: str,
@@ -625,10 +653,8 @@ def status_timeline(
     []
     """
     source = MemorySource(observations, crossing_id)
-    days = {o.date.end for o in source.lasting}
-    days |= set(_temporary_days(source, until)) | set(_lifecycle_days(source, structure_ids, until))
     steps: list[StatusStep] = []
-    for day in sorted(d for d in days if d <= until):
+    for day in change_days(source, until=until, structure_ids=structure_ids):
         step = _step_on(source, day, structure_ids)
         previous = steps[-1] if steps else None
         if step.status is None:

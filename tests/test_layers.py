@@ -42,7 +42,11 @@ def imports() -> dict[str, set[str]]:
         name = name.removesuffix(".__init__")
         found = graph.setdefault(node(name), set())
         for item in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(item, ast.ImportFrom) and item.module and item.module.split(".")[0] == "geo":
+            if (
+                isinstance(item, ast.ImportFrom)
+                and item.module
+                and item.module.split(".")[0] == "geo"
+            ):
                 found.add(node(item.module))
             elif isinstance(item, ast.Import):
                 found |= {node(a.name) for a in item.names if a.name.startswith("geo.")}

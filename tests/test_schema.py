@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,9 @@ from geo import schema
 from geo.cli import cli
 from geo.errors import RecordValidationError
 from geo.exchange import OBSERVATION_COLUMNS, observation_fields
-from geo.model import Observation
+from geo.model import STATUS_COLOURS, Observation
 from geo.publish import export_inventory
+from geo.qgis import DEFAULT_STYLES
 from geo.record import add_observation, import_observations
 from geo.store import open_store
 from geo.store.schema import observation_from_row, observation_row
@@ -183,6 +185,8 @@ def test_a_version_3_postgis_store_is_migrated_when_opened(database: str):
         for field in schema.CARRIED_FIELDS:
             connection.execute(f'ALTER TABLE observations DROP COLUMN "{field.name}"')  # type: ignore[arg-type]
         connection.execute("ALTER TABLE structures DROP COLUMN length_m")
+        connection.execute("DROP TABLE status_periods")
+        connection.execute("DELETE FROM layer_styles WHERE f_table_name != 'crossings'")
         connection.execute("UPDATE crossings_meta SET value = '3' WHERE key = 'schema_version'")
         before = connection.execute("SELECT * FROM observations ORDER BY fid").fetchall()
     listed = run("list", "--format", "json", "--store", database)
@@ -194,10 +198,18 @@ def test_a_version_3_postgis_store_is_migrated_when_opened(database: str):
             "SELECT col_description('observations'::regclass, attnum) FROM pg_attribute "
             "WHERE attrelid = 'observations'::regclass AND attname = 'source_quote'"
         ).fetchone()
+        styles = connection.execute(
+            "SELECT f_table_name FROM layer_styles WHERE f_table_catalog = current_database()"
+        ).fetchall()
     assert meta["schema_version"] == str(schema.SCHEMA_VERSION)
-    assert {"migrated_to_4", "migrated_to_5"} <= set(meta)
+    assert {"migrated_to_4", "migrated_to_5", "migrated_to_6"} <= set(meta)
     assert [row + (None,) * 4 for row in before] == after
     assert comment == ("Source: its words that support the record, verbatim",)
+    # Version 6: the status periods, filled as the migration commits, and every layer's style.
+    assert sorted(name for (name,) in styles) == sorted(s.layer.name for s in DEFAULT_STYLES)
+    with open_store(database) as opened:
+        periods = opened.status_periods("quanhe-wonjong")
+    assert periods and periods[-1].end is None and periods[-1].status == "open"
     assert add_observation(database, QUOTED)
     with open_store(database) as opened:
         assert opened.migrated_at(4) is not None and opened.migrated_at(3) is None
@@ -260,3 +272,138 @@ def test_a_merge_fills_the_lengths_a_migration_added_and_validate_then_passes(
     execute(store, "UPDATE structures SET length_m = 1 WHERE id = 'new-yalu-bridge'")
     again = merge_inventory(store, Path(__file__).parent.parent / "layers" / "seed")
     assert again.differing_structures == ["new-yalu-bridge"]
+
+
+# -- the GeoPackage Schema extension: each field's description and vocabulary ------------------
+
+
+def test_the_geopackage_describes_every_declared_field_and_its_vocabulary(store: Path):
+    from tests.common import run_gdal_validator
+
+    with sqlite3.connect(store) as connection:
+        columns = {
+            (table, column): rest
+            for table, column, *rest in connection.execute(
+                "SELECT table_name, column_name, name, title, description, constraint_name "
+                "FROM gpkg_data_columns"
+            )
+        }
+        constraints: dict[str, set[str]] = {}
+        for name, kind, value in connection.execute(
+            "SELECT constraint_name, constraint_type, value FROM gpkg_data_column_constraints"
+        ):
+            assert kind == "enum"
+            constraints.setdefault(name, set()).add(value)
+        extensions = connection.execute(
+            "SELECT table_name, column_name, scope FROM gpkg_extensions "
+            "WHERE extension_name = 'gpkg_schema' ORDER BY table_name"
+        ).fetchall()
+    declared = {(layer.name, f.name): (layer, f) for layer in schema.LAYERS for f in layer.fields}
+    assert set(columns) == set(declared)
+    for key, (layer, field) in declared.items():
+        name, title, description, constraint = columns[key]
+        assert (name, title, description) == (None, field.description, field.description), key
+        if field.vocabulary:
+            assert constraint == f"{layer.name}_{field.name}"
+            assert constraints.pop(constraint) == set(field.vocabulary)
+        else:
+            assert constraint is None
+    assert constraints == {}  # no vocabulary left over
+    assert extensions == [
+        ("gpkg_data_column_constraints", None, "read-write"),
+        ("gpkg_data_columns", None, "read-write"),
+    ]
+    result = run_gdal_validator(store)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_gdal_reads_the_vocabularies_as_field_domains(store: Path):
+    from tests.common import SYSTEM_PYTHON
+
+    script = (
+        "import json, sys\n"
+        "from osgeo import gdal\n"
+        "ds = gdal.OpenEx(sys.argv[1], gdal.OF_VECTOR)\n"
+        "defn = ds.GetLayerByName('status_periods').GetLayerDefn()\n"
+        "name = defn.GetFieldDefn(defn.GetFieldIndex('status')).GetDomainName()\n"
+        "print(json.dumps([name, sorted(ds.GetFieldDomain(name).GetEnumeration())]))\n"
+    )
+    done = subprocess.run(
+        [str(SYSTEM_PYTHON), "-c", script, str(store)], capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == [
+        "status_periods_status",
+        sorted(schema.STATUS_PERIODS.fields[4].vocabulary),
+    ]
+
+
+def test_a_field_left_undescribed_is_caught(store: Path):
+    # The companion of the test above: a declared field the table lacks fails it.
+    with sqlite3.connect(store) as connection:
+        connection.execute(
+            "DELETE FROM gpkg_data_columns WHERE table_name = 'status_periods' "
+            "AND column_name = 'quote_en'"
+        )
+    with pytest.raises(AssertionError):
+        test_the_geopackage_describes_every_declared_field_and_its_vocabulary(store)
+
+
+# -- schema version 6: the status periods ----------------------------------------------------
+
+VERSION_5 = DATA / "store-version-5.gpkg"  # built by the release of schema version 5
+
+
+def test_a_version_5_geopackage_gains_the_status_periods_when_opened_for_writing(
+    tmp_path: Path, store: Path
+):
+    from geo.browse import list_crossings
+    from tests.common import run_gdal_validator
+
+    old = tmp_path / "v5.gpkg"
+    shutil.copyfile(VERSION_5, old)
+    before = old.read_bytes()
+    with open_store(old) as opened:
+        assert opened.status_periods() == []  # read as it is: no layer yet, nothing written
+    assert len(list_crossings(old)) == 4 and old.read_bytes() == before
+    with open_store(old, writable=True) as opened:
+        migrated = opened.status_periods()
+        assert opened.migrated_at(6) is not None and opened.integrity_problems() == []
+    # Filled as the migration commits: what a store of this release built from the same
+    # records holds.
+    with open_store(store) as fresh:
+        assert migrated == fresh.status_periods()
+    with sqlite3.connect(old) as connection:
+        styles = dict(connection.execute("SELECT f_table_name, styleName FROM layer_styles"))
+        described = connection.execute("SELECT count(*) FROM gpkg_data_columns").fetchone()[0]
+        indexed = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'status_periods_crossing'"
+        ).fetchone()
+    assert indexed is not None
+    assert set(styles) == {"crossings", "observations", "structures", "status_periods", "trade"}
+    assert described == sum(len(layer.fields) for layer in schema.LAYERS)
+    result = run_gdal_validator(old)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_failed_migration_to_version_6_leaves_the_store_as_it_was(tmp_path: Path, monkeypatch):
+    import geo.store.base
+
+    old = tmp_path / "v5.gpkg"
+    shutil.copyfile(VERSION_5, old)
+    before = old.read_bytes()
+
+    def broken(*args: object) -> object:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(geo.store.base, "derive_periods", broken)  # fails as it fills the layer
+    with pytest.raises(sqlite3.OperationalError):
+        open_store(old, writable=True)
+    assert old.read_bytes() == before
+
+
+def test_the_status_period_record_type_is_the_declared_layer():
+    from geo.store.periods import StatusPeriod
+
+    assert StatusPeriod._fields == schema.STATUS_PERIODS.names
+    # One vocabulary: the statuses and the lifecycles a crossing shows, as the map colours them.
+    assert set(schema.STATUS_PERIODS.fields[4].vocabulary) == set(STATUS_COLOURS) - {""}

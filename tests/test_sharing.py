@@ -346,3 +346,45 @@ def test_a_folder_is_not_a_store(tmp_path: Path):
     result = run("list", "--store", str(tmp_path))
     assert result.exit_code == 1
     assert f"{tmp_path}: is a folder, not a store" in result.output
+
+
+# -- the status periods layer, on both backends ---------------------------------------------
+
+
+def test_the_status_periods_are_the_same_on_both_backends_after_each_write(
+    store: Path, database: str
+):
+    def periods(target: str) -> list[object]:
+        with open_store(target) as opened:
+            return list(opened.status_periods())
+
+    assert periods(database) == periods(str(store)) != []
+    closed = [
+        "observe", "quanhe-wonjong", "--on", "2025-11", "--kind", "status", "--status", "closed",
+        "--summary", "Shut for the winter", "--source-url", "https://example.org/w",
+        "--source-type", "news_report",
+    ]  # fmt: skip
+    for target in (str(store), database):
+        assert run(*closed, "--store", target).exit_code == 0
+    after = periods(database)
+    assert after == periods(str(store))
+    last = [p for p in after if p.crossing_id == "quanhe-wonjong"][-1]  # type: ignore[attr-defined]
+    assert (last.start.isoformat(), last.end, last.status) == ("2025-11-30", None, "closed")  # type: ignore[attr-defined]
+    # A layer QGIS reads: points of EPSG:4326 at the crossing, dates as dates.
+    with open_store(database) as opened:
+        (row,) = opened._query(
+            'SELECT ST_SRID(p.geom), ST_Equals(p.geom, c.geom), pg_typeof(p."end")::text '
+            "FROM status_periods p JOIN crossings c ON c.id = p.crossing_id "
+            "WHERE p.crossing_id = 'quanhe-wonjong' AND p.\"start\" = '2023-02-28'",
+            {},
+        )
+    assert row == (4326, True, "date")
+
+
+def test_a_copy_between_backends_derives_the_same_status_periods(
+    shipped_store: Path, postgres_server
+):
+    database = postgres_server.database()
+    assert run("copy", str(shipped_store), database).exit_code == 0
+    with open_store(shipped_store) as there, open_store(database) as here:
+        assert here.status_periods() == there.status_periods() != []

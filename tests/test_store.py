@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 
 from geo.build import init_inventory
 from geo.errors import (
+    BatchValidationError,
     DuplicateRecordError,
     NotAStoreError,
     RecordValidationError,
@@ -19,8 +22,9 @@ from geo.errors import (
     UnknownRecordError,
 )
 from geo.model import STATUSES
+from geo.qgis import DEFAULT_STYLES
 from geo.record import add_observation, import_observations
-from geo.store import open_store
+from geo.store import SCHEMA_VERSION, open_store
 from geo.validate import parse_observation
 from tests.common import run_gdal_validator
 
@@ -283,13 +287,10 @@ def test_a_version_1_store_is_read_as_it_is_and_migrated_before_a_write(tmp_path
         meta = dict(connection.execute("SELECT key, value FROM crossings_meta"))
         styles = connection.execute("SELECT count(*) FROM layer_styles").fetchone()[0]
         status = dict(connection.execute("SELECT id, status_now FROM crossings"))
-    assert meta["schema_version"] == "5" and {
-        "migrated_to_2",
-        "migrated_to_3",
-        "migrated_to_4",
-        "migrated_to_5",
+    assert meta["schema_version"] == str(SCHEMA_VERSION) and {
+        f"migrated_to_{version}" for version in range(2, SCHEMA_VERSION + 1)
     } <= set(meta)
-    assert styles == 1 and status["quanhe-wonjong"] == "open"
+    assert styles == len(DEFAULT_STYLES) and status["quanhe-wonjong"] == "open"
     assert run_gdal_validator(store).returncode == 0
 
 
@@ -315,7 +316,7 @@ def test_a_version_2_store_is_migrated_in_one_transaction_records_unchanged(tmp_
         meta = dict(connection.execute("SELECT key, value FROM crossings_meta"))
         columns = {row[1] for row in connection.execute("PRAGMA table_info(observations)")}
         layers = {row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents")}
-    assert meta["schema_version"] == "5" and "migrated_to_3" in meta
+    assert meta["schema_version"] == str(SCHEMA_VERSION) and "migrated_to_3" in meta
     assert {"applies_to", "until", "structure_id", "traffic", "lifecycle"} <= columns
     assert "structures" in layers
     assert _rows(store) == before  # every record and id as it was
@@ -570,3 +571,181 @@ def test_the_status_snapshot_follows_the_records_that_can_change_it(store: Path)
     add_observation(store, new_record(kind="traffic", summary="Trucks queue again"))
     assert snapshot()["quanhe-wonjong"] == ("closed", today)
     assert snapshot()["friendship-bridge"][1] == "2020-01-01"  # untouched crossings keep theirs
+
+
+# -- the status periods layer ------------------------------------------------------------
+
+
+def periods_by_crossing(store: Path | str) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    with open_store(store) as opened:
+        for period in opened.status_periods():
+            found.setdefault(period.crossing_id, []).append(period)
+    return found
+
+
+def period_rows(store: Path) -> list[tuple[object, ...]]:
+    """The layer's rows as stored, feature ids included: a row rewritten gets a new one."""
+    with sqlite3.connect(store) as connection:
+        return connection.execute(
+            'SELECT fid, crossing_id, "start", "end", status, evidence_id FROM status_periods '
+            "ORDER BY fid"
+        ).fetchall()
+
+
+def test_the_status_periods_tile_time_and_say_what_the_rule_says(store: Path):
+    from geo.inventory import status_on
+
+    periods = periods_by_crossing(store)
+    assert set(periods) == {
+        "friendship-bridge", "jian-manpo-road", "new-yalu-river-bridge", "quanhe-wonjong"
+    }  # fmt: skip
+    with open_store(store) as opened:
+        for crossing_id, rows in periods.items():
+            # Each period ends where the next begins; the last lasts; neighbours differ.
+            assert [r.end for r in rows[:-1]] == [r.start for r in rows[1:]], crossing_id
+            assert rows[-1].end is None and all(r.start < r.end for r in rows[:-1])  # type: ignore[operator]
+            said = [(r.status, r.status_text, r.evidence_id) for r in rows]
+            assert all(a != b for a, b in pairwise(said)), crossing_id
+            # The day a period begins, the day before and a day inside: the rule's answer.
+            days = {r.start + timedelta(days) for r in rows for days in (-1, 0, 9)}
+            for day in days:
+                answer = status_on(opened, crossing_id, day)
+                shown = [r for r in rows if r.start <= day and (r.end is None or day < r.end)]
+                expected = [] if answer.status is None else [(answer.status, answer.evidence.id)]  # type: ignore[union-attr]
+                assert [(r.status, r.evidence_id) for r in shown] == expected, (crossing_id, day)
+    last = periods["quanhe-wonjong"][-1]
+    assert (last.start, last.status, last.evidence_id, last.evidence_date) == (
+        date(2023, 2, 28), "open", "o-be53d6c7e2", "2023-02"
+    )  # fmt: skip
+    assert last.name_en.startswith("Quanhe–Wonjong") and last.source_url is not None
+    closed = periods["jian-manpo-road"][-1]  # a border-wide record names it
+    assert (closed.start, closed.status, closed.evidence_date) == (
+        date(2020, 12, 31), "closed", "2020"
+    )  # fmt: skip
+
+
+def test_an_observe_rewrites_only_its_crossings_periods_from_its_date(store: Path):
+    before = period_rows(store)
+    add_observation(
+        store, new_record(kind="status", status="closed", date="2024-05", summary="Customs shut")
+    )
+    after = period_rows(store)
+    # Other crossings' rows are not rewritten: the same rows, the same feature ids.
+    assert [r for r in after if r[1] != "quanhe-wonjong"] == [
+        r for r in before if r[1] != "quanhe-wonjong"
+    ]
+    kept, new = (
+        [r for r in after if r[1] == "quanhe-wonjong"],
+        [r for r in before if r[1] == "quanhe-wonjong"],
+    )
+    assert kept[:2] == new[:2]  # 2016-2020 open, 2020-2023 closed: before the record, kept
+    assert [r[2:5] for r in kept[2:]] == [
+        ("2023-02-28", "2024-05-31", "open"),  # runs on up to the record's last day
+        ("2024-05-31", None, "closed"),
+    ]
+    # What a write leaves is what deriving every crossing anew gives.
+    with open_store(store, writable=True) as opened:
+        written = opened.status_periods()
+        opened.refresh_status_periods()
+        assert opened.status_periods() == written
+    assert period_rows(store) == after  # true already: nothing was rewritten
+
+
+def test_a_write_derives_only_the_crossings_it_can_change(store: Path, monkeypatch):
+    import geo.store.base
+
+    derived: list[tuple[str, date]] = []
+    real = geo.store.base.derive_periods
+
+    def spy(opened, crossing_id, structure_ids, since, kept=None):  # type: ignore[no-untyped-def]
+        derived.append((crossing_id, since))
+        return real(opened, crossing_id, structure_ids, since, kept)
+
+    monkeypatch.setattr(geo.store.base, "derive_periods", spy)
+    before = period_rows(store)
+    add_observation(store, new_record(kind="traffic", summary="Trucks queue"))
+    assert derived == [] and period_rows(store) == before  # a traffic record sets no status
+    add_observation(store, new_record(kind="status", status="closed", summary="Shut"))
+    # From the start of the period in force the day before the record counts: no earlier.
+    assert derived == [("quanhe-wonjong", date(2023, 2, 28))]
+    derived.clear()
+    add_observation(
+        store,
+        new_record(
+            crossing_id="border", kind="status", status="closed", date="2025-08",
+            applies_to="quanhe-wonjong, jian-manpo-road", summary="Both closed for a typhoon",
+        ),
+    )  # fmt: skip
+    assert sorted(c for c, _ in derived) == ["jian-manpo-road", "quanhe-wonjong"]
+    periods = periods_by_crossing(store)
+    # Already closed: the status runs on, resting from then on a record a reader can check.
+    jian = periods["jian-manpo-road"]
+    assert [(p.start, p.status) for p in jian[-2:]] == [
+        (date(2020, 12, 31), "closed"),
+        (date(2025, 8, 31), "closed"),
+    ]
+    assert jian[-1].source_url == "https://example.org/quanhe-2025-06"
+    # Quanhe was closed by its own record, which the evidence stays: its periods stay as stored.
+    assert periods["quanhe-wonjong"][-1].start == date(2025, 6, 30)
+    assert periods["quanhe-wonjong"][-1].evidence_date == "2025-06"
+
+
+def test_a_withdrawal_rewrites_the_periods_from_the_record_it_withdraws(store: Path):
+    # The Friendship Bridge's closure of 2022-04-29 is withdrawn by a record of 2026: the
+    # periods change from the withdrawn record's day, not from the withdrawal's.
+    with open_store(store) as opened:
+        closure = next(
+            o for o in opened.observations("friendship-bridge") if o.date.text == "2022-04-29"
+        )
+    add_observation(
+        store,
+        new_record(
+            crossing_id="friendship-bridge", kind="retraction", date="2026-01",
+            replaces=closure.id, summary="The closure of April 2022 was misreported",
+        ),
+    )  # fmt: skip
+    periods = periods_by_crossing(store)["friendship-bridge"]
+    assert closure.id not in {p.evidence_id for p in periods}
+    assert next(p.status for p in periods if p.start >= date(2022, 1, 16)) == "restricted"
+    assert "closed" not in {p.status for p in periods if p.start >= date(2022, 1, 16)}
+    with open_store(store, writable=True) as opened:
+        written = opened.status_periods()
+        opened.refresh_status_periods(["friendship-bridge"])
+        assert opened.status_periods() == written
+
+
+def test_a_failed_write_leaves_the_records_and_their_periods_as_they_were(
+    any_store: str, monkeypatch
+):
+    import geo.store.base
+    from tests.common import contents
+
+    before = contents(any_store)
+
+    def broken(*args: object) -> object:
+        raise RuntimeError("interrupted while deriving the periods")
+
+    monkeypatch.setattr(geo.store.base, "rows_from", broken)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        add_observation(any_store, new_record(kind="status", status="closed", summary="Shut"))
+    assert contents(any_store) == before  # the record went with its periods: one transaction
+    monkeypatch.undo()
+    add_observation(any_store, new_record(kind="status", status="closed", summary="Shut"))
+    assert periods_by_crossing(any_store)["quanhe-wonjong"][-1].status == "closed"
+
+
+def test_an_import_refused_leaves_the_periods_as_they_were(store: Path, tmp_path: Path):
+    import csv
+
+    path = tmp_path / "rows.csv"
+    good = new_record(kind="status", status="closed", summary="Shut", date="2025-07")
+    bad = new_record(kind="status", status="ajar", summary="Half shut", date="2025-08")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(bad))
+        writer.writeheader()
+        writer.writerows([good, bad])
+    before = period_rows(store)
+    with pytest.raises(BatchValidationError):
+        import_observations(store, path)
+    assert period_rows(store) == before

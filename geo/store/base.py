@@ -29,7 +29,20 @@ from geo.model import (
     differing_fields,
     identity,
 )
-from geo.store.schema import OBSERVATIONS, SCHEMA_VERSION, STRUCTURES
+from geo.status import can_change_status
+from geo.store.periods import (
+    PERIODS,
+    PERIODS_FROM,
+    PERIODS_SINCE,
+    StatusPeriod,
+    crossings_changed,
+    derive_periods,
+    first_change,
+    first_kept_day,
+    read_periods,
+    rows_from,
+)
+from geo.store.schema import OBSERVATIONS, SCHEMA_VERSION, STRUCTURES, day_text
 from geo.store.source import IndexBoxes, StoreSource
 
 __all__ = ["Store", "WrittenIds"]
@@ -63,6 +76,10 @@ class Store:
 
     _border: list[Observation] | None
     _structures: dict[str, Structure] | None
+    #: The crossings whose status periods the writes of the transaction under way may have
+    #: changed, each with the first day they may have changed; and the records they replace.
+    _periods_due: dict[str, date]
+    _replaced_due: set[str]
 
     # What each backend implements -----------------------------------------------------
 
@@ -185,6 +202,7 @@ class Store:
                         **new, "id": record.id
                     })  # fmt: skip
                     done.add(record.id)
+                    self._note_periods(record)  # its new fields may set a status
         self._border = None  # a completed border-wide record may now name crossings
         return [r.id for r in records if r.id in done]
 
@@ -216,6 +234,107 @@ class Store:
                     done.append(structure.id)
         self._structures = None
         return done
+
+    # The status periods: kept by every write, in its transaction ------------------------
+
+    def status_periods(self, crossing_id: str | None = None) -> list[StatusPeriod]:
+        """Return the status periods layer's rows: every crossing's, or one's, in time order.
+
+        Each row is a status the rule gives from ``start`` up to the day before
+        ``end`` (None: it lasts), with the record it is best checked on; a
+        crossing's periods follow each other without a gap (see
+        :mod:`geo.store.periods`).
+        """
+        where = " WHERE crossing_id = :crossing" if crossing_id is not None else ""
+        rows = self._query(f'{PERIODS}{where} ORDER BY crossing_id, "start"', {
+            "crossing": crossing_id
+        })  # fmt: skip
+        return read_periods(rows)
+
+    def refresh_status_periods(self, crossing_ids: Iterable[str] | None = None) -> None:
+        """Derive the status periods anew, of every crossing or of these, in one transaction.
+
+        Every write keeps them true by itself; this is for records another
+        tool changed in the store.
+        """
+        with self._transaction():
+            for crossing_id in self.crossings() if crossing_ids is None else crossing_ids:
+                self._periods_from(crossing_id, date.min)
+
+    def _forget_periods(self) -> None:
+        """Forget what the writes of a transaction that did not commit would have changed."""
+        self._periods_due, self._replaced_due = {}, set()
+
+    def _periods_from(self, crossing_id: str, day: date) -> None:
+        """Note that a crossing's status periods may change from ``day`` on."""
+        known = self._periods_due.get(crossing_id)
+        if known is None or day < known:
+            self._periods_due[crossing_id] = day
+
+    def _note_periods(self, record: Observation) -> None:
+        """Note the crossings a record written may change the status of, and from when.
+
+        A record counts from the last day its date can mean; a record it
+        replaces stops counting (from its own last day, found when the
+        transaction ends).
+        """
+        if not can_change_status(record):  # most records: traffic, context, plans
+            return
+        for crossing_id in crossings_changed(record, self.crossings(), self.structures()):
+            self._periods_from(crossing_id, record.date.end)
+        if record.replaces is not None:
+            self._replaced_due.add(record.replaces)
+
+    def _settle_periods(self) -> None:
+        """Derive anew the periods of the crossings the transaction's writes touched.
+
+        Called by each backend as its outermost transaction ends, before it
+        commits: the periods commit with the records they derive from, or
+        neither does. Only the touched crossings, and only from the first
+        day a write may have changed: the periods before it are kept.
+        """
+        if self._replaced_due:
+            crossings, structures = self.crossings(), self.structures()
+            for old in self.observations_by_id(sorted(self._replaced_due)):
+                for crossing_id in crossings_changed(old, crossings, structures):
+                    self._periods_from(crossing_id, old.date.end)
+            self._replaced_due = set()
+        if not self._periods_due:
+            return
+        due, self._periods_due = self._periods_due, {}
+        crossings = self.crossings()
+        owned: dict[str, list[str]] = {}
+        for structure in self.structures().values():
+            owned.setdefault(structure.crossing_id, []).append(structure.id)
+        for crossing_id, changed in sorted(due.items()):
+            crossing = crossings.get(crossing_id)
+            if crossing is not None:
+                self._rewrite_periods(crossing, owned.get(crossing_id, []), changed)
+
+    def _rewrite_periods(self, crossing: Crossing, structure_ids: list[str], changed: date) -> None:
+        """Derive a crossing's periods from the day a write may have changed them on.
+
+        Only the periods that differ from the stored ones are rewritten: a write
+        that changes no status (a record a later one outranks, say) leaves them.
+        """
+        since, kept = first_kept_day(self, crossing.id, changed)
+        runs = derive_periods(self, crossing.id, structure_ids, since, kept)
+        rows = rows_from(self, crossing.id, since, runs)
+        params = {"crossing": crossing.id, "day": since.isoformat()}
+        stored = self._query(PERIODS_SINCE, params)
+        first = first_change(stored, rows)
+        if first is None:
+            return
+        if first < len(stored):
+            params["day"] = day_text(stored[first][0])
+            self._execute(PERIODS_FROM, params)
+        self._insert_periods(crossing, rows[first:])
+
+    def _insert_periods(
+        self, crossing: Crossing, rows: Sequence[tuple[date, date | None, tuple[object, ...]]]
+    ) -> None:
+        """Write a crossing's periods (start, end, what each says) at its point."""
+        raise NotImplementedError
 
     def _fields_of(self, record: Observation, names: Sequence[str]) -> dict[str, object]:
         """Return some fields of a record's row, as this backend stores them."""

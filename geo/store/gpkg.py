@@ -50,7 +50,14 @@ from geo.store.blob import (
     st_coordinate,
     st_is_empty,
 )
-from geo.store.migrations import GEOPACKAGE_STEPS, create_indexes_3, insert_default_style
+from geo.store.described import describe_fields
+from geo.store.migrations import (
+    GEOPACKAGE_STEPS,
+    create_indexes,
+    create_indexes_3,
+    insert_default_styles,
+)
+from geo.store.periods import FIRST_VERSION as PERIODS_VERSION
 from geo.store.schema import SCHEMA_VERSION
 from geo.store.source import IN_FORCE, IndexBoxes, question_filters
 
@@ -77,16 +84,13 @@ def _types(layer: schema.Layer, *, since: int | None = None) -> dict[str, str]:
 
 
 _CROSSING_FIELDS = _types(schema.CROSSINGS, since=1)
-# The status snapshot, for GIS tools that style by a field (see geo.store.schema).
-_STATUS_FIELDS = _types(schema.CROSSINGS, since=2)
 _OBSERVATION_FIELDS = _types(schema.OBSERVATIONS)
 # Schema version 3: what a record says beyond its date and status (see geo.model.Observation).
 _OBSERVATION_FIELDS_3 = _types(schema.OBSERVATIONS, since=3)
 _SELECTED = ", ".join(_OBSERVATION_FIELDS)
 _STRUCTURE_FIELDS = _types(schema.STRUCTURES)
 _TRADE_FIELDS = _types(schema.TRADE)
-_META_FIELDS = _types(schema.META)
-_LAYER_STYLE_FIELDS = _types(schema.LAYER_STYLES)
+_PERIOD_FIELDS = _types(schema.STATUS_PERIODS)
 
 
 #: How far (degrees) the spatial index's boxes may reach past a point: it rounds outwards.
@@ -218,43 +222,29 @@ def _create_layers(path: Path) -> None:
     """Create the empty layers and tables with GDAL (through fiona)."""
     import fiona
 
-    layers = (
-        ("crossings", "Point", {**_CROSSING_FIELDS, **_STATUS_FIELDS}),
-        ("observations", "Point", _OBSERVATION_FIELDS),
-        ("structures", "Point", _STRUCTURE_FIELDS),
-        ("trade", None, _TRADE_FIELDS),
-        ("crossings_meta", None, _META_FIELDS),
-        ("layer_styles", None, _LAYER_STYLE_FIELDS),
-    )
-    for name, geometry, fields in layers:
+    for layer in schema.LAYERS:
         # fiona writes an attributes table (no geometry column) for "None".
-        layout = {"geometry": geometry or "None", "properties": fields}
-        crs = "EPSG:4326" if geometry else None
-        with fiona.open(path, "w", driver="GPKG", layer=name, schema=layout, crs=crs):
+        layout = {"geometry": "Point" if layer.point else "None", "properties": _types(layer)}
+        crs = "EPSG:4326" if layer.point else None
+        with fiona.open(path, "w", driver="GPKG", layer=layer.name, schema=layout, crs=crs):
             pass
     connection = _connect(path, readonly=False)
     try:
-        for statement, since in schema.INDEXES:
-            if since == 1:
-                connection.execute(statement)
+        connection.execute("BEGIN")  # one commit for what follows, not one a statement
+        create_indexes(connection, 1)
         create_indexes_3(connection)
+        create_indexes(connection, 6)
         connection.executemany(
             "INSERT INTO crossings_meta (key, value) VALUES (?, ?)",
             [("application", _APPLICATION), ("schema_version", str(SCHEMA_VERSION))],
         )
-        insert_default_style(connection)
-        for table, description in (
-            ("crossings", "China–DPRK border crossings, one point each"),
-            ("observations", "Dated, sourced status and infrastructure records"),
-            ("structures", "Bridges, dams and gates of the crossings, one point each"),
-            ("trade", "China–DPRK trade figures by period and flow (USD)"),
-            ("crossings_meta", "Application and schema version of this store"),
-            ("layer_styles", "QGIS styles: the crossings layer's default style"),
-        ):
-            connection.execute(
-                "UPDATE gpkg_contents SET description = ? WHERE table_name = ?",
-                (description, table),
-            )
+        insert_default_styles(connection)
+        connection.executemany(
+            "UPDATE gpkg_contents SET description = ? WHERE table_name = ?",
+            [(layer.description, layer.name) for layer in schema.LAYERS],
+        )
+        describe_fields(connection)
+        connection.execute("COMMIT")
     finally:
         connection.close()
 
@@ -418,6 +408,7 @@ class GeoPackageStore(Store):
         self._depth = 0  # nesting of _transaction
         self._border: list[Observation] | None = None
         self._structures: dict[str, Structure] | None = None
+        self._forget_periods()
         try:
             if writable:
                 self._refuse_if_damaged()
@@ -468,10 +459,17 @@ class GeoPackageStore(Store):
 
     def _check_columns(self, version: int) -> None:
         """Refuse a store that says it is one but lacks columns its version has."""
+        came_with = {schema.STRUCTURES: 3, schema.STATUS_PERIODS: PERIODS_VERSION}
         layers = {
             layer.name: [*(["geom"] if layer.point else []), *(f.name for f in layer.at(version))]
-            for layer in (schema.CROSSINGS, schema.OBSERVATIONS, schema.TRADE, schema.STRUCTURES)
-            if layer is not schema.STRUCTURES or version >= 3  # the layer came with version 3
+            for layer in (
+                schema.CROSSINGS,
+                schema.OBSERVATIONS,
+                schema.TRADE,
+                schema.STRUCTURES,
+                schema.STATUS_PERIODS,
+            )
+            if version >= came_with.get(layer, 1)
         }
         for layer, wanted in layers.items():
             present = {row[1] for row in self._connection.execute(f'PRAGMA table_info("{layer}")')}
@@ -521,12 +519,13 @@ class GeoPackageStore(Store):
                 self._connection.execute(
                     f"CREATE TEMP VIEW {layer.name} AS SELECT *, {extra} FROM main.{layer.name}"
                 )
-        if not self._has_table("structures"):
-            columns = ", ".join(f"NULL AS {name}" for name in _STRUCTURE_FIELDS)
-            self._connection.execute(
-                f"CREATE TEMP VIEW structures AS SELECT NULL AS fid, NULL AS geom, {columns} "
-                "WHERE 0"
-            )
+        for layer in (schema.STRUCTURES, schema.STATUS_PERIODS):  # layers of later versions
+            if not self._has_table(layer.name):
+                columns = ", ".join(f'NULL AS "{name}"' for name in layer.names)
+                self._connection.execute(
+                    f"CREATE TEMP VIEW {layer.name} AS SELECT NULL AS fid, NULL AS geom, "
+                    f"{columns} WHERE 0"
+                )
 
     def _has_table(self, name: str) -> bool:
         return (
@@ -550,6 +549,9 @@ class GeoPackageStore(Store):
                 "UPDATE crossings_meta SET value = ? WHERE key = 'schema_version'",
                 (str(SCHEMA_VERSION),),
             )
+            if version < PERIODS_VERSION:  # filled as the migration commits
+                for crossing_id in self.crossings():
+                    self._periods_from(crossing_id, date.min)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -570,6 +572,7 @@ class GeoPackageStore(Store):
         self._depth = 1
         try:
             yield connection
+            self._settle_periods()  # derived from what was written, committed with it
         except BaseException:
             self._undo(connection)
             raise
@@ -611,6 +614,7 @@ class GeoPackageStore(Store):
                 connection.execute("ROLLBACK")
             connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
         self._crossings = self._structures = self._border = None
+        self._forget_periods()
 
     def add_crossings(self, crossings: Sequence[Crossing]) -> None:
         """Add crossings (validated, ids not yet stored) in one transaction."""
@@ -650,6 +654,8 @@ class GeoPackageStore(Store):
         connection.executemany(f"INSERT INTO crossings (geom, {columns}) VALUES ({marks})", rows)
         self._extend_extent(connection, "crossings", [c.location for c in crossings])
         self._crossings = None
+        for crossing in crossings:  # records of the whole border may name it
+            self._periods_from(crossing.id, date.min)
 
     # structures ------------------------------------------------------------
 
@@ -677,6 +683,8 @@ class GeoPackageStore(Store):
         connection.executemany(f"INSERT INTO structures (geom, {columns}) VALUES ({marks})", rows)
         self._extend_extent(connection, "structures", [s.location for s in structures])
         self._structures = None
+        for structure in structures:  # its crossing may show its structures' lifecycle
+            self._periods_from(structure.crossing_id, date.min)
 
     # observations ------------------------------------------------------------
 
@@ -977,6 +985,8 @@ class GeoPackageStore(Store):
             connection.executemany(insert, [row for _, row in batch])
             connection.execute("RELEASE batch")
             written.add(record.id for record, _ in batch)
+            for record, _ in batch:
+                self._note_periods(record)
         except sqlite3.IntegrityError:
             connection.execute("ROLLBACK TO batch")
             connection.execute("RELEASE batch")
@@ -990,6 +1000,7 @@ class GeoPackageStore(Store):
                     self._refuse_duplicate(record, on_duplicate)
                     continue
                 stored.append(record.id)
+                self._note_periods(record)
             written.add(stored)
         batch.clear()
 
@@ -1088,6 +1099,31 @@ class GeoPackageStore(Store):
             {"x0": min(xs), "x1": max(xs), "y0": min(ys), "y1": max(ys), "table": table},
         )
 
+    def _insert_periods(
+        self, crossing: Crossing, rows: Sequence[tuple[date, date | None, tuple[object, ...]]]
+    ) -> None:
+        """Write a crossing's status periods at its point (see geo.store.periods)."""
+        if not rows:
+            return
+        columns = ", ".join(f'"{name}"' for name in _PERIOD_FIELDS)
+        marks = ", ".join("?" * (len(_PERIOD_FIELDS) + 1))
+        blob = point_blob(crossing.location)
+        self._connection.executemany(
+            f"INSERT INTO status_periods (geom, {columns}) VALUES ({marks})",
+            [
+                (
+                    blob,
+                    crossing.id,
+                    crossing.name_en,
+                    start.isoformat(),
+                    end.isoformat() if end else None,
+                    *values,
+                )
+                for start, end, values in rows
+            ],
+        )
+        self._extend_extent(self._connection, "status_periods", [crossing.location])
+
     # trade --------------------------------------------------------------------
 
     def write_status_snapshot(
@@ -1180,7 +1216,13 @@ class GeoPackageStore(Store):
         if problems:  # the records cannot be read soundly: the damage is the report
             return problems
         problems += self._reference_problems()
-        for layer in ("crossings", "structures", "observations"):
+        # The point layers this store has (an older one, read as it is, lacks the later ones).
+        layers = [
+            name
+            for name in ("crossings", "structures", "observations", "status_periods")
+            if self._has_table(f"rtree_{name}_geom")
+        ]
+        for layer in layers:
             problems += self._extent_problems(layer)
         (indexed,) = self._connection.execute(
             "SELECT count(*) FROM rtree_observations_geom"
@@ -1192,7 +1234,7 @@ class GeoPackageStore(Store):
             problems.append(
                 f"observations: spatial index holds {indexed} rows, layer has {located} points"
             )
-        for layer in ("crossings", "structures", "observations"):
+        for layer in layers:
             problems += [
                 f"{layer}: spatial index: {message}"
                 for message in rtree.problems(self._connection, f"rtree_{layer}_geom")

@@ -5,18 +5,21 @@ GeoPackage; a PostGIS store, which begins at version 3, whenever it is
 opened: its readers share it), and each step is noted in ``crossings_meta``
 (``migrated_to_N``). A step that only adds the fields a version declares (in
 :mod:`geo.schema`, ``since=N``) is :func:`added_fields`: the same on both backends.
+A step that adds a derived layer (version 6, the status periods) creates it
+empty: the store fills it before the migration commits.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from geo.qgis import STYLE_NAME, crossings_qml
+from geo.qgis import DEFAULT_STYLES, STYLE_NAME, Style, crossings_qml, layer_qml
 from geo.store import schema
+from geo.store.described import describe_fields
 
 __all__ = [
     "GEOPACKAGE_STEPS",
@@ -24,8 +27,11 @@ __all__ = [
     "POSTGIS_STEPS",
     "SQL_TYPES",
     "added_fields",
+    "create_indexes",
     "create_indexes_3",
-    "insert_default_style",
+    "insert_default_styles",
+    "postgis_ddl",
+    "write_postgis_styles",
 ]
 
 #: The column type of each field type: in a GeoPackage (for columns a migration adds; GDAL
@@ -67,15 +73,72 @@ def added_fields(version: int) -> list[tuple[schema.Layer, schema.Field]]:
     ]
 
 
-def insert_default_style(connection: sqlite3.Connection) -> None:
-    """Write the crossings layer's default QGIS style into a GeoPackage."""
-    connection.execute(
+def insert_default_styles(
+    connection: sqlite3.Connection, styles: Sequence[Style] = DEFAULT_STYLES
+) -> None:
+    """Write layers' default QGIS styles into a GeoPackage (QGIS reads them as it opens each).
+
+    A style is found by its layer's table and geometry column (none for a
+    table without points), as QGIS asks for it.
+    """
+    connection.executemany(
         "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
         "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
-        "owner, ui, update_time) VALUES ('', '', 'crossings', 'geom', ?, ?, '', 1, ?, '', "
+        "owner, ui, update_time) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', "
         "'', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-        (STYLE_NAME, crossings_qml(), "Crossings coloured by status_now, labelled with names"),
+        [
+            (
+                style.layer.name,
+                "geom" if style.layer.point else "",
+                style.name,
+                layer_qml(style),
+                style.description,
+            )
+            for style in styles
+        ],
     )
+
+
+def postgis_ddl(layer: schema.Layer) -> list[str]:
+    """Return the statements that create a layer's table in PostGIS, described as declared."""
+    columns = ", ".join(f'"{f.name}" {PG_TYPES[f.type]}' for f in layer.fields)
+    geometry = "geom geometry(Point, 4326), " if layer.point else ""
+    statements = [
+        f"CREATE TABLE {layer.name} (fid BIGSERIAL PRIMARY KEY, {geometry}{columns})",
+        f"COMMENT ON TABLE {layer.name} IS '{layer.description.replace(chr(39), chr(39) * 2)}'",
+    ]
+    if layer.point:
+        statements.append(f"CREATE INDEX {layer.name}_geom ON {layer.name} USING GIST (geom)")
+    for field in layer.fields:
+        text = field.description.replace("'", "''")
+        statements.append(f"COMMENT ON COLUMN {layer.name}.\"{field.name}\" IS '{text}'")
+    return statements
+
+
+def write_postgis_styles(connection: Any, styles: Sequence[Style] = DEFAULT_STYLES) -> None:
+    """Write layers' default QGIS styles into a PostGIS database, replacing this release's own.
+
+    QGIS's PostgreSQL provider finds a style by the database's and schema's
+    names, the table and its geometry column (NULL for a table without points).
+    """
+    for style in styles:
+        connection.execute(
+            "DELETE FROM public.layer_styles WHERE f_table_catalog = current_database() AND "
+            "f_table_schema = current_schema() AND f_table_name = %s AND stylename = %s",
+            (style.layer.name, style.name),
+        )
+        connection.execute(
+            "INSERT INTO public.layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+            "f_geometry_column, stylename, styleqml, stylesld, useasdefault, description) "
+            "VALUES (current_database(), current_schema(), %s, %s, %s, %s, '', true, %s)",
+            (
+                style.layer.name,
+                "geom" if style.layer.point else None,
+                style.name,
+                layer_qml(style),
+                style.description,
+            ),
+        )
 
 
 def _migrate_to_2(connection: sqlite3.Connection) -> None:
@@ -97,7 +160,7 @@ def _migrate_to_2(connection: sqlite3.Connection) -> None:
         "'QGIS styles: the crossings layer''s default style', "
         "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
     )
-    insert_default_style(connection)
+    insert_default_styles(connection, DEFAULT_STYLES[:1])  # the crossings layer's
 
 
 def _layer_ddl(name: str, fields: dict[str, str]) -> list[tuple[str, tuple[object, ...]]]:
@@ -188,6 +251,47 @@ def create_indexes_3(connection: sqlite3.Connection) -> None:
     )
 
 
+def create_indexes(connection: Any, version: int) -> None:
+    """Create the indexes that schema ``version`` added (geo.store.schema.INDEXES)."""
+    for statement, since in schema.INDEXES:
+        if since == version:
+            connection.execute(statement)
+
+
+def _migrate_to_6(connection: sqlite3.Connection) -> None:
+    """Version 6: the status periods layer, every layer's QGIS style, the fields' descriptions.
+
+    The layer is created empty; the store fills it, for every crossing, before
+    the migration's transaction commits (geo.store.base.Store._settle_periods).
+    """
+    for statement, params in _layer_ddl("status_periods", _types(schema.STATUS_PERIODS)):
+        connection.execute(statement, params)
+    connection.execute(
+        "INSERT OR IGNORE INTO gpkg_ogr_contents (table_name, feature_count) "
+        "VALUES ('status_periods', 0)"
+    )
+    create_indexes(connection, 6)
+    for layer in (schema.STATUS_PERIODS, schema.LAYER_STYLES):
+        connection.execute(
+            "UPDATE gpkg_contents SET description = ? WHERE table_name = ?",
+            (layer.description, layer.name),
+        )
+    insert_default_styles(connection, DEFAULT_STYLES[1:])  # the crossings layer's is there
+    describe_fields(connection)
+
+
+def _migrate_to_6_postgis(connection: Any) -> None:
+    """Version 6: the status periods layer and every layer's QGIS style.
+
+    The layer is created empty; the store fills it, for every crossing, before
+    the migration's transaction commits.
+    """
+    for statement in postgis_ddl(schema.STATUS_PERIODS):
+        connection.execute(statement)
+    create_indexes(connection, 6)
+    write_postgis_styles(connection)
+
+
 def _add_fields_gpkg(version: int) -> Callable[[sqlite3.Connection], None]:
     def step(connection: sqlite3.Connection) -> None:
         for layer, field in added_fields(version):
@@ -219,8 +323,10 @@ GEOPACKAGE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     3: _migrate_to_3,
     4: _add_fields_gpkg(4),
     5: _add_fields_gpkg(5),
+    6: _migrate_to_6,
 }
 POSTGIS_STEPS: dict[int, Callable[[Any], None]] = {
     4: _add_fields_postgis(4),
     5: _add_fields_postgis(5),
+    6: _migrate_to_6_postgis,
 }

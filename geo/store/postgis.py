@@ -30,16 +30,18 @@ from typing import TYPE_CHECKING, Any
 from geo.errors import (
     NotAStoreError,
     SchemaVersionError,
+    StoreError,
     StoreExistsError,
     StoreFaultError,
 )
 from geo.model import BBox, Crossing, LonLat, Observation, Sighting, Structure, TradeFigure
-from geo.qgis import STYLE_NAME, crossings_qml
+from geo.qgis import DEFAULT_STYLES
 from geo.query import Ellipse, dwithin_boxes, dwithin_ellipse
 from geo.store import schema
 from geo.store.address import parse_address
 from geo.store.base import Store, WrittenIds
-from geo.store.migrations import PG_TYPES, POSTGIS_STEPS
+from geo.store.migrations import POSTGIS_STEPS, postgis_ddl, write_postgis_styles
+from geo.store.periods import FIRST_VERSION as PERIODS_VERSION
 from geo.store.schema import SCHEMA_VERSION, timestamp
 from geo.store.source import IN_FORCE, IndexBoxes, question_filters
 
@@ -131,22 +133,14 @@ def _columns(layer: schema.Layer) -> str:
     return ", ".join(f'"{f.name}"' for f in layer.fields)
 
 
-def _ddl(layer: schema.Layer) -> list[str]:
-    columns = ", ".join(f'"{f.name}" {PG_TYPES[f.type]}' for f in layer.fields)
-    geometry = "geom geometry(Point, 4326), " if layer.point else ""
-    statements = [
-        f"CREATE TABLE {layer.name} (fid BIGSERIAL PRIMARY KEY, {geometry}{columns})",
-        f"COMMENT ON TABLE {layer.name} IS '{layer.description.replace(chr(39), chr(39) * 2)}'",
-    ]
-    if layer.point:
-        statements.append(f"CREATE INDEX {layer.name}_geom ON {layer.name} USING GIST (geom)")
-    for field in layer.fields:
-        text = field.description.replace("'", "''")
-        statements.append(f"COMMENT ON COLUMN {layer.name}.\"{field.name}\" IS '{text}'")
-    return statements
-
-
-_LAYERS = (schema.CROSSINGS, schema.OBSERVATIONS, schema.STRUCTURES, schema.TRADE, schema.META)
+_LAYERS = (
+    schema.CROSSINGS,
+    schema.OBSERVATIONS,
+    schema.STRUCTURES,
+    schema.STATUS_PERIODS,
+    schema.TRADE,
+    schema.META,
+)
 #: QGIS's own table of layer styles, as QGIS creates it in PostGIS (it reads the default
 #: style from it when it opens a layer).
 _LAYER_STYLES_DDL = """
@@ -203,8 +197,26 @@ def close_idle_connections() -> None:
 atexit.register(close_idle_connections)
 
 
+def _require_driver(url: str) -> None:
+    """Check that psycopg, the database driver, is installed, or name the extra that installs it.
+
+    Raises
+    ------
+    StoreError
+        If it is not: a GeoPackage store needs no driver, so a plain install leaves it out.
+    """
+    try:
+        import psycopg  # noqa: F401 - only whether it can be imported
+    except ImportError as err:
+        raise StoreError(
+            f"{display_url(url)}: a PostGIS store needs the database driver psycopg, which is "
+            "not installed. Fix: pip install 'crossings[postgis]'"
+        ) from err
+
+
 def _connect(url: str) -> psycopg.Connection[Any]:
     """Return an idle connection to ``url`` opened before by this process, or a new one."""
+    _require_driver(url)
     import psycopg
     from psycopg.conninfo import make_conninfo
 
@@ -251,6 +263,7 @@ def create_postgis_store(
     needs the right to create extensions). With ``force``, the crossings
     tables there are replaced; a failure leaves the database as it was.
     """
+    _require_driver(url)
     import psycopg
 
     connection = _connect(url)
@@ -268,7 +281,7 @@ def create_postgis_store(
             _enable_postgis(connection, url)
             for layer in _LAYERS:
                 connection.execute(f"DROP TABLE IF EXISTS {layer.name} CASCADE")  # type: ignore[arg-type]
-                for statement in _ddl(layer):
+                for statement in postgis_ddl(layer):
                     connection.execute(statement)  # type: ignore[arg-type]
             for statement, _ in schema.INDEXES:
                 connection.execute(statement)  # type: ignore[arg-type]
@@ -277,7 +290,7 @@ def create_postgis_store(
                 "INSERT INTO crossings_meta (key, value) VALUES (%s, %s), (%s, %s)",
                 ("application", _APPLICATION, "schema_version", str(SCHEMA_VERSION)),
             )
-            _write_default_style(connection)
+            write_postgis_styles(connection)
         with PostgisStore(url, writable=True, _connection=connection) as store:
             with store.transaction():
                 store.add_crossings(list(crossings))
@@ -318,22 +331,6 @@ def _enable_postgis(connection: psycopg.Connection[Any], url: str) -> None:
         ) from err
 
 
-def _write_default_style(connection: psycopg.Connection[Any]) -> None:
-
-    connection.execute(
-        "DELETE FROM public.layer_styles WHERE f_table_catalog = current_database() AND "
-        "f_table_schema = current_schema() AND f_table_name = 'crossings' AND stylename = %s",
-        (STYLE_NAME,),
-    )
-    connection.execute(
-        "INSERT INTO public.layer_styles (f_table_catalog, f_table_schema, f_table_name, "
-        "f_geometry_column, stylename, styleqml, stylesld, useasdefault, description) "
-        "VALUES (current_database(), current_schema(), 'crossings', 'geom', %s, %s, '', true, "
-        "%s)",
-        (STYLE_NAME, crossings_qml(), "Crossings coloured by status_now, labelled with names"),
-    )
-
-
 class PostgisStore(Store):
     """An open crossings database. Use :func:`geo.store.open_store` with its URL."""
 
@@ -353,6 +350,7 @@ class PostgisStore(Store):
         self._structures: dict[str, Structure] | None = None
         self._border: list[Observation] | None = None
         self._depth = 0
+        self._forget_periods()
         try:
             self._check_format()
             if writable:
@@ -439,6 +437,9 @@ class PostgisStore(Store):
                     "UPDATE crossings_meta SET value = %s WHERE key = 'schema_version'",
                     (str(SCHEMA_VERSION),),
                 )
+                if int(version_text) < PERIODS_VERSION:  # filled as the migration commits
+                    for crossing_id in self.crossings():
+                        self._periods_from(crossing_id, date.min)
             except psycopg.errors.InsufficientPrivilege as err:
                 raise StoreFaultError(
                     f"{self.path}: has schema version {version_text}, and this user may not "
@@ -467,19 +468,23 @@ class PostgisStore(Store):
                 )
 
     def _keep_default_style(self) -> None:
-        """Write the crossings layer's QGIS style again where this database has none.
+        """Write the layers' QGIS styles again where this database has none of its own.
 
         QGIS finds a style by the database's name, so a database copied or
-        renamed loses it; the next write puts it back.
+        renamed loses them; the next write puts them back.
         """
-        found = self._rows(
-            "SELECT 1 FROM public.layer_styles WHERE f_table_catalog = current_database() "
-            "AND f_table_schema = current_schema() AND f_table_name = 'crossings' "
-            "AND useasdefault"
-        )
-        if not found:
+        found = {
+            name
+            for (name,) in self._rows(
+                "SELECT f_table_name FROM public.layer_styles WHERE "
+                "f_table_catalog = current_database() AND f_table_schema = current_schema() "
+                "AND useasdefault"
+            )
+        }
+        missing = [style for style in DEFAULT_STYLES if style.layer.name not in found]
+        if missing:
             with self._transaction() as connection:
-                _write_default_style(connection)
+                write_postgis_styles(connection, missing)
 
     # transactions -----------------------------------------------------------------------
 
@@ -500,11 +505,14 @@ class PostgisStore(Store):
             with self._connection.transaction():
                 self._lock_writers()
                 yield self._connection
+                self._settle_periods()  # derived from what was written, committed with it
         except psycopg.Error as err:
             self._crossings = self._structures = self._border = None
+            self._forget_periods()
             raise database_fault(err, self.url) from err
         except BaseException:
             self._crossings = self._structures = self._border = None
+            self._forget_periods()
             raise
         finally:
             self._depth = 0
@@ -542,6 +550,8 @@ class PostgisStore(Store):
             [(_point(c.location), *schema.crossing_row(c)) for c in crossings],
         )
         self._crossings = None
+        for crossing in crossings:  # records of the whole border may name it
+            self._periods_from(crossing.id, date.min)
 
     def add_structures(self, structures: Sequence[Structure]) -> None:
         """Add structures (validated, ids not yet stored) in one transaction."""
@@ -551,6 +561,8 @@ class PostgisStore(Store):
             [(_point(s.location), *schema.structure_row(s)) for s in structures],
         )
         self._structures = None
+        for structure in structures:  # its crossing may show its structures' lifecycle
+            self._periods_from(structure.crossing_id, date.min)
 
     def add_trade(self, figures: Sequence[TradeFigure]) -> None:
         """Add trade figures (validated) in one transaction."""
@@ -838,12 +850,28 @@ class PostgisStore(Store):
             if record.id in stored and record.id not in seen:
                 seen.add(record.id)
                 kept.append(record.id)
+                self._note_periods(record)
                 continue
             self._refuse_duplicate(record, on_duplicate)
         written.add(kept)
         batch.clear()
 
-    # the status snapshot ----------------------------------------------------------------
+    # the status snapshot and the status periods ------------------------------------------
+
+    def _insert_periods(
+        self, crossing: Crossing, rows: Sequence[tuple[date, date | None, tuple[object, ...]]]
+    ) -> None:
+        """Write a crossing's status periods at its point (see geo.store.periods)."""
+        if not rows:
+            return
+        names = schema.STATUS_PERIODS.names
+        columns = ", ".join(f'"{name}"' for name in names)
+        marks = ", ".join(["%s"] * len(names))
+        head = (_point(crossing.location), crossing.id, crossing.name_en)
+        self._connection.cursor().executemany(
+            f"INSERT INTO status_periods (geom, {columns}) VALUES ({_GEOM_IN}, {marks})",  # type: ignore[arg-type]
+            [(*head, start, end, *said) for start, end, said in rows],
+        )
 
     def write_status_snapshot(
         self, statuses: Iterable[tuple[str, str | None, str | None, str | None]], as_of: date
@@ -908,7 +936,7 @@ class PostgisStore(Store):
     def integrity_problems(self) -> list[str]:
         """Return what the store's own references and geometries get wrong (empty: fine)."""
         problems = self._reference_problems()
-        for layer in ("crossings", "structures", "observations"):
+        for layer in ("crossings", "structures", "observations", "status_periods"):
             problems += [
                 f"{layer}: feature {fid} has a geometry that is not a point in EPSG:4326"
                 for (fid,) in self._rows(
