@@ -404,8 +404,12 @@ def test_a_link_reopens_the_same_date_and_crossing(browser, shipped_maps):
     target = (shipped_maps / "index.html").as_uri() + "#date=2021-06-01&crossing=quanhe-wonjong"
     page = Page(browser, shipped_maps / "index.html")
     page.page.goto(target)
+    # Applied in the open tab first; the reload then reads the address the page keeps.
+    page.page.wait_for_function("location.hash.includes('crossing=quanhe-wonjong')")
+    page.page.locator(".leaflet-popup").wait_for()
     page.page.reload()
     page.page.wait_for_function("document.body.dataset.mapReady === 'true'", timeout=15000)
+    page.page.locator(".leaflet-popup").wait_for()
     assert page.page.input_value("#time-date") == "2021-06-01"
     assert page.page.locator(".legend-date").inner_text() == "2021-06-01"
     popup = page.page.locator(".leaflet-popup-content")

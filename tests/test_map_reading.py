@@ -262,11 +262,11 @@ def test_a_popup_shows_its_evidence_at_once_and_a_tap_no_tooltip(browser, maps, 
 def test_a_shared_link_opens_its_popup_clear_of_the_controls(browser, maps, screen):
     page = Page(browser, maps / "index.html", viewport=SCREENS[screen])
     page.page.goto((maps / "index.html").as_uri() + "#crossing=friendship-bridge")
+    page.page.wait_for_function("location.hash.includes('crossing=friendship-bridge')")
     page.page.reload()
     page.page.wait_for_function("document.body.dataset.mapReady === 'true'")
     popup = page.page.locator(".leaflet-popup-content-wrapper")
     popup.wait_for()
-    page.page.wait_for_timeout(0)
     page.page.wait_for_function("!document.querySelector('.leaflet-map-pane').style.transition")
     box = popup.bounding_box()
     controls = page.page.locator(".leaflet-top .leaflet-control")
