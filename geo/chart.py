@@ -74,11 +74,8 @@ def _axis(panel: _Panel, ticks: list[float]) -> list[str]:
     """Return the panel's title, y-axis with its unit, grid lines and baseline."""
     base = panel.top + panel.height
     title = f'x="10" y="{panel.top - 10}" font-size="{TEXT}" font-weight="bold"'
-    unit = f'x="{X0 - 6}" y="{panel.top - 10}" font-size="{SMALL}" text-anchor="end"'
-    parts = [
-        f"<text {title}>{escape(panel.title)}</text>",
-        f"<text {unit}>{escape(panel.unit)}</text>",
-    ]
+    # The unit in the title: a label of its own beside it would overlap a long title.
+    parts = [f"<text {title}>{escape(panel.title)}, {escape(panel.unit)}</text>"]
     for tick in ticks:
         y = base - panel.height * tick / ticks[-1]
         parts.append(
@@ -129,9 +126,10 @@ def _gaps(panel: _Panel, x_of: Callable[[date], float]) -> list[str]:
             f'<rect x="{left + 1:.1f}" y="{panel.top:.1f}" width="{right - left - 2:.1f}" '
             f'height="{panel.height:.1f}" fill="#f4f4f4" stroke="#999" stroke-dasharray="3 3" '
             f'class="gap" data-period="{year}"><title>{year}: no figure</title></rect>'
-            f'<text x="{(left + right) / 2:.1f}" y="{panel.top + panel.height - 6:.1f}" '
-            f'font-size="{SMALL}" text-anchor="middle" fill="#555">no</text>'
+            # "no" above "figure", read top to bottom near the baseline.
             f'<text x="{(left + right) / 2:.1f}" y="{panel.top + panel.height - 6 - SMALL:.1f}" '
+            f'font-size="{SMALL}" text-anchor="middle" fill="#555">no</text>'
+            f'<text x="{(left + right) / 2:.1f}" y="{panel.top + panel.height - 6:.1f}" '
             f'font-size="{SMALL}" text-anchor="middle" fill="#555">figure</text>'
         )
     return parts
