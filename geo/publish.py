@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from geo.browse import list_crossings
 from geo.errors import GeoError, RecordValidationError
@@ -24,16 +24,25 @@ from geo.inventory import DEFAULT_STORE, owned_structures, refresh_status_snapsh
 from geo.model import OVERVIEW_PAGE, in_writing_order
 from geo.outputs import check_target, page_name, written_beside
 from geo.query import overlaps
-from geo.render import MapDays, crossing_map
+from geo.render import CELL_DEG, DETAIL_AROUND_DEG, MARKER_LIMIT, History, MapDays, crossing_map
 from geo.render import overview_map as render_overview
-from geo.status import (
-    rule_order,
-    status_timeline,
-)
+from geo.status import StatusStep, rule_order, source_timeline, status_timeline
 from geo.store import create_store, open_store, store_fault
+from geo.store.digest import (
+    Cells,
+    YearCounts,
+    border_records,
+    history_window,
+    located,
+    located_cells,
+    records_of_structures,
+    replacing,
+    year_counts,
+)
 
 if TYPE_CHECKING:
     from geo.model import Crossing, Observation, Structure, TradeFigure
+    from geo.store.base import Store
 
 __all__ = [
     "FIGURE_SUFFIXES",
@@ -45,35 +54,91 @@ __all__ = [
 ]
 
 
-def _map_inputs(store: str | Path, as_of: date | None) -> dict[str, Any]:
+#: A crossing's history on a page: its newest records; past this many, the page counts the
+#: rest a year and names the command that lists them all.
+HISTORY_LIMIT = 200
+
+
+class _PageInputs(NamedTuple):
+    """What the maps of a store show, read through its indexes: the same cost at any size."""
+
+    crossings: list[Crossing]
+    structures: list[Structure]
+    trade: list[TradeFigure]
+    timelines: list[list[StatusStep]]
+    histories: list[History]
+    located: dict[str | None, Sequence[Observation] | Cells]
+    days: MapDays
+
+
+def _located(
+    opened: Store, crossing: Crossing | None, cells: Cells | None
+) -> Sequence[Observation] | Cells:
+    """Return the records a page draws at their own points: each, or counts on a grid.
+
+    A crossing's page draws its records and the whole border's, or the cells
+    around it; the overview every record, or every cell.
+    """
+    if cells is None:
+        return located(opened, None if crossing is None else crossing.id)
+    if crossing is None:
+        return cells
+    if crossing.location is None:
+        return Cells([], [], [])
+    lon, lat, d = crossing.location.lon, crossing.location.lat, DETAIL_AROUND_DEG
+    return cells.within((lon - d, lat - d, lon + d, lat + d), CELL_DEG)
+
+
+def _history(
+    opened: Store,
+    crossing: Crossing,
+    structure_ids: Sequence[str],
+    border: Sequence[Observation],
+    counts: YearCounts,
+) -> History:
+    """Return a crossing's newest records, its structures', the border's, and its count a year."""
+    window = history_window(opened, crossing.id, HISTORY_LIMIT + 1)
+    cut = len(window) > HISTORY_LIMIT
+    records = {o.id: o for o in [*window[:HISTORY_LIMIT], *border]}
+    records.update((o.id, o) for o in records_of_structures(opened, structure_ids))
+    # What corrects or withdraws a record listed is listed too: the history says what became of it.
+    records.update((o.id, o) for o in replacing(opened, list(records)))
+    return History(
+        sorted(records.values(), key=rule_order),
+        total=counts.total(crossing.id),
+        per_year=counts.by_crossing.get(crossing.id, []) if cut else [],
+        shown=min(len(window), HISTORY_LIMIT),
+    )
+
+
+def _map_inputs(store: str | Path, as_of: date | None) -> _PageInputs:
     today = today_or(None)
     day = as_of or today
     with open_store(store) as opened:
         crossings = list(opened.crossings().values())
         structures = list(opened.structures().values())
-        records = opened.observations()
-        trade = opened.trade()
-    border = [o for o in records if o.crossing_id is None]
-    own: dict[str | None, list[Observation]] = {}
-    for record in records:
-        own.setdefault(record.crossing_id, []).append(record)
-    # Each crossing's history in the order the status rule applies it.
-    histories = [sorted(own.get(c.id, []) + border, key=rule_order) for c in crossings]
-    owned = owned_structures(structures)
-    return {
-        "crossings": crossings,
-        "structures": structures,
-        "records": records,
-        "trade": trade,
-        "histories": histories,
-        "timelines": [
-            status_timeline(h, c.id, until=max(today, day), structure_ids=owned.get(c.id, ()))
-            for c, h in zip(crossings, histories, strict=True)
-        ],
-        "as_of": day,
-        "start": min((o.date.start for o in records), default=day),
-        "today": today,
-    }
+        owned = owned_structures(structures)
+        counts = year_counts(opened)
+        border = border_records(opened)
+        # Past the limit a page draws counts on a grid: the store counts them in one pass.
+        cells = located_cells(opened, CELL_DEG) if opened.count() > MARKER_LIMIT else None
+        timelines = [
+            source_timeline(
+                opened.status_source(c.id),
+                until=max(today, day),
+                structure_ids=owned.get(c.id, ()),
+            )
+            for c in crossings
+        ]
+        return _PageInputs(
+            crossings,
+            structures,
+            opened.trade(),
+            timelines,
+            [_history(opened, c, owned.get(c.id, ()), border, counts) for c in crossings],
+            {None if c is None else c.id: _located(opened, c, cells) for c in [None, *crossings]},
+            MapDays(day, counts.first_day or day, today),
+        )
 
 
 def overview_map(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> Any:
@@ -82,47 +147,41 @@ def overview_map(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None
     Markers are coloured by status on ``as_of`` (default today); the map's time
     control runs from the first record to today.
     """
-    got = _map_inputs(store, as_of)
+    return _overview(_map_inputs(store, as_of))
+
+
+def _overview(got: _PageInputs) -> Any:
     return render_overview(
-        got["crossings"],
-        got["timelines"],
-        got["histories"],
-        got["records"],
-        got["trade"],
-        days=MapDays(got["as_of"], got["start"], got["today"]),
-        structures=got["structures"],
+        got.crossings,
+        got.timelines,
+        got.histories,
+        got.located[None],
+        got.trade,
+        days=got.days,
+        structures=got.structures,
     )
 
 
 def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dict[str, Any]:
     """Return the overview map (key ``index``) and one map per crossing (key: its id).
 
-    Each is a ``folium.Map``; the caller saves them.
+    Each is a ``folium.Map``; the caller saves them. Each page stays small
+    whatever the store holds: see :data:`HISTORY_LIMIT` and ``geo.render.MARKER_LIMIT``.
     """
     got = _map_inputs(store, as_of)
-    days = MapDays(got["as_of"], got["start"], got["today"])
-    result = {
-        OVERVIEW_PAGE: render_overview(
-            got["crossings"],
-            got["timelines"],
-            got["histories"],
-            got["records"],
-            got["trade"],
-            days=days,
-            structures=got["structures"],
-        )
-    }
+    result = {OVERVIEW_PAGE: _overview(got)}
     for crossing, timeline, history in zip(
-        got["crossings"], got["timelines"], got["histories"], strict=True
+        got.crossings, got.timelines, got.histories, strict=True
     ):
         page_name(crossing.id)  # a store's id becomes a file name only if it is a slug
         result[crossing.id] = crossing_map(
             crossing,
             timeline,
             history,
-            days=days,
-            structures=got["structures"],
-            pages=got["crossings"],
+            got.located[crossing.id],
+            days=got.days,
+            structures=got.structures,
+            pages=got.crossings,
         )
     return result
 

@@ -24,6 +24,7 @@ from geo.chart import trade_chart_html
 from geo.errors import GeoError
 from geo.model import STATUS_COLOURS, STATUS_LABELS
 from geo.status import STALE_AFTER_DAYS, describe_status, lifecycle_records, record_role
+from geo.store.digest import Cells, cells_of
 
 if TYPE_CHECKING:
     import folium
@@ -151,6 +152,21 @@ class MapDays(NamedTuple):
     today: date
 
 
+class History(NamedTuple):
+    """A crossing's records on its page: all of them, or its newest with a count a year.
+
+    ``records`` are in the rule's order (the crossing's, its structures' and the
+    border's); ``total`` is how many records name the crossing in all;
+    ``per_year`` counts them a year when ``records`` holds only the ``shown``
+    newest of the crossing's own.
+    """
+
+    records: Sequence[Observation]
+    total: int = 0
+    per_year: Sequence[tuple[int, int]] = ()
+    shown: int = 0
+
+
 class _Records:
     """The page's records and texts: each text once in ``strings``, each record once by index."""
 
@@ -234,12 +250,13 @@ def _structure_row(
 def _crossing_row(
     crossing: Crossing,
     timeline: Sequence[StatusStep],
-    history: Sequence[Observation],
+    listed: History,
     structures: Sequence[Structure],
     records: _Records,
 ) -> dict[str, Any]:
     """Return a crossing, its status steps, the records the status rests on, its structures."""
     location = crossing.location
+    history = listed.records
     superseded = {o.replaces for o in history if o.replaces}
     # The records the status rests on and what was built: status, plan, infrastructure.
     shown = [
@@ -268,6 +285,10 @@ def _crossing_row(
             _row(HISTORY_FIELDS, record=records.add(o), role=records.strings(role))
             for o, role in shown
         ],
+        # A long history is cut to its newest records: how many there are, and a count a year.
+        "historyTotal": listed.total,
+        "historyShown": listed.shown,
+        "perYear": [list(pair) for pair in listed.per_year],
         "structures": [
             _structure_row(s, history, records) for s in structures if s.crossing_id == crossing.id
         ],
@@ -282,38 +303,33 @@ MARKER_LIMIT = 2000
 CELL_DEG = 0.02
 
 
-def _observation_cells(located: Sequence[Observation]) -> dict[str, Any]:
-    """Return the observations as counts per grid cell and layer, with the first and last day."""
-    cells: dict[tuple[int, int, int], list[Any]] = {}
-    for o in located:
-        assert o.location is not None
-        key = (
-            round(o.location.lon / CELL_DEG),
-            round(o.location.lat / CELL_DEG),
-            0 if o.kind == "infrastructure" else 1,
-        )
-        cell = cells.setdefault(key, [0, o.date.start, o.date.end])
-        cell[0] += 1
-        cell[1], cell[2] = min(cell[1], o.date.start), max(cell[2], o.date.end)
-    ordered = sorted(cells.items())
+def _cell_columns(cells: Cells) -> dict[str, Any]:
+    """Return counts on the grid as the page reads them: each cell's centre and count."""
     return {
-        "lon": [round(k[0] * CELL_DEG, 5) for k, _ in ordered],
-        "lat": [round(k[1] * CELL_DEG, 5) for k, _ in ordered],
-        "layer": [k[2] for k, _ in ordered],
-        "count": [v[0] for _, v in ordered],
-        "first": [v[1].isoformat() for _, v in ordered],
-        "last": [v[2].isoformat() for _, v in ordered],
+        "lon": [round(x * CELL_DEG, 5) for x in cells.lon],
+        "lat": [round(y * CELL_DEG, 5) for y in cells.lat],
+        # Records of every kind: the page's second layer ("other observations").
+        "layer": [1] * len(cells.counts),
+        "count": cells.counts,
         "cellKm": round(CELL_DEG * 111.2, 1),
     }
 
 
-def _observation_columns(observations: Sequence[Observation], strings: _Strings) -> dict[str, Any]:
-    """Observations at their own points, as columns; 5 decimals of a degree is about a metre."""
+def _observation_columns(
+    observations: Sequence[Observation] | Cells, strings: _Strings
+) -> dict[str, Any]:
+    """Observations at their own points, as columns; 5 decimals of a degree is about a metre.
+
+    Past :data:`MARKER_LIMIT` of them, or when the store counted them already,
+    counts on a grid instead.
+    """
     import numpy as np
 
+    if isinstance(observations, Cells):
+        return _cell_columns(observations)
     located = [o for o in observations if o.has_own_location and o.location is not None]
     if len(located) > MARKER_LIMIT:
-        return _observation_cells(located)
+        return _cell_columns(cells_of(located, CELL_DEG))
     columns: dict[str, list[object]] = {
         key: []
         for key in ("lon", "lat", "layer", "kind", "date", "crossing", "summary", "source", "url")
@@ -378,8 +394,8 @@ def _page_basemap(crossings: Sequence[Crossing]) -> dict[str, Any]:
 def _page_data(
     crossings: Sequence[Crossing],
     timelines: Sequence[Sequence[StatusStep]],
-    histories: Sequence[Sequence[Observation]],
-    observations: Sequence[Observation],
+    histories: Sequence[History],
+    observations: Sequence[Observation] | Cells,
     *,
     days: MapDays,
     structures: Sequence[Structure] = (),
@@ -519,8 +535,8 @@ def _finish(
 def overview_map(
     crossings: Sequence[Crossing],
     timelines: Sequence[Sequence[StatusStep]],
-    histories: Sequence[Sequence[Observation]],
-    observations: Sequence[Observation],
+    histories: Sequence[History],
+    observations: Sequence[Observation] | Cells,
     trade: Sequence[TradeFigure],
     *,
     days: MapDays,
@@ -531,10 +547,11 @@ def overview_map(
     Parameters
     ----------
     crossings, timelines, histories : sequences of the same length
-        Each crossing, its status steps (:func:`geo.query.status_timeline`)
-        and its records, oldest first.
-    observations : sequence of Observation
-        Records to show at their own points (others are in the popups).
+        Each crossing, its status steps (:func:`geo.status.status_timeline`)
+        and its records (:class:`History`).
+    observations : sequence of Observation, or Cells
+        Records to show at their own points (others are in the popups), or
+        their counts on a grid.
     trade : sequence of TradeFigure
         Figures for the trade chart.
     days : MapDays
@@ -593,18 +610,20 @@ def overview_map(
 def crossing_map(
     crossing: Crossing,
     timeline: Sequence[StatusStep],
-    history: Sequence[Observation],
+    history: History,
+    located: Sequence[Observation] | Cells,
     *,
     days: MapDays,
-    ring_km: float = RING_KM,
     structures: Sequence[Structure] = (),
     pages: Sequence[Crossing] = (),
 ) -> folium.Map:
     """Return one crossing's map: zoomed to it, its located records, a ring, its timeline beside.
 
-    Its structures (bridges, dams, gates) with a point are drawn as markers of
-    their own. A crossing without a point is shown with its timeline only, and
-    says so. ``pages`` are the crossings whose pages it links to.
+    ``located`` are the records drawn at their own points (the crossing's and the
+    border's), or their counts on a grid. Its structures (bridges, dams, gates)
+    with a point are drawn as markers of their own. A crossing without a point
+    is shown with its timeline only, and says so. ``pages`` are the crossings
+    whose pages it links to.
     """
     folium = _import_folium()
     fmap = _base_map(width="66%")
@@ -613,6 +632,7 @@ def crossing_map(
     other = folium.FeatureGroup(name="Other observations").add_to(fmap)
     minimap = _controls(fmap)
     precision_m = crossing.location_precision_m or 0
+    ring_km = RING_KM
     ring_label = f"{ring_km:g} km ring"
     if crossing.location is not None:
         fmap.location = [crossing.location.lat, crossing.location.lon]
@@ -631,7 +651,7 @@ def crossing_map(
         [crossing],
         [timeline],
         [history],
-        history,
+        located,
         days=days,
         structures=structures,
         pages=pages,

@@ -50,6 +50,7 @@ __all__ = [
     "lifecycle_records",
     "record_role",
     "rule_order",
+    "source_timeline",
     "status_as_of",
     "status_timeline",
     "structure_lifecycle",
@@ -652,7 +653,20 @@ def status_timeline(
     >>> status_timeline([], "friendship-bridge", until=date(2026, 1, 1))
     []
     """
-    source = MemorySource(observations, crossing_id)
+    return source_timeline(
+        MemorySource(observations, crossing_id), until=until, structure_ids=structure_ids
+    )
+
+
+def source_timeline(
+    source: RecordSource, *, until: date, structure_ids: Sequence[str] = ()
+) -> list[StatusStep]:
+    """Return :func:`status_timeline` of what ``source`` holds: records in memory or a store's.
+
+    A store's source (``Store.status_source``) reads through its indexes only
+    the records each change day needs, so a timeline costs the same at any
+    size of store.
+    """
     steps: list[StatusStep] = []
     for day in change_days(source, until=until, structure_ids=structure_ids):
         step = _step_on(source, day, structure_ids)

@@ -236,7 +236,39 @@ var crossingsMap = (function () {
         ]);
         list.appendChild(item);
       });
-      return list;
+      if (!crossing.perYear.length) return list;
+      // A long history: its newest records, how many there are a year, and how to list them all.
+      var most = 1;
+      crossing.perYear.forEach(function (pair) { most = Math.max(most, pair[1]); });
+      var years = el("ul", { className: "per-year", "aria-label": "Records a year" });
+      crossing.perYear.forEach(function (pair) {
+        var bar = el("span", { className: "bar" });
+        bar.style.width = Math.max(2, Math.round(60 * pair[1] / most)) + "px";
+        years.appendChild(el("li", { title: pair[0] + ": " + count(pair[1]) + " records" }, [
+          el("span", { className: "year", text: String(pair[0]) }), bar, el("span", { text: count(pair[1]) })
+        ]));
+      });
+      return el("div", { className: "history-cut" }, [
+        el("p", { className: "cut-note", text: "Listed: the newest " + count(crossing.historyShown) + " of the " +
+          count(crossing.historyTotal) + " records of this crossing on its status and works, with its structures' " +
+          "and the border's. Its records a year are below; every record: " }, [
+          el("code", { text: "crossings show " + crossing.id + " --format csv" })
+        ]),
+        years,
+        list
+      ]);
+    }
+
+    function count(n) { return n.toLocaleString("en-US"); }
+    // 1234 reads 1.2k, 56789 reads 57k: a count that fits a small disc.
+    function shortCount(n) {
+      if (n < 1000) return String(n);
+      if (n < 1e6) return (n < 1e4 ? (n / 1e3).toFixed(1) : Math.round(n / 1e3)) + "k";
+      return (n / 1e6).toFixed(1) + "M";
+    }
+    function cellIcon(n, className) {
+      var size = Math.round(Math.min(22 + 6 * Math.log10(Math.max(n, 1)), 52));
+      return L.divIcon({ html: el("span", { text: shortCount(n) }), className: className, iconSize: [size, size] });
     }
 
     // The status on the day, since when, and the record it rests on with its source and age.
@@ -470,13 +502,26 @@ var crossingsMap = (function () {
       if (!layerName) return;
       var layer = window[layerName];
       var batch = [];
+      if (obs.count && L.MarkerClusterGroup && layer instanceof L.MarkerClusterGroup) {
+        // A cluster of cells says how many records it holds, not how many cells.
+        layer.options.iconCreateFunction = function (cluster) {
+          var total = 0;
+          cluster.getAllChildMarkers().forEach(function (m) { total += obs.count[m.observation]; });
+          return cellIcon(total, "xing-cell xing-cell-cluster");
+        };
+      }
       for (var i = 0; i < obs.lon.length; i++) {
         if (obs.layer[i] !== which) continue;
-        // Small and neutral, unlike any status colour: black for infrastructure, white for others;
-        // a cell of many records (a large store) grows with its count.
-        var radius = obs.count ? Math.min(4 + 2 * Math.log10(obs.count[i]) * 2, 16) : 4;
-        var m = L.circleMarker([obs.lat[i], obs.lon[i]], { radius: radius, weight: 2, color: which === 0 ? "#fff" : "#000",
-                                                          fillColor: OBSERVATION_FILL[which], fillOpacity: 1 });
+        var m;
+        if (obs.count) {
+          // A cell of many records (a large store): its count, in a disc that grows with it.
+          m = L.marker([obs.lat[i], obs.lon[i]], { icon: cellIcon(obs.count[i], "xing-cell"), keyboard: false,
+                                                   title: count(obs.count[i]) + " records in this cell" });
+        } else {
+          // Small and neutral, unlike any status colour: black for infrastructure, white for others.
+          m = L.circleMarker([obs.lat[i], obs.lon[i]], { radius: 4, weight: 2, color: which === 0 ? "#fff" : "#000",
+                                                        fillColor: OBSERVATION_FILL[which], fillOpacity: 1 });
+        }
         m.observation = i;
         batch.push(m);
       }
@@ -486,8 +531,8 @@ var crossingsMap = (function () {
         if (i === undefined) return;
         var where = obs.lat[i].toFixed(4) + "," + obs.lon[i].toFixed(4);
         var box = obs.count ? el("div", { className: "xing-popup" }, [
-          el("b", { text: obs.count[i] + " " + (which === 0 ? "infrastructure" : "other") + " observation(s) in this " +
-                          obs.cellKm + " km cell, " + obs.first[i] + " to " + obs.last[i] }),
+          el("b", { text: count(obs.count[i]) + " observation(s) of any crossing and kind in this " +
+                          obs.cellKm + " km cell" }),
           el("div", { text: "Too many records to draw one by one. List them with:" }),
           el("code", { text: "crossings near " + where + " --km " + obs.cellKm + " --observations" })
         ]) : el("div", { className: "xing-popup" }, [

@@ -1,0 +1,213 @@
+"""What a page reads of a store that must stay small whatever the store holds.
+
+A map page cannot carry a million records: it carries each crossing's
+newest records, how many there are a year, and the records with a point of
+their own either one by one or, past a limit, as counts on a grid. Each
+question here is one query, answered by the database on both backends; only
+the answer (never the store) reaches Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from geo.store.gpkg import GeoPackageStore
+from geo.store.schema import day_text
+
+if TYPE_CHECKING:
+    from geo.model import Observation
+
+__all__ = [
+    "HISTORY_KINDS",
+    "Cells",
+    "YearCounts",
+    "border_records",
+    "cells_of",
+    "history_window",
+    "located",
+    "located_cells",
+    "newest",
+    "records_of_structures",
+    "replacing",
+    "year_counts",
+]
+
+#: The kinds of record a crossing's history lists: what bears on its status and its works.
+HISTORY_KINDS = ("status", "plan", "infrastructure")
+
+#: Whether a record has a point of its own (the column is an integer in SQLite, a boolean in
+#: PostgreSQL; a record without one is stored at its crossing's point).
+_OWN = "CAST(o.has_own_location AS INTEGER) = 1"
+
+
+class YearCounts(NamedTuple):
+    """Records a year of each crossing (None: the whole border), and the first record's day."""
+
+    by_crossing: dict[str | None, list[tuple[int, int]]]
+    first_day: date | None
+
+    def total(self, crossing_id: str | None) -> int:
+        """Return how many records a crossing has (None: the whole border's)."""
+        return sum(count for _, count in self.by_crossing.get(crossing_id, []))
+
+
+class Cells(NamedTuple):
+    """Records counted on a grid: each cell's centre, in whole cells from 0°, 0°, and its count."""
+
+    lon: list[int]
+    lat: list[int]
+    counts: list[int]
+
+    def within(self, box: tuple[float, float, float, float], cell_deg: float) -> Cells:
+        """Return the cells whose centres lie in ``box`` (west, south, east, north)."""
+        west, south, east, north = box
+        kept = [
+            n
+            for n, (x, y) in enumerate(zip(self.lon, self.lat, strict=True))
+            if west <= x * cell_deg <= east and south <= y * cell_deg <= north
+        ]
+        return Cells(
+            [self.lon[n] for n in kept], [self.lat[n] for n in kept], [self.counts[n] for n in kept]
+        )
+
+
+def year_counts(store: Any) -> YearCounts:
+    """Return each crossing's records a year, by the year they begin, in one pass.
+
+    The pass reads the index of crossings and dates only, never the records.
+    """
+    rows = store._query(
+        "SELECT crossing_id, CAST(substr(CAST(date_start AS TEXT), 1, 4) AS INTEGER) AS year, "
+        "count(*), min(date_start) FROM observations GROUP BY crossing_id, year "
+        "ORDER BY crossing_id, year",
+        {},
+    )
+    found: dict[str | None, list[tuple[int, int]]] = {}
+    for crossing_id, year, count, _ in rows:
+        found.setdefault(crossing_id, []).append((int(year), int(count)))
+    first = min((day_text(row[3]) for row in rows), default=None)
+    return YearCounts(found, date.fromisoformat(first) if first else None)
+
+
+def border_records(store: Any) -> list[Observation]:
+    """Return the records of the whole border: few (a status or plan of many crossings)."""
+    rows = store._query(
+        f"SELECT {store._COLUMNS} FROM observations o WHERE crossing_id IS NULL", {}
+    )
+    return list(store._decode(rows))
+
+
+def newest(
+    store: Any, crossing_id: str | None, limit: int, *, kinds: Sequence[str] = ()
+) -> list[Observation]:
+    """Return a crossing's newest ``limit`` records (None: the whole border's), newest first.
+
+    The newest by the day they count from (their last day), as the status rule
+    orders them, read backwards along the index of crossings and dates, so the
+    cost follows ``limit``, not the store. ``kinds``: only records of these kinds.
+    Records that a later one replaces are kept: a history says what became of them.
+    """
+    where = "crossing_id IS NULL" if crossing_id is None else "crossing_id = :crossing"
+    if kinds:
+        where += " AND kind IN (" + ", ".join(f"'{kind}'" for kind in kinds) + ")"
+    rows = store._query(
+        f"SELECT {store._COLUMNS} FROM observations o WHERE {where} "
+        f"ORDER BY date_end DESC, date_start DESC, id DESC LIMIT {int(limit)}",
+        {"crossing": crossing_id},
+    )
+    return list(store._decode(rows))
+
+
+def history_window(store: Any, crossing_id: str, limit: int) -> list[Observation]:
+    """Return a crossing's newest ``limit`` records of the kinds its history lists."""
+    return newest(store, crossing_id, limit, kinds=HISTORY_KINDS)
+
+
+def _name(n: int) -> str:
+    """Return a parameter's name of letters only, as every backend reads names (0: a, 26: ba)."""
+    letters = ""
+    while True:
+        n, digit = divmod(n, 26)
+        letters = chr(ord("a") + digit) + letters
+        if n == 0:
+            return "id_" + letters
+
+
+def _chunks(ids: Sequence[str]) -> list[tuple[str, dict[str, object]]]:
+    """Return ``ids`` as lists of named parameters, 500 at most (SQLite limits bound ones)."""
+    found = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        params: dict[str, object] = {_name(n): value for n, value in enumerate(chunk)}
+        found.append((", ".join(f":{name}" for name in params), params))
+    return found
+
+
+def _where_in(store: Any, column: str, ids: Sequence[str]) -> list[Observation]:
+    found: list[Observation] = []
+    for marks, params in _chunks(list(ids)):
+        sql = f"SELECT {store._COLUMNS} FROM observations o WHERE {column} IN ({marks})"
+        found += store._decode(store._query(sql, params))
+    return found
+
+
+def records_of_structures(store: Any, structure_ids: Sequence[str]) -> list[Observation]:
+    """Return every record of these structures (their lifecycles among them)."""
+    return _where_in(store, "structure_id", structure_ids)
+
+
+def replacing(store: Any, ids: Sequence[str]) -> list[Observation]:
+    """Return the records that correct or withdraw any of ``ids``."""
+    return _where_in(store, "replaces", ids)
+
+
+def _where(crossing_id: str | None) -> tuple[str, dict[str, object]]:
+    if crossing_id is None:
+        return _OWN, {}
+    # A crossing's page draws its own records and the whole border's.
+    return (
+        f"{_OWN} AND (o.crossing_id = :crossing OR o.crossing_id IS NULL)",
+        {"crossing": crossing_id},
+    )
+
+
+def located(store: Any, crossing_id: str | None = None) -> list[Observation]:
+    """Return the records with a point of their own (of a crossing, or all), oldest first."""
+    where, params = _where(crossing_id)
+    rows = store._query(f"SELECT {store._COLUMNS} FROM observations o WHERE {where}", params)
+    return sorted(store._decode(rows), key=lambda o: (o.date.start, o.date.end, o.id))
+
+
+def located_cells(store: Any, cell_deg: float) -> Cells:
+    """Return every record's point counted on a grid of ``cell_deg`` degrees, in one pass.
+
+    The pass reads the spatial index only, never the records: a record without
+    a point of its own counts at its crossing's point, where ``crossings near``
+    finds it too.
+    """
+    if isinstance(store, GeoPackageStore):
+        # The spatial index holds each point as a box of single-precision floats around it.
+        lon, lat = "(minx + maxx) / 2", "(miny + maxy) / 2"
+        table = "rtree_observations_geom"
+    else:
+        lon, lat, table = "ST_X(geom)", "ST_Y(geom)", "observations"
+    rows = store._query(
+        f"SELECT CAST(round({lon} / :cell) AS INTEGER) AS cx, "
+        f"CAST(round({lat} / :cell) AS INTEGER) AS cy, count(*) FROM {table} "
+        "GROUP BY cx, cy ORDER BY cx, cy",
+        {"cell": cell_deg},
+    )
+    return Cells([int(r[0]) for r in rows], [int(r[1]) for r in rows], [int(r[2]) for r in rows])
+
+
+def cells_of(records: Sequence[Observation], cell_deg: float) -> Cells:
+    """Return records held in memory as :func:`located_cells` counts them in the store."""
+    found: dict[tuple[int, int], int] = {}
+    for o in records:
+        if o.location is not None:
+            key = (round(o.location.lon / cell_deg), round(o.location.lat / cell_deg))
+            found[key] = found.get(key, 0) + 1
+    ordered = sorted(found.items())
+    return Cells([k[0] for k, _ in ordered], [k[1] for k, _ in ordered], [n for _, n in ordered])
