@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -424,20 +424,39 @@ def read_csv_rows(path: str | Path, *, encoding: str | None = None) -> list[Row]
     return list(_iter_csv_rows(Path(path), encoding))
 
 
-def _iter_csv_rows(path: Path, encoding: str | None) -> Iterator[Row]:
+def _iter_csv_rows(
+    path: Path, encoding: str | None, only: Collection[str] | None = None
+) -> Iterator[Row]:
+    """Yield a CSV file's rows as fields; with ``only``, each row holds only those columns.
+
+    Rows are numbered as a spreadsheet shows them, blank rows left out; a row
+    with fewer cells than the header has None in the columns it lacks.
+    """
     found = read_csv_format(path, encoding=encoding)
     problems: list[RowProblem] = []
     number = 1
     try:
         with path.open(encoding=_ENCODINGS[found.encoding][1], newline="") as handle:
-            reader = csv.DictReader(handle, delimiter=found.delimiter)
-            header = _checked_header(path, reader)
-            for number, row in enumerate(reader, start=2):
-                extra = row.pop(None, None)  # type: ignore[call-overload]
-                if extra is not None:
-                    problems.append(RowProblem(number, _extra_cells(header, extra, found)))
+            reader = csv.reader(handle, delimiter=found.delimiter)
+            header = _checked_header(path, next(reader, []))
+            width = len(header)
+            kept = [n for n, name in enumerate(header) if only is None or name in only]
+            names = [header[n] for n in kept]
+            for row in reader:
+                if not row:  # a blank line is no row
                     continue
-                fields: dict[str, object] = {k: _spreadsheet_text(v) for k, v in row.items()}
+                number += 1
+                if len(row) > width:
+                    problems.append(RowProblem(number, _extra_cells(header, row[width:], found)))
+                    continue
+                cells: Sequence[str | None] = row
+                if "'" in "".join(row):  # a cell may start with the quote write_csv adds
+                    cells = list(map(_spreadsheet_text, row))
+                if len(cells) < width:
+                    cells = [*cells, *[None] * (width - len(cells))]
+                if only is not None:
+                    cells = [cells[n] for n in kept]
+                fields: dict[str, object] = dict(zip(names, cells, strict=True))
                 if found.delimiter == ";":
                     _decimal_points(fields)
                 yield number, fields
@@ -451,15 +470,14 @@ def _iter_csv_rows(path: Path, encoding: str | None) -> Iterator[Row]:
         raise BatchValidationError(str(path), problems)
 
 
-def _checked_header(path: Path, reader: csv.DictReader[str]) -> list[str]:
+def _checked_header(path: Path, first: list[str]) -> list[str]:
     """Return a file's column names, trimmed; refuse a file without any, or with one twice."""
-    header = [name.strip().lstrip("\ufeff").strip() for name in reader.fieldnames or ()]
+    header = [name.strip().lstrip("\ufeff").strip() for name in first]
     if not any(header):
         raise _file_error(path, "has no header row")
     repeated = sorted({name for name in header if name and header.count(name) > 1})
     if repeated:
         raise _file_error(path, f"names the column {', '.join(map(repr, repeated))} more than once")
-    reader.fieldnames = header
     return header
 
 
@@ -623,10 +641,14 @@ def _read_geojson_rows(path: Path) -> list[Row]:
     return rows
 
 
-def iter_rows(path: str | Path, *, encoding: str | None = None) -> Iterator[Row]:
+def iter_rows(
+    path: str | Path, *, encoding: str | None = None, only: Collection[str] | None = None
+) -> Iterator[Row]:
     """Yield observation rows of a CSV, GeoJSON or KML file; a CSV is read as it is yielded.
 
     ``encoding`` is a CSV file's (see :func:`read_csv_format`; found when not given).
+    With ``only``, a CSV row holds only those of its columns (a pass that needs
+    a few is quicker so); other files' rows hold every field.
 
     Raises
     ------
@@ -635,7 +657,7 @@ def iter_rows(path: str | Path, *, encoding: str | None = None) -> Iterator[Row]
     """
     path = Path(path)
     if path.suffix.lower() == ".csv":
-        yield from _iter_csv_rows(path, encoding)
+        yield from _iter_csv_rows(path, encoding, only)
     else:
         yield from read_rows(path, encoding=encoding)
 

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from geo.errors import RecordValidationError, UnknownCrossingError
@@ -93,6 +93,8 @@ def clean_text(value: object, field: str) -> str:
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if type(value) is str and _is_clean(value, field):  # most cells: nothing to change
+        return value
     if isinstance(value, (dict, list, tuple, set)):
         raise RecordValidationError(
             field,
@@ -135,6 +137,21 @@ def clean_text(value: object, field: str) -> str:
     return text
 
 
+def _is_clean(text: str, field: str) -> bool:
+    """Say whether :func:`clean_text` would return a text as it is, without reading it char by char.
+
+    A printable text holds no control, format (zero-width, bidi), surrogate or
+    separator character other than the space, so only blank ends, the form
+    (NFC) and the length are left to check.
+    """
+    return (
+        text.isprintable()
+        and len(text) <= _LIMITS.get(field, TEXT_LIMIT_DEFAULT)
+        and text == text.strip()
+        and (text.isascii() or unicodedata.is_normalized("NFC", text))
+    )
+
+
 def parse_choice(field: str, value: str, allowed: Iterable[str], *, fix: str = "") -> str:
     """Return ``value`` normalised to one of ``allowed`` (case, spaces, hyphens).
 
@@ -168,6 +185,8 @@ def ascii_digits(text: str) -> str:
     >>> ascii_digits("²⁰²¹")
     '²⁰²¹'
     """
+    if text.isascii():  # no other digits, and NFKC leaves it as it is
+        return text
     if any(unicodedata.category(c) == "No" for c in text):
         return text
     text = unicodedata.normalize("NFKC", text)
@@ -410,9 +429,15 @@ def geodesic_distance_m(a: LonLat, b: LonLat) -> float:
     >>> round(geodesic_distance_m(LonLat(124.0, 40.0), LonLat(124.0, 40.0)))
     0
     """
+    return float(_wgs84().inv(a.lon, a.lat, b.lon, b.lat)[2])
+
+
+@lru_cache(maxsize=1)
+def _wgs84() -> Any:
+    """Return the WGS84 ellipsoid's geodesic calculator, made once (each costs about 30 µs)."""
     from pyproj import Geod
 
-    return float(Geod(ellps="WGS84").inv(a.lon, a.lat, b.lon, b.lat)[2])
+    return Geod(ellps="WGS84")
 
 
 def border_region(crossings: Mapping[str, Crossing]) -> BBox | None:

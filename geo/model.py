@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
+from operator import itemgetter
 from typing import NamedTuple
 
 __all__ = [
@@ -384,7 +385,17 @@ def content(record: Observation) -> tuple[object, ...]:
     Two records of one id and one content are one record stated twice (a
     duplicate); of one id and two contents, a conflict.
     """
-    return tuple(_said(record, name) for name in _SAID)
+    said = list(_pick_said(record))
+    if not record.has_own_location:
+        said[_SAID_LOCATION] = None
+    said[_SAID_SUMMARY] = " ".join(record.summary.split()).casefold()
+    return tuple(said)
+
+
+# content() picks the fields at once; _said() gives the same values one by one.
+_pick_said = itemgetter(*(Observation._fields.index(name) for name in _SAID))
+_SAID_LOCATION = _SAID.index("location")
+_SAID_SUMMARY = _SAID.index("summary")
 
 
 def differing_fields(a: Observation, b: Observation) -> list[tuple[str, object, object]]:

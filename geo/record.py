@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from geo.columns import RowChecker
 from geo.errors import (
     BatchValidationError,
     ConflictingRecordError,
@@ -229,8 +230,8 @@ def _import_file(
     """Import a file that can be read twice (see :func:`import_observations`)."""
     defaults = _checked_defaults(defaults)
 
-    def rows() -> Iterator[tuple[int, dict[str, object]]]:
-        for number, fields in iter_rows(path, encoding=encoding):
+    def rows(only: Collection[str] | None = None) -> Iterator[tuple[int, dict[str, object]]]:
+        for number, fields in iter_rows(path, encoding=encoding, only=only):
             given = {_FIELD_ALIASES.get(k, k): v for k, v in fields.items() if v not in ("", None)}
             yield number, {**defaults, **given}
 
@@ -238,18 +239,20 @@ def _import_file(
     # row by row, so that a file of any size is never held whole.
     corrected: set[str] = set()
     count = 0
-    for _, fields in rows():
+    for _, fields in rows(only=("replaces",)):
         count += 1
         if fields.get("replaces"):
             corrected.add(str(fields["replaces"]))
     check = _RowCheck(name, ignore_duplicates=ignore_duplicates)
     with open_store(store, writable=True) as opened:
-        parse = history_parser(
-            corrected,
-            opened.crossings(),
-            structures=opened.structures(),
-            default_recorded_by=recorder(),
-        )
+        options = {"structures": opened.structures(), "default_recorded_by": recorder()}
+        slow = history_parser(corrected, opened.crossings(), **options)
+        quick = RowChecker(opened.crossings(), **options)
+
+        def parse(fields: Mapping[str, object]) -> Observation:
+            # A row the quick check cannot vouch for is parsed alone, which names its fault.
+            return quick(fields) or slow(fields)
+
         bulk = count >= _BULK_ROWS and count >= opened.count() // 4
         with opened.transaction():
             ids = opened.add_observations(

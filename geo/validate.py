@@ -335,22 +335,39 @@ def parse_observation(
     # The fields are checked in this order, so that an error names the first bad one.
     claim = _claim(raw, crossings, structures, today, as_recorded=as_recorded)
     source = _source(raw, today, as_recorded=as_recorded)
+    return _observation(raw, claim, source, crossings, (now, today), default_recorded_by)
+
+
+def _observation(
+    raw: Mapping[str, object],
+    claim: _Claim,
+    source: _Source,
+    crossings: Mapping[str, Crossing],
+    clock: tuple[datetime, date],
+    default_recorded_by: str,
+) -> Observation:
+    """Check the rest of a record, whose claim and source are checked, and return it.
+
+    ``clock`` is the time and the day the record is checked at (``now``, ``today``).
+    """
+    now, today = clock
     place = _place(raw, claim.crossing_id, crossings)
     replaces = _replaces(raw, claim.kind)
     recorded_text = _text(raw, "recorded_at")
     recorded_at = _recorded_at(recorded_text, now) if recorded_text else now
     carried = _carried(raw, today)
     record_id = _derived_id(raw, claim, source)
-    checked = {**claim._asdict(), **source._asdict(), **place._asdict(), **carried}
+    # A record carried over from another store keeps who recorded it, even nobody.
+    recorded_by = _text(raw, "recorded_by") or ("" if recorded_text else default_recorded_by)
+    # Positional, in the order of Observation's fields: an import checks many rows.
     return Observation(
-        id=record_id,
-        replaces=replaces,
-        notes=_text(raw, "notes"),
-        recorded_at=recorded_at,
-        # A record carried over from another store keeps who recorded it, even nobody.
-        recorded_by=_text(raw, "recorded_by") or ("" if recorded_text else default_recorded_by),
-        **checked,
-    )
+        record_id, claim.crossing_id, claim.date, claim.kind, claim.status, claim.summary,
+        source.source_name, source.source_url, source.source_published, source.source_type,
+        source.source_detail, place.side, place.location, place.has_own_location, replaces,
+        _text(raw, "notes"), recorded_at, recorded_by, claim.applies_to, claim.until,
+        claim.structure_id, claim.traffic, claim.expected, claim.lifecycle,
+        source.source_is_mirror, *(carried[f.name] for f in CARRIED_FIELDS),
+    )  # fmt: skip
 
 
 class _Claim(NamedTuple):
@@ -377,7 +394,28 @@ def _claim(
     *,
     as_recorded: bool,
 ) -> _Claim:
-    """Check what a record says: its crossing, date and kind, and the fields its kind allows."""
+    """Check what a record says: its crossing, date and kind, what its kind allows, its summary."""
+    claim = _claim_but_summary(raw, crossings, structures, today, as_recorded=as_recorded)
+    return claim._replace(summary=_summary(raw))
+
+
+#: The fields :func:`_claim_but_summary` reads: a check of many rows (geo.columns) checks each
+#: combination of their values once.
+CLAIM_FIELDS = (
+    "crossing_id", "date", "precision", "kind", "status", "structure_id", "lifecycle",
+    "applies_to", "traffic", "until", "expected",
+)  # fmt: skip
+
+
+def _claim_but_summary(
+    raw: Mapping[str, object],
+    crossings: Mapping[str, Crossing],
+    structures: Mapping[str, Structure] | None,
+    today: date,
+    *,
+    as_recorded: bool,
+) -> _Claim:
+    """Check the fields of :data:`CLAIM_FIELDS` (the summary is left empty)."""
     crossing_id = resolve_crossing_id(_text(raw, "crossing_id"), crossings, field="crossing_id")
     when = parse_fuzzy_date(
         _text(raw, "date"), precision=_text(raw, "precision") or None, today=today
@@ -401,7 +439,7 @@ def _claim(
         traffic=traffic,
         until=until,
         expected=expected,
-        summary=_summary(raw),
+        summary="",
     )
 
 
@@ -417,6 +455,13 @@ def _summary(raw: Mapping[str, object]) -> str:
             "describe the observation, e.g. --summary 'New customs buildings on the DPRK side'",
         )
     return summary
+
+
+#: The fields :func:`_source` reads (see :data:`CLAIM_FIELDS`).
+SOURCE_FIELDS = (
+    "source_url", "source_name", "source_detail", "source_is_mirror", "source_type",
+    "source_published",
+)  # fmt: skip
 
 
 class _Source(NamedTuple):

@@ -21,6 +21,7 @@ PURE = {
     "geo.query",
     "geo.fields",
     "geo.validate",
+    "geo.columns",
 }
 #: What a pure module may import of the package.
 PURE_MAY_IMPORT = PURE

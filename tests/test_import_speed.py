@@ -1,0 +1,299 @@
+"""The quick path of `crossings import`: the same stored rows and errors as row-by-row parsing.
+
+An import checks what repeats from row to row once (geo.columns.RowChecker) and
+parses a row alone only where the quick check cannot vouch for it. These tests
+import the same files both ways, the quick check on and off, and find no
+difference: in the rows stored, in the report, and in the errors of bad rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from geo import record
+from geo.build import init_inventory
+from geo.columns import RowChecker
+from geo.errors import BatchValidationError
+from geo.record import import_observations
+
+DATA = Path(__file__).parent / "data"
+#: Columns that differ between two imports of one file: the feature id (the order rows are
+#: written in) and, for a row that does not say, when it was recorded (the time of the import).
+_UNSTABLE = ("fid", "recorded_at")
+
+
+@pytest.fixture(scope="module")
+def bare_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of the test seed's crossings and structures, without observations."""
+    folder = tmp_path_factory.mktemp("bare")
+    seed = folder / "seed"
+    seed.mkdir()
+    for name in ("crossings.csv", "structures.csv", "trade.csv"):
+        shutil.copyfile(DATA / "seed" / name, seed / name)
+    with (DATA / "seed" / "observations.csv").open(encoding="utf-8") as handle:
+        header = handle.readline()
+    (seed / "observations.csv").write_text(header, encoding="utf-8")
+    path = folder / "bare.gpkg"
+    init_inventory(path, seed=seed)
+    return path
+
+
+def seed_rows() -> list[dict[str, str]]:
+    with (DATA / "seed" / "observations.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def stored(path: Path) -> list[tuple[object, ...]]:
+    """Every stored row of the observations and status periods, in id order, fid aside."""
+    connection = sqlite3.connect(path)
+    try:
+        found = []
+        for table, key in (("observations", "id"), ("status_periods", "crossing_id, start")):
+            cursor = connection.execute(f"SELECT * FROM {table} ORDER BY {key}")
+            names = [d[0] for d in cursor.description]
+            for row in cursor:
+                found.append(
+                    (table, *(v for n, v in zip(names, row, strict=True) if n not in _UNSTABLE))
+                )
+        given_times = connection.execute(
+            "SELECT id, recorded_at FROM observations WHERE recorded_by = 'crossings seed' "
+            "ORDER BY id"
+        ).fetchall()
+        return found + [("recorded_at", *row) for row in given_times]
+    finally:
+        connection.close()
+
+
+def import_both_ways(
+    bare: Path, tmp_path: Path, source: Path, monkeypatch: pytest.MonkeyPatch, **options: object
+) -> tuple[object, object]:
+    """Import a file with the quick check and without; return (result, stored) of each."""
+    results = []
+    for quick in (True, False):
+        target = tmp_path / f"{'quick' if quick else 'slow'}-{source.stem}.gpkg"
+        shutil.copyfile(bare, target)
+        with monkeypatch.context() as patch:
+            if not quick:
+                patch.setattr(RowChecker, "__call__", lambda self, raw: None)
+            try:
+                report = import_observations(target, source, **options)  # type: ignore[arg-type]
+                outcome: object = (report.ids, report.rows, report.ignored_fields)
+            except BatchValidationError as err:
+                outcome = (str(err), [(p.row, str(p.error)) for p in err.problems])
+        results.append((outcome, stored(target)))
+    return results[0], results[1]
+
+
+def mutated(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The seed's rows written as people write them: case, spaces, other digits and forms."""
+    changed = []
+    for n, given in enumerate(rows):
+        row = dict(given)
+        if n % 3 == 0:
+            row["kind"] = row["kind"].upper()
+            row["source_type"] = " " + row["source_type"].replace("_", " ") + " "
+        if n % 4 == 1:
+            row["summary"] = "  " + row["summary"].replace(" ", "   ", 2) + "\u200b"
+            row["date"] = unicodedata.normalize("NFKC", row["date"]).translate(
+                str.maketrans("0123456789-", "０１２３４５６７８９－")
+            )
+        if n % 5 == 2:
+            row["notes"] = unicodedata.normalize("NFD", "Sinŭiju 신의주 " + row["notes"])
+            row["id"] = ""
+        if n % 7 == 3 and row["status"]:
+            row["status"] = row["status"].title()
+        if n % 6 == 5:
+            row["recorded_at"] = ""
+            row["recorded_by"] = ""
+        changed.append(row)
+    return changed
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["rows", "bulk"])
+@pytest.mark.parametrize("form", ["as-is", "mutated"])
+def test_quick_and_row_by_row_imports_store_the_same_rows(
+    bare_store, tmp_path, monkeypatch, bulk, form
+):
+    if bulk:
+        monkeypatch.setattr(record, "_BULK_ROWS", 1)
+    rows = seed_rows()
+    source = write_rows(tmp_path / "rows.csv", mutated(rows) if form == "mutated" else rows)
+    quick, slow = import_both_ways(bare_store, tmp_path, source, monkeypatch)
+    assert quick == slow
+    assert len(quick[0][0]) == len(rows)  # every row was written
+    assert len(quick[1]) > len(rows)  # and the status periods derived from them
+
+
+def test_quick_and_row_by_row_imports_agree_on_geojson(bare_store, tmp_path, monkeypatch):
+    rows = seed_rows()
+    features = []
+    for row in rows:
+        properties: dict[str, object] = {k: v for k, v in row.items() if v}
+        properties["source_is_mirror"] = row["source_is_mirror"] == "true"
+        lon, lat = properties.pop("lon", None), properties.pop("lat", None)
+        geometry = (
+            None if lon is None else {"type": "Point", "coordinates": [float(lon), float(lat)]}
+        )
+        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+    source = tmp_path / "rows.geojson"
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    quick, slow = import_both_ways(bare_store, tmp_path, source, monkeypatch)
+    assert quick == slow
+    assert len(quick[0][0]) == len(rows)
+
+
+#: Bad values, each in one row: the fault the row-by-row parse names must be named the same.
+BAD_VALUES = [
+    ("date", "2025-13"),
+    ("date", "2999-01"),
+    ("precision", "day"),
+    ("kind", "rumour"),
+    ("status", "opened maybe"),
+    ("crossing_id", "atlantis"),
+    ("source_url", "ftp://example.org/a"),
+    ("source_type", "hearsay"),
+    ("source_published", "2024-02-30"),
+    ("side", "north"),
+    ("lat", "91"),
+    ("lon", "east"),
+    ("lat", "10"),
+    ("summary", "   "),
+    ("summary", "a\x07bell"),
+    ("notes", "x" * 20_000),
+    ("id", "o-0000000000"),
+    ("recorded_at", "yesterday"),
+    ("source_is_mirror", "perhaps"),
+    ("checked_on", "2024-05"),
+    ("quote_en", "said so"),
+    ("structure_id", "no-such-bridge"),
+    ("lifecycle", "in_service"),
+    ("traffic", "freight_road"),
+    ("until", "1999"),
+    ("expected", "2030"),
+    ("applies_to", "all"),
+    ("replaces", ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), BAD_VALUES, ids=[f"{f}={v[:12]!r}" for f, v in BAD_VALUES]
+)
+def test_a_bad_value_is_named_as_row_by_row_parsing_names_it(
+    bare_store, tmp_path, monkeypatch, field, value
+):
+    rows = seed_rows()
+    for n in (0, len(rows) // 2, len(rows) - 1):
+        rows[n][field] = value
+        if field == "replaces":
+            rows[n]["kind"] = "retraction"
+    source = write_rows(tmp_path / "bad.csv", rows)
+    quick, slow = import_both_ways(bare_store, tmp_path, source, monkeypatch)
+    assert quick == slow
+    message, problems = quick[0]
+    assert problems, message  # refused
+    assert quick[1] == stored(bare_store)  # nothing was written
+
+
+def big_file(path: Path, count: int, bad: dict[int, tuple[str, str]]) -> Path:
+    """A CSV of ``count`` distinct records; the rows of ``bad`` (0-based) get a bad value."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["crossing_id", "date", "kind", "summary", "source_url", "source_type",
+                         "lat", "lon"])  # fmt: skip
+        for n in range(count):
+            row = {
+                "crossing_id": "quanhe-wonjong",
+                "date": f"{2010 + n % 16}-{1 + n % 12:02d}",
+                "kind": "traffic",
+                "summary": f"trucks seen {n}",
+                "source_url": "https://example.org/import",
+                "source_type": "satellite_imagery",
+                "lat": f"{42.57 + (n % 97) / 10000:.5f}",
+                "lon": f"{130.52 + (n % 91) / 10000:.5f}",
+            }
+            if n in bad:
+                field, value = bad[n]
+                row[field] = value
+            writer.writerow(row.values())
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+def test_a_bad_row_anywhere_in_a_big_file_writes_nothing(bare_store, tmp_path, where):
+    count = 60_000  # past the bulk load's threshold
+    at = {"start": 0, "middle": count // 2, "end": count - 1}[where]
+    source = big_file(tmp_path / "big.csv", count, {at: ("date", "2025-13")})
+    target = tmp_path / "big.gpkg"
+    shutil.copyfile(bare_store, target)
+    with pytest.raises(BatchValidationError) as caught:
+        import_observations(target, source)
+    assert [(p.row, p.error.field) for p in caught.value.problems] == [(at + 2, "date")]
+    assert f"row {at + 2}" in str(caught.value)
+    assert "'2025-13'" in str(caught.value)
+    assert "has no month 13" in str(caught.value)
+    assert stored(target) == stored(bare_store)
+
+
+_PEAK = """
+import resource, sys
+from geo.record import import_observations
+import_observations(sys.argv[1], sys.argv[2])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_kib(bare: Path, tmp_path: Path, count: int) -> int:
+    """Peak memory (KiB) of a fresh process that imports a file of ``count`` rows."""
+    source = big_file(tmp_path / f"rows-{count}.csv", count, {})
+    target = tmp_path / f"rows-{count}.gpkg"
+    shutil.copyfile(bare, target)
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(target), str(source)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(done.stdout.split()[-1])
+
+
+@pytest.mark.slow
+def test_memory_does_not_follow_the_file(bare_store, tmp_path):
+    """Four times the rows cost far less than four times the memory: rows are not held.
+
+    What an import keeps of each row is its id (for the report, and to find a row
+    repeated): about 200 bytes. A record held whole costs several times that.
+    """
+    small, large = 20_000, 80_000
+    grown = peak_kib(bare_store, tmp_path, large) - peak_kib(bare_store, tmp_path, small)
+    per_row = grown * 1024 / (large - small)
+    assert per_row < 600, f"{per_row:.0f} bytes a row"
+
+
+def test_the_quick_check_vouches_for_the_rows_it_is_compared_on(bare_store):
+    """The comparisons above are not vacuous: the quick check answers for most seed rows."""
+    from geo.store import open_store
+
+    with open_store(bare_store) as opened:
+        check = RowChecker(opened.crossings(), structures=opened.structures())
+        rows = [{k: v for k, v in row.items() if v} for row in seed_rows()]
+        answered = [check(row) for row in rows]
+    assert sum(found is not None for found in answered) >= len(rows) - 2
+    assert check({**rows[0], "date": "2025-13"}) is None
