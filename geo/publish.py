@@ -118,7 +118,7 @@ def _map_inputs(store: str | Path, as_of: date | None) -> _PageInputs:
         crossings = list(opened.crossings().values())
         structures = list(opened.structures().values())
         owned = owned_structures(structures)
-        counts = year_counts(opened)
+        counts = year_counts(opened, [c.id for c in crossings])
         border = border_records(opened)
         # Past the limit a page draws counts on a grid: the store counts them in one pass.
         cells = located_cells(opened, CELL_DEG) if opened.count() > MARKER_LIMIT else None

@@ -134,7 +134,7 @@ def test_a_long_history_lists_its_newest_records_and_counts_the_rest_a_year(larg
     assert years == sorted(years) and sum(n for _, n in crossing["perYear"]) == len(own)
     by_year: dict[int, int] = {}
     for o in own:
-        by_year[o.date.start.year] = by_year.get(o.date.start.year, 0) + 1
+        by_year[o.date.end.year] = by_year.get(o.date.end.year, 0) + 1
     assert dict(map(tuple, crossing["perYear"])) == by_year
 
 
