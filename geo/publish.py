@@ -30,8 +30,8 @@ from geo.status import StatusStep, rule_order, source_timeline, status_timeline
 from geo.store import create_store, open_store, store_fault
 from geo.store.digest import (
     Cells,
-    YearCounts,
     border_records,
+    first_day,
     history_window,
     located,
     located_cells,
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIGURE_SUFFIXES",
+    "crossing_page",
     "export_format",
     "export_inventory",
     "maps",
@@ -60,9 +61,14 @@ HISTORY_LIMIT = 200
 
 
 class _PageInputs(NamedTuple):
-    """What the maps of a store show, read through its indexes: the same cost at any size."""
+    """What the maps of a store show, read through its indexes: the same cost at any size.
+
+    ``timelines``, ``histories`` and ``located`` are of the crossings ``drawn``;
+    ``crossings`` are all of them, each with a page to link to.
+    """
 
     crossings: list[Crossing]
+    drawn: list[Crossing]
     structures: list[Structure]
     trade: list[TradeFigure]
     timelines: list[list[StatusStep]]
@@ -71,30 +77,44 @@ class _PageInputs(NamedTuple):
     days: MapDays
 
 
+def _around(crossing: Crossing) -> tuple[float, float, float, float] | None:
+    """Return the box a crossing's page draws counts in (west, south, east, north)."""
+    if crossing.location is None:
+        return None
+    lon, lat, d = crossing.location.lon, crossing.location.lat, DETAIL_AROUND_DEG
+    return (lon - d, lat - d, lon + d, lat + d)
+
+
 def _located(
-    opened: Store, crossing: Crossing | None, cells: Cells | None
-) -> Sequence[Observation] | Cells:
-    """Return the records a page draws at their own points: each, or counts on a grid.
+    opened: Store, drawn: Sequence[Crossing], overview: bool
+) -> dict[str | None, Sequence[Observation] | Cells]:
+    """Return the records each page draws at their own points: each, or counts on a grid.
 
     A crossing's page draws its records and the whole border's, or the cells
-    around it; the overview every record, or every cell.
+    around it; the overview (None) every record, or every cell. Past the limit
+    the store counts them: in one pass for the overview, through the index for a page.
     """
-    if cells is None:
-        return located(opened, None if crossing is None else crossing.id)
-    if crossing is None:
-        return cells
-    if crossing.location is None:
-        return Cells([], [], [])
-    lon, lat, d = crossing.location.lon, crossing.location.lat, DETAIL_AROUND_DEG
-    return cells.within((lon - d, lat - d, lon + d, lat + d), CELL_DEG)
+    found: dict[str | None, Sequence[Observation] | Cells] = {}
+    if opened.count() <= MARKER_LIMIT:
+        found.update((c.id, located(opened, c.id)) for c in drawn)
+        if overview:
+            found[None] = located(opened, None)
+        return found
+    every = located_cells(opened, CELL_DEG) if overview else None
+    if every is not None:
+        found[None] = every
+    for crossing in drawn:
+        box = _around(crossing)
+        if box is None:
+            found[crossing.id] = Cells([], [], [])
+        else:
+            cells = every.within(box, CELL_DEG) if every else located_cells(opened, CELL_DEG, box)
+            found[crossing.id] = cells
+    return found
 
 
 def _history(
-    opened: Store,
-    crossing: Crossing,
-    structure_ids: Sequence[str],
-    border: Sequence[Observation],
-    counts: YearCounts,
+    opened: Store, crossing: Crossing, structure_ids: Sequence[str], border: Sequence[Observation]
 ) -> History:
     """Return a crossing's newest records, its structures', the border's, and its count a year."""
     window = history_window(opened, crossing.id, HISTORY_LIMIT + 1)
@@ -103,41 +123,51 @@ def _history(
     records.update((o.id, o) for o in records_of_structures(opened, structure_ids))
     # What corrects or withdraws a record listed is listed too: the history says what became of it.
     records.update((o.id, o) for o in replacing(opened, list(records)))
+    per_year = year_counts(opened, crossing.id) if cut else []
     return History(
         sorted(records.values(), key=rule_order),
-        total=counts.total(crossing.id),
-        per_year=counts.by_crossing.get(crossing.id, []) if cut else [],
+        # A history listed whole counts itself; a long one counts its records a year.
+        total=sum(n for _, n in per_year) if cut else _count_of(opened, crossing.id),
+        per_year=per_year,
         shown=min(len(window), HISTORY_LIMIT),
     )
 
 
-def _map_inputs(store: str | Path, as_of: date | None) -> _PageInputs:
+def _count_of(opened: Store, crossing_id: str) -> int:
+    rows = opened._query(
+        "SELECT count(*) FROM observations WHERE crossing_id = :crossing", {"crossing": crossing_id}
+    )
+    return int(rows[0][0])
+
+
+def _map_inputs(store: str | Path, as_of: date | None, only: str | None = None) -> _PageInputs:
+    """Read what the maps show; with ``only``, what that crossing's page shows."""
     today = today_or(None)
     day = as_of or today
     with open_store(store) as opened:
         crossings = list(opened.crossings().values())
+        drawn = [c for c in crossings if only is None or c.id == only]
         structures = list(opened.structures().values())
         owned = owned_structures(structures)
-        counts = year_counts(opened, [c.id for c in crossings])
         border = border_records(opened)
-        # Past the limit a page draws counts on a grid: the store counts them in one pass.
-        cells = located_cells(opened, CELL_DEG) if opened.count() > MARKER_LIMIT else None
         timelines = [
             source_timeline(
                 opened.status_source(c.id),
                 until=max(today, day),
                 structure_ids=owned.get(c.id, ()),
             )
-            for c in crossings
+            for c in drawn
         ]
+        first = first_day(opened, [c.id for c in crossings])
         return _PageInputs(
             crossings,
+            drawn,
             structures,
             opened.trade(),
             timelines,
-            [_history(opened, c, owned.get(c.id, ()), border, counts) for c in crossings],
-            {None if c is None else c.id: _located(opened, c, cells) for c in [None, *crossings]},
-            MapDays(day, counts.first_day or day, today),
+            [_history(opened, c, owned.get(c.id, ()), border) for c in drawn],
+            _located(opened, drawn, overview=only is None),
+            MapDays(day, first or day, today),
         )
 
 
@@ -152,7 +182,7 @@ def overview_map(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None
 
 def _overview(got: _PageInputs) -> Any:
     return render_overview(
-        got.crossings,
+        got.drawn,
         got.timelines,
         got.histories,
         got.located[None],
@@ -170,9 +200,23 @@ def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dic
     """
     got = _map_inputs(store, as_of)
     result = {OVERVIEW_PAGE: _overview(got)}
-    for crossing, timeline, history in zip(
-        got.crossings, got.timelines, got.histories, strict=True
-    ):
+    result.update(_pages(got))
+    return result
+
+
+def crossing_page(store: str | Path, crossing_id: str, *, as_of: date | None = None) -> Any | None:
+    """Return one crossing's ``folium.Map`` (None: no such crossing), reading only what it shows.
+
+    What a server drawing one page at a time needs: the page is the one
+    :func:`maps` draws for that crossing.
+    """
+    got = _map_inputs(store, as_of, only=crossing_id)
+    return _pages(got).get(crossing_id)
+
+
+def _pages(got: _PageInputs) -> dict[str, Any]:
+    result = {}
+    for crossing, timeline, history in zip(got.drawn, got.timelines, got.histories, strict=True):
         page_name(crossing.id)  # a store's id becomes a file name only if it is a slug
         result[crossing.id] = crossing_map(
             crossing,

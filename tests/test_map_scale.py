@@ -155,3 +155,13 @@ def test_the_page_timeline_read_through_the_indexes_is_the_rule_s(large_store):
             steps[crossing_id] = len(in_memory)
     # Random statuses at Quanhe: a timeline of many steps to agree on.
     assert steps["quanhe-wonjong"] > 20
+
+
+def test_one_crossing_s_page_alone_is_the_page_drawn_with_all_the_others(large_store, pages):
+    from geo.publish import crossing_page
+
+    for crossing_id in ("friendship-bridge", "quanhe-wonjong"):
+        alone = crossing_page(large_store, crossing_id, as_of=date(2026, 1, 1))
+        # Its counts come from the index's box around it, the others' from one pass: the same.
+        assert page_data(alone.get_root().render()) == pages[crossing_id]
+    assert crossing_page(large_store, "no-such-crossing") is None

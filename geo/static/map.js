@@ -987,7 +987,7 @@ var crossingsMap = (function () {
     if (located.length > 1) { fitFirstView(); spread(); }
     applyHash(linked);
 
-    window.crossingsState = { setDay: function (iso) { setDay(parseDay(iso)); }, markers: markers, ready: true };
+    window.crossingsState = { setDay: function (iso) { setDay(parseDay(iso)); }, markers: markers, map: map, ready: true };
     document.body.setAttribute("data-map-ready", "true");
   }
   return { init: init };

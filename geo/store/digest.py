@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 __all__ = [
     "HISTORY_KINDS",
     "Cells",
-    "YearCounts",
     "border_records",
     "cells_of",
+    "first_day",
     "history_window",
     "located",
     "located_cells",
@@ -40,17 +40,6 @@ HISTORY_KINDS = ("status", "plan", "infrastructure")
 #: Whether a record has a point of its own (the column is an integer in SQLite, a boolean in
 #: PostgreSQL; a record without one is stored at its crossing's point).
 _OWN = "CAST(o.has_own_location AS INTEGER) = 1"
-
-
-class YearCounts(NamedTuple):
-    """Records a year of each crossing (None: the whole border), and the first record's day."""
-
-    by_crossing: dict[str | None, list[tuple[int, int]]]
-    first_day: date | None
-
-    def total(self, crossing_id: str | None) -> int:
-        """Return how many records a crossing has (None: the whole border's)."""
-        return sum(count for _, count in self.by_crossing.get(crossing_id, []))
 
 
 class Cells(NamedTuple):
@@ -77,25 +66,46 @@ class Cells(NamedTuple):
 _LONGEST_DATE = 366
 
 
-def _crossing_years(
-    store: Any, crossing_id: str | None
-) -> tuple[list[tuple[int, int]], date | None]:
-    """Return a crossing's records a year and its first record's first day, along the index."""
+def _where_crossing(crossing_id: str | None) -> tuple[str, dict[str, object]]:
     where = "crossing_id IS NULL" if crossing_id is None else "crossing_id = :crossing"
-    params: dict[str, object] = {"crossing": crossing_id}
+    return where, {"crossing": crossing_id}
+
+
+def first_day(store: Any, crossing_ids: Sequence[str]) -> date | None:
+    """Return the first day of the first record of these crossings and the whole border.
+
+    Two lookups a crossing along the index of crossings and dates: the earliest
+    first day is among the records that end within a year of the first end.
+    """
+    found = []
+    for crossing_id in [None, *crossing_ids]:
+        where, params = _where_crossing(crossing_id)
+        (first,) = store._query(f"SELECT min(date_end) FROM observations WHERE {where}", params)[0]
+        if first is None:
+            continue
+        upto = date.fromisoformat(day_text(first)) + timedelta(days=_LONGEST_DATE)
+        (start,) = store._query(
+            f"SELECT min(date_start) FROM observations WHERE {where} AND date_end <= :upto",
+            {**params, "upto": upto.isoformat()},
+        )[0]
+        found.append(date.fromisoformat(day_text(start)))
+    return min(found, default=None)
+
+
+def year_counts(store: Any, crossing_id: str | None) -> list[tuple[int, int]]:
+    """Return a crossing's records a year (None: the whole border's), by the year they end.
+
+    Each year is one count along the index of crossings and dates, never reading
+    a record: several times quicker than grouping every row.
+    """
+    where, params = _where_crossing(crossing_id)
     first, last = store._query(
         f"SELECT min(date_end), max(date_end) FROM observations WHERE {where}", params
     )[0]
     if first is None:
-        return [], None
-    first_end = date.fromisoformat(day_text(first))
-    # The earliest first day is among the records that end within a year of the first end.
-    (start,) = store._query(
-        f"SELECT min(date_start) FROM observations WHERE {where} AND date_end <= :upto",
-        {**params, "upto": (first_end + timedelta(days=_LONGEST_DATE)).isoformat()},
-    )[0]
+        return []
     years = []
-    for year in range(first_end.year, date.fromisoformat(day_text(last)).year + 1):
+    for year in range(int(day_text(first)[:4]), int(day_text(last)[:4]) + 1):
         (count,) = store._query(
             f"SELECT count(*) FROM observations WHERE {where} "
             "AND date_end >= :since AND date_end < :until",
@@ -103,24 +113,7 @@ def _crossing_years(
         )[0]
         if count:
             years.append((year, int(count)))
-    return years, date.fromisoformat(day_text(start))
-
-
-def year_counts(store: Any, crossing_ids: Sequence[str]) -> YearCounts:
-    """Return each crossing's records a year (and the whole border's), by the year they end.
-
-    Each year is one count along the index of crossings and dates, never reading
-    a record: several times quicker than grouping every row.
-    """
-    found: dict[str | None, list[tuple[int, int]]] = {}
-    firsts = []
-    for crossing_id in [None, *crossing_ids]:
-        years, first = _crossing_years(store, crossing_id)
-        if years:
-            found[crossing_id] = years
-        if first is not None:
-            firsts.append(first)
-    return YearCounts(found, min(firsts, default=None))
+    return years
 
 
 def border_records(store: Any) -> list[Observation]:
@@ -212,24 +205,33 @@ def located(store: Any, crossing_id: str | None = None) -> list[Observation]:
     return sorted(store._decode(rows), key=lambda o: (o.date.start, o.date.end, o.id))
 
 
-def located_cells(store: Any, cell_deg: float) -> Cells:
+def located_cells(
+    store: Any, cell_deg: float, box: tuple[float, float, float, float] | None = None
+) -> Cells:
     """Return every record's point counted on a grid of ``cell_deg`` degrees, in one pass.
 
     The pass reads the spatial index only, never the records: a record without
     a point of its own counts at its crossing's point, where ``crossings near``
-    finds it too.
+    finds it too. With ``box`` (west, south, east, north), only the points in
+    it: the index finds them, at the cost of the answer.
     """
+    params: dict[str, object] = {"cell": cell_deg}
+    if box is not None:
+        params.update(zip(("west", "south", "east", "north"), box, strict=True))
     if isinstance(store, GeoPackageStore):
         # The spatial index holds each point as a box of single-precision floats around it.
         lon, lat = "(minx + maxx) / 2", "(miny + maxy) / 2"
         table = "rtree_observations_geom"
+        inside = "minx >= :west AND maxx <= :east AND miny >= :south AND maxy <= :north"
     else:
         lon, lat, table = "ST_X(geom)", "ST_Y(geom)", "observations"
+        inside = "geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)"
     rows = store._query(
         f"SELECT CAST(round({lon} / :cell) AS INTEGER) AS cx, "
         f"CAST(round({lat} / :cell) AS INTEGER) AS cy, count(*) FROM {table} "
-        "GROUP BY cx, cy ORDER BY cx, cy",
-        {"cell": cell_deg},
+        + (f"WHERE {inside} " if box is not None else "")
+        + "GROUP BY cx, cy ORDER BY cx, cy",
+        params,
     )
     return Cells([int(r[0]) for r in rows], [int(r[1]) for r in rows], [int(r[2]) for r in rows])
 
