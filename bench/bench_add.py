@@ -151,7 +151,7 @@ def main() -> None:
             theirs = time_geopandas(path, max(3, args.repeat // 6))
         line = f"{records:>12,}  {ours * 1000:>18.1f} ms  {status * 1000:>17.1f} ms  "
         line += f"{opened * 1000:>14.2f} ms  {floor * 1000:>18.2f} ms  {theirs * 1000:>24.1f} ms"
-        line += f"   store open / floor x{opened / floor:.2f}"
+        line += f"   ours / floor x{ours / floor:.2f}, store open / floor x{opened / floor:.2f}"
         if previous is not None:
             line += f"   growth: ours x{ours / previous:.2f}"
         print(line, flush=True)

@@ -351,6 +351,11 @@ def what_file_is(path: Path) -> str | None:
     is not a store: an empty file, a device or a pipe, a SQLite database or a
     GeoPackage of another program, a file of another kind.
     """
+    return _what_file_is_not_sqlite(path) or _what_database_is(path)
+
+
+def _what_file_is_not_sqlite(path: Path) -> str | None:
+    """Say what a file is when it is no SQLite database (None: it is one, or is missing)."""
     if not path.exists() and not path.is_symlink():
         return None
     if path.is_dir():
@@ -361,7 +366,7 @@ def what_file_is(path: Path) -> str | None:
         start = handle.read(16)
     if start != b"SQLite format 3\x00":
         return "an empty file" if not start else "a file that is not a SQLite database"
-    return _what_database_is(path)
+    return None
 
 
 def _what_database_is(path: Path) -> str | None:
@@ -381,6 +386,10 @@ def _what_database_is(path: Path) -> str | None:
     return "a SQLite database of another program"
 
 
+#: The files whose tables were found whole, with their schema cookie (see _check_columns).
+_COLUMNS_CHECKED: set[tuple[object, ...]] = set()
+
+
 class GeoPackageStore(Store):
     """An open crossings GeoPackage. Use :func:`open_store` to get one."""
 
@@ -391,7 +400,9 @@ class GeoPackageStore(Store):
                 f"{path}: is a folder, not a store. Fix: pass the path of the store's .gpkg file "
                 "(or a postgresql:// URL) with --store"
             )
-        foreign = what_file_is(path)
+        # A SQLite file is asked what it holds only when it turns out not to be a store (one
+        # connection for a store: opening is most of what adding one record costs).
+        foreign = _what_file_is_not_sqlite(path)
         if foreign is not None:
             raise NotAStoreError(
                 f"{path}: is {foreign}, not a crossings store. Fix: pass the path of the "
@@ -428,6 +439,13 @@ class GeoPackageStore(Store):
             (application_id,) = self._connection.execute("PRAGMA application_id").fetchone()
             meta = dict(self._connection.execute("SELECT key, value FROM crossings_meta"))
         except sqlite3.DatabaseError as err:
+            foreign = _what_database_is(self.path) if "no such table" in str(err) else None
+            if foreign is not None:
+                raise NotAStoreError(
+                    f"{self.path}: is {foreign}, not a crossings store. Fix: pass the path of "
+                    "the store's .gpkg file with --store; `crossings init --store NEW.gpkg` "
+                    "builds one"
+                ) from err
             if "no such table" in str(err):
                 raise NotAStoreError(
                     f"{self.path}: is a GeoPackage but not a crossings store (no crossings_meta "
@@ -458,7 +476,21 @@ class GeoPackageStore(Store):
             self._migrate(version)
 
     def _check_columns(self, version: int) -> None:
-        """Refuse a store that says it is one but lacks columns its version has."""
+        """Refuse a store that says it is one but lacks columns its version has.
+
+        A process that opens the same file again (a server, a notebook, a loop of
+        adds) checks it once for each change of its tables: SQLite's schema
+        cookie changes with every one.
+        """
+        info = self.path.stat()
+        (cookie,) = self._connection.execute("PRAGMA schema_version").fetchone()
+        seen = (str(self.path.resolve()), info.st_dev, info.st_ino, cookie, version)
+        if seen in _COLUMNS_CHECKED:
+            return
+        self._check_each_layer(version)
+        _COLUMNS_CHECKED.add(seen)
+
+    def _check_each_layer(self, version: int) -> None:
         came_with = {schema.STRUCTURES: 3, schema.STATUS_PERIODS: PERIODS_VERSION}
         layers = {
             layer.name: [*(["geom"] if layer.point else []), *(f.name for f in layer.at(version))]
