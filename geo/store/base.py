@@ -29,7 +29,7 @@ from geo.model import (
     differing_fields,
     identity,
 )
-from geo.status import can_change_status
+from geo.status import RecordSource, can_change_status
 from geo.store.periods import (
     PERIODS,
     PERIODS_FROM,
@@ -448,7 +448,7 @@ class Store:
             raise ValueError(f"layer={layer!r}: must be one of crossings, observations, trade")
         return int(self._query(f"SELECT count(*) FROM {layer}", {})[0][0])
 
-    def status_source(self, crossing_id: str) -> StoreSource:
+    def status_source(self, crossing_id: str) -> RecordSource:
         """Return what the status rule reads of a crossing, through this store's indexes.
 
         See :func:`geo.status.evaluate`: the answer reads the deciding record,

@@ -42,11 +42,14 @@ from geo.store.address import parse_address
 from geo.store.base import Store, WrittenIds
 from geo.store.migrations import POSTGIS_STEPS, postgis_ddl, write_postgis_styles
 from geo.store.periods import FIRST_VERSION as PERIODS_VERSION
+from geo.store.postgis_status import ServerSource
 from geo.store.schema import SCHEMA_VERSION, timestamp
 from geo.store.source import IN_FORCE, IndexBoxes, question_filters
 
 if TYPE_CHECKING:
     import psycopg
+
+    from geo.status import StatusAnswer
 
 __all__ = [
     "PostgisStore",
@@ -349,6 +352,9 @@ class PostgisStore(Store):
         self._crossings: dict[str, Crossing] | None = None
         self._structures: dict[str, Structure] | None = None
         self._border: list[Observation] | None = None
+        #: Every crossing's status on a day, as the server answered it at a moment (see
+        #: geo.store.postgis_status.ServerSource): each handed out once, dropped by a write.
+        self._day_answers: dict[date, tuple[float, dict[str, StatusAnswer]]] = {}
         self._depth = 0
         self._forget_periods()
         try:
@@ -501,6 +507,7 @@ class PostgisStore(Store):
                 self._depth -= 1
             return
         self._depth = 1
+        self._day_answers = {}  # answered before the write, or by its transaction
         try:
             with self._connection.transaction():
                 self._lock_writers()
@@ -516,6 +523,7 @@ class PostgisStore(Store):
             raise
         finally:
             self._depth = 0
+            self._day_answers = {}
 
     def _lock_writers(self) -> None:
         """Queue behind other writers for as long as one transaction; say so when waiting.
@@ -539,6 +547,15 @@ class PostgisStore(Store):
 
     def _query(self, sql: str, params: Mapping[str, object]) -> list[tuple[Any, ...]]:
         return self._rows(_sql(sql), params)
+
+    def status_source(self, crossing_id: str) -> ServerSource:
+        """Return what the status rule reads of a crossing: its first question asked of the server.
+
+        One day's status of every crossing is one statement the server answers
+        (:mod:`geo.store.postgis_status`); anything else reads through the
+        indexes as :meth:`geo.store.base.Store.status_source` does.
+        """
+        return ServerSource(self, crossing_id)
 
     # crossings, structures, trade ---------------------------------------------------------
 
