@@ -10,17 +10,17 @@ from typing import TYPE_CHECKING
 
 from geo.errors import RecordValidationError
 from geo.fields import date_range, resolve_crossing_id
-from geo.inventory import DEFAULT_STORE, status_on, today_or
+from geo.inventory import DEFAULT_STORE, reading, status_on, today_or
 from geo.status import (
     StatusAnswer,
     rule_order,
     status_as_of,
     structure_lifecycle,
 )
-from geo.store import open_store
 
 if TYPE_CHECKING:
     from geo.model import Crossing, Observation, Structure, TradeFigure
+    from geo.store import Store
 
 __all__ = [
     "CrossingHistory",
@@ -67,7 +67,7 @@ class StructureState:
 
 
 def trade_figures(
-    store: str | Path = DEFAULT_STORE,
+    store: str | Path | Store = DEFAULT_STORE,
     *,
     since: str | None = None,
     until: str | None = None,
@@ -75,7 +75,7 @@ def trade_figures(
 ) -> list[TradeFigure]:
     """Return the trade figures whose period meets ``since``..``until``, oldest first."""
     first, last = date_range(since, until, names=("--from", "--to"))
-    with open_store(store) as opened:
+    with reading(store) as opened:
         figures = opened.trade()
     return sorted(
         (
@@ -90,11 +90,11 @@ def trade_figures(
 
 
 def list_crossings(
-    store: str | Path = DEFAULT_STORE, *, as_of: date | None = None
+    store: str | Path | Store = DEFAULT_STORE, *, as_of: date | None = None
 ) -> list[CrossingStatus]:
     """Return every crossing with its status on ``as_of`` (default: today)."""
     day = today_or(as_of)
-    with open_store(store) as opened:
+    with reading(store) as opened:
         return [
             CrossingStatus(crossing, status_on(opened, crossing.id, day))
             for crossing in opened.crossings().values()
@@ -102,10 +102,10 @@ def list_crossings(
 
 
 def status_matrix(
-    store: str | Path, days: Sequence[date]
+    store: str | Path | Store, days: Sequence[date]
 ) -> list[tuple[Crossing, list[StatusAnswer]]]:
     """Return every crossing with its status on each of ``days``, in the order given."""
-    with open_store(store) as opened:
+    with reading(store) as opened:
         return [
             (crossing, [status_on(opened, crossing.id, day) for day in days])
             for crossing in opened.crossings().values()
@@ -113,7 +113,7 @@ def status_matrix(
 
 
 def list_structures(
-    store: str | Path, crossing_id: str | None = None, *, as_of: date | None = None
+    store: str | Path | Store, crossing_id: str | None = None, *, as_of: date | None = None
 ) -> list[StructureState]:
     """Return the structures (of one crossing, by id or name), each with its lifecycle on a day.
 
@@ -123,7 +123,7 @@ def list_structures(
         If ``crossing_id`` names no crossing.
     """
     day = today_or(as_of)
-    with open_store(store) as opened:
+    with reading(store) as opened:
         structures = list(opened.structures().values())
         if crossing_id is not None:
             found = resolve_crossing_id(crossing_id, opened.crossings(), field="ID", partial=True)
@@ -138,7 +138,7 @@ def list_structures(
 
 
 def show_crossing(
-    store: str | Path, crossing_id: str, *, as_of: date | None = None
+    store: str | Path | Store, crossing_id: str, *, as_of: date | None = None
 ) -> CrossingHistory:
     """Return one crossing (by id or any of its names) with its whole history.
 
@@ -147,7 +147,7 @@ def show_crossing(
     UnknownCrossingError
         If no crossing has that id or name; the message suggests close ids.
     """
-    with open_store(store) as opened:
+    with reading(store) as opened:
         crossings = opened.crossings()
         found = resolve_crossing_id(crossing_id, crossings, field="ID", partial=True)
         if found is None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -21,11 +22,11 @@ from geo.status import (
     StatusAnswer,
     evaluate,
 )
+from geo.store import Store, open_store
 from geo.validate import parse_observation
 
 if TYPE_CHECKING:
     from geo.model import Crossing, Observation, Structure
-    from geo.store import Store
 
 __all__ = [
     "DEFAULT_SEED",
@@ -34,6 +35,7 @@ __all__ = [
     "history_parser",
     "owned_structures",
     "parse_rows",
+    "reading",
     "recorder",
     "refresh_status_snapshot",
     "status_on",
@@ -138,6 +140,21 @@ def owned_structures(structures: Iterable[Structure]) -> dict[str, tuple[str, ..
     for structure in structures:
         found[structure.crossing_id] = (*found.get(structure.crossing_id, ()), structure.id)
     return found
+
+
+@contextmanager
+def reading(store: str | Path | Store) -> Iterator[Store]:
+    """Yield an open store to read: ``store`` itself if it is open, else the path or URL opened.
+
+    A store passed open is left open (its owner closes it); one opened here is
+    closed on leaving, as ``with open_store(...)`` does. A server that keeps a
+    store open per request asks the same questions as a command that opens one.
+    """
+    if isinstance(store, Store):
+        yield store
+        return
+    with open_store(store) as opened:
+        yield opened
 
 
 def status_on(opened: Store, crossing_id: str, day: date) -> StatusAnswer:

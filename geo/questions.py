@@ -9,26 +9,36 @@ from __future__ import annotations
 import gc
 import json
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from geo.errors import RecordValidationError
-from geo.exchange import check_geojson_crs, read_rows
+from geo.exchange import check_geojson_crs, observation_fields, read_rows
 from geo.fields import date_range, parse_lat_lon, resolve_crossing_id
-from geo.inventory import structure_ids, today_or
+from geo.inventory import reading, structure_ids, today_or
 from geo.model import BORDER_WIDE, BBox, Crossing, LonLat, Observation, Sighting
 from geo.query import geodesic_inverse, overlaps
+from geo.schema import CARRIED_FIELDS
 from geo.status import describe_status, in_force, status_timeline
-from geo.store import Store, open_store
+from geo.store import GeoPackageStore, open_store
+from geo.store.blob import blob_arrays
+from geo.store.schema import day_text, fuzzy
+
+if TYPE_CHECKING:
+    from geo.store import Store
 
 __all__ = [
+    "RECORD_FIELDS",
     "Change",
     "Match",
     "Nearby",
+    "Streamed",
     "Transition",
     "around",
     "changes",
@@ -37,9 +47,13 @@ __all__ = [
     "nearest",
     "observations_near",
     "sightings_around",
+    "stream_around",
+    "stream_observations_near",
+    "stream_within",
     "timelines",
     "transitions",
     "within",
+    "within_areas",
 ]
 
 #: The default radius of ``near``, in kilometres.
@@ -162,18 +176,18 @@ def _located(crossing: Crossing, field: str = "ID") -> LonLat:
 
 
 def near(
-    store: str | Path, lat: object, lon: object, *, km: float = NEAR_KM
+    store: str | Path | Store, lat: object, lon: object, *, km: float = NEAR_KM
 ) -> list[Nearby[Crossing]]:
     """Return the crossings within ``km`` of a point, nearest first."""
     origin = parse_lat_lon(lat, lon, field="point")
     limit = _radius_m(km, "--km")
-    with open_store(store) as opened:
+    with reading(store) as opened:
         crossings = list(opened.crossings().values())
     return _measure(origin, crossings, limit)
 
 
 def around(
-    store: str | Path,
+    store: str | Path | Store,
     crossing_id: str,
     *,
     km: float = AROUND_KM,
@@ -188,7 +202,7 @@ def around(
     ``2025-03`` is found by ``since="2025-03-15"``. Records a later record
     corrects or withdraws are left out, as are the withdrawals.
     """
-    with open_store(store) as opened:
+    with reading(store) as opened:
         origin = _located(_crossing(opened.crossings(), crossing_id))
         return _observations_around(
             opened, origin, km, since=since, until=until, kind=kind, source_type=source_type
@@ -196,7 +210,7 @@ def around(
 
 
 def sightings_around(
-    store: str | Path,
+    store: str | Path | Store,
     crossing_id: str,
     *,
     km: float = AROUND_KM,
@@ -210,7 +224,7 @@ def sightings_around(
     The same records in the same order; each reads ten fields and its point
     (geo.model.Sighting) instead of a whole record, so a long answer costs less.
     """
-    with open_store(store) as opened:
+    with reading(store) as opened:
         origin = _located(_crossing(opened.crossings(), crossing_id))
         limit = _radius_m(km, "--km")
         fids = _fids_within(opened, origin, limit, since, until, kind, source_type)
@@ -220,11 +234,11 @@ def sightings_around(
 
 
 def observations_near(
-    store: str | Path, lat: object, lon: object, *, km: float = NEAR_KM
+    store: str | Path | Store, lat: object, lon: object, *, km: float = NEAR_KM
 ) -> list[Nearby[Observation]]:
     """Return the observations within ``km`` of a point, nearest first (as :func:`around`)."""
     origin = parse_lat_lon(lat, lon, field="point")
-    with open_store(store) as opened:
+    with reading(store) as opened:
         return _observations_around(opened, origin, km)
 
 
@@ -265,9 +279,9 @@ def _fids_within(
     )
 
 
-def distance_between(store: str | Path, first_id: str, second_id: str) -> Nearby[Crossing]:
+def distance_between(store: str | Path | Store, first_id: str, second_id: str) -> Nearby[Crossing]:
     """Return the geodesic distance and bearing from one crossing to another."""
-    with open_store(store) as opened:
+    with reading(store) as opened:
         crossings = opened.crossings()
         first = _crossing(crossings, first_id, "ID1")
         second = _crossing(crossings, second_id, "ID2")
@@ -294,11 +308,11 @@ def _points(path: str | Path) -> list[tuple[int, LonLat]]:
     return points
 
 
-def nearest(store: str | Path, path: str | Path, *, max_km: float = 25.0) -> list[Match]:
+def nearest(store: str | Path | Store, path: str | Path, *, max_km: float = 25.0) -> list[Match]:
     """For each point of a CSV or GeoJSON file, return the nearest crossing within ``max_km``."""
     limit = _radius_m(max_km, "--max-km")
     points = _points(path)
-    with open_store(store) as opened:
+    with reading(store) as opened:
         crossings = [c for c in opened.crossings().values() if c.location is not None]
     matches = []
     for number, point in points:
@@ -310,27 +324,58 @@ def nearest(store: str | Path, path: str | Path, *, max_km: float = 25.0) -> lis
     return matches
 
 
-def within(store: str | Path, path: str | Path) -> tuple[list[Crossing], list[Observation]]:
+def within(store: str | Path | Store, path: str | Path) -> tuple[list[Crossing], list[Observation]]:
     """Return the crossings and observations inside the polygons of a GeoJSON file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as err:
+        raise _not_geojson(path, err) from err
+    return within_areas(store, data, path)
+
+
+def _not_geojson(path: str | Path, err: Exception) -> RecordValidationError:
+    return RecordValidationError(
+        "FILE",
+        str(path),
+        f"cannot be read as GeoJSON ({err})",
+        "a GeoJSON FeatureCollection of Polygon or MultiPolygon features (lon, lat)",
+        "export the areas as GeoJSON",
+    )
+
+
+def within_areas(
+    store: str | Path | Store, data: Any, path: str | Path = "FILE"
+) -> tuple[list[Crossing], list[Observation]]:
+    """Return the crossings and observations inside the polygons of parsed GeoJSON ``data``.
+
+    ``path`` names the areas in messages (the file they were read from).
+    """
+    import shapely
+
+    area, polygons = _area(data, path)
+    with reading(store) as opened:
+        crossings = _crossings_in(opened, area)
+        candidates = opened.observations_by_fid(_fids_in(opened, area, polygons), in_force=True)
+    observations = [
+        o for o in candidates if o.location and shapely.intersects_xy(area, *o.location)
+    ]
+    return crossings, sorted(observations, key=lambda o: (o.crossing_id or "", o.date.start))
+
+
+def _area(data: Any, path: str | Path) -> tuple[Any, list[Any]]:
+    """Return the union of the polygons of parsed GeoJSON (prepared), and the polygons."""
     import numpy as np
 
     import shapely
     from shapely.geometry import shape
 
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
         features = data["features"] if data.get("type") == "FeatureCollection" else [data]
         with warnings.catch_warnings():  # a vertex that is not a number is refused below
             warnings.simplefilter("ignore", RuntimeWarning)
             shapes = [shape(f["geometry"] if f.get("type") == "Feature" else f) for f in features]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
-        raise RecordValidationError(
-            "FILE",
-            str(path),
-            f"cannot be read as GeoJSON ({err})",
-            "a GeoJSON FeatureCollection of Polygon or MultiPolygon features (lon, lat)",
-            "export the areas as GeoJSON",
-        ) from err
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise _not_geojson(path, err) from err
     check_geojson_crs(data, path)
     polygons = [g for g in shapes if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty]
     for polygon in polygons:
@@ -354,30 +399,38 @@ def within(store: str | Path, path: str | Path) -> tuple[list[Crossing], list[Ob
         )
     area = shapely.union_all(polygons)
     shapely.prepare(area)
-    with open_store(store) as opened:
-        crossings = [
-            c
-            for c in opened.crossings().values()
-            if c.location and shapely.covers(area, shapely.Point(c.location))
-        ]
-        boxes = [BBox(*p.bounds) for p in polygons]
-        index = opened.index_boxes(boxes)
-        boxes_hit = shapely.intersects(
-            area, shapely.box(index.minx, index.miny, index.maxx, index.maxy)
-        )
-        candidates = opened.observations_by_fid(
-            np.unique(index.fid[boxes_hit]).tolist(), in_force=True
-        )
-    observations = [
-        o for o in candidates if o.location and shapely.intersects_xy(area, *o.location)
+    return area, polygons
+
+
+def _crossings_in(opened: Store, area: Any) -> list[Crossing]:
+    import shapely
+
+    return [
+        c
+        for c in opened.crossings().values()
+        if c.location and shapely.covers(area, shapely.Point(c.location))
     ]
-    return crossings, sorted(observations, key=lambda o: (o.crossing_id or "", o.date.start))
 
 
-def timelines(store: str | Path, *, until: date | None = None) -> list[tuple[Crossing, list]]:
+def _fids_in(opened: Store, area: Any, polygons: Sequence[Any]) -> list[int]:
+    """Return the feature ids of the records whose index box meets the area, in file order."""
+    import numpy as np
+
+    import shapely
+
+    index = opened.index_boxes([BBox(*p.bounds) for p in polygons])
+    boxes_hit = shapely.intersects(
+        area, shapely.box(index.minx, index.miny, index.maxx, index.maxy)
+    )
+    return list(np.unique(index.fid[boxes_hit]).tolist())
+
+
+def timelines(
+    store: str | Path | Store, *, until: date | None = None
+) -> list[tuple[Crossing, list]]:
     """Return every crossing with its status steps up to ``until`` (default: today)."""
     day = today_or(until)
-    with open_store(store) as opened:
+    with reading(store) as opened:
         structures = structure_ids(opened)
         return [
             (
@@ -401,14 +454,14 @@ class Change:
     record: Observation
 
 
-def changes(store: str | Path, since: str, until: str) -> list[Change]:
+def changes(store: str | Path | Store, since: str, until: str) -> list[Change]:
     """Return every status and infrastructure record dated between two dates, by crossing.
 
     Records whose date interval overlaps ``[since, until]`` count; corrections
     replace what they correct, retracted records are left out.
     """
     first, last = date_range(since, until, names=("--from", "--to"))
-    with open_store(store) as opened:
+    with reading(store) as opened:
         crossings = opened.crossings()
         records = in_force(opened.observations())
     order = {crossing_id: n for n, crossing_id in enumerate(crossings)}
@@ -445,7 +498,7 @@ class Transition:
     cause: str
 
 
-def transitions(store: str | Path, since: str, until: str) -> list[Transition]:
+def transitions(store: str | Path | Store, since: str, until: str) -> list[Transition]:
     """Return every change of a crossing's status between two dates, by crossing then day.
 
     The statuses are those of the status rule (geo.status) on each day: a
@@ -482,3 +535,376 @@ def transitions(store: str | Path, since: str, until: str) -> list[Transition]:
                 )
             previous = step
     return found
+
+
+# -- answers written as they are read -------------------------------------------------------
+
+#: Records a streamed answer reads from the store at a time: its memory does not follow its
+#: length (only its order does, a few numbers a record).
+_READ_AT_A_TIME = 1000
+#: Connections that read the points of a long answer at once (from this many chunks on).
+_READ_APART = 8
+
+#: A record in force (as IN_FORCE of geo.store.source): the corrected records' ids are read
+#: once, from the index of ``replaces``, not looked up record by record.
+_IN_FORCE = (
+    "o.kind != 'retraction' AND o.id NOT IN "
+    "(SELECT replaces FROM observations WHERE replaces IS NOT NULL)"
+)
+#: The records among a JSON list of feature ids.
+_AMONG = "o.fid IN (SELECT value FROM json_each(:fids))"
+
+
+def _or_empty(value: Any) -> Any:
+    return value or ""
+
+
+def _or_none(value: Any) -> Any:
+    return value or None
+
+
+def _or_border(value: Any) -> Any:
+    return value or BORDER_WIDE
+
+
+@lru_cache(maxsize=4096)
+def _iso_day(value: Any) -> str:
+    return date.fromisoformat(day_text(value)).isoformat()
+
+
+@lru_cache(maxsize=4096)
+def _first_day(value: Any) -> int:
+    return date.fromisoformat(day_text(value)).toordinal()
+
+
+@lru_cache(maxsize=4096)
+def _date_text(value: Any) -> Any:
+    return fuzzy(value).text if value else None  # type: ignore[union-attr]
+
+
+@lru_cache(maxsize=65536)
+def _moment_text(value: Any) -> str:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _list_text(value: Any) -> Any:
+    return (",".join(part for part in value.split(",") if part) or None) if value else None
+
+
+#: A record's fields as geo.exchange.observation_fields gives them, in its order: the column
+#: each is read from and what is made of the stored value (None: the value as stored), as
+#: the row codec (geo.store.schema) and observation_fields make it. lat and lon: its point.
+_FIELDS: dict[str, tuple[str, Callable[[Any], Any] | None] | None] = {
+    "id": ("id", None),
+    "crossing_id": ("crossing_id", _or_border),
+    "date": ("date", None),
+    "precision": ("date_precision", None),
+    "date_start": ("date_start", _iso_day),
+    "date_end": ("date_end", _iso_day),
+    "kind": ("kind", None),
+    "status": ("status", None),
+    "summary": ("summary", _or_empty),
+    "source_name": ("source_name", _or_empty),
+    "source_url": ("source_url", None),
+    "source_published": ("source_published", _date_text),
+    "source_type": ("source_type", _or_empty),
+    "source_detail": ("source_detail", _or_empty),
+    "side": ("side", None),
+    "lat": None,
+    "lon": None,
+    "replaces": ("replaces", None),
+    "notes": ("notes", _or_empty),
+    "recorded_at": ("recorded_at", _moment_text),
+    "recorded_by": ("recorded_by", _or_empty),
+    "applies_to": ("applies_to", _list_text),
+    "until": ("until", _date_text),
+    "structure_id": ("structure_id", _or_none),
+    "traffic": ("traffic", _list_text),
+    "expected": ("expected", _date_text),
+    "lifecycle": ("lifecycle", _or_none),
+    "source_is_mirror": ("source_is_mirror", bool),
+    **{f.name: (f.name, _or_none) for f in CARRIED_FIELDS},
+}
+#: The fields of a record in a streamed answer, as observation_fields names them.
+RECORD_FIELDS = tuple(_FIELDS)
+
+
+class Streamed(NamedTuple):
+    """An answer written as it is read: the names of its fields and its rows, in order.
+
+    Each row is a tuple of plain values (text, numbers, None) in the order of
+    ``fields``. The rows are read from the store a chunk at a time while it is
+    open, so an answer of any length is never held whole.
+    """
+
+    fields: tuple[str, ...]
+    rows: Iterator[tuple[Any, ...]]
+
+
+class _Points(NamedTuple):
+    """Records in force among some feature ids, in file order: id, point, first day, more."""
+
+    fid: Any
+    lon: Any
+    lat: Any
+    first_day: Any
+    more: list[Any]
+
+
+def _points_in_force(opened: Store, fids: Sequence[int], more: str | None = None) -> _Points:
+    """Read the point and first day (and the column ``more``) of the records in force.
+
+    Only those with a point; in file order, a chunk of ids at a time, into arrays
+    made once for all of them.
+    """
+    import numpy as np
+
+    sql = (
+        f"SELECT o.fid, o.geom, o.date_start{', o.' + more if more else ''} FROM observations o "
+        f"WHERE {_AMONG} AND {_IN_FORCE} ORDER BY o.fid"
+    )
+    found = _Points(
+        np.empty(len(fids), np.int64),
+        np.empty(len(fids)),
+        np.empty(len(fids)),
+        np.empty(len(fids), np.int64),
+        [],
+    )
+    seen: dict[Any, Any] = {}
+    filled = 0
+    chunks = [list(fids[n : n + _READ_AT_A_TIME]) for n in range(0, len(fids), _READ_AT_A_TIME)]
+    for rows in _read_chunks(opened, sql, chunks):
+        lon, lat = blob_arrays([row[1] for row in rows])
+        try:
+            first = np.fromiter((_first_day(row[2]) for row in rows), np.int64, len(rows))
+        except (TypeError, ValueError) as err:
+            raise _unreadable(rows[0][0], err) from err
+        fid = np.fromiter((row[0] for row in rows), np.int64, len(rows))
+        located = ~(np.isnan(lon) | np.isnan(lat))
+        end = filled + int(located.sum())
+        for column, values in zip(found[:4], (fid, lon, lat, first), strict=True):
+            column[filled:end] = values[located]
+        filled = end
+        if more:  # few values, each held once
+            found.more.extend(
+                seen.setdefault(row[3], row[3])
+                for row, kept in zip(rows, located.tolist(), strict=True)
+                if kept
+            )
+    fid, lon, lat, first = (column[:filled] for column in found[:4])
+    return _Points(fid, lon, lat, first, found.more)
+
+
+def _read_chunks(opened: Store, sql: str, chunks: list[list[int]]) -> Iterator[list[Any]]:
+    """Yield the rows of ``sql`` for each chunk of feature ids, in order.
+
+    Many chunks of a GeoPackage are read by several connections at once: a
+    store whose pages are not yet in memory is read from the disk several
+    pages at a time, not one after another (a cold answer of 20,000 records
+    among 10,000,000 reads about 20,000 pages).
+    """
+    path = getattr(opened, "path", None)
+    if len(chunks) < _READ_APART or not isinstance(opened, GeoPackageStore) or path is None:
+        for chunk in chunks:
+            yield opened._query(sql, {"fids": json.dumps(chunk)})
+        return
+
+    def read(chunk: list[int]) -> list[Any]:
+        with open_store(path) as apart:
+            return apart._query(sql, {"fids": json.dumps(chunk)})
+
+    with ThreadPoolExecutor(max_workers=_READ_APART) as pool:
+        yield from pool.map(read, chunks)
+
+
+def _unreadable(fids: object, err: Exception) -> RecordValidationError:
+    return RecordValidationError(
+        "observation",
+        f"among feature ids {fids}",
+        f"holds a value another program wrote that cannot be read ({err})",
+        "the values crossings writes (ISO dates, the declared types)",
+        "correct that row of the observations table, or restore the store from a copy",
+    )
+
+
+def _record_rows(
+    opened: Store,
+    points: _Points,
+    order: Any,
+    fields: Sequence[str],
+    *,
+    own_points: bool,
+    measured: tuple[Any, Any] | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """Yield the ``fields`` of the records at ``order`` among ``points``, a chunk at a time.
+
+    lat and lon are the record's point; with ``own_points``, only a point of its
+    own (as observation_fields gives them), else None. ``measured``, the distance
+    and bearing of each of ``points``, adds them (the bearing None at 0 m). Each
+    chunk is read in one query and made column by column.
+    """
+    columns = ["fid", *{spec[0]: None for f in fields if (spec := _FIELDS[f]) is not None}]
+    columns.append("has_own_location")
+    sql = f"SELECT {', '.join(f'o.{c}' for c in columns)} FROM observations o WHERE {_AMONG}"
+    for start in range(0, len(order), _READ_AT_A_TIME):
+        taken = order[start : start + _READ_AT_A_TIME]
+        chunk = points.fid[taken].tolist()
+        stored = {row[0]: row for row in opened._query(sql, {"fids": json.dumps(chunk)})}
+        stored_columns = list(zip(*(stored[fid] for fid in chunk), strict=True))
+        point = {"lon": points.lon[taken].tolist(), "lat": points.lat[taken].tolist()}
+        if own_points:  # a record without a point of its own has none here
+            for name, values in point.items():
+                point[name] = [
+                    v if own else None for v, own in zip(values, stored_columns[-1], strict=True)
+                ]
+        try:
+            made = [
+                point[name]
+                if spec is None
+                else _read(stored_columns[columns.index(spec[0])], spec[1])
+                for name in fields
+                for spec in (_FIELDS[name],)
+            ]
+        except (TypeError, ValueError) as err:
+            raise _unreadable(f"{chunk[0]} to {chunk[-1]}", err) from err
+        if measured is not None:
+            distances, bearings = (values[taken].tolist() for values in measured)
+            made += [
+                distances,
+                [b if d > 0 else None for d, b in zip(distances, bearings, strict=True)],
+            ]
+        yield from zip(*made, strict=True)
+
+
+def _read(stored: Sequence[Any], read: Callable[[Any], Any] | None) -> Sequence[Any]:
+    """Return a column of stored values as a record's fields give them."""
+    if read is None:
+        return stored
+    if read is _or_empty:
+        return [value or "" for value in stored]
+    if read is _or_none:
+        return [value or None for value in stored]
+    return list(map(read, stored))
+
+
+def _whole_rows(
+    found: Iterable[Observation], fields: Sequence[str], *, own_points: bool
+) -> Iterator[tuple[Any, ...]]:
+    """Yield the ``fields`` of whole records (a store without a bulk read of its own)."""
+    for record in found:
+        values = observation_fields(record)
+        if not own_points and record.location is not None:
+            values["lon"], values["lat"] = record.location.lon, record.location.lat
+        yield tuple(values[name] for name in fields)
+
+
+def _nearby_rows(
+    opened: Store,
+    origin: LonLat,
+    km: float,
+    fields: Sequence[str],
+    filters: tuple[str | None, ...] = (None, None, None, None),
+    *,
+    own_points: bool,
+) -> Streamed:
+    """Stream what _observations_around answers: ``fields``, distance_m and bearing_deg."""
+    import numpy as np
+
+    names = (*fields, "distance_m", "bearing_deg")
+    limit = _radius_m(km, "--km")
+    fids = _fids_within(opened, origin, limit, *filters)
+    if not isinstance(opened, GeoPackageStore):
+        asked = dict(zip(_FILTERS, filters, strict=True))
+        found = _observations_around(opened, origin, km, **asked)
+        rows = _whole_rows((n.item for n in found), fields, own_points=own_points)
+        then = ((n.distance_m, n.bearing_deg) for n in found)
+        return Streamed(names, (row + m for row, m in zip(rows, then, strict=True)))
+    points = _points_in_force(opened, fids)
+    distances, bearings = geodesic_inverse(origin, points.lon, points.lat)
+    kept = np.flatnonzero(distances <= limit)
+    kept = kept[np.argsort(points.first_day[kept], kind="stable")]  # ties: the earlier first
+    order = kept[np.argsort(distances[kept], kind="stable")]
+    measured = (distances, bearings)
+    rows = _record_rows(opened, points, order, fields, own_points=own_points, measured=measured)
+    return Streamed(names, rows)
+
+
+_FILTERS = ("since", "until", "kind", "source_type")
+
+
+@contextmanager
+def stream_around(
+    store: str | Path | Store,
+    crossing_id: str,
+    *,
+    km: float = AROUND_KM,
+    since: str | None = None,
+    until: str | None = None,
+    kind: str | None = None,
+    source_type: str | None = None,
+) -> Iterator[Streamed]:
+    """Answer :func:`around` as rows read while they are written, inside this block.
+
+    The fields are RECORD_FIELDS (lat and lon: the record's point, its own or
+    its crossing's), distance_m and bearing_deg (None at 0 m); the records and
+    their order are :func:`around`'s. The store stays open until the block ends.
+    """
+    with reading(store) as opened:
+        origin = _located(_crossing(opened.crossings(), crossing_id))
+        filters = (since, until, kind, source_type)
+        yield _nearby_rows(opened, origin, km, RECORD_FIELDS, filters, own_points=False)
+
+
+@contextmanager
+def stream_observations_near(
+    store: str | Path | Store,
+    lat: object,
+    lon: object,
+    *,
+    km: float = NEAR_KM,
+    fields: Sequence[str] = RECORD_FIELDS,
+) -> Iterator[Streamed]:
+    """Answer :func:`observations_near` as rows read while they are written, in this block.
+
+    ``fields`` (of RECORD_FIELDS; lat and lon: a point of the record's own), then
+    distance_m and bearing_deg.
+    """
+    origin = parse_lat_lon(lat, lon, field="point")
+    with reading(store) as opened:
+        yield _nearby_rows(opened, origin, km, fields, own_points=True)
+
+
+@contextmanager
+def stream_within(
+    store: str | Path | Store, path: str | Path, *, fields: Sequence[str] = RECORD_FIELDS
+) -> Iterator[tuple[list[Crossing], Streamed]]:
+    """Answer :func:`within` with its records as rows read while they are written.
+
+    The crossings inside the areas, and the records' ``fields`` (of
+    RECORD_FIELDS; lat and lon: the record's point) in :func:`within`'s order.
+    """
+    import numpy as np
+
+    import shapely
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as err:
+        raise _not_geojson(path, err) from err
+    area, polygons = _area(data, path)
+    with reading(store) as opened:
+        crossings = _crossings_in(opened, area)
+        fids = _fids_in(opened, area, polygons)
+        if not isinstance(opened, GeoPackageStore):
+            _, records = within_areas(opened, data, path)
+            yield crossings, Streamed(tuple(fields), _whole_rows(records, fields, own_points=False))
+            return
+        points = _points_in_force(opened, fids, "crossing_id")
+        kept = np.flatnonzero(shapely.intersects_xy(area, points.lon, points.lat))
+        names = sorted({c or "" for c in points.more})
+        rank = {name: n for n, name in enumerate(names)}
+        by_crossing = np.fromiter((rank[c or ""] for c in points.more), np.int64, len(points.more))
+        order = kept[np.lexsort((points.first_day[kept], by_crossing[kept]))]  # stable
+        rows = _record_rows(opened, points, order, fields, own_points=False)
+        yield crossings, Streamed(tuple(fields), rows)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import click
 
+from geo.answers import (
+    change_record_row,
+    change_window,
+    near_crossing_row,
+    status_row,
+    transition_row,
+)
 from geo.browse import status_matrix
 from geo.cli.options import (
     crossing_filters,
@@ -21,26 +29,28 @@ from geo.cli.options import (
 from geo.cli.output import (
     crossing_fields,
     distance_text,
+    echo_blocks,
     echo_records,
-    evidence_line,
+    echo_rows,
     matrix_cell,
-    observation_fields,
-    quote_lines,
+    record_blocks,
     rounded,
     status_fields,
 )
-from geo.fields import date_range, split_lat_lon
-from geo.model import OBSERVATION_KINDS, SOURCE_TYPES, Sighting
+from geo.fields import split_lat_lon
+from geo.model import OBSERVATION_KINDS, SOURCE_TYPES
 from geo.questions import (
-    around,
+    RECORD_FIELDS,
+    Streamed,
     changes,
     distance_between,
     near,
     nearest,
-    observations_near,
     sightings_around,
+    stream_around,
+    stream_observations_near,
+    stream_within,
     transitions,
-    within,
 )
 
 __all__ = ["COMMANDS"]
@@ -83,27 +93,12 @@ def near_command(
             param_hint="POINT",
         )
     if observations:
-        rows = [
-            {
-                **observation_fields(n.item),
-                "distance_m": round(n.distance_m, 1),
-                "distance": distance_text(n.distance_m),
-                "bearing_deg": rounded(n.bearing_deg),
-            }
-            for n in observations_near(store, lat, lon, km=km)
-        ]
         columns = ("id", "crossing_id", "date", "kind", "summary", "distance")
-        echo_records(rows, output_format, columns=columns)
+        fields = columns[:-1] if output_format in ("table", "wide") else RECORD_FIELDS
+        with stream_observations_near(store, lat, lon, km=km, fields=fields) as found:
+            echo_rows(*_measured(found), output_format, columns=columns)
         return
-    rows = [
-        {
-            **crossing_fields(n.item),
-            "distance_m": round(n.distance_m, 1),
-            "distance": distance_text(n.distance_m),
-            "bearing_deg": rounded(n.bearing_deg),
-        }
-        for n in near(store, lat, lon, km=km)
-    ]
+    rows = [near_crossing_row(n) for n in near(store, lat, lon, km=km)]
     echo_records(rows, output_format, columns=("id", "name_en", "distance", "bearing_deg"))
 
 
@@ -141,41 +136,52 @@ def around_command(
       crossings around quanhe-wonjong --km 3 --since 2024
       crossings around new-yalu-river-bridge --kind infrastructure --format geojson
     """
-
-    def rows() -> Iterator[dict[str, object]]:  # streamed to the output as they are made
-        # A table shows a few fields: light records suffice, read in bulk.
-        ask = sightings_around if output_format in ("table", "wide") else around
-        found: list[Any] = ask(
-            store, crossing_id, km=km, since=since, until=until, kind=kind, source_type=source_type
+    asked = {"since": since, "until": until, "kind": kind, "source_type": source_type}
+    if output_format not in ("table", "wide"):  # every field, written as it is read
+        with stream_around(store, crossing_id, km=km, **asked) as found:
+            echo_rows(*_measured(found), output_format, columns=AROUND_COLUMNS)
+        return
+    # A table shows a few fields: light records suffice, read in bulk.
+    rows = (
+        (
+            s.date_text,
+            s.crossing_id,
+            s.kind,
+            s.status,
+            s.lifecycle,
+            s.summary,
+            distance_text(n.distance_m),
+            rounded(n.bearing_deg),
+            s.source_name,
         )
-        for n in found:
-            record = n.item
-            if isinstance(record, Sighting):
-                fields = {**record._asdict(), "date": record.date_text}
-            else:
-                fields = observation_fields(record)
-            if record.location is not None:
-                fields["lon"], fields["lat"] = record.location.lon, record.location.lat
-            fields["distance_m"] = round(n.distance_m, 1)
-            fields["distance"] = distance_text(n.distance_m)
-            fields["bearing_deg"] = rounded(n.bearing_deg)
-            yield fields
-
-    echo_records(
-        rows(),
-        output_format,
-        columns=(
-            "date",
-            "crossing_id",
-            "kind",
-            "status",
-            "lifecycle",
-            "summary",
-            "distance",
-            "bearing_deg",
-            "source_name",
-        ),
+        for n in sightings_around(store, crossing_id, km=km, **asked)
+        for s in (n.item,)
     )
+    echo_rows(AROUND_COLUMNS, rows, output_format, columns=AROUND_COLUMNS)
+
+
+#: What a table of ``crossings around`` shows.
+AROUND_COLUMNS = (
+    "date",
+    "crossing_id",
+    "kind",
+    "status",
+    "lifecycle",
+    "summary",
+    "distance",
+    "bearing_deg",
+    "source_name",
+)
+
+
+def _measured(found: Streamed) -> tuple[tuple[str, ...], Iterator[tuple[Any, ...]]]:
+    """Return a streamed answer's fields and rows with its distances as the output says them."""
+    fields = (*found.fields[:-2], "distance_m", "distance", "bearing_deg")
+    rows = (
+        (*values, round(d, 1), distance_text(d), None if b is None else round(b, 1))
+        for *values, d, b in found.rows
+    )
+    return fields, rows
 
 
 @click.command("nearest")
@@ -225,16 +231,13 @@ def within_command(file: str, store: str, output_format: str) -> None:
     Example:
       crossings within dandong-area.geojson --format geojson
     """
-    crossings, observations = within(store, file)
-    rows = [{"type": "crossing", **crossing_fields(c)} for c in crossings]
-    for record in observations:
-        fields = observation_fields(record)
-        if record.location is not None:
-            fields["lon"], fields["lat"] = record.location.lon, record.location.lat
-        rows.append({"type": "observation", **fields})
-    echo_records(
-        rows, output_format, columns=("type", "id", "crossing_id", "date", "summary", "name_en")
-    )
+    columns = ("type", "id", "crossing_id", "date", "summary", "name_en")
+    fields = columns[1:-1] if output_format in ("table", "wide") else RECORD_FIELDS
+    with stream_within(store, file, fields=fields) as (crossings, found):
+        typed = [{"type": "crossing", **crossing_fields(c)} for c in crossings]
+        records = (("observation", *row) for row in found.rows)
+        blocks = itertools.chain(record_blocks(typed), [(("type", *found.fields), records)])
+        echo_blocks(blocks, output_format, columns=columns)
 
 
 @click.command("status")
@@ -277,18 +280,7 @@ def status_command(store: str, days: list[date], output_format: str, **filters: 
         if any(keeps(crossing, a.status, **filters) for a in answers)
     ]
     if len(days) == 1:
-        rows = []
-        for crossing, (answer,) in matrix:
-            fields = {
-                "id": crossing.id,
-                "name_en": crossing.name_en,
-                **status_fields(answer),
-                "evidence": evidence_line(answer),
-                "quote": " / ".join(quote_lines(answer.evidence)) if answer.evidence else "",
-                "lon": crossing.location.lon if crossing.location else None,
-                "lat": crossing.location.lat if crossing.location else None,
-            }
-            rows.append(fields)
+        rows = [status_row(crossing, answer) for crossing, (answer,) in matrix]
         columns: tuple[str, ...] = ("id", "status_text", "status_since", "evidence")
         if output_format == "wide":  # the source's words behind each status, whole
             columns += ("quote",)
@@ -353,20 +345,13 @@ def changes_command(
       crossings changes --from 2020 --to 2023-12
       crossings changes --from 2025-01 --to 2026-03 --records
     """
-    if since is None:  # a year back from the last day asked (today by default)
-        last = date_range(None, until, names=("--from", "--to"))[1] or datetime.now(UTC).date()
-        since = (last - timedelta(days=365) + timedelta(days=1)).isoformat()
-    until = until or datetime.now(UTC).date().isoformat()
+    since, until = change_window(since, until)
 
     rows = []
     if records:
         for change in changes(store, since, until):
-            if not text_matches(text, change.record.summary, change.record.notes):
-                continue
-            fields = observation_fields(change.record)
-            fields["crossing"] = change.crossing.name_en if change.crossing else "(border-wide)"
-            fields["source"] = change.record.source_name
-            rows.append(fields)
+            if text_matches(text, change.record.summary, change.record.notes):
+                rows.append(change_record_row(change))
         echo_records(
             rows,
             output_format,
@@ -377,22 +362,7 @@ def changes_command(
         record = found.record
         if text and not (record and text_matches(text, record.summary, record.notes)):
             continue
-        rows.append(
-            {
-                "crossing_id": found.crossing.id,
-                "day": found.day.isoformat(),
-                "from": found.before_text,
-                "to": found.after_text,
-                "from_status": found.before,
-                "to_status": found.after,
-                "record": record.id if record else None,
-                "record_date": record.date.text if record else None,
-                "source": record.source_name if record else found.cause,
-                "border_wide": bool(record and record.crossing_id is None),
-                "lon": found.crossing.location.lon if found.crossing.location else None,
-                "lat": found.crossing.location.lat if found.crossing.location else None,
-            }
-        )
+        rows.append(transition_row(found))
     echo_records(
         rows, output_format, columns=("crossing_id", "day", "from", "to", "record", "source")
     )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from geo.answers import crossing_document, history_rows, list_row
 from geo.browse import list_crossings, list_structures, show_crossing, trade_figures
 from geo.cli.options import (
     as_of_option,
@@ -24,28 +25,20 @@ from geo.cli.output import (
     echo_records,
     emit,
     evidence_line,
-    observation_fields,
     quote_lines,
-    source_label,
     status_fields,
     structure_fields,
     table,
     wrapped,
 )
 from geo.exchange import trade_fields
-from geo.status import StatusAnswer, describe_status, record_role
+from geo.status import StatusAnswer, describe_status
 
 if TYPE_CHECKING:
     from geo.browse import CrossingHistory, StructureState
-    from geo.model import Crossing, Observation
+    from geo.model import Crossing
 
 __all__ = ["COMMANDS"]
-
-
-def _status_row(fields: dict[str, object], answer: StatusAnswer) -> dict[str, object]:
-    fields["since"] = fields["status_since"] or ""
-    fields["evidence"] = evidence_line(answer) or "no record names this crossing"
-    return fields
 
 
 @click.command("list")
@@ -69,8 +62,7 @@ def list_command(store: str, as_of: date | None, output_format: str, **filters: 
     for item in list_crossings(store, as_of=as_of):
         if not keeps(item.crossing, item.status.status, **filters):
             continue
-        fields = {**crossing_fields(item.crossing), **status_fields(item.status)}
-        rows.append(_status_row(fields, item.status))
+        rows.append(list_row(item.crossing, item.status))
     echo_records(
         rows,
         output_format,
@@ -79,23 +71,6 @@ def list_command(store: str, as_of: date | None, output_format: str, **filters: 
 
 
 with_status_rule(list_command)
-
-
-def _history_rows(
-    history_records: list[Observation], superseded: frozenset[str], crossing_id: str
-) -> list[dict[str, object]]:
-    rows = []
-    for record in history_records:
-        fields = observation_fields(record)
-        fields["when"] = record.date.text
-        fields["source"] = source_label(record) + (
-            f" <{record.source_url}>" if record.source_url else ""
-        )
-        fields["scope"] = "border-wide" if record.crossing_id is None else ""
-        fields["superseded"] = record.id in superseded
-        fields["rule"] = record_role(record, crossing_id, superseded=superseded, iso=True)
-        rows.append(fields)
-    return rows
 
 
 @click.command("show")
@@ -126,7 +101,7 @@ def show_command(
     history = show_crossing(store, crossing_id, as_of=as_of)
     crossing = history.crossing
     shown = [r for r in history.records if text_matches(text, r.summary, r.notes)]
-    rows = _history_rows(shown, history.superseded, crossing.id)
+    rows = history_rows(shown, history.superseded, crossing.id)
     status = status_fields(history.status)
     if output_format in ("json", "csv", "geojson"):
         _emit_crossing_data(history, status, rows, output_format)
@@ -149,20 +124,7 @@ def _emit_crossing_data(
     """Print a crossing for scripts: JSON whole, CSV its history, GeoJSON its points."""
     crossing = history.crossing
     if output_format == "json":
-        structures = [
-            {
-                **structure_fields(s.structure),
-                "lifecycle": s.lifecycle,
-                "lifecycle_record": s.record.id if s.record else None,
-            }
-            for s in history.structures
-        ]
-        document = {
-            "crossing": crossing_fields(crossing),
-            "status": status,
-            "structures": structures,
-            "history": rows,
-        }
+        document = crossing_document(history, rows)
         emit(json.dumps(document, ensure_ascii=False, indent=2))
         return
     own = [r for r in rows if r["lon"] is not None]

@@ -9,30 +9,43 @@ import csv
 import io
 import itertools
 import json
+import operator
 import os
 import re
 import shutil
 import sys
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
+from geo.answers import (
+    distance_text,
+    evidence_fields,
+    evidence_line,
+    plan_fields,
+    quote_lines,
+    rounded,
+    source_label,
+    status_fields,
+)
 from geo.exchange import crossing_fields, csv_cell, observation_fields, structure_fields
 from geo.status import describe_status
 
 if TYPE_CHECKING:
     from datetime import date
 
-    from geo.model import Observation
     from geo.status import StatusAnswer
 
 __all__ = [
     "bounded",
+    "cells_table",
     "crossing_fields",
     "distance_text",
+    "echo_blocks",
     "echo_records",
+    "echo_rows",
     "emit",
     "emit_written",
     "evidence_fields",
@@ -41,6 +54,7 @@ __all__ = [
     "observation_fields",
     "plan_fields",
     "quote_lines",
+    "record_blocks",
     "rounded",
     "source_label",
     "status_fields",
@@ -58,15 +72,33 @@ Row = Mapping[str, object]
 _SHOWN = {code: chr(0x2400 + code) for code in range(0x20) if chr(code) not in "\n\t"}
 _SHOWN |= {0x7F: "\u2421"} | dict.fromkeys(range(128, 160), "�")
 _SHOWN |= {ord(c): "\ufffd" for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"}
+#: Any of the characters of _SHOWN: a text without one is shown as it is, without a copy.
+_UNSAFE = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_SHOWN)) + "]")
+#: The bytes of UTF-8 that start none of them: the C0 controls and DEL are theirs, and C1
+#: controls start with 0xC2, the text-reordering marks with 0xE2.
+_NOT_SHOWN_BYTES = bytes(
+    b for b in range(256) if b not in (0xC2, 0xE2) and not (b < 0x80 and b in _SHOWN)
+)
 
 
-def distance_text(metres: float) -> str:
-    """Say a distance as a reader would: metres up to 10 km, kilometres beyond.
+def _is_shown_as_is(text: str) -> bool:
+    """Whether a text holds none of the characters of _SHOWN (about a nanosecond a character).
 
-    >>> distance_text(845.26), distance_text(12_345.6), distance_text(580_798.9)
-    ('845 m', '12.3 km', '580.8 km')
+    Its UTF-8 less every byte that starts none of them leaves the controls and
+    the first bytes of the characters to look at closer, seldom many.
     """
-    return f"{metres:,.0f} m" if metres < 10_000 else f"{metres / 1000:,.1f} km"
+    encoded = text.encode("utf-8", "surrogatepass")
+    starts = encoded.translate(None, _NOT_SHOWN_BYTES)
+    if not starts:
+        return True
+    if starts.translate(None, b"\xc2\xe2") or len(starts) > 4096:  # a control, or many to see
+        return _UNSAFE.search(text) is None
+    at = -1
+    for first in starts:
+        at = encoded.index(first, at + 1)
+        if ord(encoded[at : at + (3 if first == 0xE2 else 2)].decode()) in _SHOWN:
+            return False
+    return True
 
 
 def terminal_safe(text: str) -> str:
@@ -78,7 +110,7 @@ def terminal_safe(text: str) -> str:
     >>> terminal_safe("Gate \x1b[2J opened")
     'Gate ␛[2J opened'
     """
-    return text.translate(_SHOWN)
+    return text if _is_shown_as_is(text) else text.translate(_SHOWN)
 
 
 def emit(text: str = "", *, nl: bool = True, err: bool = False) -> None:
@@ -236,19 +268,28 @@ def _wrap(text: str, width: int, *, hang: int = 0) -> list[str]:
     >>> _wrap("source: <https://www.nknews.org/2025/05/trade/opening-ceremony>", 44)
     ['source:', '<https://www.nknews.org/…/opening-ceremony>']
     """
+    measure = len if text.isascii() else _width
     lines: list[str] = []
     line, used, room = "", 0, width
     for word in text.split():
-        size = _width(word)
+        size = measure(word)
         if line and used + 1 + size <= room:
             line, used = f"{line} {word}", used + 1 + size
             continue
         if line:
             lines.append(line)
             room = width - hang
-        line = _fit(word, room)
-        used = _width(line)
+        if size <= room:
+            line, used = word, size
+        else:
+            line = _fit(word, room)
+            used = _width(line)
     return [*lines, line]
+
+
+def _cell_lines(text: str, width: int) -> list[str]:
+    """Return a table's cell (its spaces single, as _cell gives it) wrapped to ``width``."""
+    return [text] if _width(text) <= width else _wrap(text, width)
 
 
 def wrapped(text: str, width: int | None = None) -> str:
@@ -308,15 +349,27 @@ class _Column(NamedTuple):
 
 
 def _measure(name: str, texts: Sequence[str]) -> _Column:
-    """Measure a column: an id, a date or a number keeps its width, a text may narrow."""
-    natural = max([_width(name), *map(_width, texts)])
+    """Measure a column: an id, a date or a number keeps its width, a text may narrow.
+
+    In one pass over its texts; a web address holds "://", so only words that
+    do are matched against _URL.
+    """
+    measure = len if all(map(str.isascii, texts)) else _width
+    widest = max(map(measure, texts), default=0)
+    natural = max(_width(name), widest)
     heading = max(map(_width, _name_parts(name)), default=0)  # the name's longest part
-    fixed = all(" " not in text and not _URL.fullmatch(text) for text in texts if text)
+    joined = "\n".join(texts)
+    linked = "://" in joined
+    fixed = " " not in joined and not (linked and any(_URL.fullmatch(t) for t in texts))
     if fixed:
-        return _Column(name, natural, max([heading, *map(_width, texts)]), fixed=True)
-    words = [word for text in texts for word in text.split()]
-    longest = max((_width(w) for w in words if not _URL.fullmatch(w)), default=0)
-    address = max((_width(w) for w in words if _URL.fullmatch(w)), default=0)
+        return _Column(name, natural, max(heading, widest), fixed=True)
+    words = joined.split()
+    if linked:
+        addresses = {w for w in words if "://" in w and _URL.fullmatch(w)}
+        longest = max((measure(w) for w in words if w not in addresses), default=0)
+        address = max(map(measure, addresses), default=0)
+    else:
+        longest, address = max(map(measure, words), default=0), 0
     floor = max(heading, min(natural, _TEXT_MIN), min(longest, _WORD_MAX), min(address, _URL_MIN))
     return _Column(name, natural, floor, fixed=False)
 
@@ -352,14 +405,48 @@ def _aligned(parts: Sequence[Sequence[str]], widths: Sequence[int]) -> list[str]
     ]
 
 
+class _Laid(dict[str, list[str]]):
+    """A column's cells as lines padded to its width: each text laid out once, however often met.
+
+    A text is wrapped at spaces (``fit``: kept on one line, shortened if need be).
+    """
+
+    def __init__(self, width: int, *, fit: bool = False) -> None:
+        super().__init__()
+        self.width = width
+        self.fit = fit
+
+    def __missing__(self, text: str) -> list[str]:
+        lines = [_fit(text, self.width)] if self.fit else _cell_lines(text, self.width)
+        self[text] = laid = [line + " " * (self.width - _width(line)) for line in lines]
+        return laid
+
+
+def _side_by_side(laid: Sequence[list[str]], blanks: Sequence[str]) -> list[str]:
+    """Return the lines of a row whose cells are laid out (_Laid), side by side."""
+    if all(len(lines) == 1 for lines in laid):  # most rows: one line
+        return ["  ".join([lines[0] for lines in laid]).rstrip()]
+    return [
+        "  ".join(
+            [
+                lines[n] if n < len(lines) else blank
+                for lines, blank in zip(laid, blanks, strict=True)
+            ]
+        ).rstrip()
+        for n in range(max(map(len, laid)))
+    ]
+
+
 def _flat(
     columns: Sequence[_Column], cells: Sequence[Sequence[str]], widths: list[int]
 ) -> list[str]:
     """Return a table of one column per field, its texts wrapped at spaces."""
     lines = _aligned([_header(c.name, w) for c, w in zip(columns, widths, strict=True)], widths)
     lines.append("  ".join("-" * w for w in widths))
+    laid = [_Laid(w) for w in widths]
+    blanks = [" " * w for w in widths]
     for row in cells:
-        lines += _aligned([_wrap(text, w) for text, w in zip(row, widths, strict=True)], widths)
+        lines += _side_by_side([c[t] for c, t in zip(laid, row, strict=True)], blanks)
     return lines
 
 
@@ -385,12 +472,18 @@ def _stacked(columns: Sequence[_Column], cells: Sequence[Sequence[str]], room: i
         [_header(columns[i].name, w) for i, w in zip(head, widths, strict=True)], widths
     )
     lines.append("  ".join("-" * w for w in widths))
+    laid = [(i, _Laid(w, fit=True)) for i, w in zip(head, widths, strict=True)]
+    under = [(i, f"{column.name}: ") for i, column in enumerate(columns) if i not in head]
+    shown: dict[str, list[str]] = {}  # a text met before (a source, a kind) is wrapped once
     for row in cells:
-        lines += _aligned([[_fit(row[i], w)] for i, w in zip(head, widths, strict=True)], widths)
-        for i, column in enumerate(columns):
-            if i not in head and row[i]:
-                text = _wrap(f"{column.name}: {row[i]}", max(room - 4, 16), hang=2)
-                lines += ["    " + text[0], *("      " + line for line in text[1:])]
+        lines.append("  ".join([column[row[i]][0] for i, column in laid]).rstrip())
+        for i, label in under:
+            if row[i]:
+                text = label + row[i]
+                if text not in shown:
+                    folded = _wrap(text, max(room - 4, 16), hang=2)
+                    shown[text] = ["    " + folded[0], *("      " + line for line in folded[1:])]
+                lines += shown[text]
     return lines
 
 
@@ -421,11 +514,18 @@ def table(rows: Sequence[Row], columns: Sequence[str], *, width: int | None = No
     o-769ff1188d  2,730,000,000
         source: Free Malaysia Today
     """
-    texts = [[_cell(row.get(c)) for c in columns] for row in rows]
+    return cells_table([[_cell(row.get(c)) for c in columns] for row in rows], columns, width=width)
+
+
+def cells_table(
+    texts: Sequence[Sequence[str]], columns: Sequence[str], *, width: int | None = None
+) -> str:
+    """Return the table of :func:`table` from its cells' texts, a row of ``_cell`` texts each."""
+    by_column = list(zip(*texts, strict=True)) or [()] * len(columns)
     # A column empty in every row says nothing to a reader: it gives its room to the others.
-    kept = [i for i in range(len(columns)) if not rows or any(line[i] for line in texts)]
-    cells = [[line[i] for i in kept] for line in texts]
-    measured = [_measure(columns[i], [line[n] for line in cells]) for n, i in enumerate(kept)]
+    kept = [i for i in range(len(columns)) if not texts or any(by_column[i])]
+    cells = texts if len(kept) == len(columns) else [[line[i] for i in kept] for line in texts]
+    measured = [_measure(columns[i], by_column[i]) for i in kept]
     if not measured:
         return ""
     room = terminal_width() if width is None else width
@@ -434,50 +534,6 @@ def table(rows: Sequence[Row], columns: Sequence[str], *, width: int | None = No
     widths = _flat_widths(measured, room - 2 * (len(measured) - 1))
     lines = _stacked(measured, cells, room) if widths is None else _flat(measured, cells, widths)
     return "\n".join(lines)
-
-
-def status_fields(answer: StatusAnswer) -> dict[str, object]:
-    """Return a status answer as flat fields: the status, its evidence, its age and its plans."""
-    record = answer.record
-    since = answer.since_record
-    return {
-        "as_of": answer.as_of.isoformat(),
-        "status": answer.status,
-        "status_text": describe_status(
-            answer.status, answer.traffic, is_lifecycle=answer.is_lifecycle
-        ),
-        "status_kind": "lifecycle" if answer.is_lifecycle else "traffic",
-        "traffic": list(answer.traffic),
-        "status_since": since.date.text if since else _iso(answer.since),
-        "status_since_record": since.id if since else None,
-        "status_record": record.id if record else None,
-        "status_date": record.date.text if record else None,
-        "status_source": record.source_name if record else None,
-        "status_source_url": record.source_url if record else None,
-        "status_source_is_mirror": bool(record and record.source_is_mirror),
-        "status_border_wide": answer.is_border_wide,
-        **evidence_fields(answer.evidence),
-        "supporting_records": answer.supporting,
-        "evidence_age_days": answer.evidence_age_days,
-        "status_uncertain": answer.is_uncertain,
-        "status_conflicts": [o.id for o in answer.conflicts],
-        "plans": [plan_fields(p, answer.as_of) for p in answer.plans],
-    }
-
-
-def age_text(days: int) -> str:
-    """Return an age as a reader says it: days under two months, then months, then years.
-
-    Examples
-    --------
-    >>> age_text(12), age_text(200), age_text(1000)
-    ('12 days', '7 months', '2.7 years')
-    """
-    if days < 60:
-        return f"{days} days"
-    if days < 730:
-        return f"{round(days / 30.44)} months"
-    return f"{days / 365.25:.1f} years"
 
 
 def matrix_cell(answer: StatusAnswer) -> str:
@@ -490,113 +546,8 @@ def matrix_cell(answer: StatusAnswer) -> str:
     return f"{text} ({since}){' ' + marks if marks else ''}"
 
 
-def source_label(record: Observation) -> str:
-    """Return a record's source name, saying when its address is a mirror of the original."""
-    mirrored = record.source_is_mirror and "mirror" not in record.source_name.casefold()
-    return record.source_name + (" (mirror)" if mirrored else "")
-
-
-#: The evidence of a status as flat fields: the record, its source and its words.
-_EVIDENCE_KEYS = (
-    "evidence_record",
-    "evidence_date",
-    "evidence_source",
-    "evidence_source_url",
-    "evidence_source_detail",
-    "evidence_quote",
-    "evidence_quote_en",
-    "evidence_checked_on",
-    "evidence_archive_url",
-)
-
-
-def evidence_fields(record: Observation | None) -> dict[str, object]:
-    """Return the evidence of a status as flat fields: the record, its source and its words."""
-    if record is None:
-        return dict.fromkeys(_EVIDENCE_KEYS)
-    values = (
-        record.id,
-        record.date.text,
-        record.source_name,
-        record.source_url,
-        record.source_detail,
-        record.source_quote,
-        record.quote_en,
-        record.checked_on,
-        record.archive_url,
-    )
-    return {key: value or None for key, value in zip(_EVIDENCE_KEYS, values, strict=True)}
-
-
-def evidence_line(answer: StatusAnswer) -> str:
-    """Return the record a status is best checked on, its date, age and source, in one line.
-
-    How many more records of the run say the same follows the age.
-    """
-    record = answer.evidence
-    if record is None:
-        return ""
-    age = answer.evidence_age_days or 0
-    # The source's name is often long: it comes last, so a narrow table cuts only it.
-    parts = [
-        record.id + (" (border-wide)" if record.crossing_id is None else ""),
-        record.date.text,
-        f"{age_text(age)} old" + (" ?" if answer.is_uncertain else ""),
-    ]
-    if answer.supporting > 1:
-        more = answer.supporting - 1
-        parts.append(f"{more} more record{'s agree' if more > 1 else ' agrees'}")
-    if answer.is_conflicted:
-        parts.append("CONFLICT: " + ", ".join(o.id for o in answer.conflicts))
-    parts.append(source_label(record))
-    return ", ".join(parts)
-
-
-def quote_lines(record: Observation) -> list[str]:
-    """Return the source's words behind a record, and where its source can be read, as lines.
-
-    Where the record has no web address, the reason its source detail gives.
-    """
-
-    def quoted(text: str) -> str:  # a text that opens with its own quotation mark keeps it
-        return text if text[:1] in "\"“«「『'‘" else f"“{text}”"
-
-    lines = []
-    if record.source_quote:
-        lines.append(f"quote: {quoted(record.source_quote)}")
-        if record.quote_en:
-            lines.append(f"in English: {quoted(record.quote_en)}")
-        checked = f"checked on {record.checked_on}" if record.checked_on else "not checked"
-        lines.append(checked + (f"; a copy: {record.archive_url}" if record.archive_url else ""))
-    else:
-        lines.append("quote: none - no copy of the source was read")
-    if record.source_url is None:
-        lines.append(f"no web address: {record.source_detail or 'the record does not say why'}")
-    return lines
-
-
-def plan_fields(plan: Observation, as_of: date) -> dict[str, object]:
-    """Return a plan as flat fields, with whether its expected date has passed on ``as_of``."""
-    expected = plan.expected
-    return {
-        "record": plan.id,
-        "announced": plan.date.text,
-        "expected": expected.text if expected else None,
-        "status": plan.status,
-        "traffic": list(plan.traffic),
-        "summary": plan.summary,
-        "source": plan.source_name,
-        "date_passed": bool(expected and expected.end < as_of),
-    }
-
-
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
-
-
-def rounded(value: float | None, digits: int = 1) -> float | None:
-    """Round a measurement for display; None stays None."""
-    return None if value is None else round(value, digits)
 
 
 def _feature(fields: Mapping[str, object]) -> dict[str, object]:
@@ -604,6 +555,265 @@ def _feature(fields: Mapping[str, object]) -> dict[str, object]:
     properties = {k: v for k, v in fields.items() if k not in ("lon", "lat")}
     geometry = {"type": "Point", "coordinates": [lon, lat]} if lon is not None else None
     return {"type": "Feature", "geometry": geometry, "properties": properties}
+
+
+#: Part of an answer: the names of its rows' fields, and its rows (values in that order).
+Block = tuple[Sequence[str], Iterable[Sequence[object]]]
+
+#: The values JSON writes as they are, with nothing inside them to indent.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+#: A list of values as JSON, one a line: json's C encoder, which writes them as json.dumps
+#: does (a new line inside a JSON text is always escaped, so each line is one value).
+_ONE_A_LINE = json.JSONEncoder(ensure_ascii=False, separators=("\n", ": "))
+#: Rows encoded at a time: an answer is written as it is read, in pieces of this many rows.
+_ROWS_AT_A_TIME = 1000
+#: Text printed at a time, in characters.
+_PRINTED_AT_A_TIME = 1 << 16
+
+
+class _Printer:
+    """Text for stdout, gathered and printed in pieces of about 64 K characters."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._size = 0
+
+    def write(self, text: str) -> None:
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size >= _PRINTED_AT_A_TIME:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._parts:
+            emit("".join(self._parts), nl=False)
+            self._parts.clear()
+            self._size = 0
+
+
+def _chunks(rows: Iterable[Sequence[object]]) -> Iterator[list[Sequence[object]]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, _ROWS_AT_A_TIME)):
+        yield chunk
+
+
+def _members(fields: Sequence[str], names: Sequence[str]) -> list[int]:
+    """Return where each of ``names`` is among ``fields`` (-1 where it is not)."""
+    where = {name: n for n, name in enumerate(fields)}
+    return [where.get(name, -1) for name in names]
+
+
+class _JsonRows:
+    """Rows of some fields as JSON objects (or GeoJSON features), as json.dumps(indent=2) writes.
+
+    A chunk of rows whose values are all plain (text, numbers, None) is encoded by
+    json's C encoder in one call and laid into templates of the objects' keys; a
+    row holding a list or a mapping is written by json.dumps itself.
+    """
+
+    def __init__(self, fields: Sequence[str], *, geojson: bool) -> None:
+        self.fields = tuple(fields)
+        self.geojson = geojson
+        self.pad = "\n    " if geojson else "\n  "
+        self.width = len(self.fields)
+        self.lon, self.lat = _members(self.fields, ("lon", "lat"))
+        self.shown = [
+            n for n, f in enumerate(self.fields) if not geojson or f not in ("lon", "lat")
+        ]
+        depth = "    " if geojson else "  "  # the properties of a feature sit a level deeper
+        keys = [
+            self.pad + depth + json.dumps(self.fields[n], ensure_ascii=False).replace("%", "%%")
+            for n in self.shown
+        ]
+        body = "{" + ",".join(k + ": %s" for k in keys) + self.pad + depth[2:] + "}"
+        self.template = body if keys else "{}"
+        head = '{\n      "type": "Feature",\n      "geometry": '
+        point = '{\n        "type": "Point",\n        "coordinates": [\n          %s,\n          %s'
+        properties = '\n      "properties": ' + self.template + "\n    }"
+        self.point = head + point + "\n        ]\n      }," + properties
+        self.nowhere = head + "null," + properties
+        self.order = [self.lon, self.lat, *self.shown]
+        if min(self.order) >= 0:  # every field there: picked in one call
+            self.laid = operator.itemgetter(*self.order)  # type: ignore[method-assign,assignment]
+
+    def dumped(self, row: Sequence[object]) -> str:
+        item: Mapping[str, object] = dict(zip(self.fields, row, strict=True))
+        if self.geojson:
+            item = _feature(item)
+        return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", self.pad)
+
+    def texts(self, chunk: Sequence[Sequence[object]]) -> list[str]:
+        """Return each row of a chunk as the text json.dumps gives it."""
+        laid = chunk
+        if self.geojson:  # each row's values in the order of its feature's text
+            laid = list(map(self.laid, chunk))
+        flat = list(itertools.chain.from_iterable(laid))
+        if not set(map(type, flat)) <= _SCALARS:
+            return [self.dumped(row) for row in chunk]
+        width = len(laid[0]) if laid else 0
+        if not width:
+            return [self.template] * len(chunk)
+        encoded = _ONE_A_LINE.encode(flat)[1:-1].split("\n")
+        rows = [encoded[n : n + width] for n in range(0, len(encoded), width)]
+        if not self.geojson:
+            return [self.template % tuple(values) for values in rows]
+        return [
+            self.nowhere % tuple(values[2:]) if values[0] == "null" else self.point % tuple(values)
+            for values in rows
+        ]
+
+    def laid(self, row: Sequence[object]) -> tuple[object, ...]:
+        """Return a row's lon, lat and properties (a field it lacks: None)."""
+        padded = (*row, None)
+        return tuple(padded[n] for n in self.order)
+
+
+def _write_json(blocks: Iterable[Block], printer: _Printer, *, geojson: bool) -> None:
+    printer.write('{\n  "type": "FeatureCollection",\n  "features": [' if geojson else "[")
+    written = False
+    for fields, rows in blocks:
+        shape = _JsonRows(fields, geojson=geojson)
+        for chunk in _chunks(rows):
+            joined = ("," + shape.pad).join(shape.texts(chunk))
+            printer.write(("," if written else "") + shape.pad + joined)
+            written = True
+    if geojson:
+        printer.write("\n  ]\n}\n")
+    else:
+        printer.write(("\n" if written else "") + "]\n")  # an empty answer is []
+
+
+class _Quoted(dict[str, bool]):
+    """Whether csv_cell quotes a text that starts with a character, learnt once a character."""
+
+    def __missing__(self, first: str) -> bool:
+        self[first] = quoted = csv_cell(first) != first
+        return quoted
+
+
+_QUOTED = _Quoted()
+
+
+#: The values of a CSV cell that csv_cell leaves as they are, whatever they hold.
+_NUMBERS = frozenset({int, float, bool, type(None)})
+_FIRST = operator.itemgetter(slice(0, 1))
+
+
+def _csv_rows(rows: Sequence[Sequence[object]]) -> Iterable[Sequence[object]]:
+    """Return rows with their values as csv_cell makes them: formulas quoted, lists joined.
+
+    Column by column: a column of numbers, or of texts none of which starts as a
+    formula does, is kept as it is; the others go through csv_cell.
+    """
+    if not rows:
+        return rows
+    columns: list[Sequence[object]] = list(zip(*rows, strict=True))
+    for n, column in enumerate(columns):
+        kinds = set(map(type, column))
+        if kinds <= _NUMBERS:
+            continue
+        if kinds <= {str, type(None)}:
+            texts: Sequence[Any] = (
+                column if type(None) not in kinds else [v for v in column if v is not None]
+            )
+            if not any(_QUOTED[first] for first in set(map(_FIRST, texts))):
+                continue
+        columns[n] = list(map(csv_cell, column))
+    return zip(*columns, strict=True)
+
+
+def _write_csv(blocks: Iterable[Block], printer: _Printer, columns: Sequence[str]) -> None:
+    """Write rows as CSV under the first row's fields (``columns`` if there is none).
+
+    A row of other fields gives those (empty where it has none): as csv.DictWriter.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    header: list[str] | None = None
+
+    def start(fields: Sequence[str]) -> list[str]:
+        context = click.get_current_context(silent=True)
+        if context is not None and context.find_root().meta.get("csv_bom"):
+            buffer.write("\ufeff")  # --bom: Excel then reads the text as UTF-8
+        writer.writerow(fields)
+        return list(fields)
+
+    for fields, rows in blocks:
+        for chunk in _chunks(rows):
+            header = header or start(fields)
+            picks = _members(fields, header)
+            rows_read: Iterable[Sequence[object]] = chunk
+            if picks != list(range(len(fields))):
+                padded = ((*row, "") for row in chunk)  # a field the row lacks reads ""
+                rows_read = [[values[n] for n in picks] for values in padded]
+            # A cell a spreadsheet would run as a formula is quoted, as in exported files.
+            writer.writerows(_csv_rows(list(rows_read)))
+            printer.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+    if header is None:
+        start(columns)
+    printer.write(buffer.getvalue())
+
+
+def _table_text(blocks: Iterable[Block], columns: Sequence[str], width: int | None) -> str:
+    """Lay out rows as a table: each row kept as the texts of its cells only."""
+    texts: list[list[str]] = []
+    known = [(_Cells(), _Cells()) for _ in columns]  # each column's texts and numbers
+    for fields, rows in blocks:
+        picks = list(zip(_members(fields, columns), known, strict=True))
+        for row in rows:
+            padded = (*row, None)  # a field the rows lack reads the None put last
+            texts.append(
+                [
+                    words[v]
+                    if (v := padded[n]).__class__ is str
+                    else (numbers[v] if v.__class__ is float and v else _cell(v))
+                    for n, (words, numbers) in picks
+                ]
+            )
+    return cells_table(texts, columns, width=width)
+
+
+class _Cells(dict[object, str]):
+    """The texts of a column's values of one type, each made once (see _cell).
+
+    Never a zero: 0.0 and -0.0 are one key but two texts.
+    """
+
+    def __missing__(self, value: object) -> str:
+        self[value] = text = _cell(value)
+        return text
+
+
+def echo_blocks(blocks: Iterable[Block], output_format: str, *, columns: Sequence[str]) -> None:
+    """Print an answer given as blocks of rows (tuples of values) in the chosen format.
+
+    JSON, GeoJSON and CSV are written as the rows come, a chunk at a time, so a
+    long answer is never held whole; a table keeps the texts of its cells, to
+    measure its columns. The text is the same as :func:`echo_records` prints
+    for the same rows as mappings.
+    """
+    printer = _Printer()
+    if output_format in ("json", "geojson"):
+        _write_json(blocks, printer, geojson=output_format == "geojson")
+    elif output_format == "csv":
+        _write_csv(blocks, printer, columns)
+    else:
+        text = _table_text(blocks, columns, 0 if output_format == "wide" else None)
+        printer.write(text + "\n")
+    printer.flush()
+
+
+def echo_rows(
+    fields: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    output_format: str,
+    *,
+    columns: Sequence[str],
+) -> None:
+    """Print rows of values of ``fields`` in the chosen format, as they come (see echo_blocks)."""
+    echo_blocks([(fields, rows)], output_format, columns=columns)
 
 
 def echo_records(
@@ -614,45 +824,13 @@ def echo_records(
 ) -> None:
     """Print rows in the chosen format: ``table``, ``json``, ``csv`` or ``geojson``.
 
-    JSON, GeoJSON and CSV are written a row at a time as ``rows`` yields them,
-    so a long answer is never held whole; a table needs every row for its widths.
+    JSON, GeoJSON and CSV are written as ``rows`` yields them, so a long answer
+    is never held whole; a table needs every row for its widths.
     """
+    echo_blocks(record_blocks(rows), output_format, columns=columns)
 
-    def write(text: str) -> None:
-        emit(text, nl=False)
 
-    if output_format in ("json", "geojson"):
-        opening, closing = "[", "]"
-        if output_format == "geojson":
-            opening, closing = '{\n  "type": "FeatureCollection",\n  "features": [', "]\n}"
-        write(opening)
-        written = 0
-        pad = "\n    " if output_format == "geojson" else "\n  "
-        for row in rows:
-            item = _feature(row) if output_format == "geojson" else row
-            text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", pad)
-            write(("," if written else "") + pad + text)
-            written += 1
-        if output_format == "json":
-            write(("\n" if written else "") + closing + "\n")  # an empty answer is []
-        else:
-            write("\n  " + closing + "\n")
-    elif output_format == "csv":
-        iterator = iter(rows)
-        first = next(iterator, None)
-        fields = list(first) if first is not None else list(columns)
-        buffer = io.StringIO()
-        context = click.get_current_context(silent=True)
-        if context is not None and context.find_root().meta.get("csv_bom"):
-            buffer.write("\ufeff")  # --bom: Excel then reads the text as UTF-8
-        writer = csv.DictWriter(buffer, fields, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        for row in itertools.chain([first] if first is not None else [], iterator):
-            # A cell a spreadsheet would run as a formula is quoted, as in exported files.
-            writer.writerow({k: csv_cell(v) for k, v in row.items()})
-            write(buffer.getvalue())
-            buffer.seek(0)
-            buffer.truncate()
-        write(buffer.getvalue())
-    else:
-        emit(table(list(rows), columns, width=0 if output_format == "wide" else None))
+def record_blocks(rows: Iterable[Mapping[str, object]]) -> Iterator[Block]:
+    """Return rows as mappings as blocks of tuples: one block a run of rows of the same keys."""
+    for keys, group in itertools.groupby(rows, key=tuple):
+        yield keys, (tuple(row.values()) for row in group)

@@ -1,0 +1,400 @@
+"""Answers written as they are read: the same text as whole records gave, in flat memory.
+
+`around`, `near --observations` and `within` read the fields their output needs, a chunk
+of records at a time, and write them as they come. Each output is compared with the text
+the commands printed before, made here the way they made it: whole records, a mapping a
+row, ``json.dumps(indent=2)``, ``csv.DictWriter`` and the table of those mappings.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import json
+import os
+import random
+import shutil
+import sys
+import tracemalloc
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from geo.answers import distance_text, rounded
+from geo.cli import cli
+from geo.cli.output import _feature, echo_rows, table, terminal_safe
+from geo.exchange import crossing_fields, csv_cell, observation_fields
+from geo.model import LonLat
+from geo.questions import RECORD_FIELDS, around, observations_near, sightings_around, within
+from geo.store import open_store
+from geo.store.blob import st_coordinate, st_is_empty
+from geo.validate import parse_observation
+
+FORMATS = ("table", "wide", "json", "csv", "geojson")
+AROUND_COLUMNS = (
+    "date", "crossing_id", "kind", "status", "lifecycle", "summary", "distance",
+    "bearing_deg", "source_name",
+)  # fmt: skip
+NEAR_COLUMNS = ("id", "crossing_id", "date", "kind", "summary", "distance")
+WITHIN_COLUMNS = ("type", "id", "crossing_id", "date", "summary", "name_en")
+#: Texts a store may hold: formulas, quotes, wide characters, addresses, spaces.
+TEXTS = (
+    "=SUM(A1:A2) looks like a formula",
+    "+1 trucks",
+    "-3 trains",
+    "@mention",
+    "'quoted already",
+    'quotes "double", a comma; a semicolon \\ a backslash',
+    "圈河口岸 원정리 통상구: wide characters that take two columns each, long enough to wrap",
+    "see <https://www.nknews.org/2025/05/trade/opening-ceremony-of-the-new-bridge> now",
+    "https://example.org/a/very/long/path/that/never/ends/and/goes/on/for/a/while.html",
+    "averyveryveryveryveryveryverylongwordthatexceedsthirtycolumns and more",
+    "   spaced    out   ",
+    "50% of 100%s",
+    "",
+)
+#: Texts only another program writes: a terminal would act on these characters.
+RAW_TEXTS = ("Gate \x1b[2J opened", "bidi \u202e reversed", "del\x7f c1 \x85", "bell \x07\x01")
+
+
+def write_records(path: Path, count: int, *, seed: int = 7) -> None:
+    """Add ``count`` records around the crossings of a store, varied as real ones are."""
+    rng = random.Random(seed)
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with open_store(path, writable=True) as store:
+        crossings = store.crossings()
+        located = [c for c in crossings.values() if c.location]
+        records, ids = [], {}  # the ids of each crossing's records (a correction's own)
+        for n in range(count):
+            crossing = located[n % len(located)]
+            assert crossing.location is not None
+            raw: dict[str, object] = {
+                "crossing_id": "border" if n % 11 == 0 else crossing.id,
+                "date": rng.choice(["2024", "2024-05", "2024-05-03", "2019-11", "2025-02-28"]),
+                "kind": rng.choice(["traffic", "infrastructure", "context", "status"]),
+                "summary": rng.choice(TEXTS) or "plain",
+                "source_name": rng.choice(TEXTS),
+                "source_url": rng.choice(["https://example.org/b?x=1&y=2", ""]),
+                "source_type": rng.choice(["news_report", "satellite_imagery"]),
+                "notes": rng.choice(TEXTS),
+            }
+            if not raw["source_url"]:
+                raw["source_detail"] = "print only"
+                raw["source_name"] = raw["source_name"] or "A newspaper"
+            if raw["kind"] == "status":
+                raw["status"] = rng.choice(["open", "closed", "restricted"])
+            if (n % 3 and raw["crossing_id"] != "border") or n % 11 == 0:
+                # Many at the crossing's very point: ties in distance go by date, then order.
+                spread = rng.choice([0.0, 0.0001, 0.01, 0.02])
+                raw["lat"] = crossing.location.lat + rng.uniform(-spread, spread)
+                raw["lon"] = crossing.location.lon + rng.uniform(-spread, spread)
+            earlier = ids.setdefault(raw["crossing_id"], [])
+            if earlier and n % 17 == 0:  # corrections and withdrawals leave records out
+                raw["replaces"] = rng.choice(earlier)
+                if n % 34 == 0:
+                    raw["kind"] = "retraction"
+                    raw.pop("status", None)
+            record = parse_observation(raw, crossings, now=now)
+            record = record._replace(id=f"o-{n:010x}")
+            records.append(record)
+            earlier.append(record.id)
+        store.add_observations(records)
+
+
+def connect(path: Path):  # type: ignore[no-untyped-def]
+    """Open a store as another program would, with the functions its triggers call."""
+    import sqlite3
+
+    connection = sqlite3.connect(path)
+    for name, function in (
+        ("ST_IsEmpty", st_is_empty),
+        ("ST_MinX", st_coordinate(0)),
+        ("ST_MaxX", st_coordinate(0)),
+        ("ST_MinY", st_coordinate(1)),
+        ("ST_MaxY", st_coordinate(1)),
+    ):
+        connection.create_function(name, 1, function)
+    return connection
+
+
+def write_raw_texts(path: Path) -> None:
+    """Put characters a terminal acts on into some records, as another program could."""
+    connection = connect(path)
+    fids = [f for (f,) in connection.execute("SELECT fid FROM observations ORDER BY fid")]
+    with connection:
+        for n, fid in enumerate(fids[::9]):
+            text = RAW_TEXTS[n % len(RAW_TEXTS)]
+            connection.execute(
+                "UPDATE observations SET summary = summary || ' ' || ?, source_name = ? "
+                "WHERE fid = ?",
+                (text, text, fid),
+            )
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def varied_store(tmp_path_factory: pytest.TempPathFactory, _built_store: Path) -> Path:
+    path = tmp_path_factory.mktemp("varied") / "crossings.gpkg"
+    shutil.copyfile(_built_store, path)
+    write_records(path, 1500)
+    write_raw_texts(path)
+    return path
+
+
+# -- the text the commands printed from whole records ----------------------------------------
+
+
+def printed(rows: list[dict[str, object]], output_format: str, columns: tuple[str, ...]) -> str:
+    """The text echo_records printed before: a row at a time, from mappings."""
+    if output_format in ("table", "wide"):
+        text = table(rows, columns, width=0 if output_format == "wide" else 100)
+        return terminal_safe(text) + "\n"
+    if output_format == "csv":
+        buffer = io.StringIO()
+        fields = list(rows[0]) if rows else list(columns)
+        writer = csv.DictWriter(buffer, fields, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: csv_cell(v) for k, v in row.items()})
+        return terminal_safe(buffer.getvalue())
+    geojson = output_format == "geojson"
+    pad = "\n    " if geojson else "\n  "
+    items = [
+        json.dumps(_feature(row) if geojson else row, ensure_ascii=False, indent=2).replace(
+            "\n", pad
+        )
+        for row in rows
+    ]
+    body = "".join(("," if n else "") + pad + item for n, item in enumerate(items))
+    if geojson:
+        opening = '{\n  "type": "FeatureCollection",\n  "features": ['
+        return terminal_safe(opening + body + "\n  ]\n}\n")
+    return terminal_safe("[" + body + ("\n" if items else "") + "]\n")
+
+
+def measured(found) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {
+        "distance_m": round(found.distance_m, 1),
+        "distance": distance_text(found.distance_m),
+        "bearing_deg": rounded(found.bearing_deg),
+    }
+
+
+def with_point(fields: dict[str, object], record) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    if record.location is not None:
+        fields["lon"], fields["lat"] = record.location.lon, record.location.lat
+    return fields
+
+
+def around_rows(
+    store: Path, crossing_id: str, km: float, output_format: str, **filters: str
+) -> list[dict[str, object]]:
+    if output_format in ("table", "wide"):  # its tables were made of light records
+        light = sightings_around(store, crossing_id, km=km, **filters)  # type: ignore[arg-type]
+        return [{**n.item._asdict(), "date": n.item.date_text, **measured(n)} for n in light]
+    found = around(store, crossing_id, km=km, **filters)  # type: ignore[arg-type]
+    return [{**with_point(observation_fields(n.item), n.item), **measured(n)} for n in found]
+
+
+def near_rows(store: Path, point: tuple[float, float], km: float) -> list[dict[str, object]]:
+    found = observations_near(store, *point, km=km)
+    return [{**observation_fields(n.item), **measured(n)} for n in found]
+
+
+def within_rows(store: Path, area: Path) -> list[dict[str, object]]:
+    crossings, records = within(store, area)
+    rows = [{"type": "crossing", **crossing_fields(c)} for c in crossings]
+    rows += [{"type": "observation", **with_point(observation_fields(r), r)} for r in records]
+    return rows
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def area_file(folder: Path, west: float, south: float, east: float, north: float) -> Path:
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    path = folder / "area.geojson"
+    geometry = {"type": "Polygon", "coordinates": [ring]}
+    feature = {"type": "Feature", "properties": {}, "geometry": geometry}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    return path
+
+
+# -- the same text --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+@pytest.mark.parametrize(
+    ("crossing_id", "km", "filters"),
+    [
+        ("friendship-bridge", 3.0, {}),
+        ("friendship-bridge", 0.0, {}),
+        ("quanhe-wonjong", 40.0, {"since": "2024-05-02"}),
+        ("friendship-bridge", 5.0, {"kind": "status", "until": "2024"}),
+    ],
+)
+def test_around_prints_what_whole_records_printed(
+    varied_store: Path, crossing_id: str, km: float, filters: dict[str, str], output_format: str
+):
+    rows = around_rows(varied_store, crossing_id, km, output_format, **filters)
+    expected = printed(rows, output_format, AROUND_COLUMNS)
+    asked = [f"--{k.replace('_', '-')}={v}" for k, v in filters.items()]
+    got = run("around", crossing_id, "--km", str(km), *asked, "--store", str(varied_store),
+              "--format", output_format)  # fmt: skip
+    assert got == expected
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_near_observations_prints_what_whole_records_printed(
+    varied_store: Path, output_format: str
+):
+    with open_store(varied_store) as store:
+        point = store.crossings()["friendship-bridge"].location
+    assert point is not None
+    lat, lon = point.lat + 0.005, point.lon
+    expected = printed(near_rows(varied_store, (lat, lon), 4.0), output_format, NEAR_COLUMNS)
+    got = run("near", f"{lat},{lon}", "--km", "4", "--observations", "--store", str(varied_store),
+              "--format", output_format)  # fmt: skip
+    assert got == expected
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+@pytest.mark.parametrize("box", [(124.30, 40.00, 124.45, 40.15), (0.0, 0.0, 1.0, 1.0)])
+def test_within_prints_what_whole_records_printed(
+    varied_store: Path, tmp_path: Path, box: tuple[float, ...], output_format: str
+):
+    area = area_file(tmp_path, *box)
+    expected = printed(within_rows(varied_store, area), output_format, WITHIN_COLUMNS)
+    got = run("within", str(area), "--store", str(varied_store), "--format", output_format)
+    assert got == expected
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_the_seed_prints_what_whole_records_printed(shipped_store: Path, output_format: str):
+    rows = around_rows(shipped_store, "new-yalu-river-bridge", 3.0, output_format)
+    expected = printed(rows, output_format, AROUND_COLUMNS)
+    got = run("around", "new-yalu-river-bridge", "--km", "3", "--store", str(shipped_store),
+              "--format", output_format)  # fmt: skip
+    assert got == expected
+
+
+def test_the_comparison_can_fail(varied_store: Path):
+    json_text = run("around", "friendship-bridge", "--km", "3", "--store", str(varied_store),
+                    "--format", "json")  # fmt: skip
+    rows = around_rows(varied_store, "friendship-bridge", 3.0, "json")
+    rows[1]["summary"] = str(rows[1]["summary"]) + "!"
+    assert json_text != printed(rows, "json", AROUND_COLUMNS)
+    assert json.loads(json_text)[0] == rows[0]
+
+
+def test_a_streamed_record_has_the_fields_of_a_whole_one(varied_store: Path):
+    with open_store(varied_store) as store:
+        record = store.observations()[0]
+    assert RECORD_FIELDS == tuple(observation_fields(record))
+
+
+def test_a_bad_value_another_program_wrote_names_the_record(varied_store: Path, tmp_path: Path):
+    path = tmp_path / "bad.gpkg"
+    shutil.copyfile(varied_store, path)
+    connection = connect(path)
+    with connection:
+        connection.execute("UPDATE observations SET recorded_at = 'yesterday'")
+    connection.close()
+    result = CliRunner().invoke(
+        cli, ["around", "friendship-bridge", "--km", "3", "--store", str(path), "--format", "csv"]
+    )
+    assert result.exit_code == 1
+    assert "holds a value another program wrote that cannot be read" in result.output
+
+
+# -- flat memory ----------------------------------------------------------------------------
+
+
+def rows_of(count: int) -> Iterator[tuple[object, ...]]:
+    for n in range(count):
+        yield (f"o-{n:010x}", "friendship-bridge", "2024-05", "traffic", "a summary " * 3,
+               124.39 + n * 1e-9, 40.11, float(n), f"{n:,} m")  # fmt: skip
+
+
+FIELDS = ("id", "crossing_id", "date", "kind", "summary", "lon", "lat", "distance_m", "distance")
+
+
+def peak_of(function) -> int:  # type: ignore[no-untyped-def]
+    """Peak bytes allocated while ``function`` runs, its output sent nowhere."""
+    gc.collect()
+    stdout = sys.stdout
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        sys.stdout = sink
+        tracemalloc.start()
+        try:
+            function()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+            sys.stdout = stdout
+
+
+@pytest.mark.parametrize("output_format", ["json", "csv", "geojson"])
+def test_rows_are_written_in_memory_that_does_not_grow(output_format: str):
+    def write(count: int) -> int:
+        return peak_of(lambda: echo_rows(FIELDS, rows_of(count), output_format, columns=FIELDS))
+
+    small, large = write(20_000), write(100_000)
+    assert large < small * 1.2 + 100_000, (small, large)
+    assert large < 5_000_000  # 100,000 rows of these as text: about 20 MB
+
+
+@pytest.fixture(scope="module")
+def large_store(tmp_path_factory: pytest.TempPathFactory, _built_store: Path) -> Path:
+    """A store of 100,000 records within 2 km of the Friendship Bridge: 20,000 of them status."""
+    path = tmp_path_factory.mktemp("large") / "crossings.gpkg"
+    shutil.copyfile(_built_store, path)
+    rng = random.Random(3)
+    with open_store(path, writable=True) as store:
+        crossings = store.crossings()
+        center = crossings["friendship-bridge"].location
+        assert center is not None
+        template = parse_observation(
+            {"crossing_id": "friendship-bridge", "date": "2024-05", "kind": "traffic",
+             "summary": "a record among many", "source_url": "https://example.org/many",
+             "source_type": "satellite_imagery"},
+            crossings,
+        )  # fmt: skip
+
+        def records():  # type: ignore[no-untyped-def]
+            for n in range(100_000):
+                point = LonLat(center.lon + rng.uniform(-0.01, 0.01),
+                               center.lat + rng.uniform(-0.01, 0.01))  # fmt: skip
+                kind = "status" if n % 5 == 0 else "traffic"
+                yield template._replace(
+                    id=f"m-{n:09d}", kind=kind, status="open" if kind == "status" else None,
+                    location=point, has_own_location=True,
+                )  # fmt: skip
+
+        store.add_observations(records(), bulk=True, expected_rows=100_000)
+    return path
+
+
+@pytest.mark.parametrize("output_format", ["json", "csv", "geojson"])
+def test_an_answer_of_100000_records_is_written_in_flat_memory(
+    large_store: Path, output_format: str
+):
+    def answer(*kind: str) -> int:
+        args = ["around", "friendship-bridge", "--km", "2", *kind, "--store", str(large_store),
+                "--format", output_format]  # fmt: skip
+        return peak_of(lambda: cli.main(args, standalone_mode=False))
+
+    few, all_of_them = answer("--kind", "status"), answer()  # 20,000 and 100,000 records
+    with open_store(large_store) as store:
+        one_record = len(json.dumps(observation_fields(store.observations()[-1])))
+    held = 100_000 * one_record  # what the records would hold as text alone (~100 MB)
+    assert all_of_them < held / 4, (all_of_them, held)
+    # Only the order grows: a few numbers a record, not the records.
+    assert (all_of_them - few) / 80_000 < 200, (few, all_of_them)
