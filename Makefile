@@ -21,9 +21,10 @@ $(BIN)/crossings: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-# The tests' and checks' tools, on top of the runtime, and the PostGIS store's driver.
+# The tests' and checks' tools, on top of the runtime, the PostGIS store's driver and the
+# web application's libraries.
 $(VENV)/.test-tools: pyproject.toml $(BIN)/crossings
-	$(BIN)/python -m pip install --quiet -e ".[test,postgis]"
+	$(BIN)/python -m pip install --quiet -e ".[test,postgis,web]"
 	# validate_gpkg.py ships in gdal-utils; its GDAL bindings come from Debian, not PyPI.
 	$(BIN)/python -m pip install --quiet --no-deps "gdal-utils>=3.6"
 	touch $@
@@ -48,8 +49,9 @@ map: $(BIN)/crossings $(STORE)
 	fi
 	touch $@
 
+# Two workers, one a core: each starts its own browser and database server.
 test: $(VENV)/.test-tools .system-packages
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # The inner loop: no browser, no database server, no GDAL or QGIS, no install (a few minutes
 # less than `make test`, which runs everything, as CI does).

@@ -111,11 +111,15 @@ FLOORS = [
         "geo.audit",
         "geo.record",
         "geo.build",
+        "geo.answers",
+        "geo.team",
     },
-    # Publishing: maps, figures, reports.
-    {"geo.chart", "geo.render", "geo.figure", "geo.report", "geo.publish"},
-    # The faces: the command line and the package's names.
-    {"geo.cli", "geo.__main__", "geo"},
+    # Publishing: maps, figures, reports, feeds.
+    {"geo.chart", "geo.render", "geo.figure", "geo.report", "geo.publish", "geo.feeds"},
+    # The faces: the command line, the read API and the package's names.
+    {"geo.cli", "geo.web", "geo.web.api", "geo.__main__", "geo"}
+    # The web application of `crossings serve`, beside the command line.
+    | {"geo.web.app", "geo.web.pages", "geo.web.session", "geo.web.views"},
 ]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from geo import __version__
-from geo.cli import ask, browse, build, maps, record, review
+from geo.cli import ask, browse, build, maps, record, review, serve, users
 from geo.cli.options import complete_crossings, completes_crossings, verbosity_options
 from geo.cli.output import bounded, terminal_safe
 from geo.errors import GeoError
@@ -93,7 +93,7 @@ def cli() -> None:
 
 def _register() -> None:
 
-    for module in (build, browse, record, ask, review, maps):
+    for module in (build, browse, record, ask, review, maps, users, serve):
         for command in module.COMMANDS:
             cli.add_command(command)
 

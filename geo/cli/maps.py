@@ -11,6 +11,7 @@ import click
 from geo.assets import inline_assets
 from geo.cli.options import answer_format_option, as_of_option, store_option
 from geo.cli.output import emit, emit_written
+from geo.feeds import feed_base_url, feed_files, write_feeds
 from geo.inventory import today_or
 from geo.model import OVERVIEW_PAGE
 from geo.outputs import check_target, written_beside
@@ -38,9 +39,21 @@ __all__ = ["COMMANDS"]
     "basemap tiles aside), or load them from a CDN (smaller pages).",
 )
 @click.option("--force", is_flag=True, help="Replace pages that exist already.")
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="The address OUT is published at: also write the change feeds (feed.atom, feed.json, "
+    "<crossing-id>.feed.atom|json), whose links need it.",
+)
 @answer_format_option
 def map_command(
-    store: str, as_of: date | None, out: str, self_contained: bool, force: bool, output_format: str
+    store: str,
+    as_of: date | None,
+    out: str,
+    self_contained: bool,
+    force: bool,
+    base_url: str | None,
+    output_format: str,
 ) -> None:
     """Write the maps: OUT/index.html (every crossing) and OUT/<crossing-id>.html.
 
@@ -50,17 +63,22 @@ def map_command(
     control on the map moves through every date from the first record to
     today. Pages that exist already are replaced only with --force; each is
     written beside the old one and renamed into place, so a reader never sees
-    half a page.
+    half a page. With --base-url, the Atom and JSON feeds of records and
+    status changes (the border's and each crossing's) are written too, and
+    listed after the pages (docs/api.md).
 
     \b
     Example:
       crossings map
       crossings map --as-of 2021-06-01 --out maps-2021 --force
+      crossings map --base-url https://example.org/border/ --force
     """
     folder = Path(out)
     pages = maps(store, as_of=as_of)
     targets = {name: folder / f"{name}.html" for name in pages}
-    for target in targets.values():  # all refused before any is written
+    site = feed_base_url(base_url) if base_url is not None else None
+    feeds = feed_files(folder, [n for n in pages if n != OVERVIEW_PAGE]) if site else {}
+    for target in [*targets.values(), *feeds.values()]:  # all refused before any is written
         check_target(target, force=force, reads=[store])
     written = []
     for name, fmap in pages.items():
@@ -74,6 +92,15 @@ def map_command(
             written.append({"path": path, "crossing_id": page, "bytes": len(data)})
         else:
             emit_written(path, path)
+    for (crossing, _), feed in (
+        write_feeds(store, folder, site, force=force) if site else {}
+    ).items():
+        if output_format == "json":
+            written.append(
+                {"path": str(feed), "crossing_id": crossing, "bytes": feed.stat().st_size}
+            )
+        else:
+            emit_written(str(feed), str(feed))
     if output_format == "json":
         text = json.dumps(written, ensure_ascii=False, indent=2)
         emit_written(text, f"the {len(written)} pages in {folder}")

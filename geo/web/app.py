@@ -1,0 +1,193 @@
+"""The application of ``crossings serve``: its settings, routes, and what every response gets.
+
+Every request reads who is signed in from the session cookie and the account
+from the store; every response carries a Content-Security-Policy,
+``X-Content-Type-Options: nosniff``, ``frame-ancestors 'none'`` and a
+Referrer-Policy; an error is one plain page, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from geo.assets import VENDOR_DIR
+from geo.errors import GeoError
+from geo.store import is_database, open_store
+from geo.team import ensure_team_tables, find_user
+from geo.web import api, views
+from geo.web.pages import MapPages
+from geo.web.session import COOKIE, SESSION_HOURS, Sessions, content_policy, load_secret
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+__all__ = ["Settings", "create_app", "run"]
+
+_log = logging.getLogger(__name__)
+
+#: Paths anyone may open, even where reading needs an account: signing in and its files.
+_OPEN_PATHS = ("/login", "/static/", "/vendor/")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a server is told: its store, its session key, and whether readers sign in."""
+
+    store: str
+    secret: bytes
+    readers_need_login: bool = False
+
+    @classmethod
+    def load(
+        cls, store: str, *, secret_file: Path | None = None, readers_need_login: bool = False
+    ) -> Settings:
+        """Return the settings of a server of ``store``, its session key found or made.
+
+        The store is opened once, writable, to create the team's tables where it
+        lacks them.
+
+        Raises
+        ------
+        GeoError
+            If the store cannot be opened or written, or the key cannot be had.
+        """
+        secret = load_secret(store, secret_file=secret_file, is_database=is_database(store))
+        with open_store(store, writable=True) as opened:
+            ensure_team_tables(opened)
+        return cls(store=str(store), secret=secret, readers_need_login=readers_need_login)
+
+
+def _security_headers(response: Response) -> None:
+    headers = response.headers
+    if "content-security-policy" not in headers:
+        headers["Content-Security-Policy"] = content_policy()
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if headers.get("content-type", "").startswith(("text/html", "application/json")):
+        headers["Cache-Control"] = "no-store"
+
+
+class _Team(BaseHTTPMiddleware):
+    """Read the session and the account of each request; give every response its headers."""
+
+    async def dispatch(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        try:
+            response = await self._answer(request, call_next)
+        except Exception:  # anything unforeseen: one plain page, the details in the server's log
+            _log.exception("%s %s failed", request.method, request.url.path)
+            response = views.error_page(request, 500, views.SERVER_ERROR)
+        _security_headers(response)
+        return response
+
+    async def _answer(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        state = request.app.state
+        session = state.sessions.read(request.cookies.get(COOKIE))
+        user = None
+        if session is not None and session.name is not None:
+            user = await run_in_threadpool(_account, state.settings.store, session.name)
+            if user is None or user.disabled:  # disabled since: out at once
+                session, user = None, None
+        request.state.user = user
+        request.state.session = session or Sessions.new(None)
+        path = request.url.path
+        if state.settings.readers_need_login and user is None and not path.startswith(_OPEN_PATHS):
+            response: Response = RedirectResponse(views.login_url(request), status_code=303)
+        else:
+            response = await call_next(request)
+        issued = getattr(request.state, "issued", None)
+        if issued is not None or session is None:  # a session begun, ended or replaced
+            _set_cookie(request, response, issued or request.state.session)
+        return response
+
+
+def _account(store: str, name: str) -> Any:
+    with open_store(store) as opened:
+        return find_user(opened, name)
+
+
+def _set_cookie(request: Request, response: Response, session: Any) -> None:
+    response.set_cookie(
+        COOKIE,
+        request.app.state.sessions.cookie(session),
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = exc.detail if isinstance(exc, HTTPException) else views.SERVER_ERROR
+    return views.error_page(request, status, str(detail))
+
+
+async def _geo_error(request: Request, exc: Exception) -> Response:
+    return views.error_page(request, 409, str(exc))
+
+
+def _routes(store: str) -> list[BaseRoute]:
+    return [
+        *api.routes(lambda: open_store(store)),  # the read API and the feeds: /api/...
+        *views.ROUTES,
+        Mount("/static", StaticFiles(packages=[("geo", "static")]), name="static"),
+        Mount("/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor"),
+    ]
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Return the application serving ``settings.store``."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+
+    app = Starlette(
+        routes=_routes(settings.store),
+        middleware=[Middleware(_Team)],
+        exception_handlers={HTTPException: _http_error, GeoError: _geo_error},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = settings.store
+    app.state.sessions = Sessions(settings.secret)
+    app.state.pages = MapPages(settings.store)
+    return app
+
+
+def run(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the application with uvicorn until interrupted.
+
+    Forwarded headers (the client's address, https) are trusted from a proxy
+    on this machine only, as uvicorn does by default.
+    """
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        proxy_headers=True,
+        server_header=False,
+        log_level="info",
+    )

@@ -1,0 +1,301 @@
+"""`crossings serve` as a client sees it: sessions, forms and their tokens, roles, hostile input.
+
+Starlette's test client drives the application in this process; every refusal is
+checked to have written nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from unittest import mock
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+
+from geo.store import open_store
+from geo.team import LOGIN_REFUSED, disable_user, proposals, propose
+from geo.web.app import Settings, create_app
+from geo.web.session import COOKIE
+from tests.common import PAYLOADS
+from tests.test_team import CLOSING, PASSWORD, team_of, team_rows
+
+with warnings.catch_warnings():  # Starlette asks for httpx2, which is not packaged yet
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
+SECRET = b"a test secret that is long enough to sign sessions"
+ROLES = ("anonymous", "reader", "contributor", "reviewer", "admin")
+NAMES = {"reader": "rita", "contributor": "cora", "reviewer": "rev", "admin": "ada"}
+#: Texts that must never reach a page as markup.
+MARKUP = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
+SQL = ["' OR '1'='1", "x'; DROP TABLE team_users; --", '" OR 1=1 --', "1) UNION SELECT 1 --"]
+
+
+class Client:
+    """A browser's session with the application: its cookie, and the forms' token."""
+
+    def __init__(self, store: str, **settings) -> None:
+        self.store = store
+        app = create_app(Settings(store=store, secret=SECRET, **settings))
+        self.http = TestClient(app, follow_redirects=False)
+
+    def token(self, path: str = "/login") -> str:
+        page = self.http.get(path)
+        return re.search(r'name="csrf" value="([^"]+)"', page.text)[1]
+
+    def login(self, name: str, password: str = PASSWORD):
+        return self.http.post(
+            "/login", data={"csrf": self.token(), "name": name, "password": password, "next": "/"}
+        )
+
+    def post(self, path: str, data: dict, *, token: str | None = None):
+        form = dict(data)
+        if token != "":
+            form["csrf"] = token or self.token()
+        return self.http.post(path, data=form)
+
+    def text_everywhere(self) -> str:
+        """Every page a reader or reviewer reads proposals and the log on, as served."""
+        data = self.http.get("/proposals.json")  # JSON, never read as a page
+        assert data.headers["content-type"] == "application/json"
+        return "".join(self.http.get(path).text for path in ("/review", "/activity"))
+
+
+@pytest.fixture
+def team(store) -> str:
+    team_of(str(store))
+    return str(store)
+
+
+def as_role(store: str, role: str, **settings) -> Client:
+    client = Client(store, **settings)
+    if role != "anonymous":
+        assert client.login(NAMES[role]).status_code == 303
+    return client
+
+
+def waiting(store: str) -> str:
+    """Propose the closing record as the contributor; return the proposal's id."""
+    with open_store(store, writable=True) as opened:
+        return propose(opened, CLOSING, user="cora").id
+
+
+def test_every_response_carries_the_security_headers(team: str):
+    client = Client(team)
+    for path in ("/", "/login", "/activity", "/static/web.js", "/no-such-page", "/review"):
+        answer = client.http.get(path)
+        policy = answer.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["referrer-policy"] == "same-origin"
+        assert "Traceback" not in answer.text
+    overview = client.http.get("/")
+    script_src = re.search(r"script-src ([^;]+)", overview.headers["content-security-policy"])[1]
+    assert "'unsafe-inline'" not in script_src and "'sha256-" in script_src
+    assert "cdn.jsdelivr.net" not in overview.text  # its scripts come from this server
+    cookie = Client(team).http.get("/login").headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_the_server_listens_on_this_machine_only_by_default():
+    from geo.cli.serve import serve_command
+
+    assert next(p for p in serve_command.params if p.name == "host").default == "127.0.0.1"
+
+
+def test_a_record_accepted_shows_at_the_next_load(team: str):
+    contributor, reviewer = as_role(team, "contributor"), as_role(team, "reviewer")
+    proposed = contributor.post("/records/new", CLOSING)
+    assert proposed.status_code == 303
+    proposal_id = proposed.headers["location"].rsplit("/", 1)[1]
+    with open_store(team) as opened:
+        record_id = proposals(opened)[0].record_id
+    assert record_id not in reviewer.http.get("/quanhe-wonjong.html").text  # not a record yet
+    accepted = reviewer.post(f"/review/{proposal_id}/accept", {}, token=reviewer.token("/review"))
+    assert accepted.status_code == 303
+    assert record_id in reviewer.http.get("/quanhe-wonjong.html").text
+    log = reviewer.http.get(f"/activity/record/{record_id}").text
+    assert "proposal accepted" in log and "record proposed" in log
+
+
+def test_a_refused_form_keeps_every_value_and_names_each_bad_field(team: str):
+    client = as_role(team, "contributor")
+    before = team_rows(team)
+    answer = client.post("/records/new", {**CLOSING, "date": "2026-13", "at": "91, 130"})
+    assert answer.status_code == 422
+    assert set(re.findall(r'id="(\w+)-error"', answer.text)) == {"date", "at"}
+    assert "has no month 13" in answer.text
+    assert 'value="2026-13"' in answer.text and "Customs closed for inspection" in answer.text
+    assert team_rows(team) == before
+
+
+@pytest.mark.parametrize("payload", [p for p in PAYLOADS if "<" in p])
+def test_markup_in_every_field_is_stored_and_shown_as_text(team: str, payload: str):
+    contributor, reviewer = as_role(team, "contributor"), as_role(team, "reviewer")
+    fields = {
+        name: value for name, value in CLOSING.items() if name not in ("summary", "source_quote")
+    }
+    for field in ("summary", "source_name", "source_detail", "notes", "source_quote", "quote_en"):
+        answer = contributor.post("/records/new", {**fields, "summary": f"{field} {payload}",
+                                                   field if field != "summary" else "x": payload,
+                                                   "source_quote": "words"})  # fmt: skip
+        assert answer.status_code == 303, answer.text
+    # Fields whose rules refuse markup: the error repeats the value, as text.
+    for field in ("date", "crossing_id", "kind", "status", "at", "source_url", "replaces",
+                  "until", "structure_id", "side", "source_type", "applies_to"):  # fmt: skip
+        answer = contributor.post("/records/new", {**CLOSING, field: payload})
+        assert answer.status_code in (303, 422)
+        assert not any(bad in answer.text for bad in MARKUP), field
+    shown = reviewer.text_everywhere() + contributor.login("<script>alert(1)</script>").text
+    assert not any(bad in shown for bad in MARKUP)
+    assert "&lt;" in shown
+    for item in proposals(open_store(team)):
+        page = reviewer.http.get(f"/proposals/{item.id}").text
+        assert not any(bad in page for bad in MARKUP)
+
+
+def test_a_form_without_or_with_a_stale_token_changes_nothing(team: str):
+    proposal_id = waiting(team)
+    client = as_role(team, "reviewer")
+    stale = client.token("/review")
+    assert client.login("rev").status_code == 303  # signing in again: a new token
+    before = team_rows(team)
+    for token in ("", stale, "forged-token"):
+        for path, data in (
+            ("/records/new", CLOSING),
+            (f"/review/{proposal_id}/accept", {}),
+            (f"/review/{proposal_id}/reject", {"reason": "no"}),
+            ("/logout", {}),
+            ("/login", {"name": "rev", "password": PASSWORD}),
+        ):
+            answer = client.post(path, data, token=token)
+            assert answer.status_code == 403, (path, token)
+            assert "nothing was changed" in answer.text
+    assert team_rows(team) == before
+    assert client.http.get("/review").status_code == 200  # still signed in
+
+
+#: Who may do what: (role, action) -> allowed.
+ALLOWED = {
+    "read": {"anonymous", "reader", "contributor", "reviewer", "admin"},
+    "propose": {"contributor", "reviewer", "admin"},
+    "review": {"reviewer", "admin"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_against_every_action(team: str, role: str):
+    proposal_id = waiting(team)
+    client = as_role(team, role)
+    for path in ("/", "/activity", "/proposals.json", f"/proposals/{proposal_id}"):
+        assert client.http.get(path).status_code == 200
+    form = client.http.get("/records/new")
+    review = client.http.get("/review")
+    assert (form.status_code == 200) == (role in ALLOWED["propose"])
+    assert (review.status_code == 200) == (role in ALLOWED["review"])
+    if role == "anonymous":
+        assert form.headers["location"].startswith("/login?next=")
+    before = team_rows(team)
+    token = client.token()
+    proposed = client.post("/records/new", {**CLOSING, "summary": "Another"}, token=token)
+    assert (proposed.status_code == 303) == (role in ALLOWED["propose"])
+    if role not in ALLOWED["propose"]:
+        assert team_rows(team) == before
+    before = team_rows(team)
+    rejected = client.post(f"/review/{proposal_id}/reject", {"reason": "x"}, token=token)
+    accepted = client.post(f"/review/{proposal_id}/accept", {}, token=token)
+    if role in ALLOWED["review"]:
+        assert rejected.status_code == 303 and accepted.status_code == 409
+    else:
+        assert rejected.status_code in (401, 403) and accepted.status_code in (401, 403)
+        assert team_rows(team) == before
+
+
+def test_nobody_acts_for_someone_else(team: str):
+    client = as_role(team, "contributor")
+    answer = client.post(
+        "/records/new", {**CLOSING, "recorded_by": "ada", "proposed_by": "ada", "user": "ada"}
+    )
+    assert answer.status_code == 303
+    with open_store(team) as opened:
+        (made,) = proposals(opened)
+    assert made.proposed_by == "cora" and "recorded_by" not in made.fields
+
+
+def test_readers_need_login_when_asked(team: str):
+    client = Client(team, readers_need_login=True)
+    for path in ("/", "/activity", "/proposals.json", "/api/crossings", "/quanhe-wonjong.html"):
+        answer = client.http.get(path)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+    assert client.http.get("/login").status_code == 200
+    assert client.http.get("/static/web.css").status_code == 200
+    assert client.login("rita").status_code == 303
+    assert client.http.get("/activity").status_code == 200
+
+
+def test_a_forged_an_expired_or_a_disabled_session_is_nobody(team: str):
+    client = as_role(team, "reviewer")
+    assert client.http.get("/review").status_code == 200
+    forged = URLSafeTimedSerializer(
+        b"another secret entirely, of some length", salt="crossings-session"
+    )
+    client.http.cookies.set(COOKIE, forged.dumps({"u": "rev", "c": "t"}))
+    assert client.http.get("/review").status_code == 303
+    ours = URLSafeTimedSerializer(SECRET, salt="crossings-session")
+    with mock.patch("itsdangerous.timed.time.time", return_value=time.time() - 13 * 3600):
+        expired = ours.dumps({"u": "rev", "c": "t"})
+    client.http.cookies.set(COOKIE, expired)
+    assert client.http.get("/review").status_code == 303
+    client.http.cookies.set(COOKIE, "not-even-signed")
+    assert client.http.get("/review").status_code == 303
+    client = as_role(team, "reviewer")
+    with open_store(team, writable=True) as opened:
+        disable_user(opened, "rev", actor="console:test")
+    assert client.http.get("/review").status_code == 303  # out at its next request
+
+
+def test_twenty_wrong_passwords_then_the_right_one_is_refused(team: str):
+    client = Client(team)
+    for _ in range(20):
+        answer = client.login("cora", "not the password")
+        assert answer.status_code == 401
+        assert LOGIN_REFUSED.split(",")[0] in answer.text
+    answer = client.login("cora")
+    assert answer.status_code == 401 and "cora (contributor)" not in answer.text
+    assert client.http.get("/records/new").status_code == 303  # not signed in
+    unknown = Client(team).login("nobody-at-all", "not the password")
+    assert unknown.status_code == 401
+    assert LOGIN_REFUSED.split(",")[0] in unknown.text
+
+
+@pytest.mark.parametrize("value", SQL)
+def test_sql_looking_values_in_every_parameter_are_only_values(team: str, value: str):
+    proposal_id = waiting(team)
+    client = as_role(team, "reviewer")
+    quoted = value.replace("/", "%2F")
+    for path in (
+        f"/proposals/{quoted}",
+        f"/activity/crossing/{quoted}",
+        f"/activity/record/{quoted}",
+        f"/{quoted}.html",
+        f"/records/new?crossing={quoted}&replaces={quoted}",
+        f"/review?done={quoted}",
+        f"/login?next={quoted}",
+    ):
+        answer = client.http.get(path)
+        assert answer.status_code < 500, path
+        assert "Traceback" not in answer.text
+    before = team_rows(team)
+    for field in ("crossing_id", "date", "kind", "status", "summary", "replaces", "source_url"):
+        answer = client.post("/records/new", {**CLOSING, field: value})
+        assert answer.status_code in (303, 422), field
+    for path in (f"/review/{quoted}/accept", f"/review/{quoted}/reject"):
+        assert client.post(path, {"reason": value}).status_code in (404, 409)
+    assert client.login(value, value).status_code == 401
+    after = team_rows(team)
+    assert after["team_users"] == before["team_users"]
+    assert after["observations"] == before["observations"]
+    with open_store(team) as opened:
+        assert proposals(opened)[0].id == proposal_id
