@@ -68,8 +68,9 @@ bench: $(VENV)/.test-tools .system-packages
 	$(BIN)/python bench/bench_load.py $(LARGE)
 	$(BIN)/python bench/bench_query.py $(LARGE)
 	$(BIN)/python bench/bench_add.py $(LARGE)
-	$(BIN)/python bench/bench_map.py
+	$(BIN)/python bench/bench_map.py $(LARGE)
 	$(BIN)/python bench/bench_postgis.py
+	$(BIN)/python bench/bench_serve.py
 
 clean:
 	rm -rf $(VENV) .system-packages .vendor $(STORE) maps/*.html
