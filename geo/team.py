@@ -65,6 +65,7 @@ __all__ = [
     "add_user",
     "check_password",
     "disable_user",
+    "end_sessions",
     "ensure_team_tables",
     "find_user",
     "has_role",
@@ -73,6 +74,8 @@ __all__ = [
     "proposals",
     "propose",
     "reject",
+    "session_begun",
+    "sessions_ended_at",
 ]
 
 #: The roles, each allowed what the ones before it are.
@@ -229,6 +232,10 @@ _TABLES = {
             "proposed_at TEXT NOT NULL, reviewed_by TEXT, reviewed_at TEXT, reason TEXT"
         ),
     ),
+    "team_sessions": (
+        "Sign-outs: a session begun before its account's last sign-out is over",
+        "name TEXT NOT NULL UNIQUE, ended_at TEXT NOT NULL",
+    ),
     "team_activity": (
         "Who did what and when: proposals, reviews, corrections, accounts (append-only)",
         (
@@ -366,6 +373,30 @@ def find_user(store: Store, name: str) -> User | None:
     return _user(rows[0]) if rows else None
 
 
+def end_sessions(store: Store, name: str) -> None:
+    """End every session of an account begun until now (signing out, on any server)."""
+    ensure_team_tables(store)
+    with store.transaction():
+        store._execute(
+            "INSERT INTO team_sessions (name, ended_at) VALUES (:name, :at) "
+            "ON CONFLICT (name) DO UPDATE SET ended_at = :at",
+            {"name": name, "at": _stamp(_now())},
+        )
+
+
+def sessions_ended_at(store: Store, name: str) -> str | None:
+    """Return when an account last signed out (a session begun by then is over), or None."""
+    if not _readable(store):
+        return None
+    rows = store._query("SELECT ended_at FROM team_sessions WHERE name = :name", {"name": name})
+    return str(rows[0][0]) if rows else None
+
+
+def session_begun() -> str:
+    """Return the moment a session begins, as :func:`sessions_ended_at` compares it."""
+    return _stamp(_now())
+
+
 def list_users(store: Store) -> list[User]:
     """Return every account, by name."""
     if not _readable(store):
@@ -493,38 +524,43 @@ def disable_user(store: Store, name: str, *, actor: str) -> User:
 # -- signing in --------------------------------------------------------------------------
 
 
-def _locked(store: Store, keys: Sequence[str], now: datetime) -> bool:
-    rows = store._query(
-        "SELECT locked_until FROM team_logins WHERE key = :a OR key = :b",
-        {"a": keys[0], "b": keys[1]},
-    )
-    return any(until and until > _stamp(now) for (until,) in rows)
+def _take_attempt(store: Store, keys: Sequence[str], now: datetime) -> bool:
+    """Count an attempt against each key before its password is checked; False: refused.
 
-
-def _count_failure(store: Store, keys: Sequence[str], now: datetime) -> None:
+    The count goes up in one statement (an upsert), so that attempts sent at
+    once, to one server or several, each take their own place in the count:
+    none is checked once :data:`LOCK_AFTER` are used up. A lock that has run
+    out starts the count again.
+    """
+    at, until = _stamp(now), _stamp(now + timedelta(minutes=LOCK_MINUTES))
+    allowed = True
     for key in keys:
-        rows = store._query("SELECT failures FROM team_logins WHERE key = :key", {"key": key})
-        failures = (int(rows[0][0]) if rows else 0) + 1
-        until = _stamp(now + timedelta(minutes=LOCK_MINUTES)) if failures >= LOCK_AFTER else None
-        params = {"key": key, "failures": failures, "at": _stamp(now), "until": until}
-        if rows:
+        store._execute(
+            "INSERT INTO team_logins (key, failures, last_failure, locked_until) "
+            "VALUES (:key, 1, :at, NULL) ON CONFLICT (key) DO UPDATE SET "
+            "failures = CASE WHEN team_logins.locked_until IS NOT NULL "
+            "AND team_logins.locked_until <= :at THEN 1 ELSE team_logins.failures + 1 END, "
+            "locked_until = CASE WHEN team_logins.locked_until <= :at THEN NULL "
+            "ELSE team_logins.locked_until END, last_failure = :at",
+            {"key": key, "at": at},
+        )
+        (failures,) = store._query(
+            "SELECT failures FROM team_logins WHERE key = :key", {"key": key}
+        )[0]
+        if int(failures) > LOCK_AFTER:
+            allowed = False
+        elif int(failures) == LOCK_AFTER:  # the last attempt allowed: the lock starts with it
             store._execute(
-                "UPDATE team_logins SET failures = :failures, last_failure = :at, "
-                "locked_until = COALESCE(:until, locked_until) WHERE key = :key",
-                params,
-            )
-        else:
-            store._execute(
-                "INSERT INTO team_logins (key, failures, last_failure, locked_until) "
-                "VALUES (:key, :failures, :at, :until)",
-                params,
+                "UPDATE team_logins SET locked_until = :until WHERE key = :key",
+                {"key": key, "until": until},
             )
     # Rows of names nobody has used for a day are let go: the table stays small.
     store._execute(
         "DELETE FROM team_logins WHERE last_failure < :old AND "
         "(locked_until IS NULL OR locked_until < :now)",
-        {"old": _stamp(now - timedelta(days=1)), "now": _stamp(now)},
+        {"old": _stamp(now - timedelta(days=1)), "now": at},
     )
+    return allowed
 
 
 def check_password(store: Store, name: str, password: str, *, client: str) -> User:
@@ -532,8 +568,9 @@ def check_password(store: Store, name: str, password: str, *, client: str) -> Us
 
     After :data:`LOCK_AFTER` failures in a row for a name, or from a client
     address, both are refused for :data:`LOCK_MINUTES` minutes, the right
-    password too. Every refusal says the same (:data:`LOGIN_REFUSED`), whether
-    the name exists or not, and costs the same time.
+    password too. Each attempt is counted before its password is checked, so
+    attempts sent at once cannot pass the limit. Every refusal says the same
+    (:data:`LOGIN_REFUSED`), whether the name exists or not, and costs the same time.
 
     Raises
     ------
@@ -542,7 +579,9 @@ def check_password(store: Store, name: str, password: str, *, client: str) -> Us
     """
     ensure_team_tables(store)
     keys = (f"name:{name[:128]}", f"client:{client[:128]}")
-    if _locked(store, keys, _now()):
+    with store.transaction():  # the count is shared by every server
+        allowed = _take_attempt(store, keys, _now())
+    if not allowed:
         raise LoginRefusedError()
     rows = store._query(
         "SELECT password_hash, disabled FROM team_users WHERE name = :name", {"name": name}
@@ -552,15 +591,13 @@ def check_password(store: Store, name: str, password: str, *, client: str) -> Us
         good = _HASHER.verify(stored, password[:_PASSWORD_MAX]) and not disabled
     except (VerificationError, InvalidHashError):
         good = False
-    with store.transaction():  # the count is shared by every server: one writer at a time
-        if not good:
-            _count_failure(store, keys, _now())
-        else:
+    if good:  # the attempt counted is let go: a right password starts the count again
+        with store.transaction():
             store._execute(
                 "DELETE FROM team_logins WHERE key = :a OR key = :b", {"a": keys[0], "b": keys[1]}
             )
     user = find_user(store, name) if good else None
-    if user is None or user.disabled:  # written first: the count outlives the refusal
+    if user is None or user.disabled:
         raise LoginRefusedError()
     return user
 

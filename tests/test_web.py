@@ -299,3 +299,64 @@ def test_sql_looking_values_in_every_parameter_are_only_values(team: str, value:
     assert after["observations"] == before["observations"]
     with open_store(team) as opened:
         assert proposals(opened)[0].id == proposal_id
+
+
+def test_a_session_signed_out_is_over_even_if_its_cookie_comes_back(team: str):
+    client = as_role(team, "reviewer")
+    kept = client.http.cookies.get(COOKIE)
+    assert client.http.get("/review").status_code == 200
+    assert client.post("/logout", {}, token=client.token("/review")).status_code == 303
+    client.http.cookies.set(COOKIE, kept)  # the old cookie, replayed
+    assert client.http.get("/review").status_code == 303
+    again = as_role(team, "reviewer")  # a new sign-in is a new session
+    assert again.http.get("/review").status_code == 200
+
+
+def test_parallel_wrong_passwords_are_each_counted_before_they_are_checked(team: str):
+    import threading
+
+    import geo.team as team_module
+    from geo.team import LOCK_AFTER, LoginRefusedError, check_password
+
+    checked = []
+    real = team_module._HASHER
+
+    class Counting:  # the hasher, counting the passwords it checks
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def verify(self, stored, password):
+            checked.append(password)
+            return real.verify(stored, password)
+
+    def attempt(n: int) -> None:
+        with open_store(team, writable=True) as opened, pytest.raises(LoginRefusedError):
+            check_password(opened, "cora", f"wrong {n}", client="203.0.113.9")
+
+    with mock.patch.object(team_module, "_HASHER", Counting()):
+        threads = [threading.Thread(target=attempt, args=(n,)) for n in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(checked) == LOCK_AFTER  # the rest were refused unchecked
+
+
+def test_the_public_log_names_no_account_and_an_odd_crossing_id_is_no_page(team: str):
+    anonymous = Client(team)
+    shown = anonymous.http.get("/activity").text
+    assert "account added" not in shown and "ada" not in shown
+    assert "account added" in as_role(team, "admin").http.get("/activity").text
+    answer = anonymous.http.get("/activity/crossing/%5Cevil.example%23")
+    # No link is made of it (the sign-in link carries the address back, encoded, as a path).
+    assert answer.status_code == 404 and 'href="/\\evil' not in answer.text
+
+
+def test_a_store_that_cannot_be_read_is_not_named_to_a_visitor(team: str, tmp_path):
+    from pathlib import Path
+
+    client = Client(team)
+    Path(team).rename(tmp_path / "elsewhere.gpkg")
+    answer = client.http.get("/activity")
+    assert answer.status_code == 503
+    assert team not in answer.text and "gpkg" not in answer.text

@@ -26,9 +26,9 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from geo.assets import VENDOR_DIR
-from geo.errors import GeoError
+from geo.errors import GeoError, StoreError
 from geo.store import is_database, open_store
-from geo.team import ensure_team_tables, find_user
+from geo.team import ensure_team_tables, find_user, sessions_ended_at
 from geo.web import api, views
 from geo.web.pages import MapPages
 from geo.web.session import COOKIE, SESSION_HOURS, Sessions, content_policy, load_secret
@@ -105,8 +105,9 @@ class _Team(BaseHTTPMiddleware):
         session = state.sessions.read(request.cookies.get(COOKIE))
         user = None
         if session is not None and session.name is not None:
-            user = await run_in_threadpool(_account, state.settings.store, session.name)
-            if user is None or user.disabled:  # disabled since: out at once
+            user, ended = await run_in_threadpool(_account, state.settings.store, session.name)
+            # Disabled since, or signed out since (on any server): out at once.
+            if user is None or user.disabled or (ended is not None and session.begun <= ended):
                 session, user = None, None
         request.state.user = user
         request.state.session = session or Sessions.new(None)
@@ -121,9 +122,9 @@ class _Team(BaseHTTPMiddleware):
         return response
 
 
-def _account(store: str, name: str) -> Any:
+def _account(store: str, name: str) -> tuple[Any, str | None]:
     with open_store(store) as opened:
-        return find_user(opened, name)
+        return find_user(opened, name), sessions_ended_at(opened, name)
 
 
 def _set_cookie(request: Request, response: Response, session: Any) -> None:
@@ -145,6 +146,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _geo_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, StoreError):  # the store's path, host or state is the server's business
+        _log.error("%s %s: %s", request.method, request.url.path, exc)
+        return views.error_page(request, 503, views.STORE_UNAVAILABLE)
     return views.error_page(request, 409, str(exc))
 
 

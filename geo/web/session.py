@@ -22,6 +22,7 @@ from pathlib import Path
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from geo.errors import GeoError
+from geo.team import session_begun
 
 __all__ = [
     "COOKIE",
@@ -113,6 +114,8 @@ class Session:
 
     name: str | None
     token: str
+    #: When it began (geo.team.session_begun): a sign-out of its account since ends it.
+    begun: str = ""
 
     def checks(self, given: object) -> bool:
         """Say whether a form's token is this session's."""
@@ -135,19 +138,23 @@ class Sessions:
             return None
         if not isinstance(data, dict):
             return None
-        name, token = data.get("u"), data.get("c")
+        name, token, begun = data.get("u"), data.get("c"), data.get("t", "")
         if not isinstance(token, str) or not (name is None or isinstance(name, str)):
             return None
-        return Session(name, token)
+        if not isinstance(begun, str):
+            return None
+        return Session(name, token, begun)
 
     @staticmethod
     def new(name: str | None) -> Session:
         """Return a new session with a new token for its forms."""
-        return Session(name, secrets.token_urlsafe(32))
+        return Session(name, secrets.token_urlsafe(32), session_begun())
 
     def cookie(self, session: Session) -> str:
         """Return the signed cookie value of a session."""
-        return str(self._serializer.dumps({"u": session.name, "c": session.token}))
+        return str(
+            self._serializer.dumps({"u": session.name, "c": session.token, "t": session.begun})
+        )
 
 
 def script_hash(text: str) -> str:

@@ -41,6 +41,7 @@ from geo.team import (
     accept,
     activity,
     check_password,
+    end_sessions,
     has_role,
     proposal,
     proposal_points,
@@ -59,6 +60,10 @@ __all__ = ["ROUTES", "SERVER_ERROR", "error_page", "login_url"]
 T = TypeVar("T")
 
 #: What an unforeseen error says: never a traceback.
+STORE_UNAVAILABLE = (
+    "The inventory cannot be read or written just now. Try again in a minute; if it goes on, "
+    "tell whoever runs this server."
+)
 SERVER_ERROR = (
     "The server could not answer this request. If you were changing something, look at the "
     "activity log before you send it again."
@@ -251,6 +256,9 @@ async def logout(request: Request) -> Response:
     form, refused = await _checked_form(request)
     if form is None:
         return refused or error_page(request, 403, _STALE)
+    user = request.state.user
+    if user is not None:  # every session of the account begun until now is over, on any server
+        await _in_store(request, lambda s: end_sessions(s, user.name), writable=True)
     request.state.issued = Sessions.new(None)
     return RedirectResponse("/", status_code=303)
 
@@ -380,6 +388,9 @@ async def activity_page(request: Request) -> Response:
     """Show the log of who did what: all of it, a crossing's, or a record's."""
     crossing_id = request.path_params.get("crossing_id")
     record_id = request.path_params.get("record_id")
+    if crossing_id is not None and not (is_slug(crossing_id) or crossing_id == "border"):
+        # An id from the address becomes a link on the page: only a crossing's id can.
+        return error_page(request, 404, "No such crossing.")
     if record_id is not None:
         shown = await _in_store(request, lambda s: _record_view(s, record_id))
         title = f"Record {record_id}"
@@ -393,6 +404,8 @@ async def activity_page(request: Request) -> Response:
             },
         )
         title = f"Activity of {crossing_id}" if crossing_id else "Activity"
+    if not has_role(request.state.user, "admin"):  # accounts and their roles: admins only
+        shown["entries"] = [e for e in shown["entries"] if not e.action.startswith("account ")]
     return _page(request, "activity.html", title=title, crossing_id=crossing_id,
                  record_id=record_id, **shown)  # fmt: skip
 
