@@ -360,3 +360,13 @@ def test_a_store_that_cannot_be_read_is_not_named_to_a_visitor(team: str, tmp_pa
     answer = client.http.get("/activity")
     assert answer.status_code == 503
     assert team not in answer.text and "gpkg" not in answer.text
+
+
+def test_an_oversized_form_is_refused_before_it_is_read_whole(team: str):
+    client = Client(team)
+    token = client.token()
+    before = team_rows(team)
+    huge = client.http.post("/login", data={"csrf": token, "name": "cora", "password": "x" * 2**21})
+    many = client.http.post("/login", data={"csrf": token, **{f"f{n}": "v" for n in range(100)}})
+    assert huge.status_code == 400 and many.status_code == 400
+    assert team_rows(team) == before

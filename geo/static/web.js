@@ -82,7 +82,7 @@
       maxZoom: 19, attribution: "&copy; OpenStreetMap contributors"
     }).addTo(map);
     Object.keys(points).forEach(function (id) {
-      L.circleMarker(points[id], { radius: 5, color: "#24323f" }).addTo(map).bindTooltip(id);
+      L.circleMarker(points[id], { radius: 5, color: "#24323f" }).addTo(map).bindTooltip(el("span", { text: id }));
     });
     var chosen = null;
     function show(lat, lon) {

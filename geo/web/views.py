@@ -172,7 +172,8 @@ def _refusal(request: Request, role: str, doing: str) -> Response | None:
 
 async def _checked_form(request: Request) -> tuple[FormData | None, Response | None]:
     """Return the form if its token is the session's; else the page that refuses it."""
-    form = await request.form()
+    # The record form has a few dozen fields of at most 10,000 characters: no more is read.
+    form = await request.form(max_files=0, max_fields=64, max_part_size=256 * 1024)
     if not request.state.session.checks(form.get("csrf")):
         return None, error_page(request, 403, _STALE)
     return form, None
