@@ -370,3 +370,11 @@ def test_an_oversized_form_is_refused_before_it_is_read_whole(team: str):
     many = client.http.post("/login", data={"csrf": token, **{f"f{n}": "v" for n in range(100)}})
     assert huge.status_code == 400 and many.status_code == 400
     assert team_rows(team) == before
+
+
+def test_behind_a_proxy_the_feeds_links_are_the_servers_whatever_the_host_header_says(team: str):
+    client = Client(team, base_url="https://desk.example.org/crossings/")
+    feed = client.http.get("/feed.atom", headers={"Host": "attacker.example"})
+    assert feed.status_code == 200
+    assert "https://desk.example.org/crossings/" in feed.text
+    assert "attacker.example" not in feed.text

@@ -38,8 +38,20 @@ __all__ = ["COMMANDS"]
     "(STORE.web-secret). A PostGIS store needs one of the two, shared by every server "
     "process.",
 )
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="The address readers reach the server at, behind a proxy "
+    "(https://desk.example.org/crossings/): the feeds' links use it, whatever a request's "
+    "Host header says. Default: the address each request was made to.",
+)
 def serve_command(
-    store: str, host: str, port: int, readers_need_login: bool, secret_file: Path | None
+    store: str,
+    host: str,
+    port: int,
+    readers_need_login: bool,
+    secret_file: Path | None,
+    base_url: str | None,
 ) -> None:
     """Serve the store in a browser: live maps, a record form, review and the activity log.
 
@@ -59,7 +71,7 @@ def serve_command(
     """
     app = web_extra("geo.web.app")
     settings = app.Settings.load(
-        store, secret_file=secret_file, readers_need_login=readers_need_login
+        store, secret_file=secret_file, readers_need_login=readers_need_login, base_url=base_url
     )
     emit(f"serving {store_name(store)} on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     app.run(settings, host=host, port=port)

@@ -27,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 from geo.assets import VENDOR_DIR
 from geo.errors import GeoError, StoreError
+from geo.feeds import feed_base_url
 from geo.store import is_database, open_store
 from geo.team import ensure_team_tables, find_user, sessions_ended_at
 from geo.web import api, views
@@ -51,10 +52,17 @@ class Settings:
     store: str
     secret: bytes
     readers_need_login: bool = False
+    #: The address readers reach the server at, for the feeds' links (None: each request's).
+    base_url: str | None = None
 
     @classmethod
     def load(
-        cls, store: str, *, secret_file: Path | None = None, readers_need_login: bool = False
+        cls,
+        store: str,
+        *,
+        secret_file: Path | None = None,
+        readers_need_login: bool = False,
+        base_url: str | None = None,
     ) -> Settings:
         """Return the settings of a server of ``store``, its session key found or made.
 
@@ -66,10 +74,17 @@ class Settings:
         GeoError
             If the store cannot be opened or written, or the key cannot be had.
         """
+        if base_url is not None:
+            base_url = feed_base_url(base_url)
         secret = load_secret(store, secret_file=secret_file, is_database=is_database(store))
         with open_store(store, writable=True) as opened:
             ensure_team_tables(opened)
-        return cls(store=str(store), secret=secret, readers_need_login=readers_need_login)
+        return cls(
+            store=str(store),
+            secret=secret,
+            readers_need_login=readers_need_login,
+            base_url=base_url,
+        )
 
 
 def _security_headers(response: Response) -> None:
@@ -152,9 +167,10 @@ async def _geo_error(request: Request, exc: Exception) -> Response:
     return views.error_page(request, 409, str(exc))
 
 
-def _routes(store: str) -> list[BaseRoute]:
+def _routes(store: str, base_url: str | None) -> list[BaseRoute]:
     return [
-        *api.routes(lambda: open_store(store)),  # the read API and the feeds: /api/...
+        # The read API and the feeds (/api/...): their links from base_url, else each request's.
+        *api.routes(lambda: open_store(store), base_url=base_url),
         *views.ROUTES,
         Mount("/static", StaticFiles(packages=[("geo", "static")]), name="static"),
         Mount("/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor"),
@@ -169,7 +185,7 @@ def create_app(settings: Settings) -> Starlette:
         yield
 
     app = Starlette(
-        routes=_routes(settings.store),
+        routes=_routes(settings.store, settings.base_url),
         middleware=[Middleware(_Team)],
         exception_handlers={HTTPException: _http_error, GeoError: _geo_error},
         lifespan=lifespan,
