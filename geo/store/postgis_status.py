@@ -33,7 +33,9 @@ from geo.store.schema import LASTING, OBSERVATIONS
 if TYPE_CHECKING:
     import psycopg
 
-    from geo.store.postgis import PostgisStore
+#: The PostGIS store this module answers for (geo.store.postgis.PostgisStore, which imports
+#: this module: named here only by what it is, so that the two do not import each other).
+PostgisStore = Any
 
 __all__ = ["ANSWERS", "FUNCTIONS", "ServerSource", "day_answers", "server_can_answer"]
 
