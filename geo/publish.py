@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -140,10 +140,20 @@ def _count_of(opened: Store, crossing_id: str) -> int:
     return int(rows[0][0])
 
 
-def _map_inputs(store: str | Path, as_of: date | None, only: str | None = None) -> _PageInputs:
-    """Read what the maps show; with ``only``, what that crossing's page shows."""
+def _map_inputs(
+    store: str | Path,
+    as_of: date | None,
+    only: str | None = None,
+    kept: Mapping[str, Sequence[StatusStep]] | None = None,
+) -> _PageInputs:
+    """Read what the maps show; with ``only``, what that crossing's page shows.
+
+    ``kept`` are timelines a process keeps (see geo.timelines), each followed
+    to the end: a page follows them up to today, or the day shown if later.
+    """
     today = today_or(None)
     day = as_of or today
+    until = max(today, day)
     with open_store(store) as opened:
         crossings = list(opened.crossings().values())
         drawn = [c for c in crossings if only is None or c.id == only]
@@ -151,10 +161,10 @@ def _map_inputs(store: str | Path, as_of: date | None, only: str | None = None) 
         owned = owned_structures(structures)
         border = border_records(opened)
         timelines = [
-            source_timeline(
-                opened.status_source(c.id),
-                until=max(today, day),
-                structure_ids=owned.get(c.id, ()),
+            [step for step in kept[c.id] if step.since <= until]
+            if kept is not None and c.id in kept
+            else source_timeline(
+                opened.status_source(c.id), until=until, structure_ids=owned.get(c.id, ())
             )
             for c in drawn
         ]
@@ -171,13 +181,19 @@ def _map_inputs(store: str | Path, as_of: date | None, only: str | None = None) 
         )
 
 
-def overview_map(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> Any:
+def overview_map(
+    store: str | Path = DEFAULT_STORE,
+    *,
+    as_of: date | None = None,
+    timelines: Mapping[str, Sequence[StatusStep]] | None = None,
+) -> Any:
     """Return the overview ``folium.Map`` of every crossing (shown inline in a notebook).
 
     Markers are coloured by status on ``as_of`` (default today); the map's time
-    control runs from the first record to today.
+    control runs from the first record to today. ``timelines``: each crossing's
+    status steps, where the caller keeps them (else they are read).
     """
-    return _overview(_map_inputs(store, as_of))
+    return _overview(_map_inputs(store, as_of, kept=timelines))
 
 
 def _overview(got: _PageInputs) -> Any:
@@ -204,13 +220,19 @@ def maps(store: str | Path = DEFAULT_STORE, *, as_of: date | None = None) -> dic
     return result
 
 
-def crossing_page(store: str | Path, crossing_id: str, *, as_of: date | None = None) -> Any | None:
+def crossing_page(
+    store: str | Path,
+    crossing_id: str,
+    *,
+    as_of: date | None = None,
+    timelines: Mapping[str, Sequence[StatusStep]] | None = None,
+) -> Any | None:
     """Return one crossing's ``folium.Map`` (None: no such crossing), reading only what it shows.
 
     What a server drawing one page at a time needs: the page is the one
-    :func:`maps` draws for that crossing.
+    :func:`maps` draws for that crossing. ``timelines`` as for :func:`overview_map`.
     """
-    got = _map_inputs(store, as_of, only=crossing_id)
+    got = _map_inputs(store, as_of, only=crossing_id, kept=timelines)
     return _pages(got).get(crossing_id)
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "RecordSource",
     "StatusAnswer",
     "StatusStep",
+    "answer_on",
     "can_change_status",
     "change_days",
     "describe_status",
@@ -664,16 +665,29 @@ def status_timeline(
 
 
 def source_timeline(
-    source: RecordSource, *, until: date, structure_ids: Sequence[str] = ()
+    source: RecordSource,
+    *,
+    until: date,
+    structure_ids: Sequence[str] = (),
+    kept: Sequence[StatusStep] = (),
+    since: date = date.min,
 ) -> list[StatusStep]:
     """Return :func:`status_timeline` of what ``source`` holds: records in memory or a store's.
 
     A store's source (``Store.status_source``) reads through its indexes only
     the records each change day needs, so a timeline costs the same at any
     size of store.
+
+    With ``since``, an earlier timeline is continued: ``kept`` are its steps
+    that begin before ``since`` (records added since count from ``since`` on,
+    so the status before it is as it was), and only the days from ``since``
+    on are asked again.
     """
-    steps: list[StatusStep] = []
-    for day in change_days(source, until=until, structure_ids=structure_ids):
+    steps: list[StatusStep] = [step for step in kept if step.since < since]
+    days = change_days(source, since=since, until=until, structure_ids=structure_ids)
+    if steps and since not in days:
+        days.insert(0, since)  # the step in force then may end where the old records did
+    for day in days:
         step = _step_on(source, day, structure_ids)
         previous = steps[-1] if steps else None
         if step.status is None:
@@ -714,6 +728,32 @@ def _same(a: StatusStep, b: StatusStep) -> bool:
         b.conflicts,
         b.is_lifecycle,
         b.run_since,
+    )
+
+
+def answer_on(steps: Sequence[StatusStep], plans: Iterable[Observation], day: date) -> StatusAnswer:
+    """Return :func:`evaluate`'s answer on ``day`` from a crossing's timeline and its plans.
+
+    Between two steps the rule gives the same answer, whatever the day asked
+    (:func:`change_days`); only the day, the evidence's age and the plans known
+    by then follow the day.
+    """
+    known = tuple(p for p in plans if p.date.end <= day)
+    at = bisect.bisect_right(steps, day, key=lambda step: step.since) - 1
+    if at < 0 or steps[at].status is None:
+        return StatusAnswer(as_of=day, status=None, record=None, plans=known)
+    step = steps[at]
+    return StatusAnswer(
+        as_of=day,
+        status=step.status,
+        record=step.record,
+        since=step.run_since,
+        since_record=step.run_record,
+        conflicts=step.conflicts,
+        is_lifecycle=step.is_lifecycle,
+        plans=known,
+        evidence=step.evidence,
+        supporting=step.supporting,
     )
 
 

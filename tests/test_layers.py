@@ -113,6 +113,7 @@ FLOORS = [
         "geo.build",
         "geo.answers",
         "geo.team",
+        "geo.timelines",
     },
     # Publishing: maps, figures, reports, feeds.
     {"geo.chart", "geo.render", "geo.figure", "geo.report", "geo.publish", "geo.feeds"},

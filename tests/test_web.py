@@ -378,3 +378,25 @@ def test_behind_a_proxy_the_feeds_links_are_the_servers_whatever_the_host_header
     assert feed.status_code == 200
     assert "https://desk.example.org/crossings/" in feed.text
     assert "attacker.example" not in feed.text
+
+
+def test_a_page_is_drawn_again_only_when_what_it_shows_changes(store):
+    """A record of one crossing redraws its page and the overview, not a page far from it."""
+    from geo.store.edits import ensure_edit_marks
+    from geo.web.pages import MapPages
+    from tests.test_timelines import record
+
+    with open_store(store, writable=True) as opened:
+        ensure_edit_marks(opened)
+    pages = MapPages(str(store))
+    far, near, overview = (pages.page(n) for n in ("quanhe-wonjong", "friendship-bridge", "index"))
+    assert pages.page("quanhe-wonjong") is far  # kept while nothing changes
+    with open_store(store, writable=True) as opened:
+        opened.add_observations(
+            [record("w-new-lorries", "friendship-bridge", "2026-02", status="restricted")]
+        )
+    assert pages.page("quanhe-wonjong") is far
+    again = pages.page("friendship-bridge")
+    assert again is not near and "timelines w-new-lorries" in again.html  # its summary
+    assert "timelines w-new-lorries" not in near.html
+    assert pages.page("index") is not overview

@@ -35,12 +35,12 @@ from geo.store.periods import (
     PERIODS_FROM,
     PERIODS_SINCE,
     StatusPeriod,
-    crossings_changed,
     derive_periods,
     first_change,
     first_kept_day,
     read_periods,
     rows_from,
+    status_changes,
 )
 from geo.store.schema import OBSERVATIONS, SCHEMA_VERSION, STRUCTURES, day_text
 from geo.store.source import IndexBoxes, StoreSource
@@ -280,8 +280,9 @@ class Store:
         """
         if not can_change_status(record):  # most records: traffic, context, plans
             return
-        for crossing_id in crossings_changed(record, self.crossings(), self.structures()):
-            self._periods_from(crossing_id, record.date.end)
+        changed = status_changes([record], self.crossings(), self.structures())
+        for crossing_id, day in changed.items():
+            self._periods_from(crossing_id, day)
         if record.replaces is not None:
             self._replaced_due.add(record.replaces)
 
@@ -294,10 +295,11 @@ class Store:
         day a write may have changed: the periods before it are kept.
         """
         if self._replaced_due:
-            crossings, structures = self.crossings(), self.structures()
-            for old in self.observations_by_id(sorted(self._replaced_due)):
-                for crossing_id in crossings_changed(old, crossings, structures):
-                    self._periods_from(crossing_id, old.date.end)
+            replaced = self.observations_by_id(sorted(self._replaced_due))
+            for crossing_id, day in status_changes(
+                replaced, self.crossings(), self.structures()
+            ).items():
+                self._periods_from(crossing_id, day)
             self._replaced_due = set()
         if not self._periods_due:
             return

@@ -37,6 +37,7 @@ __all__ = [
     "period_values",
     "read_periods",
     "rows_from",
+    "status_changes",
 ]
 
 #: The schema version that added the layer.
@@ -118,6 +119,23 @@ def crossings_changed(
     structure = structures.get(record.structure_id or "")
     if structure is not None and structure.crossing_id not in found:
         found.append(structure.crossing_id)
+    return found
+
+
+def status_changes(
+    records: Iterable[Observation], crossings: Iterable[str], structures: Mapping[str, Structure]
+) -> dict[str, date]:
+    """Return the crossings whose status these records may change, each from the first day.
+
+    A record counts from the last day its date can mean: the status before it
+    stays as it was. The same holds for a record that stops counting (one a
+    correction replaces), from its own last day.
+    """
+    ids = list(crossings)
+    found: dict[str, date] = {}
+    for record in records:
+        for crossing_id in crossings_changed(record, ids, structures):
+            found[crossing_id] = min(record.date.end, found.get(crossing_id, date.max))
     return found
 
 

@@ -35,7 +35,7 @@ from geo.answers import (
     transition_row,
     within_rows,
 )
-from geo.browse import list_crossings, show_crossing, status_matrix
+from geo.browse import show_crossing, status_matrix
 from geo.errors import GeoError, RecordValidationError, StoreError, shown
 from geo.feeds import (
     ATOM_TYPE,
@@ -65,7 +65,10 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from geo.browse import CrossingHistory
+    from geo.model import Crossing
+    from geo.status import StatusAnswer
     from geo.store import Store
+    from geo.timelines import StatusKeeper
 
 __all__ = ["MAX_VALUE_CHARACTERS", "StoreOpener", "routes"]
 
@@ -264,8 +267,10 @@ class ReadApi:
         base_url: str | None = None,
         page_path: Callable[[str | None], str] | None = None,
         feed_limit: int = FEED_LIMIT,
+        keeper: StatusKeeper | None = None,
     ) -> None:
         self.open = store_opener
+        self.keeper = keeper
         self.base_url = feed_base_url(base_url, field="base_url") if base_url else None
         self.page_path = page_path
         self.feed_limit = feed_limit
@@ -288,8 +293,8 @@ class ReadApi:
         """``crossings list --format json``: every crossing, its status on ``as_of``."""
         day = parse_day(Query(request, ["as_of"]).get("as_of"), "as_of")
         with self.open() as opened:
-            listed = list_crossings(opened, as_of=day)
-        return rows_response(list_row(item.crossing, item.status) for item in listed)
+            listed = self._statuses(opened, today_or(day))
+        return rows_response(list_row(crossing, answer) for crossing, answer in listed)
 
     def crossing(self, request: Request) -> Response:
         """``crossings show ID --format json``: a crossing, its status, structures, history."""
@@ -309,8 +314,15 @@ class ReadApi:
         """``crossings status --format json``: every crossing's status on one day."""
         day = today_or(parse_day(Query(request, ["as_of"]).get("as_of"), "as_of"))
         with self.open() as opened:
-            matrix = status_matrix(opened, [day])
-        return rows_response(status_row(crossing, answer) for crossing, (answer,) in matrix)
+            found = self._statuses(opened, day)
+        return rows_response(status_row(crossing, answer) for crossing, answer in found)
+
+    def _statuses(self, opened: Store, day: date) -> list[tuple[Crossing, StatusAnswer]]:
+        """Every crossing's status on ``day``: from the kept timelines where there are some."""
+        kept = self.keeper.current(opened) if self.keeper is not None else None
+        if kept is not None:
+            return kept.answers(day)
+        return [(crossing, answer) for crossing, (answer,) in status_matrix(opened, [day])]
 
     def changes(self, request: Request) -> Response:
         """``crossings changes --format json`` (with ``records=true``: ``--records``)."""
@@ -399,6 +411,7 @@ def routes(
     base_url: str | None = None,
     page_path: Callable[[str | None], str] | None = None,
     feed_limit: int = FEED_LIMIT,
+    keeper: StatusKeeper | None = None,
 ) -> list[Route]:
     """Return the read API's routes, to mount in the application.
 
@@ -414,13 +427,18 @@ def routes(
         default: the files ``crossings map`` writes (``index.html``, ``<id>.html``).
     feed_limit : int, default FEED_LIMIT
         How many entries a feed holds at most.
+    keeper : StatusKeeper or None, default None
+        Every crossing's timeline, kept by a process that answers many status
+        questions (None: each answer reads the store through its indexes).
 
     Raises
     ------
     RecordValidationError
         If ``base_url`` is not a web address.
     """
-    api = ReadApi(store_opener, base_url=base_url, page_path=page_path, feed_limit=feed_limit)
+    api = ReadApi(
+        store_opener, base_url=base_url, page_path=page_path, feed_limit=feed_limit, keeper=keeper
+    )
     crossing = {**NAMES, "ID": "crossing", "crossing_id": "crossing"}
     endpoints = [
         ("/api/crossings", api.crossings, NAMES),

@@ -29,6 +29,7 @@ from geo.assets import VENDOR_DIR
 from geo.errors import GeoError, StoreError
 from geo.feeds import feed_base_url
 from geo.store import is_database, open_store
+from geo.store.edits import ensure_edit_marks
 from geo.team import ensure_team_tables, find_user, sessions_ended_at
 from geo.web import api, views
 from geo.web.pages import MapPages
@@ -36,6 +37,8 @@ from geo.web.session import COOKIE, SESSION_HOURS, Sessions, content_policy, loa
 
 if TYPE_CHECKING:
     from starlette.requests import Request
+
+    from geo.timelines import StatusKeeper
 
 __all__ = ["Settings", "create_app", "run"]
 
@@ -66,8 +69,8 @@ class Settings:
     ) -> Settings:
         """Return the settings of a server of ``store``, its session key found or made.
 
-        The store is opened once, writable, to create the team's tables where it
-        lacks them.
+        The store is opened once, writable, to create the team's tables and
+        its edit marks (geo.store.edits) where it lacks them.
 
         Raises
         ------
@@ -79,6 +82,7 @@ class Settings:
         secret = load_secret(store, secret_file=secret_file, is_database=is_database(store))
         with open_store(store, writable=True) as opened:
             ensure_team_tables(opened)
+            ensure_edit_marks(opened)  # what a server keeps is known current by them
         return cls(
             store=str(store),
             secret=secret,
@@ -167,10 +171,10 @@ async def _geo_error(request: Request, exc: Exception) -> Response:
     return views.error_page(request, 409, str(exc))
 
 
-def _routes(store: str, base_url: str | None) -> list[BaseRoute]:
+def _routes(store: str, base_url: str | None, keeper: StatusKeeper) -> list[BaseRoute]:
     return [
         # The read API and the feeds (/api/...): their links from base_url, else each request's.
-        *api.routes(lambda: open_store(store), base_url=base_url),
+        *api.routes(lambda: open_store(store), base_url=base_url, keeper=keeper),
         *views.ROUTES,
         Mount("/static", StaticFiles(packages=[("geo", "static")]), name="static"),
         Mount("/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor"),
@@ -184,8 +188,9 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
 
+    pages = MapPages(settings.store)  # its timelines answer the status questions too
     app = Starlette(
-        routes=_routes(settings.store, settings.base_url),
+        routes=_routes(settings.store, settings.base_url, pages.keeper),
         middleware=[Middleware(_Team)],
         exception_handlers={HTTPException: _http_error, GeoError: _geo_error},
         lifespan=lifespan,
@@ -193,7 +198,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.store = settings.store
     app.state.sessions = Sessions(settings.secret)
-    app.state.pages = MapPages(settings.store)
+    app.state.pages = pages
     return app
 
 

@@ -1,7 +1,7 @@
 """The live map pages: the maps of ``crossings map``, drawn from the store as it is now.
 
 A page is drawn with the functions that write the static maps
-(:mod:`geo.publish`), kept until the store changes, and served with its
+(:mod:`geo.publish`), kept until what it shows changes, and served with its
 scripts and stylesheets from this server: the pinned copies the static maps
 inline. Each inline script of a page is allowed by its hash in the page's
 Content-Security-Policy.
@@ -13,12 +13,13 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from geo.model import OVERVIEW_PAGE
 from geo.publish import crossing_page, overview_map
-from geo.store import is_database, open_store
+from geo.render import DETAIL_AROUND_DEG
+from geo.store import open_store
+from geo.timelines import KeptTimelines, StatusKeeper
 from geo.web.session import script_hash
 
 __all__ = ["MapPage", "MapPages", "local_assets"]
@@ -58,58 +59,51 @@ def _drawn(fmap: Any) -> MapPage:
 
 
 class MapPages:
-    """The pages of one store, each drawn again only when the store has changed since."""
+    """The pages of one store, each drawn again only when what it shows has changed."""
 
-    def __init__(self, store: str) -> None:
+    def __init__(self, store: str, keeper: StatusKeeper | None = None) -> None:
         self.store = store
+        self.keeper = keeper or StatusKeeper(store, page_box_deg=DETAIL_AROUND_DEG)
         self._pages: dict[str, tuple[object, MapPage]] = {}
         self._lock = threading.Lock()
         #: One drawing of a page at a time: the other requests for it wait, then share it.
         self._drawing: dict[str, threading.Lock] = {}
 
-    def version(self) -> object:
-        """Return what changes when the maps' layers do (and each day, as today's statuses do).
+    def version(self, name: str = OVERVIEW_PAGE) -> tuple[object, KeptTimelines | None]:
+        """Return what changes when a page does, and the timelines kept as the store is now.
 
-        The last row of each layer a write adds to (rows are added, never
-        rewritten, by the commands and the server); in a GeoPackage also each
-        layer's last change, which other programs' edits keep too, and the
-        file itself. The team's tables (accounts, proposals, the log) are not
-        among them: a proposal changes no map.
+        A crossing's page changes with its own records and the whole border's,
+        the overview with any record (see geo.timelines); both with the other
+        layers, and each day, as today's statuses do. The team's tables
+        (accounts, proposals, the log) are not among them: a proposal changes no
+        map. None for a store that does not count its edits in place: the page
+        is drawn again each time.
         """
-        today = datetime.now(UTC).date()
         with open_store(self.store) as opened:
-            rows = opened._query(
-                "SELECT (SELECT max(fid) FROM observations), (SELECT max(fid) FROM crossings), "
-                "(SELECT max(fid) FROM structures), (SELECT max(fid) FROM trade)",
-                {},
-            )
-            if is_database(self.store):
-                return (today, *rows[0])
-            changes = opened._query(
-                "SELECT table_name, last_change FROM gpkg_contents WHERE table_name IN "
-                "('observations', 'crossings', 'structures', 'trade') ORDER BY table_name",
-                {},
-            )
-        info = Path(self.store).stat()
-        return (today, info.st_dev, info.st_ino, *rows[0], *changes)
+            kept = self.keeper.current(opened)
+        if kept is None:
+            return None, None
+        crossing = None if name == OVERVIEW_PAGE else name
+        return (datetime.now(UTC).date(), *kept.page_version(crossing)), kept
 
     def page(self, name: str) -> MapPage | None:
         """Return the overview (``index``) or a crossing's page; None for no such crossing."""
-        version = self.version()
+        version, kept = self.version(name)
         with self._lock:
-            kept = self._pages.get(name)
-            if kept is not None and kept[0] == version:
-                return kept[1]
+            found = self._pages.get(name)
+            if found is not None and version is not None and found[0] == version:
+                return found[1]
             drawing = self._drawing.setdefault(name, threading.Lock())
         with drawing:
             with self._lock:  # drawn by another request while this one waited
-                kept = self._pages.get(name)
-                if kept is not None and kept[0] == version:
-                    return kept[1]
+                found = self._pages.get(name)
+                if found is not None and version is not None and found[0] == version:
+                    return found[1]
+            steps = kept.steps if kept is not None else None
             fmap = (
-                overview_map(self.store)
+                overview_map(self.store, timelines=steps)
                 if name == OVERVIEW_PAGE
-                else crossing_page(self.store, name)
+                else crossing_page(self.store, name, timelines=steps)
             )
             if fmap is None:
                 with self._lock:  # a name from an address: nothing kept for one that is none

@@ -1,0 +1,209 @@
+"""Every crossing's status over time, kept by a process that answers many questions.
+
+The status rule reads a few records a crossing through the store's indexes for
+each day asked (:func:`geo.status.evaluate`). A server asked the status of
+every crossing on any day, many times a second, reads each crossing's timeline
+once instead (:func:`geo.status.source_timeline`): an answer on any day is then
+a lookup in it (:func:`geo.status.answer_on`), the same answer.
+
+Before each answer the store is asked, in one query, what has changed:
+
+- records added (by this process, another one, or ``crossings observe``) are
+  read, and only the timelines of the crossings they concern are continued,
+  from the first day they count: the status before it is as it was;
+- anything else (a crossing, a structure or a trade figure added, a row
+  changed or deleted in place by another program, which the store's edit marks
+  count, see geo.store.edits; the file replaced) reads every timeline again.
+
+Each crossing also has a count of the changes to what its page shows, so a
+page is drawn again only when its own records change.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from geo.inventory import owned_structures
+from geo.status import StatusAnswer, StatusStep, answer_on, source_timeline
+from geo.store import is_database
+from geo.store.edits import EDITS_TOTAL, has_edit_marks
+from geo.store.periods import status_changes
+
+if TYPE_CHECKING:
+    from geo.model import Crossing, Observation, Structure
+    from geo.store import Store
+
+__all__ = ["KeptTimelines", "StatusKeeper"]
+
+_log = logging.getLogger(__name__)
+
+#: More records than this added at once (an import) read every timeline again.
+CONTINUE_AT_MOST = 5_000
+
+#: What changes when the other layers do, and the last record added.
+_FRAME = (
+    "SELECT (SELECT max(fid) FROM crossings), (SELECT max(fid) FROM structures), "
+    f"(SELECT max(fid) FROM trade), ({EDITS_TOTAL}), (SELECT max(fid) FROM observations)"
+)
+
+
+@dataclass(frozen=True)
+class KeptTimelines:
+    """What a process keeps of a store: each crossing's timeline, plans and page count."""
+
+    crossings: Mapping[str, Crossing]
+    structures: Mapping[str, Structure]
+    steps: Mapping[str, list[StatusStep]]
+    plans: Mapping[str, tuple[Observation, ...]]
+    #: The other layers' last rows, the edits in place counted, the file (a GeoPackage's).
+    frame: tuple[object, ...]
+    last_record: int
+    #: Changes to what each crossing's page shows since ``epoch`` began.
+    changes: Mapping[str, int] = field(default_factory=dict)
+    epoch: int = 0
+
+    def answer(self, crossing_id: str, day: date) -> StatusAnswer:
+        """Return a crossing's status on ``day``, as :func:`geo.status.evaluate` gives it."""
+        return answer_on(self.steps[crossing_id], self.plans[crossing_id], day)
+
+    def answers(self, day: date) -> list[tuple[Crossing, StatusAnswer]]:
+        """Return every crossing with its status on ``day``, in the store's order."""
+        return [(crossing, self.answer(cid, day)) for cid, crossing in self.crossings.items()]
+
+    def page_version(self, crossing_id: str | None) -> tuple[int, int]:
+        """Return what changes when a crossing's page does (None: the overview, any change)."""
+        if crossing_id is None:
+            return self.epoch, sum(self.changes.values())
+        return self.epoch, self.changes.get(crossing_id, 0)
+
+
+class StatusKeeper:
+    """The kept timelines of one store, brought up to date before each answer."""
+
+    def __init__(self, store: str, *, page_box_deg: float = 0.0) -> None:
+        self.store = store
+        #: A record this near a crossing's point (in degrees of longitude and of latitude)
+        #: changes its page too: a page counts the records around it.
+        self.page_box_deg = page_box_deg
+        self._kept: KeptTimelines | None = None
+        self._lock = threading.Lock()
+        self._epochs = 0
+        self._warned = False
+
+    def current(self, opened: Store) -> KeptTimelines | None:
+        """Return the timelines as the store is now (``opened``: the store, open).
+
+        None where the store does not count its edits in place (see
+        geo.store.edits): what was read could not be known to be current.
+        """
+        if not has_edit_marks(opened):
+            if self._kept is not None or not self._warned:
+                _log.warning("%s: no edit marks: every answer is read afresh", self.store)
+                self._kept, self._warned = None, True
+            return None
+        *frame, last = opened._query(_FRAME, {})[0]
+        last = int(last or 0)
+        if not is_database(self.store):  # the file itself, replaced by another
+            info = Path(self.store).stat()
+            frame = [info.st_dev, info.st_ino, *frame]
+        kept = self._kept
+        if kept is not None and self._unchanged(kept, tuple(frame), last):
+            return kept
+        with self._lock:  # one reading at a time; the others then find it done
+            kept = self._kept
+            if kept is not None and self._unchanged(kept, tuple(frame), last):
+                return kept
+            if kept is not None and self._continues(kept, tuple(frame), last):
+                kept = _continued(opened, kept, tuple(frame), last, self.page_box_deg)
+            else:
+                self._epochs += 1
+                kept = _read(opened, tuple(frame), last, self._epochs)
+            self._kept = kept
+        return kept
+
+    @staticmethod
+    def _unchanged(kept: KeptTimelines, frame: tuple[object, ...], last: int) -> bool:
+        return kept.frame == frame and kept.last_record == last
+
+    @staticmethod
+    def _continues(kept: KeptTimelines, frame: tuple[object, ...], last: int) -> bool:
+        """Whether records were only added: nothing else changed, and there are new fids."""
+        return (
+            kept.frame == frame and kept.last_record < last <= kept.last_record + CONTINUE_AT_MOST
+        )
+
+
+def _read(opened: Store, frame: tuple[object, ...], last: int, epoch: int) -> KeptTimelines:
+    """Read every crossing's timeline and plans."""
+    crossings, structures = opened.crossings(), opened.structures()
+    owned = owned_structures(structures.values())
+    steps, plans = {}, {}
+    for crossing_id in crossings:
+        source = opened.status_source(crossing_id)
+        steps[crossing_id] = source_timeline(
+            source, until=date.max, structure_ids=owned.get(crossing_id, ())
+        )
+        plans[crossing_id] = tuple(source.plans)
+    return KeptTimelines(crossings, structures, steps, plans, frame, last, epoch=epoch)
+
+
+def _continued(
+    opened: Store, kept: KeptTimelines, frame: tuple[object, ...], last: int, box_deg: float
+) -> KeptTimelines:
+    """Continue the timelines of the crossings the records added since concern."""
+    fids = [row[0] for row in opened._query(
+        "SELECT fid FROM observations WHERE fid > :seen ORDER BY fid", {"seen": kept.last_record}
+    )]  # fmt: skip
+    added = opened.observations_by_fid(fids)
+    replaced = opened.observations_by_id(sorted({r.replaces for r in added if r.replaces}))
+    touched = _pages_touched([*added, *replaced], kept, box_deg)
+    since = status_changes([*added, *replaced], kept.crossings, kept.structures)
+    owned = owned_structures(kept.structures.values())
+    steps, plans = dict(kept.steps), dict(kept.plans)
+    for crossing_id in touched:
+        source = opened.status_source(crossing_id)
+        plans[crossing_id] = tuple(source.plans)
+        if crossing_id in since:
+            steps[crossing_id] = source_timeline(
+                source,
+                until=date.max,
+                structure_ids=owned.get(crossing_id, ()),
+                kept=kept.steps[crossing_id],
+                since=since[crossing_id],
+            )
+    changes = {cid: kept.changes.get(cid, 0) + (cid in touched) for cid in kept.crossings}
+    return KeptTimelines(
+        kept.crossings, kept.structures, steps, plans, frame, last, changes, kept.epoch
+    )
+
+
+def _pages_touched(records: list[Observation], kept: KeptTimelines, box_deg: float) -> list[str]:
+    """Return the crossings whose pages these records change: every one for the whole border's.
+
+    A crossing's own records, its structures', and those at a point within
+    ``box_deg`` of it.
+    """
+    found: set[str] = set()
+    for record in records:
+        if record.crossing_id is None:
+            return list(kept.crossings)
+        found.add(record.crossing_id)
+        structure = kept.structures.get(record.structure_id or "")
+        if structure is not None:
+            found.add(structure.crossing_id)
+        point = record.location
+        if point is not None:
+            found.update(
+                crossing.id
+                for crossing in kept.crossings.values()
+                if crossing.location is not None
+                and abs(crossing.location.lon - point.lon) <= box_deg
+                and abs(crossing.location.lat - point.lat) <= box_deg
+            )
+    return [cid for cid in kept.crossings if cid in found]
