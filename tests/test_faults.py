@@ -407,3 +407,39 @@ def test_a_reader_that_stops_reading_is_not_a_fault(shipped_store: Path):
     )  # fmt: skip
     assert done.stdout == "[\n"
     assert done.stderr == ""  # no "Broken pipe" error, no traceback
+
+
+def test_reading_while_another_process_writes_undoes_nothing_and_says_nothing(
+    store: Path, caplog: pytest.LogCaptureFixture
+):
+    """A live writer's journal is not a crash's: readers neither roll it back nor report one."""
+    script = (
+        "import sys, time\n"
+        "from tests.test_timelines import record\n"
+        "from geo.store import open_store\n"
+        "end, n = time.time() + 4, 0\n"
+        "while time.time() < end:\n"
+        "    n += 1\n"
+        "    with open_store(sys.argv[1], writable=True) as o:\n"
+        "        o.add_observations([record(f'live-{n}', 'quanhe-wonjong', '2025-06')])\n"
+        "print(n)\n"
+    )
+    root = Path(__file__).parent.parent
+    writer = subprocess.Popen(
+        [sys.executable, "-c", script, str(store)], cwd=root, stdout=subprocess.PIPE, text=True
+    )
+    journal = store.with_name(store.name + "-journal")
+    seen_journal = 0
+    with caplog.at_level("WARNING"):
+        while writer.poll() is None:
+            seen_journal += journal.exists()
+            with open_store(store) as opened:
+                opened.count()
+    output, _ = writer.communicate()
+    written = int(output)
+    assert writer.returncode == 0 and written > 10
+    assert seen_journal > 0  # the readers did meet the writer's journal
+    assert "undone" not in caplog.text
+    with open_store(store) as opened:
+        rows = opened._query("SELECT count(*) FROM observations WHERE id LIKE 'live-%'", {})
+    assert rows[0][0] == written

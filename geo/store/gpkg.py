@@ -170,25 +170,30 @@ def store_fault(err: sqlite3.Error, path: Path | str = "the store") -> StoreFaul
 
 
 def _recover_interrupted_write(path: Path) -> None:
-    """Undo a write that a crash left half done, before a read-only open would trip on it.
+    """Undo a write that a crash left half done, which a read-only connection cannot.
 
-    SQLite rolls a hot journal back on the first read of a connection that
-    may write; a read-only one cannot. Where the store can be written, a
-    writable connection reads once and closes; the rollback is logged.
+    Called when SQLite finds a hot journal on a read-only open. Where the store
+    can be written, a writable connection reads once: SQLite rolls the journal
+    back. The rollback is logged only if the journal is gone while that read
+    still holds its lock: a live writer's journal stays until it commits, and
+    it cannot commit while the lock is held.
     """
     journal = path.with_name(path.name + "-journal")
-    if not journal.is_file() or journal.stat().st_size == 0:
-        return
     if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
         return  # the read-only open then names the fault
-    connection = sqlite3.connect(path.resolve().as_uri() + "?mode=rw", uri=True, timeout=0.1)
+    connection = sqlite3.connect(
+        path.resolve().as_uri() + "?mode=rw", uri=True, timeout=0.1, isolation_level=None
+    )
     try:
+        connection.execute("BEGIN")
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        undone = not _has_content(journal)
+        connection.execute("COMMIT")
     except sqlite3.OperationalError:
         return  # another process is writing: its journal is not left over
     finally:
         connection.close()
-    if not journal.exists():
+    if undone:
         _log.warning(
             "%s: a write that was interrupted (a crash, or a process killed midway) was undone; "
             "the store holds the records as they were before it",
@@ -196,9 +201,33 @@ def _recover_interrupted_write(path: Path) -> None:
         )
 
 
+def _has_content(journal: Path) -> bool:
+    try:
+        return journal.stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
+#: SQLite's word for a read-only connection that found a hot journal it cannot roll back.
+_READONLY_ROLLBACK = 776
+
+
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    connection = _open(path, readonly=readonly)
     if readonly:
-        _recover_interrupted_write(path)
+        try:  # the first read finds a write a crash left half done, if any
+            connection.execute("PRAGMA schema_version").fetchone()
+        except sqlite3.DatabaseError as err:
+            # Any other fault (not a database, damaged, locked) is named by the checks that
+            # follow, which meet it again.
+            if getattr(err, "sqlite_errorcode", None) == _READONLY_ROLLBACK:
+                connection.close()
+                _recover_interrupted_write(path)
+                connection = _open(path, readonly=readonly)
+    return connection
+
+
+def _open(path: Path, *, readonly: bool) -> sqlite3.Connection:
     uri = path.resolve().as_uri() + ("?mode=ro" if readonly else "?mode=rw")
     try:
         connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
@@ -423,8 +452,8 @@ class GeoPackageStore(Store):
         try:
             if writable:
                 self._refuse_if_damaged()
-            self._check_format()
-            self._read_older_schema_as_this()
+            if self._check_format() < SCHEMA_VERSION:  # read-only: an older store is not migrated
+                self._read_older_schema_as_this()
         except BaseException:
             self._connection.close()
             raise
@@ -433,7 +462,12 @@ class GeoPackageStore(Store):
         """Close the file."""
         self._connection.close()
 
-    def _check_format(self) -> None:
+    def _check_format(self) -> int:
+        """Check that the file is a store this release reads; return its schema version.
+
+        A store opened for writing is migrated first (the version returned is then this
+        release's).
+        """
         fix = "Fix: pass the path of a store made by `crossings init`"
         try:
             (application_id,) = self._connection.execute("PRAGMA application_id").fetchone()
@@ -474,6 +508,8 @@ class GeoPackageStore(Store):
         self._check_columns(version)
         if version < SCHEMA_VERSION and self._writable:
             self._migrate(version)
+            return SCHEMA_VERSION
+        return version
 
     def _check_columns(self, version: int) -> None:
         """Refuse a store that says it is one but lacks columns its version has.
