@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from geo.inventory import owned_structures
 from geo.status import StatusAnswer, StatusStep, answer_on, source_timeline
-from geo.store import is_database
+from geo.store import is_database, open_store
 from geo.store.edits import EDITS_TOTAL, has_edit_marks
 from geo.store.periods import status_changes
 
@@ -84,7 +84,12 @@ class KeptTimelines:
 
 
 class StatusKeeper:
-    """The kept timelines of one store, brought up to date before each answer."""
+    """The kept timelines of one store, brought up to date before each answer.
+
+    It keeps one connection of its own open to ask what changed, many times a
+    second (opening the store costs more than the question); it opens the
+    store again to read what did.
+    """
 
     def __init__(self, store: str, *, page_box_deg: float = 0.0) -> None:
         self.store = store
@@ -95,37 +100,70 @@ class StatusKeeper:
         self._lock = threading.Lock()
         self._epochs = 0
         self._warned = False
+        self._watch: Store | None = None
+        self._watch_file: tuple[int, int] | None = None
+        self._watch_lock = threading.Lock()
 
-    def current(self, opened: Store) -> KeptTimelines | None:
-        """Return the timelines as the store is now (``opened``: the store, open).
+    def current(self) -> KeptTimelines | None:
+        """Return the timelines as the store is now.
 
         None where the store does not count its edits in place (see
         geo.store.edits): what was read could not be known to be current.
         """
-        if not has_edit_marks(opened):
+        looked = self._look()
+        if looked is None:
             if self._kept is not None or not self._warned:
                 _log.warning("%s: no edit marks: every answer is read afresh", self.store)
                 self._kept, self._warned = None, True
             return None
-        *frame, last = opened._query(_FRAME, {})[0]
-        last = int(last or 0)
-        if not is_database(self.store):  # the file itself, replaced by another
-            info = Path(self.store).stat()
-            frame = [info.st_dev, info.st_ino, *frame]
+        frame, last = looked
         kept = self._kept
-        if kept is not None and self._unchanged(kept, tuple(frame), last):
+        if kept is not None and self._unchanged(kept, frame, last):
             return kept
         with self._lock:  # one reading at a time; the others then find it done
             kept = self._kept
-            if kept is not None and self._unchanged(kept, tuple(frame), last):
+            if kept is not None and self._unchanged(kept, frame, last):
                 return kept
-            if kept is not None and self._continues(kept, tuple(frame), last):
-                kept = _continued(opened, kept, tuple(frame), last, self.page_box_deg)
-            else:
-                self._epochs += 1
-                kept = _read(opened, tuple(frame), last, self._epochs)
+            with open_store(self.store) as opened:
+                if kept is not None and self._continues(kept, frame, last):
+                    kept = _continued(opened, kept, frame, last, self.page_box_deg)
+                else:
+                    self._epochs += 1
+                    kept = _read(opened, frame, last, self._epochs)
             self._kept = kept
         return kept
+
+    def _look(self) -> tuple[tuple[object, ...], int] | None:
+        """Return what changes with the store (the last record apart), and its last record.
+
+        None if the store does not count its edits in place.
+        """
+        file = None
+        if not is_database(self.store):  # the file itself, replaced by another
+            info = Path(self.store).stat()
+            file = (info.st_dev, info.st_ino)
+        with self._watch_lock:
+            if self._watch is not None and file != self._watch_file:
+                self._watch.close()
+                self._watch = None
+            if self._watch is None:
+                self._watch, self._watch_file = open_store(self.store), file
+            try:
+                if not has_edit_marks(self._watch):
+                    return None
+                *frame, last = self._watch._query(_FRAME, {})[0]
+            except BaseException:
+                self._watch.close()  # opened again at the next question
+                self._watch = None
+                raise
+        return (*(file or ()), *frame), int(last or 0)
+
+    def close(self) -> None:
+        """Close the connection kept to ask what changed."""
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
 
     @staticmethod
     def _unchanged(kept: KeptTimelines, frame: tuple[object, ...], last: int) -> bool:
@@ -158,7 +196,8 @@ def _continued(
 ) -> KeptTimelines:
     """Continue the timelines of the crossings the records added since concern."""
     fids = [row[0] for row in opened._query(
-        "SELECT fid FROM observations WHERE fid > :seen ORDER BY fid", {"seen": kept.last_record}
+        "SELECT fid FROM observations WHERE fid > :seen AND fid <= :last ORDER BY fid",
+        {"seen": kept.last_record, "last": last},
     )]  # fmt: skip
     added = opened.observations_by_fid(fids)
     replaced = opened.observations_by_id(sorted({r.replaces for r in added if r.replaces}))

@@ -7,6 +7,8 @@ the continued timelines are held to timelines read afresh.
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -23,15 +25,26 @@ if TYPE_CHECKING:
     from geo.model import Observation
 
 
-def kept_now(store) -> tuple[StatusKeeper, KeptTimelines]:
-    """A keeper of the store (its edit marks made, as a server makes them), and what it keeps."""
-    with open_store(store, writable=True) as opened:
-        ensure_edit_marks(opened)
-    keeper = StatusKeeper(str(store), page_box_deg=0.3)
-    with open_store(store) as opened:
-        kept = keeper.current(opened)
-    assert kept is not None
-    return keeper, kept
+@pytest.fixture
+def keep():
+    """Make a keeper of a store (its edit marks made, as a server makes them): it and what it keeps.
+
+    Each keeper's connection is closed when the test ends.
+    """
+    made: list[StatusKeeper] = []
+
+    def keeper_of(store) -> tuple[StatusKeeper, KeptTimelines]:
+        with open_store(store, writable=True) as opened:
+            ensure_edit_marks(opened)
+        keeper = StatusKeeper(str(store), page_box_deg=0.3)
+        made.append(keeper)
+        kept = keeper.current()
+        assert kept is not None
+        return keeper, kept
+
+    yield keeper_of
+    for keeper in made:
+        keeper.close()
 
 
 def assert_kept_answers(store: str, kept, days: list[date]) -> None:
@@ -48,8 +61,8 @@ def record(ident: str, crossing: str | None, when: str, **fields) -> Observation
     return made._replace(summary=f"kept timelines {ident}", **fields)
 
 
-def test_the_shipped_seed_on_every_day_a_status_may_turn(shipped_store):
-    _, kept = kept_now(str(shipped_store))
+def test_the_shipped_seed_on_every_day_a_status_may_turn(shipped_store, keep):
+    _, kept = keep(str(shipped_store))
     with open_store(shipped_store) as opened:
         days = days_of(opened)
     turning = {d + timedelta(days=k) for d in days for k in (-1, 0, 1)}
@@ -57,31 +70,31 @@ def test_the_shipped_seed_on_every_day_a_status_may_turn(shipped_store):
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_records_added_continue_the_timelines_they_concern(seed: int, store):
+def test_records_added_continue_the_timelines_they_concern(seed: int, store, keep):
     """Records added in batches, each continued from its day: the same as read afresh."""
     records = generated(seed, 150)
-    keeper, kept = kept_now(str(store))
+    keeper, kept = keep(str(store))
     first_epoch = kept.epoch
     for start in range(0, len(records), 30):
         batch = records[start : start + 30]
         with open_store(store, writable=True) as opened:
             opened.add_observations(batch)
-            kept = keeper.current(opened)
+            kept = keeper.current()
         assert kept.epoch == first_epoch  # continued, not read again
-        _, fresh = kept_now(str(store))
+        _, fresh = keep(str(store))
         assert kept.steps == fresh.steps and kept.plans == fresh.plans
     with open_store(store) as opened:
         days = days_of(opened)
     assert_kept_answers(str(store), kept, days)
 
 
-def test_a_record_changes_the_page_count_of_its_crossing_only(store):
-    keeper, kept = kept_now(str(store))
+def test_a_record_changes_the_page_count_of_its_crossing_only(store, keep):
+    keeper, kept = keep(str(store))
     before = {c: kept.page_version(c) for c in kept.crossings}
     overview = kept.page_version(None)
     with open_store(store, writable=True) as opened:
         opened.add_observations([record("k-1", "quanhe-wonjong", "2026-02", kind="traffic")])
-        kept = keeper.current(opened)
+        kept = keeper.current()
     after = {c: kept.page_version(c) for c in kept.crossings}
     assert [c for c in before if before[c] != after[c]] == ["quanhe-wonjong"]
     assert kept.page_version(None) != overview
@@ -89,13 +102,13 @@ def test_a_record_changes_the_page_count_of_its_crossing_only(store):
         opened.add_observations(
             [record("k-2", None, "2026-03", applies_to=("all",), status="closed")]
         )
-        kept = keeper.current(opened)
+        kept = keeper.current()
     assert all(kept.page_version(c) != after[c] for c in kept.crossings)
     assert kept.answer("quanhe-wonjong", date(2026, 4, 1)).status == "closed"
 
 
-def test_a_record_at_a_point_near_another_crossing_changes_its_page_too(store):
-    keeper, kept = kept_now(str(store))
+def test_a_record_at_a_point_near_another_crossing_changes_its_page_too(store, keep):
+    keeper, kept = keep(str(store))
     friendship = kept.crossings["friendship-bridge"].location
     before = {c: kept.page_version(c) for c in kept.crossings}
     near = record(
@@ -104,23 +117,23 @@ def test_a_record_at_a_point_near_another_crossing_changes_its_page_too(store):
     )  # fmt: skip
     with open_store(store, writable=True) as opened:
         opened.add_observations([near])
-        kept = keeper.current(opened)
+        kept = keeper.current()
     changed = {c for c in before if before[c] != kept.page_version(c)}
     assert {"friendship-bridge", "new-yalu-river-bridge"} <= changed
     assert "quanhe-wonjong" not in changed
 
 
-def test_a_correction_continues_from_the_day_of_the_record_it_replaces(store):
-    keeper, kept = kept_now(str(store))
+def test_a_correction_continues_from_the_day_of_the_record_it_replaces(store, keep):
+    keeper, kept = keep(str(store))
     with open_store(store, writable=True) as opened:
         opened.add_observations([record("k-old", "quanhe-wonjong", "2026-01-10", status="closed")])
-        kept = keeper.current(opened)
+        kept = keeper.current()
     assert kept.answer("quanhe-wonjong", date(2026, 2, 1)).status == "closed"
     with open_store(store, writable=True) as opened:  # recorded later, about the same day
         fixed = record("k-fix", "quanhe-wonjong", "2026-01-10", status="open", replaces="k-old")
         opened.add_observations([fixed])
-        kept = keeper.current(opened)
-    _, fresh = kept_now(str(store))
+        kept = keeper.current()
+    _, fresh = keep(str(store))
     assert kept.steps == fresh.steps
     assert kept.answer("quanhe-wonjong", date(2026, 2, 1)).record.id == "k-fix"
 
@@ -133,22 +146,21 @@ def test_a_correction_continues_from_the_day_of_the_record_it_replaces(store):
         "DELETE FROM structures WHERE crossing_id = 'new-yalu-river-bridge'",
     ],
 )
-def test_a_change_in_place_by_another_program_reads_every_timeline_again(change, any_store):
-    keeper, kept = kept_now(any_store)
+def test_a_change_in_place_by_another_program_reads_every_timeline_again(change, any_store, keep):
+    keeper, kept = keep(any_store)
     execute(any_store, change)  # behind the tool's back, as QGIS may do
-    with open_store(any_store) as opened:
-        again = keeper.current(opened)
+    again = keeper.current()
     assert again is not None and again.epoch == kept.epoch + 1
-    _, fresh = kept_now(any_store)
+    _, fresh = keep(any_store)
     assert again.steps == fresh.steps != kept.steps and again.structures == fresh.structures
     assert_kept_answers(any_store, again, [date(2019, 6, 1), date(2024, 6, 1), date(2026, 6, 1)])
 
 
-def test_the_status_snapshot_the_tool_writes_is_not_an_edit(any_store):
-    keeper, kept = kept_now(any_store)
+def test_the_status_snapshot_the_tool_writes_is_not_an_edit(any_store, keep):
+    keeper, kept = keep(any_store)
     with open_store(any_store, writable=True) as opened:
         opened.add_observations([record("k-s", "quanhe-wonjong", "2026-02", status="closed")])
-        again = keeper.current(opened)
+        again = keeper.current()
     assert again is not None and again.epoch == kept.epoch  # continued: the snapshot was kept
 
 
@@ -156,18 +168,36 @@ def test_without_edit_marks_nothing_is_kept(store):
     keeper = StatusKeeper(str(store))
     with open_store(store) as opened:
         assert not has_edit_marks(opened)
-        assert keeper.current(opened) is None
+    assert keeper.current() is None
+    keeper.close()
 
 
-def test_a_store_unchanged_is_not_read_again(store):
-    keeper, kept = kept_now(str(store))
-    with open_store(store) as opened:
-        assert keeper.current(opened) is kept
+def test_a_file_replaced_by_another_is_read_again(store, keep, tmp_path):
+    """The kept connection would read the old file: the file's identity is asked too."""
+    keeper, kept = keep(str(store))
+    other = tmp_path / "other.gpkg"
+    shutil.copyfile(store, other)
+    with open_store(other, writable=True) as opened:
+        opened.add_observations([record("k-other", "quanhe-wonjong", "2026-02", status="closed")])
+    os.replace(other, store)
+    again = keeper.current()
+    assert again is not None and again.epoch == kept.epoch + 1
+    assert again.answer("quanhe-wonjong", date(2026, 3, 1)).status == "closed"
+    with open_store(store, writable=True) as opened:  # and the new file's writes are followed
+        opened.add_observations([record("k-then", "quanhe-wonjong", "2026-04", status="open")])
+    later = keeper.current()
+    assert later is not None and later.epoch == again.epoch
+    assert later.answer("quanhe-wonjong", date(2026, 5, 1)).status == "open"
+
+
+def test_a_store_unchanged_is_not_read_again(store, keep):
+    keeper, kept = keep(str(store))
+    assert keeper.current() is kept
 
 
 @pytest.mark.gdal
-def test_the_geopackage_with_edit_marks_passes_gdals_validator(store):
-    kept_now(str(store))
+def test_the_geopackage_with_edit_marks_passes_gdals_validator(store, keep):
+    keep(str(store))
     execute(store, "UPDATE observations SET summary = summary || '.' WHERE fid = 1")
     with open_store(store) as opened:
         assert opened._query("SELECT sum(edits) FROM layer_edits", {})[0][0] == 1
@@ -179,8 +209,8 @@ def test_the_geopackage_with_edit_marks_passes_gdals_validator(store):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_a_change_of_many_rows_in_a_database_counts_once(database: str):
-    kept_now(database)
+def test_a_change_of_many_rows_in_a_database_counts_once(database: str, keep):
+    keep(database)
     execute(database, "UPDATE observations SET summary = summary || '.'")
     execute(database, "UPDATE crossings SET status_now = NULL")  # the snapshot: not an edit
     with open_store(database) as opened:

@@ -111,10 +111,13 @@ def test_an_empty_answer_is_an_empty_list(client):
     assert api_json(client, "/api/within?bbox=0,0,1,1") == []
 
 
-def test_a_long_answer_is_streamed(client):
-    answer = client.get("/api/crossings/quanhe-wonjong/history")
-    assert answer.status_code == 200 and "content-length" not in answer.headers
-    assert isinstance(answer.json(), list)
+def test_a_long_answer_is_streamed_in_pieces_and_a_short_one_sent_whole(client, monkeypatch):
+    whole = client.get("/api/crossings/quanhe-wonjong/history")
+    assert whole.status_code == 200 and int(whole.headers["content-length"]) == len(whole.content)
+    monkeypatch.setattr("geo.web.api.CHUNK_BYTES", 256)  # the same answer, longer than a piece
+    streamed = client.get("/api/crossings/quanhe-wonjong/history")
+    assert streamed.status_code == 200 and "content-length" not in streamed.headers
+    assert streamed.json() == whole.json() and len(whole.content) > 3 * 256
 
 
 @pytest.mark.parametrize("store_kind", ["gpkg", "postgis"])

@@ -230,7 +230,10 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
 def _open(path: Path, *, readonly: bool) -> sqlite3.Connection:
     uri = path.resolve().as_uri() + ("?mode=ro" if readonly else "?mode=rw")
     try:
-        connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        # Used by one thread at a time, not always the one that opened it (a server's threads).
+        connection = sqlite3.connect(
+            uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
     except sqlite3.Error as err:
         raise NotAStoreError(f"{path}: cannot be opened ({err})") from err
     for name, function in (

@@ -11,6 +11,7 @@ value, and no answer holds a traceback. docs/api.md lists the addresses.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -215,17 +216,36 @@ def error_response(err: GeoError, names: Mapping[str, str]) -> JSONResponse:
     return JSONResponse({"error": body}, status_code=status)
 
 
-def rows_response(rows: Iterable[Mapping[str, object]]) -> StreamingResponse:
-    """Return rows as a JSON array, written a row at a time."""
+#: How much of an answer is sent at once: each piece costs a hop to a worker thread and back.
+CHUNK_BYTES = 64 * 1024
+
+
+def rows_response(rows: Iterable[Mapping[str, object]]) -> Response:
+    """Return rows as a JSON array, written as they come, in pieces of about CHUNK_BYTES.
+
+    An answer of one piece is sent whole: streaming costs a hop to a worker
+    thread and back for each piece.
+    """
 
     def chunks() -> Iterator[bytes]:
-        yield b"["
+        parts, size = [b"["], 1
         for number, row in enumerate(rows):
-            text = ("," if number else "") + "\n" + json.dumps(row, ensure_ascii=False)
-            yield text.encode("utf-8")
-        yield b"\n]\n"
+            part = (("," if number else "") + "\n" + json.dumps(row, ensure_ascii=False)).encode()
+            parts.append(part)
+            size += len(part)
+            if size >= CHUNK_BYTES:
+                yield b"".join(parts)
+                parts, size = [], 0
+        parts.append(b"\n]\n")
+        yield b"".join(parts)
 
-    return StreamingResponse(chunks(), media_type="application/json")
+    pieces = chunks()
+    first = next(pieces)
+    second = next(pieces, None)
+    if second is None:
+        return Response(first, media_type="application/json")
+    rest = itertools.chain([first, second], pieces)
+    return StreamingResponse(rest, media_type="application/json")
 
 
 def _feed_path(crossing_id: str | None, feed_format: str) -> str:
@@ -292,8 +312,7 @@ class ReadApi:
     def crossings(self, request: Request) -> Response:
         """``crossings list --format json``: every crossing, its status on ``as_of``."""
         day = parse_day(Query(request, ["as_of"]).get("as_of"), "as_of")
-        with self.open() as opened:
-            listed = self._statuses(opened, today_or(day))
+        listed = self._statuses(today_or(day))
         return rows_response(list_row(crossing, answer) for crossing, answer in listed)
 
     def crossing(self, request: Request) -> Response:
@@ -313,16 +332,16 @@ class ReadApi:
     def status(self, request: Request) -> Response:
         """``crossings status --format json``: every crossing's status on one day."""
         day = today_or(parse_day(Query(request, ["as_of"]).get("as_of"), "as_of"))
-        with self.open() as opened:
-            found = self._statuses(opened, day)
+        found = self._statuses(day)
         return rows_response(status_row(crossing, answer) for crossing, answer in found)
 
-    def _statuses(self, opened: Store, day: date) -> list[tuple[Crossing, StatusAnswer]]:
+    def _statuses(self, day: date) -> list[tuple[Crossing, StatusAnswer]]:
         """Every crossing's status on ``day``: from the kept timelines where there are some."""
-        kept = self.keeper.current(opened) if self.keeper is not None else None
+        kept = self.keeper.current() if self.keeper is not None else None
         if kept is not None:
             return kept.answers(day)
-        return [(crossing, answer) for crossing, (answer,) in status_matrix(opened, [day])]
+        with self.open() as opened:
+            return [(crossing, answer) for crossing, (answer,) in status_matrix(opened, [day])]
 
     def changes(self, request: Request) -> Response:
         """``crossings changes --format json`` (with ``records=true``: ``--records``)."""

@@ -187,6 +187,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        pages.keeper.close()
 
     pages = MapPages(settings.store)  # its timelines answer the status questions too
     app = Starlette(

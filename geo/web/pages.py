@@ -18,7 +18,6 @@ from typing import Any
 from geo.model import OVERVIEW_PAGE
 from geo.publish import crossing_page, overview_map
 from geo.render import DETAIL_AROUND_DEG
-from geo.store import open_store
 from geo.timelines import KeptTimelines, StatusKeeper
 from geo.web.session import script_hash
 
@@ -79,8 +78,7 @@ class MapPages:
         map. None for a store that does not count its edits in place: the page
         is drawn again each time.
         """
-        with open_store(self.store) as opened:
-            kept = self.keeper.current(opened)
+        kept = self.keeper.current()
         if kept is None:
             return None, None
         crossing = None if name == OVERVIEW_PAGE else name
