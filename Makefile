@@ -65,6 +65,7 @@ lint: $(VENV)/.test-tools
 # The benchmarks at 100,000 and 1,000,000 records; add LARGE=--large for 10,000,000 (minutes).
 # bench_postgis.py starts its own PostgreSQL server, as the tests do.
 bench: $(VENV)/.test-tools .system-packages
+	$(BIN)/python -m pip install --quiet -e ".[test,postgis,web,bench]"
 	$(BIN)/python bench/bench_load.py $(LARGE)
 	$(BIN)/python bench/bench_query.py $(LARGE)
 	$(BIN)/python bench/bench_add.py $(LARGE)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -50,6 +50,10 @@ CONTINUE_AT_MOST = 5_000
 _FRAME = (
     "SELECT (SELECT max(fid) FROM crossings), (SELECT max(fid) FROM structures), "
     f"(SELECT max(fid) FROM trade), ({EDITS_TOTAL}), (SELECT max(fid) FROM observations)"
+)
+#: The same of a GeoPackage, after its schema cookie (SQLite changes it with any table or trigger).
+_FRAME_FILE = _FRAME.replace(
+    "SELECT ", "SELECT (SELECT schema_version FROM pragma_schema_version), ", 1
 )
 
 
@@ -100,8 +104,11 @@ class StatusKeeper:
         self._lock = threading.Lock()
         self._epochs = 0
         self._warned = False
-        self._watch: Store | None = None
-        self._watch_file: tuple[int, int] | None = None
+        self._watch: Store | None = None  # a database's
+        self._local = threading.local()  # a GeoPackage's: one connection a thread
+        self._watches: list[Store] = []  # every one, to close
+        #: The schema cookie each GeoPackage connection last found the edit marks at.
+        self._marks: dict[int, object] = {}
         self._watch_lock = threading.Lock()
 
     def current(self) -> KeptTimelines | None:
@@ -136,34 +143,73 @@ class StatusKeeper:
     def _look(self) -> tuple[tuple[object, ...], int] | None:
         """Return what changes with the store (the last record apart), and its last record.
 
-        None if the store does not count its edits in place.
+        None if the store does not count its edits in place. A GeoPackage is
+        asked on a connection of the calling thread's own (a lock shared by a
+        server's threads would make each wait for the others); a database on
+        one connection of the keeper's.
         """
         file = None
         if not is_database(self.store):  # the file itself, replaced by another
             info = Path(self.store).stat()
             file = (info.st_dev, info.st_ino)
+            watch = self._watch_of_thread(file)
+            return self._ask(watch, file, lambda: self._local.__dict__.pop("watch", None))
         with self._watch_lock:
-            if self._watch is not None and file != self._watch_file:
-                self._watch.close()
-                self._watch = None
             if self._watch is None:
-                self._watch, self._watch_file = open_store(self.store), file
-            try:
-                if not has_edit_marks(self._watch):
+                self._watch = open_store(self.store)
+                self._watches.append(self._watch)
+            return self._ask(self._watch, None, self._forget_shared)
+
+    def _watch_of_thread(self, file: tuple[int, int]) -> Store:
+        kept = getattr(self._local, "watch", None)
+        if kept is not None and kept[1] == file:
+            return kept[0]  # type: ignore[no-any-return]
+        if kept is not None:  # the file was replaced: its connection reads the old one
+            self._marks.pop(id(kept[0]), None)
+            kept[0].close()
+        watch = open_store(self.store)
+        self._local.watch = (watch, file)
+        with self._watch_lock:
+            self._watches.append(watch)
+        return watch
+
+    def _forget_shared(self) -> None:
+        self._watch = None
+
+    def _ask(
+        self, watch: Store, file: tuple[int, int] | None, forget: Callable[[], object]
+    ) -> tuple[tuple[object, ...], int] | None:
+        """Ask one connection what changed: one query, once the edit marks are known there.
+
+        A GeoPackage's schema cookie is asked with it: the marks are looked for again
+        whenever the file's tables or triggers change.
+        """
+        marks = self._marks.get(id(watch))
+        try:
+            if marks is None or file is None:
+                if not has_edit_marks(watch):
                     return None
-                *frame, last = self._watch._query(_FRAME, {})[0]
-            except BaseException:
-                self._watch.close()  # opened again at the next question
-                self._watch = None
-                raise
+            if file is None:
+                *frame, last = watch._query(_FRAME, {})[0]
+            else:
+                cookie, *frame, last = watch._query(_FRAME_FILE, {})[0]
+                if marks is not None and cookie != marks and not has_edit_marks(watch):
+                    return None
+                self._marks[id(watch)] = cookie
+        except BaseException:
+            self._marks.pop(id(watch), None)
+            watch.close()  # opened again at the next question
+            forget()
+            raise
         return (*(file or ()), *frame), int(last or 0)
 
     def close(self) -> None:
-        """Close the connection kept to ask what changed."""
+        """Close the connections kept to ask what changed."""
         with self._watch_lock:
-            if self._watch is not None:
-                self._watch.close()
-                self._watch = None
+            for watch in self._watches:
+                watch.close()
+            self._watches, self._watch = [], None
+        self._local = threading.local()
 
     @staticmethod
     def _unchanged(kept: KeptTimelines, frame: tuple[object, ...], last: int) -> bool:

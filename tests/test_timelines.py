@@ -215,3 +215,9 @@ def test_a_change_of_many_rows_in_a_database_counts_once(database: str, keep):
     execute(database, "UPDATE crossings SET status_now = NULL")  # the snapshot: not an edit
     with open_store(database) as opened:
         assert opened._query("SELECT sum(edits) FROM layer_edits", {})[0][0] == 1
+
+
+def test_edit_marks_dropped_while_kept_stop_the_keeping(store, keep):
+    keeper, _ = keep(str(store))
+    execute(store, "DROP TRIGGER observations_edited")  # the file's schema cookie changes
+    assert keeper.current() is None

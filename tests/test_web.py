@@ -400,3 +400,11 @@ def test_a_page_is_drawn_again_only_when_what_it_shows_changes(store):
     assert again is not near and "timelines w-new-lorries" in again.html  # its summary
     assert "timelines w-new-lorries" not in near.html
     assert pages.page("index") is not overview
+
+
+def test_a_reader_of_the_api_is_given_no_session_and_a_page_with_forms_is(team: str):
+    client = Client(team)  # no cookie yet
+    for url in ("/api/status?as_of=2023-09-01", "/feed.json", "/api/crossings"):
+        answer = client.http.get(url)
+        assert answer.status_code == 200 and "set-cookie" not in answer.headers, url
+    assert "crossings_session=" in client.http.get("/login").headers["set-cookie"]

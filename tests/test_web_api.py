@@ -302,3 +302,10 @@ def test_a_store_that_cannot_be_read_is_a_503_without_its_path(tmp_path: Path):
 def test_only_get_is_answered(client):
     assert client.post("/api/crossings").status_code == 405
     assert client.head("/api/status?as_of=2020").status_code == 200
+
+
+def test_the_token_of_no_session_checks_nothing():
+    from geo.web.session import Session
+
+    assert not Session(None, "").checks("")
+    assert Session(None, "abc").checks("abc") and not Session(None, "abc").checks("")

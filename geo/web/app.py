@@ -33,7 +33,14 @@ from geo.store.edits import ensure_edit_marks
 from geo.team import ensure_team_tables, find_user, sessions_ended_at
 from geo.web import api, views
 from geo.web.pages import MapPages
-from geo.web.session import COOKIE, SESSION_HOURS, Sessions, content_policy, load_secret
+from geo.web.session import (
+    COOKIE,
+    SESSION_HOURS,
+    Session,
+    Sessions,
+    content_policy,
+    load_secret,
+)
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -46,6 +53,10 @@ _log = logging.getLogger(__name__)
 
 #: Paths anyone may open, even where reading needs an account: signing in and its files.
 _OPEN_PATHS = ("/login", "/static/", "/vendor/")
+#: Paths that answer no form: the read API, the feeds, the files.
+_FORMLESS_PATHS = ("/api/", "/feed.", "/crossings/", "/static/", "/vendor/")
+#: The session of a request without one to a path with no form: its token checks nothing.
+_NO_FORMS = Session(None, "")
 
 
 @dataclass(frozen=True)
@@ -129,14 +140,17 @@ class _Team(BaseHTTPMiddleware):
             if user is None or user.disabled or (ended is not None and session.begun <= ended):
                 session, user = None, None
         request.state.user = user
-        request.state.session = session or Sessions.new(None)
         path = request.url.path
+        # The read API, the feeds and the files have no forms: a reader without a session is
+        # given none there (a new one costs a random token and a signature a request).
+        formless = path.startswith(_FORMLESS_PATHS)
+        request.state.session = session or (_NO_FORMS if formless else Sessions.new(None))
         if state.settings.readers_need_login and user is None and not path.startswith(_OPEN_PATHS):
             response: Response = RedirectResponse(views.login_url(request), status_code=303)
         else:
             response = await call_next(request)
         issued = getattr(request.state, "issued", None)
-        if issued is not None or session is None:  # a session begun, ended or replaced
+        if issued is not None or (session is None and not formless):  # begun, ended, replaced
             _set_cookie(request, response, issued or request.state.session)
         return response
 

@@ -118,8 +118,12 @@ class Session:
     begun: str = ""
 
     def checks(self, given: object) -> bool:
-        """Say whether a form's token is this session's."""
-        return isinstance(given, str) and hmac.compare_digest(given.encode(), self.token.encode())
+        """Say whether a form's token is this session's (an empty token checks nothing)."""
+        return (
+            bool(self.token)
+            and isinstance(given, str)
+            and hmac.compare_digest(given.encode(), self.token.encode())
+        )
 
 
 class Sessions:
