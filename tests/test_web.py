@@ -408,3 +408,14 @@ def test_a_reader_of_the_api_is_given_no_session_and_a_page_with_forms_is(team: 
         answer = client.http.get(url)
         assert answer.status_code == 200 and "set-cookie" not in answer.headers, url
     assert "crossings_session=" in client.http.get("/login").headers["set-cookie"]
+
+
+def test_an_unforeseen_fault_is_one_plain_page_with_the_headers(team: str, caplog):
+    with mock.patch("geo.web.api.ReadApi.status", side_effect=RuntimeError("/srv/secret path")):
+        client = Client(team)
+        answer = client.http.get("/api/status")
+    assert answer.status_code == 500 and answer.headers["content-type"].startswith("text/html")
+    assert "secret path" not in answer.text and "Traceback" not in answer.text
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    assert "secret path" in caplog.text  # the details are in the server's log

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
@@ -43,7 +44,7 @@ from geo.web.session import (
 )
 
 if TYPE_CHECKING:
-    from starlette.requests import Request
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from geo.timelines import StatusKeeper
 
@@ -102,8 +103,7 @@ class Settings:
         )
 
 
-def _security_headers(response: Response) -> None:
-    headers = response.headers
+def _security_headers(headers: MutableHeaders) -> None:
     if "content-security-policy" not in headers:
         headers["Content-Security-Policy"] = content_policy()
     headers["X-Content-Type-Options"] = "nosniff"
@@ -114,45 +114,75 @@ def _security_headers(response: Response) -> None:
         headers["Cache-Control"] = "no-store"
 
 
-class _Team(BaseHTTPMiddleware):
-    """Read the session and the account of each request; give every response its headers."""
+class _Team:
+    """Read the session and the account of each request; give every response its headers.
 
-    async def dispatch(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    A plain ASGI middleware: the headers are added as the response starts, and
+    the body passes through untouched (no task and no stream a request).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                cookie = _cookie_due(request)
+                if cookie is not None:
+                    headers.append("set-cookie", cookie)
+                _security_headers(headers)
+            await send(message)
+
         try:
-            response = await self._answer(request, call_next)
+            early = await _begin(request)
+            await (early or self.app)(scope, receive, send_with_headers)
         except Exception:  # anything unforeseen: one plain page, the details in the server's log
             _log.exception("%s %s failed", request.method, request.url.path)
-            response = views.error_page(request, 500, views.SERVER_ERROR)
-        _security_headers(response)
-        return response
+            if started:  # the answer has begun: it cannot be replaced
+                raise
+            page = views.error_page(request, 500, views.SERVER_ERROR)
+            await page(scope, receive, send_with_headers)
 
-    async def _answer(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        state = request.app.state
-        session = state.sessions.read(request.cookies.get(COOKIE))
-        user = None
-        if session is not None and session.name is not None:
-            user, ended = await run_in_threadpool(_account, state.settings.store, session.name)
-            # Disabled since, or signed out since (on any server): out at once.
-            if user is None or user.disabled or (ended is not None and session.begun <= ended):
-                session, user = None, None
-        request.state.user = user
-        path = request.url.path
-        # The read API, the feeds and the files have no forms: a reader without a session is
-        # given none there (a new one costs a random token and a signature a request).
-        formless = path.startswith(_FORMLESS_PATHS)
-        request.state.session = session or (_NO_FORMS if formless else Sessions.new(None))
-        if state.settings.readers_need_login and user is None and not path.startswith(_OPEN_PATHS):
-            response: Response = RedirectResponse(views.login_url(request), status_code=303)
-        else:
-            response = await call_next(request)
-        issued = getattr(request.state, "issued", None)
-        if issued is not None or (session is None and not formless):  # begun, ended, replaced
-            _set_cookie(request, response, issued or request.state.session)
-        return response
+
+async def _begin(request: Request) -> Response | None:
+    """Read who is signed in into ``request.state``; return a sign-in redirect where one is due."""
+    state = request.app.state
+    session = state.sessions.read(request.cookies.get(COOKIE))
+    user = None
+    if session is not None and session.name is not None:
+        user, ended = await run_in_threadpool(_account, state.settings.store, session.name)
+        # Disabled since, or signed out since (on any server): out at once.
+        if user is None or user.disabled or (ended is not None and session.begun <= ended):
+            session, user = None, None
+    request.state.user = user
+    path = request.url.path
+    # The read API, the feeds and the files have no forms: a reader without a session is
+    # given none there (a new one costs a random token and a signature a request).
+    formless = path.startswith(_FORMLESS_PATHS)
+    request.state.session = session or (_NO_FORMS if formless else Sessions.new(None))
+    request.state.renew = session is None and not formless
+    if state.settings.readers_need_login and user is None and not path.startswith(_OPEN_PATHS):
+        return RedirectResponse(views.login_url(request), status_code=303)
+    return None
+
+
+def _cookie_due(request: Request) -> str | None:
+    """Return the Set-Cookie of a session begun, ended or replaced by this request, if any."""
+    issued = getattr(request.state, "issued", None)
+    if issued is None and not getattr(request.state, "renew", False):
+        return None
+    holder = Response()
+    _set_cookie(request, holder, issued or request.state.session)
+    return holder.headers["set-cookie"]
 
 
 def _account(store: str, name: str) -> tuple[Any, str | None]:
