@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import re
+import subprocess
+import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -1091,3 +1093,41 @@ def test_a_table_counts_wide_characters_twice_and_cuts_only_what_cannot_fit():
         assert "0" in text.split()  # a zero is shown, not taken for an empty cell
     wide = table(rows, ["id", "name", "n"], width=0)
     assert "Antidisestablishmentarianism" * 2 in wide and "…" not in wide
+
+
+def test_every_command_is_loaded_from_the_module_that_declares_it():
+    import importlib
+
+    from geo.cli import main
+
+    declared = {
+        command.name: module
+        for module in set(main.COMMAND_MODULES.values())
+        for command in importlib.import_module(f"geo.cli.{module}").COMMANDS
+    }
+    assert declared == main.COMMAND_MODULES
+    assert sorted(cli.commands) == sorted(declared)
+
+
+def test_a_question_loads_neither_the_maps_nor_the_server(store):
+    """A command imports only what it runs: a cold `around` starts quicker."""
+    script = (
+        "import sys\n"
+        "from geo.cli import cli\n"
+        "try:\n"
+        "    cli(['around', 'quanhe-wonjong', '--km', '5', '--store', sys.argv[1], "
+        "'--format', 'json'])\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(store)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)  # it answered
+    loaded = set(done.stderr.split())
+    assert "geo.questions" in loaded
+    heavy = {"geo.publish", "geo.render", "geo.frames", "geo.web", "geo.feeds", "geo.report"}
+    assert not heavy & loaded
+    assert not {"folium", "pandas", "geopandas", "matplotlib", "starlette"} & loaded

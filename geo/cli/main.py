@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 import sys
@@ -10,7 +11,6 @@ from typing import Any
 import click
 
 from geo import __version__
-from geo.cli import ask, browse, build, maps, record, review, serve, users
 from geo.cli.options import complete_crossings, completes_crossings, verbosity_options
 from geo.cli.output import bounded, terminal_safe
 from geo.errors import GeoError
@@ -23,13 +23,55 @@ __all__ = ["cli"]
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
+#: Each command, by the module of geo.cli that declares it (in its COMMANDS). A command's module
+#: is imported when the command runs: a question does not load the maps' and the server's code.
+COMMAND_MODULES = {
+    **dict.fromkeys(["init", "validate", "merge", "copy"], "build"),
+    **dict.fromkeys(["list", "show", "structures", "trade"], "browse"),
+    **dict.fromkeys(["observe", "import", "export"], "record"),
+    **dict.fromkeys(
+        ["near", "around", "nearest", "within", "status", "changes", "distance"], "ask"
+    ),
+    "audit": "review",
+    **dict.fromkeys(["map", "figure", "report"], "maps"),
+    "users": "users",
+    "serve": "serve",
+}
+
+
 class _Group(click.Group):
     """A group that turns library errors into one line on stderr and exit status 1.
 
     Each command it is given takes ``-v``/``-q`` as the group does (before or
     after the command's name), and completes a crossing's id in the shell
-    wherever it takes one.
+    wherever it takes one. Commands are loaded by name, when asked for
+    (:data:`COMMAND_MODULES`); ``commands`` loads them all.
     """
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, click.Command]:
+        for module in dict.fromkeys(COMMAND_MODULES.values()):
+            self._load(module)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands = dict(value)
+        self._loaded: set[str] = set()
+
+    def _load(self, module: str) -> None:
+        if module not in self._loaded:
+            self._loaded.add(module)
+            for command in importlib.import_module(f"geo.cli.{module}").COMMANDS:
+                self.add_command(command)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMAND_MODULES:
+            self._load(COMMAND_MODULES[cmd_name])
+        return self._commands.get(cmd_name)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         """Add a command, with the options every command takes and crossing ids to complete."""
@@ -38,7 +80,7 @@ class _Group(click.Group):
             if completes_crossings(param):
                 # click's hook for a parameter's own completion (``shell_complete=``).
                 param._custom_shell_complete = complete_crossings
-        super().add_command(cmd, name)
+        self._commands[name or cmd.name or ""] = cmd
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -89,13 +131,3 @@ def cli() -> None:
     \b
       eval "$(_CROSSINGS_COMPLETE=bash_source crossings)"
     """
-
-
-def _register() -> None:
-
-    for module in (build, browse, record, ask, review, maps, users, serve):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
