@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ import pytest
 
 from geo.store import open_store
 from geo.store.edits import ensure_edit_marks, has_edit_marks
+from geo.store.schema import OBSERVATIONS
 from geo.timelines import KeptTimelines, StatusKeeper
 from tests.common import execute, run_gdal_validator
 from tests.test_postgis_status import days_of, generated, through_indexes
@@ -221,3 +223,39 @@ def test_edit_marks_dropped_while_kept_stop_the_keeping(store, keep):
     keeper, _ = keep(str(store))
     execute(store, "DROP TRIGGER observations_edited")  # the file's schema cookie changes
     assert keeper.current() is None
+
+
+def test_records_of_a_database_commit_in_the_order_of_their_ids(database: str, keep):
+    """A record given a lower id, committed after one with a higher, is not missed.
+
+    The tool holds a transaction open after adding a record; another program adds
+    one meanwhile (a copy of a row, as QGIS adds one). The program waits for the
+    tool's transaction: a reader following the last id never passes over a record
+    still to come.
+    """
+    keeper, _ = keep(database)
+    second_done = threading.Event()
+    columns = ", ".join(f'"{name}"' for name in OBSERVATIONS.names if name != "id")
+    copy = (
+        f"INSERT INTO observations (geom, id, {columns}) SELECT geom, 'k-late', {columns} "
+        "FROM observations WHERE crossing_id = 'new-yalu-river-bridge' LIMIT 1"
+    )
+
+    def second() -> None:
+        execute(database, copy)
+        second_done.set()
+
+    with open_store(database, writable=True) as first, first.transaction():
+        first.add_observations([record("k-early", "quanhe-wonjong", "2026-02", status="closed")])
+        writer = threading.Thread(target=second)
+        writer.start()
+        assert not second_done.wait(1.0)  # it waits for the tool's transaction
+        mid = keeper.current()  # neither is committed: neither is seen
+        assert mid is not None and mid.answer("quanhe-wonjong", date(2026, 3, 1)).status != "closed"
+    writer.join(10)
+    assert second_done.is_set()
+    kept = keeper.current()
+    assert kept is not None
+    assert kept.answer("quanhe-wonjong", date(2026, 3, 1)).status == "closed"
+    _, fresh = keep(database)
+    assert kept.steps == fresh.steps

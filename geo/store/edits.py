@@ -30,6 +30,8 @@ _CROSSING_FIELDS = ", ".join(
     ["geom", *(f'"{f.name}"' for f in CROSSINGS.fields if f.name not in _SNAPSHOT)]
 )
 _TRIGGERS = tuple(f"{layer}_{event}" for layer in _MARKED for event in ("edited", "deleted"))
+#: PostgreSQL: one trigger a layer for every kind of change, and the order of new records.
+_PG_TRIGGERS = (*(f"{layer}_edited" for layer in _MARKED), "observations_in_order")
 #: Every change counted so far.
 EDITS_TOTAL = f"SELECT sum(edits) FROM {EDITS_TABLE}"
 
@@ -72,6 +74,24 @@ def _sqlite_statements() -> list[str]:
     return found
 
 
+#: A database gives new records their ids from a sequence, before their transactions commit: a
+#: record with a lower id could then commit after one with a higher, and a reader that follows
+#: the last id would miss it. Each statement that adds records first takes a lock that its
+#: transaction keeps to its end, so ids are given, and records committed, in one order (as a
+#: GeoPackage, written by one transaction at a time, gives them).
+_POSTGRES_IN_ORDER = (
+    (
+        "CREATE OR REPLACE FUNCTION crossings_records_in_order() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $body$ BEGIN PERFORM 1 FROM {EDITS_TABLE} WHERE layer = 'observations' FOR UPDATE; "
+        "RETURN NULL; END $body$"
+    ),
+    (
+        "CREATE OR REPLACE TRIGGER observations_in_order BEFORE INSERT ON observations "
+        "FOR EACH STATEMENT EXECUTE FUNCTION crossings_records_in_order()"
+    ),
+)
+
+
 def _postgres_statements() -> list[str]:
     found = [_POSTGRES_TABLE, _POSTGRES_COUNT]
     for layer in _MARKED:
@@ -84,12 +104,12 @@ def _postgres_statements() -> list[str]:
             f"CREATE OR REPLACE TRIGGER {layer}_edited AFTER {changed} OR DELETE OR TRUNCATE "
             f"ON {layer} FOR EACH STATEMENT EXECUTE FUNCTION crossings_layer_edited()"
         )
-    return found
+    return [*found, *_POSTGRES_IN_ORDER]
 
 
 def has_edit_marks(store: Store) -> bool:
     """Whether the store counts its edits in place (:func:`ensure_edit_marks` was run on it)."""
-    names = ", ".join(f"'{name}'" for name in _TRIGGERS)
+    names = ", ".join(f"'{name}'" for name in (_TRIGGERS if _is_file(store) else _PG_TRIGGERS))
     if _is_file(store):
         sql = f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})"
     else:
@@ -97,8 +117,7 @@ def has_edit_marks(store: Store) -> bool:
             "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE "
             f"c.relnamespace = current_schema()::regnamespace AND t.tgname IN ({names})"
         )
-    # PostgreSQL: one trigger a layer, for every kind of change.
-    return int(store._query(sql, {})[0][0]) >= len(_MARKED) * (2 if _is_file(store) else 1)
+    return int(store._query(sql, {})[0][0]) == len(_TRIGGERS if _is_file(store) else _PG_TRIGGERS)
 
 
 def ensure_edit_marks(store: Store) -> None:
