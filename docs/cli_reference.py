@@ -130,6 +130,11 @@ def reference() -> str:
         settings = {**command.context_settings, **width}
         ctx = click.Context(command, info_name=name, parent=root, **settings)
         lines += _section(f"crossings {name}", command, ctx)
+        # A group's commands (``crossings users add``…) each with its options.
+        for sub_name in sorted(getattr(command, "commands", {})):
+            sub = _portable(command.commands[sub_name])
+            sub_ctx = click.Context(sub, info_name=sub_name, parent=ctx, **width)
+            lines += _section(f"crossings {name} {sub_name}", sub, sub_ctx)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
