@@ -419,3 +419,17 @@ def test_an_unforeseen_fault_is_one_plain_page_with_the_headers(team: str, caplo
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
     assert "secret path" in caplog.text  # the details are in the server's log
+
+
+def test_the_log_says_when_as_a_reader_does(team: str):
+    contributor = as_role(team, "contributor")
+    assert contributor.post("/records/new", CLOSING).status_code == 303
+    log = contributor.http.get("/activity").text
+    stamps = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', log)
+    assert stamps and all(
+        re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", shown) for _, shown in stamps
+    )
+    assert all(
+        at.startswith(shown[:10]) and "." in at for at, shown in stamps
+    )  # exact in the markup
+    assert not re.search(r">\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z<", log)  # no raw stamp shown

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -79,6 +80,32 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 _TEMPLATES = Jinja2Templates(env=_ENV)
+
+
+def moment(value: object) -> str:
+    """Return a moment as a reader says it (``2026-12-03 18:52 UTC``); text that is none, as is.
+
+    The log's times are stored to the microsecond, in UTC, by this tool; a value another
+    program wrote there is shown as written (as text, like every value).
+
+    Examples
+    --------
+    >>> moment("2026-12-03T18:52:01.123456Z"), moment("soon")
+    ('2026-12-03 18:52 UTC', 'soon')
+    """
+    if isinstance(value, datetime):
+        found = value
+    else:
+        try:
+            found = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return str(value)
+    if found.tzinfo is not None:
+        found = found.astimezone(UTC)
+    return found.strftime("%Y-%m-%d %H:%M") + (" UTC" if found.tzinfo is not None else "")
+
+
+_ENV.filters["moment"] = moment
 
 _CARRIED_LABELS = {
     "source_quote": "The source's words",
