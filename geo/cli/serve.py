@@ -61,7 +61,9 @@ def serve_command(
     checks of `crossings observe`; a reviewer accepts it (it joins the records
     and may change a status) or rejects it with a reason. Accounts: `crossings
     users`. Several processes may serve one PostGIS store (give each the same
-    secret). Stop it with Ctrl-C.
+    secret). The first run adds the team's tables to the store, and triggers
+    that count rows other programs change in place (layers/README.md). Stop it
+    with Ctrl-C.
 
     \b
     Example:

@@ -109,7 +109,8 @@ def _postgres_statements() -> list[str]:
 
 def has_edit_marks(store: Store) -> bool:
     """Whether the store counts its edits in place (:func:`ensure_edit_marks` was run on it)."""
-    names = ", ".join(f"'{name}'" for name in (_TRIGGERS if _is_file(store) else _PG_TRIGGERS))
+    triggers = _TRIGGERS if _is_file(store) else _PG_TRIGGERS
+    names = ", ".join(f"'{name}'" for name in triggers)
     if _is_file(store):
         sql = f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})"
     else:
@@ -117,7 +118,7 @@ def has_edit_marks(store: Store) -> bool:
             "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE "
             f"c.relnamespace = current_schema()::regnamespace AND t.tgname IN ({names})"
         )
-    return int(store._query(sql, {})[0][0]) == len(_TRIGGERS if _is_file(store) else _PG_TRIGGERS)
+    return int(store._query(sql, {})[0][0]) == len(triggers)
 
 
 def ensure_edit_marks(store: Store) -> None:
