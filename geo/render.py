@@ -24,7 +24,7 @@ from geo.chart import trade_chart_html
 from geo.errors import GeoError
 from geo.model import STATUS_COLOURS, STATUS_LABELS
 from geo.status import STALE_AFTER_DAYS, describe_status, lifecycle_records, record_role
-from geo.store.digest import Cells, cells_of
+from geo.store.digest import CELL_DEG, Cells, cells_of
 
 if TYPE_CHECKING:
     import folium
@@ -299,8 +299,6 @@ def _crossing_row(
 #: marker each: a page stays small and quick whatever the store holds, and each cell says how
 #: to list its records.
 MARKER_LIMIT = 2000
-#: The grid's cell, in degrees (about 2 km): finer than the rings of ``crossings around``.
-CELL_DEG = 0.02
 
 
 def _cell_columns(cells: Cells) -> dict[str, Any]:

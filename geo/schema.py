@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 #: Version of the layers' schema that this release writes and reads.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: The longest text a field holds unless its declaration says otherwise, in characters.
 TEXT_LIMIT_DEFAULT = 200

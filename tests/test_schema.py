@@ -186,6 +186,9 @@ def test_a_version_3_postgis_store_is_migrated_when_opened(database: str):
             connection.execute(f'ALTER TABLE observations DROP COLUMN "{field.name}"')  # type: ignore[arg-type]
         connection.execute("ALTER TABLE structures DROP COLUMN length_m")
         connection.execute("DROP TABLE status_periods")
+        connection.execute("DROP TABLE observation_cells")  # version 7's, and its triggers
+        for name in ("added", "removed", "moved", "emptied"):
+            connection.execute(f"DROP TRIGGER observation_cells_{name} ON observations")  # type: ignore[arg-type]
         connection.execute("DELETE FROM layer_styles WHERE f_table_name != 'crossings'")
         connection.execute("UPDATE crossings_meta SET value = '3' WHERE key = 'schema_version'")
         before = connection.execute("SELECT * FROM observations ORDER BY fid").fetchall()
@@ -202,7 +205,7 @@ def test_a_version_3_postgis_store_is_migrated_when_opened(database: str):
             "SELECT f_table_name FROM layer_styles WHERE f_table_catalog = current_database()"
         ).fetchall()
     assert meta["schema_version"] == str(schema.SCHEMA_VERSION)
-    assert {"migrated_to_4", "migrated_to_5", "migrated_to_6"} <= set(meta)
+    assert {"migrated_to_4", "migrated_to_5", "migrated_to_6", "migrated_to_7"} <= set(meta)
     assert [row + (None,) * 4 for row in before] == after
     assert comment == ("Source: its words that support the record, verbatim",)
     # Version 6: the status periods, filled as the migration commits, and every layer's style.

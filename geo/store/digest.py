@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from geo.store.gpkg import GeoPackageStore
 from geo.store.schema import day_text
+from geo.store.tally import CELL_DEG, read_cells
 
 if TYPE_CHECKING:
     from geo.model import Observation
 
 __all__ = [
+    "CELL_DEG",
     "HISTORY_KINDS",
     "Cells",
     "border_records",
@@ -208,13 +210,18 @@ def located(store: Any, crossing_id: str | None = None) -> list[Observation]:
 def located_cells(
     store: Any, cell_deg: float, box: tuple[float, float, float, float] | None = None
 ) -> Cells:
-    """Return every record's point counted on a grid of ``cell_deg`` degrees, in one pass.
+    """Return every record's point counted on a grid of ``cell_deg`` degrees.
 
-    The pass reads the spatial index only, never the records: a record without
-    a point of its own counts at its crossing's point, where ``crossings near``
-    finds it too. With ``box`` (west, south, east, north), only the points in
-    it: the index finds them, at the cost of the answer.
+    A record without a point of its own counts at its crossing's point, where
+    ``crossings near`` finds it too. On the grid of :data:`CELL_DEG` the store
+    keeps the counts: they are read, not counted, and with ``box`` (west,
+    south, east, north) only the cells whose centres lie in it. On another
+    grid one pass counts the spatial index (never the records), and with
+    ``box`` only the points in it, which the index finds.
     """
+    if cell_deg == CELL_DEG:  # the store keeps these counts (geo.store.tally)
+        kept = read_cells(store, box)
+        return Cells([r[0] for r in kept], [r[1] for r in kept], [r[2] for r in kept])
     params: dict[str, object] = {"cell": cell_deg}
     if box is not None:
         params.update(zip(("west", "south", "east", "north"), box, strict=True))

@@ -40,7 +40,7 @@ from geo.model import (
     TradeFigure,
 )
 from geo.query import Ellipse, dwithin_boxes, dwithin_ellipse
-from geo.store import rtree, schema
+from geo.store import rtree, schema, tally
 from geo.store.base import Store, WrittenIds
 from geo.store.blob import (
     blob_arrays,
@@ -266,6 +266,8 @@ def _create_layers(path: Path) -> None:
         create_indexes(connection, 1)
         create_indexes_3(connection)
         create_indexes(connection, 6)
+        for statement in tally.gpkg_statements():
+            connection.execute(statement)
         connection.executemany(
             "INSERT INTO crossings_meta (key, value) VALUES (?, ?)",
             [("application", _APPLICATION), ("schema_version", str(SCHEMA_VERSION))],
@@ -597,6 +599,11 @@ class GeoPackageStore(Store):
                     f"CREATE TEMP VIEW {layer.name} AS SELECT NULL AS fid, NULL AS geom, "
                     f"{columns} WHERE 0"
                 )
+        if not self._has_table(tally.CELLS_TABLE):  # counted at each read, as if kept
+            self._connection.execute(
+                f"CREATE TEMP VIEW {tally.CELLS_TABLE} (cell_x, cell_y, records) AS "
+                + tally.GPKG_INDEX_COUNTED
+            )
 
     def _has_table(self, name: str) -> bool:
         return (
@@ -1078,6 +1085,11 @@ class GeoPackageStore(Store):
     #: The index of the observations layer that a bulk load keeps while it writes: the
     #: unique id, which refuses duplicates and finds the records a correction replaces.
     _KEPT_WHILE_LOADING = ("observations_id",)
+    _DEFERRED_TRIGGERS = (
+        "rtree_observations_geom_insert",
+        f"{tally.CELLS_TABLE}_added",
+        "trigger_insert_feature_count_observations",
+    )
 
     def _defer_indexes(
         self, connection: sqlite3.Connection, expected_rows: int
@@ -1095,15 +1107,16 @@ class GeoPackageStore(Store):
             if name not in self._KEPT_WHILE_LOADING:
                 connection.execute(f'DROP INDEX "{name}"')
                 recreate.append(sql)
-        # The R-tree's and GDAL's feature count's triggers, per row: done once at the end.
+        # The R-tree's, the grid counts' and GDAL's feature count's triggers, per row: done
+        # once at the end.
+        names = ", ".join(f"'{name}'" for name in self._DEFERRED_TRIGGERS)
         triggers = [
             sql
             for (sql,) in connection.execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
-                "('rtree_observations_geom_insert', 'trigger_insert_feature_count_observations')"
+                f"SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})"
             )
         ]
-        for name in ("rtree_observations_geom_insert", "trigger_insert_feature_count_observations"):
+        for name in self._DEFERRED_TRIGGERS:
             connection.execute(f'DROP TRIGGER IF EXISTS "{name}"')
         # While loading, a cache that holds the index of ids (about 100 bytes a record).
         cache_kib = min(max(64 * 1024, (expected_rows + last_fid) // 10), 1024 * 1024)
@@ -1121,8 +1134,12 @@ class GeoPackageStore(Store):
             "UPDATE gpkg_ogr_contents SET feature_count = (SELECT count(*) FROM observations) "
             "WHERE lower(table_name) = 'observations'"
         )
-        # The spatial index, packed from every point at once (geo.store.rtree).
-        rtree.pack(connection, "rtree_observations_geom", *self._all_points(connection))
+        # The spatial index, packed from every point at once (geo.store.rtree), and the grid
+        # counted anew from the same points.
+        fids, lons, lats = self._all_points(connection)
+        rtree.pack(connection, "rtree_observations_geom", fids, lons, lats)
+        if self._has_table(tally.CELLS_TABLE):
+            tally.recount(connection, lons, lats)
         connection.execute("PRAGMA cache_size = -2000")
 
     @staticmethod
@@ -1305,6 +1322,8 @@ class GeoPackageStore(Store):
             problems.append(
                 f"observations: spatial index holds {indexed} rows, layer has {located} points"
             )
+        if self._has_table(tally.CELLS_TABLE):
+            problems += tally.problems(self, tally.GPKG_COUNTED)
         for layer in layers:
             problems += [
                 f"{layer}: spatial index: {message}"

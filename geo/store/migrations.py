@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.qgis import DEFAULT_STYLES, STYLE_NAME, Style, crossings_qml, layer_qml
-from geo.store import schema
+from geo.store import schema, tally
 from geo.store.described import describe_fields
 
 __all__ = [
@@ -316,6 +316,18 @@ def _add_fields_postgis(version: int) -> Callable[[Any], None]:
     return step
 
 
+def _migrate_to_7(connection: sqlite3.Connection) -> None:
+    """Version 7: the records counted on a grid, kept by triggers (geo.store.tally)."""
+    for statement in tally.gpkg_statements():
+        connection.execute(statement)
+
+
+def _migrate_to_7_postgis(connection: Any) -> None:
+    """Version 7: the records counted on a grid, kept by triggers (geo.store.tally)."""
+    for statement in tally.postgis_statements():
+        connection.execute(statement)
+
+
 # The version each step brings a store of the version before up to. Version 1 is the first
 # GeoPackage schema; PostGIS stores begin at version 3.
 GEOPACKAGE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
@@ -324,9 +336,11 @@ GEOPACKAGE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     4: _add_fields_gpkg(4),
     5: _add_fields_gpkg(5),
     6: _migrate_to_6,
+    7: _migrate_to_7,
 }
 POSTGIS_STEPS: dict[int, Callable[[Any], None]] = {
     4: _add_fields_postgis(4),
     5: _add_fields_postgis(5),
     6: _migrate_to_6_postgis,
+    7: _migrate_to_7_postgis,
 }

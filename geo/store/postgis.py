@@ -37,7 +37,7 @@ from geo.errors import (
 from geo.model import BBox, Crossing, LonLat, Observation, Sighting, Structure, TradeFigure
 from geo.qgis import DEFAULT_STYLES
 from geo.query import Ellipse, dwithin_boxes, dwithin_ellipse
-from geo.store import schema
+from geo.store import schema, tally
 from geo.store.address import parse_address
 from geo.store.base import Store, WrittenIds
 from geo.store.migrations import POSTGIS_STEPS, postgis_ddl, write_postgis_styles
@@ -286,7 +286,10 @@ def create_postgis_store(
                 connection.execute(f"DROP TABLE IF EXISTS {layer.name} CASCADE")  # type: ignore[arg-type]
                 for statement in postgis_ddl(layer):
                     connection.execute(statement)  # type: ignore[arg-type]
+            connection.execute(f"DROP TABLE IF EXISTS {tally.CELLS_TABLE}")  # type: ignore[arg-type]
             for statement, _ in schema.INDEXES:
+                connection.execute(statement)  # type: ignore[arg-type]
+            for statement in tally.postgis_statements():
                 connection.execute(statement)  # type: ignore[arg-type]
             connection.execute(_LAYER_STYLES_DDL)  # type: ignore[arg-type]
             connection.execute(
@@ -961,4 +964,4 @@ class PostgisStore(Store):
                     "(ST_SRID(geom) != 4326 OR GeometryType(geom) != 'POINT')"
                 )
             ]
-        return problems
+        return problems + tally.problems(self, tally.POSTGIS_COUNTED)

@@ -1,0 +1,178 @@
+"""The records counted on a grid (geo.store.tally): kept true by every write, on both backends.
+
+Each test holds the kept counts to the records' own points, counted here in
+Python, after writes by this tool, by GDAL (as QGIS writes), and by SQL run
+behind the tool's back.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from geo.cli import cli
+from geo.model import LonLat
+from geo.store import is_database, open_store
+from geo.store.blob import blob_point
+from geo.store.digest import CELL_DEG, located_cells
+from geo.store.tally import CELLS_TABLE, read_cells
+from tests.common import execute
+from tests.test_timelines import record
+
+
+def _cell(value: float) -> int:
+    """A coordinate's cell, rounded half away from zero (written apart from the module's)."""
+    scaled = value / CELL_DEG
+    return int(math.copysign(math.floor(abs(scaled) + 0.5), scaled))
+
+
+def counted_here(store) -> dict[tuple[int, int], int]:
+    """Every record's point, read one by one and counted in Python."""
+    with open_store(store) as opened:
+        if is_database(str(store)):
+            sql = "SELECT ST_X(geom), ST_Y(geom) FROM observations WHERE geom IS NOT NULL"
+            points = [LonLat(x, y) for x, y in opened._query(sql, {})]
+        else:
+            rows = opened._query("SELECT geom FROM observations", {})
+            points = [p for (blob,) in rows if (p := blob_point(blob)) is not None]
+    found: dict[tuple[int, int], int] = {}
+    for point in points:
+        key = (_cell(point.lon), _cell(point.lat))
+        found[key] = found.get(key, 0) + 1
+    return found
+
+
+def kept(store) -> dict[tuple[int, int], int]:
+    with open_store(store) as opened:
+        return {(x, y): n for x, y, n in read_cells(opened)}
+
+
+def test_a_new_store_keeps_the_count_of_every_cell(any_store):
+    assert kept(any_store) == counted_here(any_store) != {}
+
+
+def test_records_added_deleted_and_moved_keep_the_counts(any_store):
+    far = LonLat(127.5, 41.7)  # a cell no seed record is in
+    with open_store(any_store, writable=True) as opened:
+        opened.add_observations(
+            [
+                record(f"t-{n}", "quanhe-wonjong", "2026-02", kind="traffic", location=far,
+                       has_own_location=True)
+                for n in range(3)
+            ]
+        )  # fmt: skip
+    assert kept(any_store)[(_cell(far.lon), _cell(far.lat))] == 3
+    assert kept(any_store) == counted_here(any_store)
+    # Behind the tool's back, as QGIS edits: one deleted, one moved to another cell.
+    execute(any_store, "DELETE FROM observations WHERE id = 't-0'")
+    moved = (
+        "ST_GeomFromText('POINT(127.6 41.8)', 4326)"
+        if is_database(any_store)
+        else _blob_sql(LonLat(127.6, 41.8))  # a GeoPackage's blob, as GDAL writes one
+    )
+    execute(any_store, f"UPDATE observations SET geom = {moved} WHERE id = 't-1'")
+    after = kept(any_store)
+    assert after[(_cell(far.lon), _cell(far.lat))] == 1
+    assert after[(_cell(127.6), _cell(41.8))] == 1
+    assert after == counted_here(any_store)
+
+
+def _blob_sql(point: LonLat) -> str:
+    from geo.store.blob import point_blob
+
+    blob = point_blob(point)
+    assert blob is not None
+    return f"X'{blob.hex()}'"
+
+
+def test_a_records_deleted_all_at_once_empty_the_counts(any_store):
+    statement = "TRUNCATE observations CASCADE" if is_database(any_store) else None
+    execute(any_store, statement or "DELETE FROM observations")
+    assert kept(any_store) == {} == counted_here(any_store)
+
+
+def test_records_gdal_appends_are_counted(store: Path):
+    """GDAL (as QGIS and ogr2ogr write a GeoPackage) calls its own functions in the triggers."""
+    import fiona
+
+    with fiona.open(store, "a", layer="observations") as layer:
+        given = {"id": "g-1", "crossing_id": "quanhe-wonjong", "kind": "traffic"}
+        properties = {name: given.get(name) for name in layer.schema["properties"]}
+        layer.write(
+            {"geometry": {"type": "Point", "coordinates": (129.1, 42.3)}, "properties": properties}
+        )
+    assert kept(store)[(_cell(129.1), _cell(42.3))] == 1
+    assert kept(store) == counted_here(store)
+
+
+def test_a_bulk_load_counts_anew_and_keeps_its_trigger(store: Path):
+    spot = LonLat(126.0, 41.2)
+    records = [
+        record(f"b-{n}", "quanhe-wonjong", "2026-02", kind="traffic", location=spot,
+               has_own_location=True)
+        for n in range(40)
+    ]  # fmt: skip
+    with open_store(store, writable=True) as opened:
+        opened.add_observations(records, bulk=True, expected_rows=len(records))
+    assert kept(store)[(_cell(spot.lon), _cell(spot.lat))] == 40
+    assert kept(store) == counted_here(store)
+    with open_store(store, writable=True) as opened:  # the trigger is back for the next write
+        opened.add_observations([record("b-after", "quanhe-wonjong", "2026-03", kind="traffic",
+                                        location=spot, has_own_location=True)])  # fmt: skip
+    assert kept(store)[(_cell(spot.lon), _cell(spot.lat))] == 41
+
+
+def _as_version_6(store: Path) -> None:
+    for name in ("added", "removed", "moved"):
+        execute(store, f"DROP TRIGGER {CELLS_TABLE}_{name}")
+    execute(store, f"DROP TABLE {CELLS_TABLE}")
+    execute(store, f"DELETE FROM gpkg_contents WHERE table_name = '{CELLS_TABLE}'")
+    execute(store, "UPDATE crossings_meta SET value = '6' WHERE key = 'schema_version'")
+
+
+def test_an_older_store_read_only_is_counted_from_its_index_and_left_as_it_is(store: Path):
+    _as_version_6(store)
+    before = store.read_bytes()
+    with open_store(store) as opened:
+        cells = located_cells(opened, CELL_DEG)
+    assert dict(zip(zip(cells.lon, cells.lat, strict=True), cells.counts, strict=True)) == (
+        counted_here(store)
+    )
+    assert store.read_bytes() == before
+
+
+def test_migrating_an_older_store_counts_its_records(store: Path):
+    _as_version_6(store)
+    with open_store(store, writable=True) as opened:
+        meta = dict(opened._query("SELECT key, value FROM crossings_meta", {}))
+    assert meta["schema_version"] == "7" and "migrated_to_7" in meta
+    assert kept(store) == counted_here(store)
+
+
+def test_a_box_reads_the_cells_whose_centres_lie_in_it(store: Path):
+    with open_store(store) as opened:
+        every = located_cells(opened, CELL_DEG)
+        box = (124.3, 40.0, 124.5, 40.2)
+        assert located_cells(opened, CELL_DEG, box) == every.within(box, CELL_DEG)
+        assert located_cells(opened, CELL_DEG, box).counts  # the Friendship Bridge's records
+
+
+def test_counts_that_drifted_are_named_by_validate(any_store):
+    execute(any_store, f"UPDATE {CELLS_TABLE} SET records = records + 3 WHERE cell_x = "
+            f"(SELECT min(cell_x) FROM {CELLS_TABLE})")  # fmt: skip
+    done = CliRunner().invoke(cli, ["validate", "--store", any_store])
+    assert done.exit_code == 1
+    assert f"{CELLS_TABLE}: 1 cells of the grid count other than the records do" in done.output
+    assert "crossings copy" in done.output
+
+
+@pytest.mark.gdal
+def test_the_counts_table_passes_gdals_validator(store: Path):
+    from tests.common import run_gdal_validator
+
+    execute(store, "DELETE FROM observations WHERE fid = 1")
+    done = run_gdal_validator(store)
+    assert done.returncode == 0, done.stdout + done.stderr
