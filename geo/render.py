@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from html import escape as _html_escape
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -364,6 +364,24 @@ def _land_shapes() -> tuple[Any, Any]:
     return coarse, detail
 
 
+@lru_cache(maxsize=128)
+def _land_near(point: tuple[float, float] | None) -> dict[str, Any]:
+    """Return the coarse land with the detailed land set into it around ``point``, once a point.
+
+    Callers read it, never change it: a server draws the same crossing's page again and again.
+    """
+    import shapely
+
+    coarse, detail = _land_shapes()
+    land = coarse
+    if point is not None:
+        lon, lat, d = *point, DETAIL_AROUND_DEG
+        near = shapely.box(lon - d, lat - d, lon + d, lat + d)
+        land = shapely.union(coarse.difference(near), detail.intersection(near))
+    geometry: dict[str, Any] = json.loads(shapely.to_geojson(land, indent=None))
+    return geometry
+
+
 def _page_basemap(crossings: Sequence[Crossing]) -> dict[str, Any]:
     """Return the base layer a page needs: on a crossing's page, one land layer, detailed near it.
 
@@ -374,16 +392,8 @@ def _page_basemap(crossings: Sequence[Crossing]) -> dict[str, Any]:
     layer = basemap()
     if len(crossings) != 1:
         return layer
-    import shapely
-
-    coarse, detail = _land_shapes()
     location = crossings[0].location
-    land = coarse
-    if location is not None:
-        d = DETAIL_AROUND_DEG
-        near = shapely.box(location.lon - d, location.lat - d, location.lon + d, location.lat + d)
-        land = shapely.union(coarse.difference(near), detail.intersection(near))
-    geometry = json.loads(shapely.to_geojson(land, indent=None))
+    geometry = _land_near(None if location is None else (location.lon, location.lat))
     merged = {"type": "Feature", "properties": {"kind": "land-overview"}, "geometry": geometry}
     rest = [f for f in layer["features"] if not f["properties"]["kind"].startswith("land")]
     return {**layer, "features": [merged, *rest]}
@@ -448,13 +458,28 @@ def _use_pinned_assets(element: Any, js: Sequence[str], css: Sequence[str]) -> N
     element.default_css = [(name, ASSETS[name].url) for name in css]
 
 
+@cache
+def _tile_providers() -> tuple[Any, Any]:
+    """Return the street map's and the imagery's tiles, found once.
+
+    Given a name or an address, folium searches every provider xyzservices
+    knows, for each layer of each page: a tenth of drawing a page.
+    """
+    import xyzservices
+
+    street = xyzservices.providers.query_name("OpenStreetMap Mapnik")
+    imagery = xyzservices.TileProvider(name="Esri.WorldImagery", url=_TILES_IMAGERY, attribution="")
+    return street, imagery
+
+
 def _base_map(*, width: str = "100%") -> Any:
     folium = _import_folium()
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, width=width)
     _use_pinned_assets(fmap, ["leaflet", "jquery"], ["leaflet_css"])
-    folium.TileLayer("OpenStreetMap", name="Street map (OpenStreetMap)").add_to(fmap)
+    street, satellite = _tile_providers()
+    folium.TileLayer(street, name="Street map (OpenStreetMap)").add_to(fmap)
     imagery = folium.TileLayer(
-        tiles=_TILES_IMAGERY,
+        tiles=satellite,
         attr="Esri, Maxar, Earthstar Geographics",
         name="Satellite imagery (Esri)",
     ).add_to(fmap)
@@ -474,7 +499,12 @@ def _controls(fmap: Any) -> str:
     _use_pinned_assets(fullscreen, ["fullscreen"], ["fullscreen_css"])
     fullscreen.add_to(fmap)
     # Two zoom levels out: the region's land fills it (five would show where the land ends).
-    minimap = plugins.MiniMap(toggle_display=True, position="bottomright", zoom_level_offset=-2)
+    minimap = plugins.MiniMap(
+        folium.TileLayer(_tile_providers()[0]),
+        toggle_display=True,
+        position="bottomright",
+        zoom_level_offset=-2,
+    )
     _use_pinned_assets(minimap, ["minimap"], ["minimap_css"])
     minimap.add_to(fmap)
     measure = plugins.MeasureControl(

@@ -186,9 +186,10 @@ def test_a_version_3_postgis_store_is_migrated_when_opened(database: str):
             connection.execute(f'ALTER TABLE observations DROP COLUMN "{field.name}"')  # type: ignore[arg-type]
         connection.execute("ALTER TABLE structures DROP COLUMN length_m")
         connection.execute("DROP TABLE status_periods")
-        connection.execute("DROP TABLE observation_cells")  # version 7's, and its triggers
-        for name in ("added", "removed", "moved", "emptied"):
-            connection.execute(f"DROP TRIGGER observation_cells_{name} ON observations")  # type: ignore[arg-type]
+        for table in ("observation_cells", "observation_years"):  # version 7's, and triggers
+            connection.execute(f"DROP TABLE {table}")  # type: ignore[arg-type]
+            for name in ("added", "removed", "moved", "emptied"):
+                connection.execute(f"DROP TRIGGER {table}_{name} ON observations")  # type: ignore[arg-type]
         connection.execute("DELETE FROM layer_styles WHERE f_table_name != 'crossings'")
         connection.execute("UPDATE crossings_meta SET value = '3' WHERE key = 'schema_version'")
         before = connection.execute("SELECT * FROM observations ORDER BY fid").fetchall()

@@ -17,10 +17,12 @@ from geo.cli import cli
 from geo.model import LonLat
 from geo.store import is_database, open_store
 from geo.store.blob import blob_point
-from geo.store.digest import CELL_DEG, located_cells
-from geo.store.tally import CELLS_TABLE, read_cells
+from geo.store.digest import CELL_DEG, located_cells, year_counts
+from geo.store.tally import CELLS, TALLIES, read_cells
 from tests.common import execute
 from tests.test_timelines import record
+
+CELLS_TABLE = CELLS.table
 
 
 def _cell(value: float) -> int:
@@ -45,13 +47,33 @@ def counted_here(store) -> dict[tuple[int, int], int]:
     return found
 
 
+def years_here(store) -> dict[tuple[str, int], int]:
+    """Every record's crossing and year, read one by one and counted in Python."""
+    found: dict[tuple[str, int], int] = {}
+    with open_store(store) as opened:
+        for o in opened.iter_observations():
+            key = (o.crossing_id or "", o.date.end.year)
+            found[key] = found.get(key, 0) + 1
+    return found
+
+
+def kept_years(store) -> dict[tuple[str, int], int]:
+    with open_store(store) as opened:
+        return {
+            (crossing or "", year): n
+            for crossing in [None, *opened.crossings()]
+            for year, n in year_counts(opened, crossing)
+        }
+
+
 def kept(store) -> dict[tuple[int, int], int]:
     with open_store(store) as opened:
         return {(x, y): n for x, y, n in read_cells(opened)}
 
 
-def test_a_new_store_keeps_the_count_of_every_cell(any_store):
+def test_a_new_store_keeps_the_count_of_every_cell_and_year(any_store):
     assert kept(any_store) == counted_here(any_store) != {}
+    assert kept_years(any_store) == years_here(any_store) != {}
 
 
 def test_records_added_deleted_and_moved_keep_the_counts(any_store):
@@ -78,6 +100,11 @@ def test_records_added_deleted_and_moved_keep_the_counts(any_store):
     assert after[(_cell(far.lon), _cell(far.lat))] == 1
     assert after[(_cell(127.6), _cell(41.8))] == 1
     assert after == counted_here(any_store)
+    # A record moved to another crossing and year.
+    execute(any_store, "UPDATE observations SET crossing_id = 'friendship-bridge', "
+            "date_end = '2019-05-31' WHERE id = 't-2'")  # fmt: skip
+    assert kept_years(any_store)[("friendship-bridge", 2019)] >= 1
+    assert kept_years(any_store) == years_here(any_store)
 
 
 def _blob_sql(point: LonLat) -> str:
@@ -92,6 +119,7 @@ def test_a_records_deleted_all_at_once_empty_the_counts(any_store):
     statement = "TRUNCATE observations CASCADE" if is_database(any_store) else None
     execute(any_store, statement or "DELETE FROM observations")
     assert kept(any_store) == {} == counted_here(any_store)
+    assert kept_years(any_store) == {}
 
 
 def test_records_gdal_appends_are_counted(store: Path):
@@ -119,6 +147,7 @@ def test_a_bulk_load_counts_anew_and_keeps_its_trigger(store: Path):
         opened.add_observations(records, bulk=True, expected_rows=len(records))
     assert kept(store)[(_cell(spot.lon), _cell(spot.lat))] == 40
     assert kept(store) == counted_here(store)
+    assert kept_years(store) == years_here(store)
     with open_store(store, writable=True) as opened:  # the trigger is back for the next write
         opened.add_observations([record("b-after", "quanhe-wonjong", "2026-03", kind="traffic",
                                         location=spot, has_own_location=True)])  # fmt: skip
@@ -126,10 +155,11 @@ def test_a_bulk_load_counts_anew_and_keeps_its_trigger(store: Path):
 
 
 def _as_version_6(store: Path) -> None:
-    for name in ("added", "removed", "moved"):
-        execute(store, f"DROP TRIGGER {CELLS_TABLE}_{name}")
-    execute(store, f"DROP TABLE {CELLS_TABLE}")
-    execute(store, f"DELETE FROM gpkg_contents WHERE table_name = '{CELLS_TABLE}'")
+    for tally in TALLIES:
+        for name in ("added", "removed", "moved"):
+            execute(store, f"DROP TRIGGER {tally.table}_{name}")
+        execute(store, f"DROP TABLE {tally.table}")
+        execute(store, f"DELETE FROM gpkg_contents WHERE table_name = '{tally.table}'")
     execute(store, "UPDATE crossings_meta SET value = '6' WHERE key = 'schema_version'")
 
 
@@ -141,6 +171,7 @@ def test_an_older_store_read_only_is_counted_from_its_index_and_left_as_it_is(st
     assert dict(zip(zip(cells.lon, cells.lat, strict=True), cells.counts, strict=True)) == (
         counted_here(store)
     )
+    assert kept_years(store) == years_here(store)
     assert store.read_bytes() == before
 
 
@@ -150,6 +181,7 @@ def test_migrating_an_older_store_counts_its_records(store: Path):
         meta = dict(opened._query("SELECT key, value FROM crossings_meta", {}))
     assert meta["schema_version"] == "7" and "migrated_to_7" in meta
     assert kept(store) == counted_here(store)
+    assert kept_years(store) == years_here(store)
 
 
 def test_a_box_reads_the_cells_whose_centres_lie_in_it(store: Path):
@@ -160,12 +192,13 @@ def test_a_box_reads_the_cells_whose_centres_lie_in_it(store: Path):
         assert located_cells(opened, CELL_DEG, box).counts  # the Friendship Bridge's records
 
 
-def test_counts_that_drifted_are_named_by_validate(any_store):
-    execute(any_store, f"UPDATE {CELLS_TABLE} SET records = records + 3 WHERE cell_x = "
-            f"(SELECT min(cell_x) FROM {CELLS_TABLE})")  # fmt: skip
+@pytest.mark.parametrize("tally", TALLIES, ids=lambda t: t.table)
+def test_counts_that_drifted_are_named_by_validate(tally, any_store):
+    execute(any_store, f"UPDATE {tally.table} SET records = records + 3 WHERE fid = "
+            f"(SELECT min(fid) FROM {tally.table})")  # fmt: skip
     done = CliRunner().invoke(cli, ["validate", "--store", any_store])
     assert done.exit_code == 1
-    assert f"{CELLS_TABLE}: 1 cells of the grid count other than the records do" in done.output
+    assert f"{tally.table}: 1 counts differ from the records'" in done.output
     assert "crossings copy" in done.output
 
 

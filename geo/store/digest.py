@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from geo.store.gpkg import GeoPackageStore
 from geo.store.schema import day_text
-from geo.store.tally import CELL_DEG, read_cells
+from geo.store.tally import CELL_DEG, YEARS, read_cells, read_years
 
 if TYPE_CHECKING:
     from geo.model import Observation
@@ -97,9 +97,12 @@ def first_day(store: Any, crossing_ids: Sequence[str]) -> date | None:
 def year_counts(store: Any, crossing_id: str | None) -> list[tuple[int, int]]:
     """Return a crossing's records a year (None: the whole border's), by the year they end.
 
-    Each year is one count along the index of crossings and dates, never reading
-    a record: several times quicker than grouping every row.
+    The store keeps these counts (geo.store.tally). A store too old to keep
+    them, opened read-only, counts each year along the index of crossings and
+    dates, never reading a record.
     """
+    if not isinstance(store, GeoPackageStore) or store._has_table(YEARS.table):
+        return read_years(store, crossing_id)
     where, params = _where_crossing(crossing_id)
     first, last = store._query(
         f"SELECT min(date_end), max(date_end) FROM observations WHERE {where}", params

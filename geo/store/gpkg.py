@@ -599,9 +599,9 @@ class GeoPackageStore(Store):
                     f"CREATE TEMP VIEW {layer.name} AS SELECT NULL AS fid, NULL AS geom, "
                     f"{columns} WHERE 0"
                 )
-        if not self._has_table(tally.CELLS_TABLE):  # counted at each read, as if kept
+        if not self._has_table(tally.CELLS.table):  # counted at each read, as if kept
             self._connection.execute(
-                f"CREATE TEMP VIEW {tally.CELLS_TABLE} (cell_x, cell_y, records) AS "
+                f"CREATE TEMP VIEW {tally.CELLS.table} (cell_x, cell_y, records) AS "
                 + tally.GPKG_INDEX_COUNTED
             )
 
@@ -1087,7 +1087,7 @@ class GeoPackageStore(Store):
     _KEPT_WHILE_LOADING = ("observations_id",)
     _DEFERRED_TRIGGERS = (
         "rtree_observations_geom_insert",
-        f"{tally.CELLS_TABLE}_added",
+        *(f"{counted.table}_added" for counted in tally.TALLIES),
         "trigger_insert_feature_count_observations",
     )
 
@@ -1138,7 +1138,7 @@ class GeoPackageStore(Store):
         # counted anew from the same points.
         fids, lons, lats = self._all_points(connection)
         rtree.pack(connection, "rtree_observations_geom", fids, lons, lats)
-        if self._has_table(tally.CELLS_TABLE):
+        if self._has_table(tally.CELLS.table):
             tally.recount(connection, lons, lats)
         connection.execute("PRAGMA cache_size = -2000")
 
@@ -1322,8 +1322,8 @@ class GeoPackageStore(Store):
             problems.append(
                 f"observations: spatial index holds {indexed} rows, layer has {located} points"
             )
-        if self._has_table(tally.CELLS_TABLE):
-            problems += tally.problems(self, tally.GPKG_COUNTED)
+        if self._has_table(tally.CELLS.table):
+            problems += tally.problems(self, postgis=False)
         for layer in layers:
             problems += [
                 f"{layer}: spatial index: {message}"

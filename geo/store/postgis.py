@@ -286,7 +286,8 @@ def create_postgis_store(
                 connection.execute(f"DROP TABLE IF EXISTS {layer.name} CASCADE")  # type: ignore[arg-type]
                 for statement in postgis_ddl(layer):
                     connection.execute(statement)  # type: ignore[arg-type]
-            connection.execute(f"DROP TABLE IF EXISTS {tally.CELLS_TABLE}")  # type: ignore[arg-type]
+            for counted in tally.TALLIES:
+                connection.execute(f"DROP TABLE IF EXISTS {counted.table}")  # type: ignore[arg-type]
             for statement, _ in schema.INDEXES:
                 connection.execute(statement)  # type: ignore[arg-type]
             for statement in tally.postgis_statements():
@@ -964,4 +965,4 @@ class PostgisStore(Store):
                     "(ST_SRID(geom) != 4326 OR GeometryType(geom) != 'POINT')"
                 )
             ]
-        return problems + tally.problems(self, tally.POSTGIS_COUNTED)
+        return problems + tally.problems(self, postgis=True)
