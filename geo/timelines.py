@@ -213,7 +213,14 @@ class StatusKeeper:
 
     @staticmethod
     def _unchanged(kept: KeptTimelines, frame: tuple[object, ...], last: int) -> bool:
-        return kept.frame == frame and kept.last_record == last
+        """Whether what is kept is as new as the look: the same, or a later record read.
+
+        Each thread looks on its own connection: a look taken before another
+        thread's, which has kept a record added since, finds an earlier last
+        record. Records are only added while the frame stays (a deletion
+        changes the edit marks), so what is kept holds all that look saw.
+        """
+        return kept.frame == frame and kept.last_record >= last
 
     @staticmethod
     def _continues(kept: KeptTimelines, frame: tuple[object, ...], last: int) -> bool:

@@ -192,6 +192,18 @@ def test_a_file_replaced_by_another_is_read_again(store, keep, tmp_path):
     assert later.answer("quanhe-wonjong", date(2026, 5, 1)).status == "open"
 
 
+def test_a_look_older_than_what_is_kept_reads_nothing_again(store, keep, monkeypatch):
+    """A server's threads look on connections of their own: a look may arrive out of order."""
+    keeper, kept = keep(str(store))
+    with open_store(store, writable=True) as opened:
+        opened.add_observations([record("k-a", "quanhe-wonjong", "2026-02", status="closed")])
+    newer = keeper.current()
+    assert newer is not None and newer.last_record == kept.last_record + 1
+    # Another thread's look, taken before the record was added, arrives after it was kept.
+    monkeypatch.setattr(keeper, "_look", lambda: (kept.frame, kept.last_record))
+    assert keeper.current() is newer
+
+
 def test_a_store_unchanged_is_not_read_again(store, keep):
     keeper, kept = keep(str(store))
     assert keeper.current() is kept
