@@ -33,6 +33,7 @@ from geo.inventory import owned_structures
 from geo.status import StatusAnswer, StatusStep, answer_on, source_timeline
 from geo.store import is_database, open_store
 from geo.store.edits import EDITS_TOTAL, has_edit_marks
+from geo.store.gpkg import change_counter
 from geo.store.periods import status_changes
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ class StatusKeeper:
         #: The schema cookie each GeoPackage connection last found the edit marks at.
         self._marks: dict[int, object] = {}
         self._watch_lock = threading.Lock()
+        #: A GeoPackage's last look, and the file and change counter it was taken at.
+        self._seen: tuple[tuple[object, ...], tuple[tuple[object, ...], int] | None] | None = None
 
     def current(self) -> KeptTimelines | None:
         """Return the timelines as the store is now.
@@ -152,8 +155,15 @@ class StatusKeeper:
         if not is_database(self.store):  # the file itself, replaced by another
             info = Path(self.store).stat()
             file = (info.st_dev, info.st_ino)
+            # Read before asking: a write committed meanwhile changes it for the next look.
+            stamp = (file, change_counter(self.store))
+            seen = self._seen
+            if seen is not None and seen[0] == stamp and stamp[1] is not None:
+                return seen[1]  # no write committed since that look
             watch = self._watch_of_thread(file)
-            return self._ask(watch, file, lambda: self._local.__dict__.pop("watch", None))
+            looked = self._ask(watch, file, lambda: self._local.__dict__.pop("watch", None))
+            self._seen = (stamp, looked)
+            return looked
         with self._watch_lock:
             if self._watch is None:
                 self._watch = open_store(self.store)

@@ -204,6 +204,32 @@ def test_a_look_older_than_what_is_kept_reads_nothing_again(store, keep, monkeyp
     assert keeper.current() is newer
 
 
+def test_a_file_no_write_has_changed_is_not_asked_again(store, keep, monkeypatch):
+    """Its change counter, read from its header, says so: no query, no lock."""
+    keeper, kept = keep(str(store))
+    asked = []
+    real_ask = keeper._ask
+    monkeypatch.setattr(keeper, "_ask", lambda *args: asked.append(1) or real_ask(*args))
+    assert keeper.current() is kept and keeper.current() is kept
+    assert asked == []  # the look that kept them still holds
+    with open_store(store, writable=True) as opened:  # another process's write, as the CLI's
+        opened.add_observations([record("k-c", "quanhe-wonjong", "2026-02", status="closed")])
+    again = keeper.current()
+    assert asked == [1] and again is not None
+    assert again.answer("quanhe-wonjong", date(2026, 3, 1)).status == "closed"
+
+
+def test_a_file_in_write_ahead_log_mode_is_asked_each_time(store, keep):
+    """QGIS puts a GeoPackage it edits in WAL mode: commits then leave the header as it was."""
+    execute(store, "PRAGMA journal_mode = WAL")
+    keeper, kept = keep(str(store))
+    with open_store(store, writable=True) as opened:
+        opened.add_observations([record("k-w", "quanhe-wonjong", "2026-02", status="closed")])
+    again = keeper.current()
+    assert again is not None and again.last_record == kept.last_record + 1
+    assert again.answer("quanhe-wonjong", date(2026, 3, 1)).status == "closed"
+
+
 def test_a_store_unchanged_is_not_read_again(store, keep):
     keeper, kept = keep(str(store))
     assert keeper.current() is kept

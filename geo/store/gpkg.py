@@ -67,6 +67,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "GeoPackageStore",
     "IndexBoxes",
+    "change_counter",
     "create_store",
     "open_store",
     "store_fault",
@@ -225,6 +226,24 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
                 _recover_interrupted_write(path)
                 connection = _open(path, readonly=readonly)
     return connection
+
+
+def change_counter(path: str | Path) -> int | None:
+    """Return the file's change counter, which SQLite increments as each write commits.
+
+    Four bytes of the file's header, read without SQLite's locks: a process that
+    keeps what it read of a store learns with one read that nothing changed. None
+    where the counter says nothing: a file in write-ahead-log mode (QGIS sets it
+    while it edits) commits into its log and leaves the header as it was.
+    """
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(28)
+    except OSError:
+        return None
+    if len(header) < 28 or header[18] != 1 or header[19] != 1:  # not the rollback journal's
+        return None
+    return int.from_bytes(header[24:28], "big")
 
 
 def _open(path: Path, *, readonly: bool) -> sqlite3.Connection:
