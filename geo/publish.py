@@ -24,7 +24,16 @@ from geo.inventory import DEFAULT_STORE, owned_structures, refresh_status_snapsh
 from geo.model import OVERVIEW_PAGE, in_writing_order
 from geo.outputs import check_target, page_name, written_beside
 from geo.query import overlaps
-from geo.render import CELL_DEG, DETAIL_AROUND_DEG, MARKER_LIMIT, History, MapDays, crossing_map
+from geo.render import (
+    CELL_DEG,
+    DETAIL_AROUND_DEG,
+    MARKER_LIMIT,
+    History,
+    MapDays,
+    crossing_data,
+    crossing_map,
+    overview_data,
+)
 from geo.render import overview_map as render_overview
 from geo.status import StatusStep, rule_order, source_timeline, status_timeline
 from geo.store import create_store, open_store, store_fault
@@ -51,6 +60,7 @@ __all__ = [
     "export_inventory",
     "maps",
     "overview_map",
+    "page_data",
     "write_figure",
 ]
 
@@ -234,6 +244,42 @@ def crossing_page(
     """
     got = _map_inputs(store, as_of, only=crossing_id, kept=timelines)
     return _pages(got).get(crossing_id)
+
+
+def page_data(
+    store: str | Path,
+    name: str,
+    *,
+    timelines: Mapping[str, Sequence[StatusStep]] | None = None,
+) -> dict[str, Any] | None:
+    """Return what the script of a page (``index`` or a crossing's id) draws, without drawing it.
+
+    The same data :func:`overview_map` and :func:`crossing_page` carry: a server
+    whose records changed, and nothing else, puts it into the page it drew.
+    None: no such crossing.
+    """
+    if name == OVERVIEW_PAGE:
+        got = _map_inputs(store, None, kept=timelines)
+        return overview_data(
+            got.drawn,
+            got.timelines,
+            got.histories,
+            got.located[None],
+            days=got.days,
+            structures=got.structures,
+        )
+    got = _map_inputs(store, None, only=name, kept=timelines)
+    if not got.drawn:
+        return None
+    return crossing_data(
+        got.drawn[0],
+        got.timelines[0],
+        got.histories[0],
+        got.located[name],
+        days=got.days,
+        structures=got.structures,
+        pages=got.crossings,
+    )
 
 
 def _pages(got: _PageInputs) -> dict[str, Any]:

@@ -36,9 +36,12 @@ __all__ = [
     "STATUS_COLOURS",
     "STATUS_LABELS",
     "MapDays",
+    "crossing_data",
     "crossing_map",
     "escape",
+    "overview_data",
     "overview_map",
+    "page_data_json",
 ]
 
 #: The radius drawn around a crossing on its own map: the default of ``crossings around``.
@@ -560,6 +563,63 @@ def _finish(
     page_script.add_to(fmap)
 
 
+def overview_data(
+    crossings: Sequence[Crossing],
+    timelines: Sequence[Sequence[StatusStep]],
+    histories: Sequence[History],
+    observations: Sequence[Observation] | Cells,
+    *,
+    days: MapDays,
+    structures: Sequence[Structure] = (),
+) -> dict[str, Any]:
+    """Return what the overview's script draws (:func:`overview_map` carries it)."""
+    return _page_data(
+        crossings,
+        timelines,
+        histories,
+        observations,
+        days=days,
+        structures=structures,
+        pages=crossings,
+    )
+
+
+def crossing_data(
+    crossing: Crossing,
+    timeline: Sequence[StatusStep],
+    history: History,
+    located: Sequence[Observation] | Cells,
+    *,
+    days: MapDays,
+    structures: Sequence[Structure] = (),
+    pages: Sequence[Crossing] = (),
+) -> dict[str, Any]:
+    """Return what a crossing's page's script draws (:func:`crossing_map` carries it)."""
+    data = _page_data(
+        [crossing],
+        [timeline],
+        [history],
+        located,
+        days=days,
+        structures=structures,
+        pages=pages,
+    )
+    precision_m = crossing.location_precision_m or 0
+    ring_km, ring_label = RING_KM, f"{RING_KM:g} km ring"
+    if crossing.location is not None and precision_m > APPROXIMATE_M:
+        # An approximate point: the ring is the circle of its stated precision.
+        ring_km = precision_m / 1000
+        ring_label = f"{ring_km:g} km: the point's stated precision"
+    # The page's script draws the ring and its label, and fits the ring to any screen at once.
+    data["ringKm"], data["ringLabel"] = ring_km, ring_label
+    return data
+
+
+def page_data_json(data: Mapping[str, Any]) -> str:
+    """Return a page's data as its data block holds it (safe inside the HTML)."""
+    return _json_for_html(data)
+
+
 def overview_map(
     crossings: Sequence[Crossing],
     timelines: Sequence[Sequence[StatusStep]],
@@ -612,14 +672,8 @@ def overview_map(
         ),
         name="trade_chart",
     )
-    data = _page_data(
-        crossings,
-        timelines,
-        histories,
-        observations,
-        days=days,
-        structures=structures,
-        pages=crossings,
+    data = overview_data(
+        crossings, timelines, histories, observations, days=days, structures=structures
     )
     _finish(
         fmap,
@@ -659,33 +713,18 @@ def crossing_map(
     infrastructure = folium.FeatureGroup(name="Infrastructure observations").add_to(fmap)
     other = folium.FeatureGroup(name="Other observations").add_to(fmap)
     minimap = _controls(fmap)
-    precision_m = crossing.location_precision_m or 0
-    ring_km = RING_KM
-    ring_label = f"{ring_km:g} km ring"
     if crossing.location is not None:
         fmap.location = [crossing.location.lat, crossing.location.lon]
         fmap.options["zoom"] = 13
-        if precision_m > APPROXIMATE_M:
-            # An approximate point: the ring is the circle of its stated precision.
-            ring_km = precision_m / 1000
-            ring_label = f"{ring_km:g} km: the point's stated precision"
     else:
         fmap.location = [41.5, 127.5]
         fmap.options["zoom"] = 6
     fmap.get_root().html.add_child(
         _verbatim('<div id="crossing-side" class="xing-side"></div>'), name="side"
     )
-    data = _page_data(
-        [crossing],
-        [timeline],
-        [history],
-        located,
-        days=days,
-        structures=structures,
-        pages=pages,
+    data = crossing_data(
+        crossing, timeline, history, located, days=days, structures=structures, pages=pages
     )
-    # The page's script draws the ring and its label, and fits the ring to any screen at once.
-    data["ringKm"], data["ringLabel"] = ring_km, ring_label
     _finish(
         fmap,
         data,

@@ -402,6 +402,36 @@ def test_a_page_is_drawn_again_only_when_what_it_shows_changes(store):
     assert pages.page("index") is not overview
 
 
+def _data_block(html: str) -> tuple[str, str]:
+    """A page's data block, and the page without it."""
+    start = html.index('id="crossings-data">') + len('id="crossings-data">')
+    end = html.index("</script>", start)
+    return html[start:end], html[:start] + html[end:]
+
+
+@pytest.mark.parametrize("name", ["friendship-bridge", "index"])
+def test_a_page_whose_records_changed_gets_new_data_in_the_page_drawn(store, name):
+    """Only the data block changes: it equals a page drawn afresh; the map around it is kept."""
+    from geo.store.edits import ensure_edit_marks
+    from geo.web.pages import MapPages
+    from tests.test_timelines import record
+
+    with open_store(store, writable=True) as opened:
+        ensure_edit_marks(opened)
+    pages = MapPages(str(store))
+    first = pages.page(name)
+    with open_store(store, writable=True) as opened:
+        opened.add_observations(
+            [record("w-spliced", "friendship-bridge", "2026-02", status="restricted")]
+        )
+    again = pages.page(name)
+    data, rest = _data_block(again.html)
+    assert "w-spliced" in data and rest == _data_block(first.html)[1]
+    assert again.scripts == first.scripts
+    fresh = MapPages(str(store)).page(name)  # drawn whole
+    assert data == _data_block(fresh.html)[0]
+
+
 def test_a_reader_of_the_api_is_given_no_session_and_a_page_with_forms_is(team: str):
     client = Client(team)  # no cookie yet
     for url in ("/api/status?as_of=2023-09-01", "/feed.json", "/api/crossings"):

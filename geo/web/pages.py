@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from geo.model import OVERVIEW_PAGE
-from geo.publish import crossing_page, overview_map
-from geo.render import DETAIL_AROUND_DEG
+from geo.publish import crossing_page, overview_map, page_data
+from geo.render import DETAIL_AROUND_DEG, page_data_json
 from geo.timelines import KeptTimelines, StatusKeeper
 from geo.web.session import script_hash
 
@@ -50,6 +50,19 @@ class MapPage:
 
     html: str
     scripts: tuple[str, ...]
+
+    def with_data(self, data_json: str) -> MapPage:
+        """Return the page with another data block: what its script draws, the rest as drawn.
+
+        Its scripts' hashes stay: a data block is not a script.
+        """
+        start = self.html.index(_DATA_OPEN) + len(_DATA_OPEN)
+        end = self.html.index("</script>", start)
+        return MapPage(self.html[:start] + data_json + self.html[end:], self.scripts)
+
+
+#: The page's data block (geo.render), which a page drawn again for new records changes alone.
+_DATA_OPEN = '<script type="application/json" id="crossings-data">'
 
 
 def _drawn(fmap: Any) -> MapPage:
@@ -97,17 +110,44 @@ class MapPages:
                 found = self._pages.get(name)
                 if found is not None and version is not None and found[0] == version:
                     return found[1]
-            steps = kept.steps if kept is not None else None
-            fmap = (
-                overview_map(self.store, timelines=steps)
-                if name == OVERVIEW_PAGE
-                else crossing_page(self.store, name, timelines=steps)
-            )
-            if fmap is None:
+            drawn = self._draw(name, kept, found, version)
+            if drawn is None:
                 with self._lock:  # a name from an address: nothing kept for one that is none
                     self._drawing.pop(name, None)
                 return None
-            drawn = _drawn(fmap)
             with self._lock:
                 self._pages[name] = (version, drawn)
         return drawn
+
+    def _draw(
+        self,
+        name: str,
+        kept: KeptTimelines | None,
+        found: tuple[object, MapPage] | None,
+        version: object,
+    ) -> MapPage | None:
+        """Draw a page; where only records changed since it was drawn, its data alone.
+
+        The rest of a page (its map, layers, controls and script) follows the
+        crossings, the other layers and the day, which change the version's
+        first two parts (the day, the timelines' epoch).
+        """
+        steps = kept.steps if kept is not None else None
+        if found is not None and version is not None and _same_shell(found[0], version):
+            data = page_data(self.store, name, timelines=steps)
+            return None if data is None else found[1].with_data(page_data_json(data))
+        fmap = (
+            overview_map(self.store, timelines=steps)
+            if name == OVERVIEW_PAGE
+            else crossing_page(self.store, name, timelines=steps)
+        )
+        return None if fmap is None else _drawn(fmap)
+
+
+def _same_shell(drawn: object, now: object) -> bool:
+    """Whether a page drawn at version ``drawn`` differs from one at ``now`` in its data only."""
+    return (
+        isinstance(drawn, tuple)
+        and isinstance(now, tuple)
+        and drawn[:2] == now[:2]  # the same day, the same epoch of the timelines
+    )
