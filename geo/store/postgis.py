@@ -251,6 +251,21 @@ def _connect(url: str) -> psycopg.Connection[Any]:
         ) from err
 
 
+#: Records a statement adds at most (each takes 33 parameters; PostgreSQL allows 65,535).
+_BATCH_ROWS = 1000
+
+
+@functools.lru_cache(maxsize=8)
+def _insert_of(rows: int) -> str:
+    """Return the statement that adds ``rows`` records, skipping ids stored already."""
+    marks = ", ".join(["%s"] * len(schema.OBSERVATIONS.fields))
+    values = ", ".join([f"({_GEOM_IN}, {marks})"] * rows)
+    return (
+        f"INSERT INTO observations (geom, {_OBS_COLUMNS}) VALUES {values} "
+        "ON CONFLICT (id) DO NOTHING RETURNING id"
+    )
+
+
 def create_postgis_store(
     url: str,
     crossings: Iterable[Crossing],
@@ -823,48 +838,44 @@ class PostgisStore(Store):
         """
         if on_duplicate not in ("error", "ignore"):
             raise ValueError(f"on_duplicate={on_duplicate!r}: must be 'error' or 'ignore'")
-        marks = ", ".join(["%s"] * len(schema.OBSERVATIONS.fields))
-        insert = (
-            f"INSERT INTO observations (geom, {_OBS_COLUMNS}) VALUES ({_GEOM_IN}, {marks}) "
-            "ON CONFLICT (id) DO NOTHING RETURNING id"
-        )
         crossings = self.crossings()
         written = WrittenIds()
         with self._transaction() as connection:
             batch: list[tuple[Observation, list[object]]] = []
             for record in records:
                 if record.replaces is not None:
-                    self._write(connection, insert, batch, written, on_duplicate)
+                    self._write(connection, batch, written, on_duplicate)
                     self._check_replaces(record)
                 location = record.location
                 if location is None and record.crossing_id is not None:
                     location = crossings[record.crossing_id].location
                 batch.append((record, [_point(location), *_observation_values(record)]))
-                if len(batch) == 1000:
-                    self._write(connection, insert, batch, written, on_duplicate)
-            self._write(connection, insert, batch, written, on_duplicate)
+                if len(batch) == _BATCH_ROWS:
+                    self._write(connection, batch, written, on_duplicate)
+            self._write(connection, batch, written, on_duplicate)
             self._border = None
         return written.as_list()
 
     def _write(
         self,
         connection: psycopg.Connection[Any],
-        insert: str,
         batch: list[tuple[Observation, list[object]]],
         written: WrittenIds,
         on_duplicate: str,
     ) -> None:
+        """Insert a batch in one statement, whose triggers then run once, not once a record.
+
+        (The counts the store keeps are updated by statement, see geo.store.tally.)
+        """
         if not batch:
             return
-        cursor = connection.cursor()
-        cursor.executemany(insert, [row for _, row in batch], returning=True)  # type: ignore[arg-type]
-        stored: set[str] = set()
-        while True:
-            row = cursor.fetchone()
-            if row is not None:
-                stored.add(row[0])
-            if not cursor.nextset():
-                break
+        stored = {
+            row[0]
+            for row in connection.execute(
+                _insert_of(len(batch)),  # type: ignore[arg-type]
+                [value for _, row in batch for value in row],
+            )
+        }
         seen: set[str] = set()
         kept = []
         for record, _ in batch:
