@@ -184,8 +184,8 @@ def test_migrating_an_older_store_counts_its_records(store: Path):
     assert kept_years(store) == years_here(store)
 
 
-def test_a_box_reads_the_cells_whose_centres_lie_in_it(store: Path):
-    with open_store(store) as opened:
+def test_a_box_reads_the_cells_whose_centres_lie_in_it(any_store):
+    with open_store(any_store) as opened:
         every = located_cells(opened, CELL_DEG)
         box = (124.3, 40.0, 124.5, 40.2)
         assert located_cells(opened, CELL_DEG, box) == every.within(box, CELL_DEG)

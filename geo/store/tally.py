@@ -276,15 +276,16 @@ def read_cells(
         west, south, east, north = box
         # A cell's centre, x * CELL_DEG, in the box: its number within one of the box's own.
         where += (
-            " AND cell_x BETWEEN :x0 AND :x1 AND cell_y BETWEEN :y0 AND :y1 "
+            " AND cell_x BETWEEN :x_from AND :x_to AND cell_y BETWEEN :y_from AND :y_to "
             "AND cell_x * :cell >= :west AND cell_x * :cell <= :east "
             "AND cell_y * :cell >= :south AND cell_y * :cell <= :north"
         )
         params = {
-            "x0": int(west / CELL_DEG) - 1,
-            "x1": int(east / CELL_DEG) + 1,
-            "y0": int(south / CELL_DEG) - 1,
-            "y1": int(north / CELL_DEG) + 1,
+            # Parameters are named in letters only, as every backend reads names.
+            "x_from": int(west / CELL_DEG) - 1,
+            "x_to": int(east / CELL_DEG) + 1,
+            "y_from": int(south / CELL_DEG) - 1,
+            "y_to": int(north / CELL_DEG) + 1,
             "cell": CELL_DEG,
             "west": west,
             "south": south,
