@@ -136,15 +136,19 @@ def newest(
 
     The newest by the day they count from (their last day), as the status rule
     orders them, read backwards along the index of crossings and dates, so the
-    cost follows ``limit``, not the store. ``kinds``: only records of these kinds.
-    Records that a later one replaces are kept: a history says what became of them.
+    cost follows ``limit``, not the store. Of records with the same dates, the one
+    added last comes first: the index holds them in that order, so the reading
+    stops at ``limit`` (ordered by id, every record of the last dates read was
+    sorted first: thousands in a large store, each read from the table for its
+    kind). ``kinds``: only records of these kinds. Records that a later one
+    replaces are kept: a history says what became of them.
     """
     where = "crossing_id IS NULL" if crossing_id is None else "crossing_id = :crossing"
     if kinds:
         where += " AND kind IN (" + ", ".join(f"'{kind}'" for kind in kinds) + ")"
     rows = store._query(
         f"SELECT {store._COLUMNS} FROM observations o WHERE {where} "
-        f"ORDER BY date_end DESC, date_start DESC, id DESC LIMIT {int(limit)}",
+        f"ORDER BY date_end DESC, date_start DESC, fid DESC LIMIT {int(limit)}",
         {"crossing": crossing_id},
     )
     return list(store._decode(rows))
