@@ -17,7 +17,7 @@ from geo.cli import cli
 from geo.model import LonLat
 from geo.store import is_database, open_store
 from geo.store.blob import blob_point
-from geo.store.digest import CELL_DEG, located_cells, year_counts
+from geo.store.digest import CELL_DEG, first_day, located_cells, year_counts
 from geo.store.tally import CELLS, TALLIES, read_cells
 from tests.common import execute
 from tests.test_timelines import record
@@ -182,6 +182,28 @@ def test_migrating_an_older_store_counts_its_records(store: Path):
     assert meta["schema_version"] == "7" and "migrated_to_7" in meta
     assert kept(store) == counted_here(store)
     assert kept_years(store) == years_here(store)
+
+
+@pytest.mark.parametrize("dates", [(), ("1999", "1999-12-31"), ("1999-12-31", "1999")])
+def test_the_first_day_found_through_the_counts_is_the_first_day_of_any_record(any_store, dates):
+    """Only the crossings whose records end earliest are looked at: none is passed over.
+
+    ``dates``: a record of Quanhe and one of Ji'an, each at the border of a year.
+    """
+    added = [
+        record(f"f-{n}", crossing, when, kind="traffic")
+        for n, (crossing, when) in enumerate(
+            zip(("quanhe-wonjong", "jian-manpo-road"), dates, strict=False)
+        )
+    ]
+    with open_store(any_store, writable=True) as opened:
+        opened.add_observations(added)
+    with open_store(any_store) as opened:
+        every = [o.date.start for o in opened.iter_observations()]
+        assert first_day(opened, list(opened.crossings())) == min(every)
+        quanhe = [o.date.start for o in opened.iter_observations()
+                  if o.crossing_id in (None, "quanhe-wonjong")]  # fmt: skip
+        assert first_day(opened, ["quanhe-wonjong"]) == min(quanhe)
 
 
 def test_a_box_reads_the_cells_whose_centres_lie_in_it(any_store):

@@ -80,7 +80,7 @@ def first_day(store: Any, crossing_ids: Sequence[str]) -> date | None:
     first day is among the records that end within a year of the first end.
     """
     found = []
-    for crossing_id in [None, *crossing_ids]:
+    for crossing_id in _first_years(store, [None, *crossing_ids]):
         where, params = _where_crossing(crossing_id)
         (first,) = store._query(f"SELECT min(date_end) FROM observations WHERE {where}", params)[0]
         if first is None:
@@ -94,6 +94,29 @@ def first_day(store: Any, crossing_ids: Sequence[str]) -> date | None:
     return min(found, default=None)
 
 
+def _first_years(store: Any, crossing_ids: list[str | None]) -> list[str | None]:
+    """Return those of ``crossing_ids`` whose records may begin the earliest.
+
+    All of them where the store keeps no counts a year. A record begins at most
+    a year before it ends: the earliest begin is among the crossings whose first
+    records end in the earliest year or the next.
+    """
+    if not _keeps_years(store):
+        return crossing_ids
+    rows = store._query(
+        f"SELECT crossing_id, min(year) FROM {YEARS.table} WHERE records > 0 GROUP BY crossing_id",
+        {},
+    )
+    first = {crossing or None: int(year) for crossing, year in rows}
+    years = {c: first[c] for c in crossing_ids if c in first}
+    earliest = min(years.values(), default=0)
+    return [c for c, year in years.items() if year <= earliest + 1]
+
+
+def _keeps_years(store: Any) -> bool:
+    return not isinstance(store, GeoPackageStore) or store._has_table(YEARS.table)
+
+
 def year_counts(store: Any, crossing_id: str | None) -> list[tuple[int, int]]:
     """Return a crossing's records a year (None: the whole border's), by the year they end.
 
@@ -101,7 +124,7 @@ def year_counts(store: Any, crossing_id: str | None) -> list[tuple[int, int]]:
     them, opened read-only, counts each year along the index of crossings and
     dates, never reading a record.
     """
-    if not isinstance(store, GeoPackageStore) or store._has_table(YEARS.table):
+    if _keeps_years(store):
         return read_years(store, crossing_id)
     where, params = _where_crossing(crossing_id)
     first, last = store._query(

@@ -78,6 +78,8 @@ _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("geo.web", "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
+    # The templates ship with the package: not looked at again on every page.
+    auto_reload=False,
 )
 _TEMPLATES = Jinja2Templates(env=_ENV)
 
