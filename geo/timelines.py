@@ -22,6 +22,7 @@ page is drawn again only when its own records change.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -111,6 +112,8 @@ class StatusKeeper:
         #: The schema cookie each GeoPackage connection last found the edit marks at.
         self._marks: dict[int, object] = {}
         self._watch_lock = threading.Lock()
+        #: A GeoPackage's file, open to read its change counter.
+        self._header: tuple[tuple[int, int], int] | None = None
         #: A GeoPackage's last look, and the file and change counter it was taken at.
         self._seen: tuple[tuple[object, ...], tuple[tuple[object, ...], int] | None] | None = None
 
@@ -156,7 +159,7 @@ class StatusKeeper:
             info = Path(self.store).stat()
             file = (info.st_dev, info.st_ino)
             # Read before asking: a write committed meanwhile changes it for the next look.
-            stamp = (file, change_counter(self.store))
+            stamp = (file, change_counter(self._header_of(file)))
             seen = self._seen
             if seen is not None and seen[0] == stamp and stamp[1] is not None:
                 return seen[1]  # no write committed since that look
@@ -169,6 +172,15 @@ class StatusKeeper:
                 self._watch = open_store(self.store)
                 self._watches.append(self._watch)
             return self._ask(self._watch, None, self._forget_shared)
+
+    def _header_of(self, file: tuple[int, int]) -> int:
+        """Return a descriptor of the store's file as it is now (opened again if replaced)."""
+        with self._watch_lock:
+            if self._header is None or self._header[0] != file:
+                if self._header is not None:
+                    os.close(self._header[1])
+                self._header = (file, os.open(self.store, os.O_RDONLY))
+            return self._header[1]
 
     def _watch_of_thread(self, file: tuple[int, int]) -> Store:
         kept = getattr(self._local, "watch", None)
@@ -219,6 +231,9 @@ class StatusKeeper:
             for watch in self._watches:
                 watch.close()
             self._watches, self._watch = [], None
+            if self._header is not None:
+                os.close(self._header[1])
+                self._header = None
         self._local = threading.local()
 
     @staticmethod

@@ -228,17 +228,17 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     return connection
 
 
-def change_counter(path: str | Path) -> int | None:
-    """Return the file's change counter, which SQLite increments as each write commits.
+def change_counter(descriptor: int) -> int | None:
+    """Return the change counter of the file open as ``descriptor``.
 
-    Four bytes of the file's header, read without SQLite's locks: a process that
-    keeps what it read of a store learns with one read that nothing changed. None
-    where the counter says nothing: a file in write-ahead-log mode (QGIS sets it
-    while it edits) commits into its log and leaves the header as it was.
+    SQLite increments it as each write commits. Four bytes of the file's header,
+    read without SQLite's locks: a process that keeps what it read of a store
+    learns with one read that nothing changed. None where the counter says
+    nothing: a file in write-ahead-log mode (QGIS sets it while it edits)
+    commits into its log and leaves the header as it was.
     """
     try:
-        with open(path, "rb") as handle:
-            header = handle.read(28)
+        header = os.pread(descriptor, 28, 0)
     except OSError:
         return None
     if len(header) < 28 or header[18] != 1 or header[19] != 1:  # not the rollback journal's
