@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from geo.cli import cli
+from geo.errors import StoreFaultError
 from geo.model import LonLat
 from geo.store import is_database, open_store
 from geo.store.blob import blob_point
@@ -222,6 +223,18 @@ def test_counts_that_drifted_are_named_by_validate(tally, any_store):
     assert done.exit_code == 1
     assert f"{tally.table}: 1 counts differ from the records'" in done.output
     assert "crossings copy" in done.output
+
+
+@pytest.mark.parametrize("tally", TALLIES, ids=lambda t: t.table)
+def test_a_count_another_program_made_text_is_named_not_a_traceback(tally, store: Path):
+    execute(store, f"UPDATE {tally.table} SET records = 'many' WHERE fid = 1")
+    named = f"{tally.table}: holds a value another program wrote that is not a whole number"
+    done = CliRunner().invoke(cli, ["validate", "--store", str(store)])
+    assert done.exit_code == 1 and named in done.output and "Traceback" not in done.output
+    with open_store(store) as opened, pytest.raises(StoreFaultError, match=named):
+        for crossing in [None, *opened.crossings()]:  # a map past its limits reads these
+            located_cells(opened, CELL_DEG)
+            year_counts(opened, crossing)
 
 
 @pytest.mark.gdal

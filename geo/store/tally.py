@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from geo.errors import StoreFaultError
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -260,7 +262,7 @@ def read_years(store: Any, crossing_id: str | None) -> list[tuple[int, int]]:
         "AND records > 0 ORDER BY year",
         {"crossing": crossing_id or ""},
     )
-    return [(int(year), int(n)) for year, n in rows]
+    return _whole_numbers(YEARS, rows)
 
 
 def read_cells(
@@ -296,7 +298,23 @@ def read_cells(
         f"SELECT cell_x, cell_y, records FROM {CELLS.table} WHERE {where} ORDER BY cell_x, cell_y",
         params,
     )
-    return [(int(x), int(y), int(n)) for x, y, n in rows]
+    return _whole_numbers(CELLS, rows)
+
+
+def _whole_numbers(tally: Tally, rows: list[Any]) -> list[Any]:
+    """Return rows of counts as whole numbers, or say which table holds something else."""
+    try:
+        return [tuple(int(value) for value in row) for row in rows]
+    except (TypeError, ValueError) as err:
+        raise StoreFaultError(_not_numbers(tally, err)) from err
+
+
+def _not_numbers(tally: Tally, err: Exception) -> str:
+    return (
+        f"{tally.table}: holds a value another program wrote that is not a whole number "
+        f"({err}); the maps cannot draw its counts. Fix: `crossings copy` the store into a "
+        "new one, which counts the records anew"
+    )
 
 
 def problems(store: Any, *, postgis: bool) -> list[str]:
@@ -304,11 +322,12 @@ def problems(store: Any, *, postgis: bool) -> list[str]:
     found = []
     for tally in TALLIES:
         a, b = tally.keys
-        kept = {
-            (x, y): int(n)
-            for x, y, n in store._query(f"SELECT {a}, {b}, records FROM {tally.table}", {})
-            if n
-        }
+        rows = store._query(f"SELECT {a}, {b}, records FROM {tally.table}", {})
+        try:
+            kept = {(x if tally is YEARS else int(x), int(y)): int(n) for x, y, n in rows if n}
+        except (TypeError, ValueError) as err:
+            found.append(_not_numbers(tally, err))
+            continue
         fresh = {
             (x, int(y)): int(n) for x, y, n in store._query(_counted(tally, postgis=postgis), {})
         }
