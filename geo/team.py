@@ -25,7 +25,7 @@ import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -44,8 +44,11 @@ from geo.inventory import refresh_status_snapshot, status_on, today_or
 from geo.model import OBSERVATION_KINDS, SOURCE_TYPES, Observation
 from geo.schema import CARRIED_FIELDS
 from geo.status import can_change_status
-from geo.store import GeoPackageStore, Store
+from geo.store.gpkg import is_geopackage
 from geo.validate import parse_observation
+
+if TYPE_CHECKING:
+    from geo.store import Store
 
 __all__ = [
     "FORM_FIELDS",
@@ -283,13 +286,9 @@ _REGISTER = (
 _READY: weakref.WeakSet[Store] = weakref.WeakSet()
 
 
-def _is_file(store: Store) -> bool:
-    return isinstance(store, GeoPackageStore)
-
-
 def _has_tables(store: Store) -> bool:
     names = ", ".join(f"'{name}'" for name in _TABLES)
-    if _is_file(store):
+    if is_geopackage(store):
         sql = f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({names})"
     else:
         sql = (
@@ -311,15 +310,16 @@ def ensure_team_tables(store: Store) -> None:
     if not _has_tables(store):
         key = (
             "INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"
-            if _is_file(store)
+            if is_geopackage(store)
             else "BIGSERIAL PRIMARY KEY"
         )
         with store.transaction():
             for name, (description, columns) in _TABLES.items():
                 store._execute(f"CREATE TABLE IF NOT EXISTS {name} (fid {key}, {columns})", {})
-                if _is_file(store):
+                if is_geopackage(store):
                     store._execute(_REGISTER, {"name": name, "description": description})
-            for statement in (*_INDEXES, *(_SQLITE_KEPT if _is_file(store) else _POSTGRES_KEPT)):
+            kept = _SQLITE_KEPT if is_geopackage(store) else _POSTGRES_KEPT
+            for statement in (*_INDEXES, *kept):
                 store._execute(statement, {})
     _READY.add(store)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from geo.store.gpkg import GeoPackageStore
+from geo.store.gpkg import is_geopackage
 from geo.store.schema import CROSSINGS
 
 if TYPE_CHECKING:
@@ -109,9 +109,9 @@ def _postgres_statements() -> list[str]:
 
 def has_edit_marks(store: Store) -> bool:
     """Whether the store counts its edits in place (:func:`ensure_edit_marks` was run on it)."""
-    triggers = _TRIGGERS if _is_file(store) else _PG_TRIGGERS
+    triggers = _TRIGGERS if is_geopackage(store) else _PG_TRIGGERS
     names = ", ".join(f"'{name}'" for name in triggers)
-    if _is_file(store):
+    if is_geopackage(store):
         sql = f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})"
     else:
         sql = (
@@ -130,11 +130,7 @@ def ensure_edit_marks(store: Store) -> None:
     if has_edit_marks(store):
         return
     with store.transaction():
-        for statement in _sqlite_statements() if _is_file(store) else _postgres_statements():
+        for statement in _sqlite_statements() if is_geopackage(store) else _postgres_statements():
             store._execute(statement, {})
-        if _is_file(store):
+        if is_geopackage(store):
             store._execute(_REGISTER, {"name": EDITS_TABLE, "description": _DESCRIPTION})
-
-
-def _is_file(store: Store) -> bool:
-    return isinstance(store, GeoPackageStore)

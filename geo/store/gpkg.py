@@ -69,6 +69,7 @@ __all__ = [
     "IndexBoxes",
     "change_counter",
     "create_store",
+    "is_geopackage",
     "open_store",
     "store_fault",
 ]
@@ -1373,3 +1374,8 @@ class GeoPackageStore(Store):
             )
             return [problem]
         return []
+
+
+def is_geopackage(store: object) -> bool:
+    """Whether an open store is a GeoPackage file (else a database)."""
+    return isinstance(store, GeoPackageStore)
