@@ -176,11 +176,12 @@ def test_an_older_store_read_only_is_counted_from_its_index_and_left_as_it_is(st
     assert store.read_bytes() == before
 
 
-def test_migrating_an_older_store_counts_its_records(store: Path):
+def test_migrating_an_older_store_counts_its_records_and_says_so(store: Path, caplog):
     _as_version_6(store)
     with open_store(store, writable=True) as opened:
         meta = dict(opened._query("SELECT key, value FROM crossings_meta", {}))
     assert meta["schema_version"] == "7" and "migrated_to_7" in meta
+    assert "bringing the store from schema version 6 up to 7, once" in caplog.text
     assert kept(store) == counted_here(store)
     assert kept_years(store) == years_here(store)
 

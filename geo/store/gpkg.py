@@ -53,6 +53,7 @@ from geo.store.blob import (
 from geo.store.described import describe_fields
 from geo.store.migrations import (
     GEOPACKAGE_STEPS,
+    MIGRATING,
     create_indexes,
     create_indexes_3,
     insert_default_styles,
@@ -635,6 +636,7 @@ class GeoPackageStore(Store):
 
     def _migrate(self, version: int) -> None:
         """Bring an older store up to this release's schema before writing to it."""
+        _log.warning(MIGRATING, self.path, version, SCHEMA_VERSION)
         with self._transaction() as connection:
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 GEOPACKAGE_STEPS[target](connection)

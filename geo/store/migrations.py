@@ -23,6 +23,7 @@ from geo.store.described import describe_fields
 
 __all__ = [
     "GEOPACKAGE_STEPS",
+    "MIGRATING",
     "PG_TYPES",
     "POSTGIS_STEPS",
     "SQL_TYPES",
@@ -56,6 +57,12 @@ PG_TYPES = {
 def _types(layer: schema.Layer, *, since: int | None = None) -> dict[str, str]:
     return {f.name: f.type for f in layer.fields if since is None or f.since == since}
 
+
+#: Said as a migration begins: counting a large store's records takes a while.
+MIGRATING = (
+    "%s: bringing the store from schema version %s up to %s, once; its records are kept "
+    "(a store of millions of records takes a minute or more)"
+)
 
 # The structures layer as version 3 made it: later versions add their own fields.
 _STRUCTURE_FIELDS = {f.name: f.type for f in schema.STRUCTURES.at(3)}

@@ -40,7 +40,7 @@ from geo.query import Ellipse, dwithin_boxes, dwithin_ellipse
 from geo.store import schema, tally
 from geo.store.address import parse_address
 from geo.store.base import Store, WrittenIds
-from geo.store.migrations import POSTGIS_STEPS, postgis_ddl, write_postgis_styles
+from geo.store.migrations import MIGRATING, POSTGIS_STEPS, postgis_ddl, write_postgis_styles
 from geo.store.periods import FIRST_VERSION as PERIODS_VERSION
 from geo.store.postgis_status import ServerSource
 from geo.store.schema import SCHEMA_VERSION, timestamp
@@ -451,6 +451,8 @@ class PostgisStore(Store):
             (version_text,) = connection.execute(
                 "SELECT value FROM crossings_meta WHERE key = 'schema_version'"
             ).fetchone() or ("0",)
+            if int(version_text) < SCHEMA_VERSION:  # else another process has just done it
+                _log.warning(MIGRATING, self.path, version_text, SCHEMA_VERSION)
             try:
                 for target in range(int(version_text) + 1, SCHEMA_VERSION + 1):
                     POSTGIS_STEPS[target](connection)
