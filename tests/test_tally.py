@@ -226,15 +226,18 @@ def test_counts_that_drifted_are_named_by_validate(tally, any_store):
     assert "crossings copy" in done.output
 
 
+@pytest.mark.parametrize("column", ["records", "key"])
 @pytest.mark.parametrize("tally", TALLIES, ids=lambda t: t.table)
-def test_a_count_another_program_made_text_is_named_not_a_traceback(tally, store: Path):
-    execute(store, f"UPDATE {tally.table} SET records = 'many' WHERE fid = 1")
+def test_a_count_another_program_made_text_is_named_not_a_traceback(tally, column, store: Path):
+    column = tally.keys[1] if column == "key" else column  # the cell's row, or the year
+    execute(store, f"UPDATE {tally.table} SET {column} = 'many' WHERE fid = 1")
     named = f"{tally.table}: holds a value another program wrote that is not a whole number"
     done = CliRunner().invoke(cli, ["validate", "--store", str(store)])
     assert done.exit_code == 1 and named in done.output and "Traceback" not in done.output
     with open_store(store) as opened, pytest.raises(StoreFaultError, match=named):
         for crossing in [None, *opened.crossings()]:  # a map past its limits reads these
             located_cells(opened, CELL_DEG)
+            first_day(opened, list(opened.crossings()))
             year_counts(opened, crossing)
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from geo.store.gpkg import GeoPackageStore
 from geo.store.schema import day_text
-from geo.store.tally import CELL_DEG, YEARS, read_cells, read_years
+from geo.store.tally import CELL_DEG, YEARS, first_years, read_cells, read_years
 
 if TYPE_CHECKING:
     from geo.model import Observation
@@ -103,11 +103,7 @@ def _first_years(store: Any, crossing_ids: list[str | None]) -> list[str | None]
     """
     if not _keeps_years(store):
         return crossing_ids
-    rows = store._query(
-        f"SELECT crossing_id, min(year) FROM {YEARS.table} WHERE records > 0 GROUP BY crossing_id",
-        {},
-    )
-    first = {crossing or None: int(year) for crossing, year in rows}
+    first = first_years(store)
     years = {c: first[c] for c in crossing_ids if c in first}
     earliest = min(years.values(), default=0)
     return [c for c, year in years.items() if year <= earliest + 1]

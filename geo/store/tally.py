@@ -34,6 +34,7 @@ __all__ = [
     "YEARS",
     "Tally",
     "cell_numbers",
+    "first_years",
     "gpkg_statements",
     "postgis_statements",
     "problems",
@@ -263,6 +264,16 @@ def read_years(store: Any, crossing_id: str | None) -> list[tuple[int, int]]:
         {"crossing": crossing_id or ""},
     )
     return _whole_numbers(YEARS, rows)
+
+
+def first_years(store: Any) -> dict[str | None, int]:
+    """Return the year each crossing's first records end in (None: the whole border's)."""
+    rows = store._query(
+        f"SELECT crossing_id, min(year) FROM {YEARS.table} WHERE records > 0 GROUP BY crossing_id",
+        {},
+    )
+    years = _whole_numbers(YEARS, [(year,) for _, year in rows])
+    return {crossing or None: year for (crossing, _), (year,) in zip(rows, years, strict=True)}
 
 
 def read_cells(
