@@ -324,13 +324,13 @@ def _add_fields_postgis(version: int) -> Callable[[Any], None]:
 
 
 def _migrate_to_7(connection: sqlite3.Connection) -> None:
-    """Version 7: the records counted on a grid, kept by triggers (geo.store.tally)."""
+    """Version 7: the records counted on a grid and a year, kept by triggers (geo.store.tally)."""
     for statement in tally.gpkg_statements():
         connection.execute(statement)
 
 
 def _migrate_to_7_postgis(connection: Any) -> None:
-    """Version 7: the records counted on a grid, kept by triggers (geo.store.tally)."""
+    """Version 7: the records counted on a grid and a year, kept by triggers (geo.store.tally)."""
     for statement in tally.postgis_statements():
         connection.execute(statement)
 
