@@ -152,6 +152,8 @@ class Tally:
         self.seconds: dict[str, list[float]] = defaultdict(list)
         self.failures: dict[str, int] = defaultdict(int)
         self.examples: list[str] = []
+        #: Bytes a reader received, by kind of request (as sent: compressed where it was).
+        self.received: dict[str, int] = defaultdict(int)
 
     async def ask(self, kind, client, method, url, expected, **options):  # type: ignore[no-untyped-def]
         """Send one request; return its answer, or None where it failed."""
@@ -174,6 +176,7 @@ class Tally:
         try:
             async with session.get(url) as answer:
                 body = await answer.read()
+                self.received[kind] += len(body)
         except Exception as err:  # every failure counts, whatever it is
             self.seconds[kind].append(time.perf_counter() - start)
             self._failed(kind, f"GET {url}: {type(err).__name__} {err}")
@@ -300,7 +303,14 @@ async def run_load(urls, crossings, args, name) -> tuple[Run, list[float]]:  # t
     # a shared machine the load generator would be measured, not the servers.
     connector = aiohttp.TCPConnector(limit=args.readers + 10, keepalive_timeout=KEEP_ALIVE)
     timeout = aiohttp.ClientTimeout(total=60.0)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
+    # They accept gzip, as browsers do, and keep what they receive as sent: a browser inflates
+    # a page on its own machine, not on the servers'.
+    async with aiohttp.ClientSession(
+        connector=connector,
+        timeout=timeout,
+        auto_decompress=False,
+        headers={"Accept-Encoding": "gzip, deflate"},
+    ) as client:
         await asyncio.gather(
             watch(),
             *(
@@ -372,15 +382,18 @@ def report(target: Target, load: Run, once, loads, seconds) -> bool:  # type: ig
     total = sum(len(v) for v in tally.seconds.values())
     failures = sum(tally.failures.values())
     print(f"    requests {total:,} in {seconds} s ({total / seconds:.0f}/s), failed {failures}")
-    print("    kind       requests  failed    p50 ms    p95 ms    p99 ms")
+    print("    kind       requests  failed    p50 ms    p95 ms    p99 ms  KB each (sent)")
     for kind in KINDS:
         times = tally.seconds.get(kind, [])
         if not times:
             continue
+        size = ""
+        if kind in tally.received:
+            size = f"{tally.received[kind] / len(times) / 1000:>15.1f}"
         print(
             f"    {kind:<9} {len(times):>9,} {tally.failures.get(kind, 0):>7} "
             f"{_percentile(times, 0.5):>9.1f} {_percentile(times, 0.95):>9.1f} "
-            f"{_percentile(times, 0.99):>9.1f}"
+            f"{_percentile(times, 0.99):>9.1f}{size}"
         )
     for example in tally.examples:
         print(f"    failed: {example}")

@@ -432,6 +432,30 @@ def test_a_page_whose_records_changed_gets_new_data_in_the_page_drawn(store, nam
     assert data == _data_block(fresh.html)[0]
 
 
+@pytest.mark.parametrize("role", ["anonymous", "reviewer"])
+def test_a_live_page_is_served_gzipped_to_a_browser_that_accepts_it_the_same_page(team, role):
+    """The same page as UTF-8 and as gzip, the account's bar included; far fewer bytes sent."""
+    from geo.store.edits import ensure_edit_marks
+
+    with open_store(team, writable=True) as opened:
+        ensure_edit_marks(opened)  # the page is kept between requests, not drawn anew
+    client = as_role(team, role)
+    plain = client.http.get("/friendship-bridge.html", headers={"Accept-Encoding": "identity"})
+    packed = client.http.get("/friendship-bridge.html", headers={"Accept-Encoding": "gzip, br"})
+    refused = client.http.get("/friendship-bridge.html", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in plain.headers and "content-encoding" not in refused.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    for answer in (plain, packed, refused):
+        assert answer.status_code == 200 and answer.headers["vary"] == "Accept-Encoding"
+    # The bodies differ only in the form token of the bar, which each request renders anew.
+    token = re.compile(r'name="csrf" value="[^"]+"')
+    assert token.sub("", packed.text) == token.sub("", plain.text) == token.sub("", refused.text)
+    assert ("Sign out" in plain.text) == (role != "anonymous")
+    assert plain.text.index('href="/static/web.css"') < plain.text.index("</head>")
+    assert plain.text.index('src="/static/web.js"') < plain.text.rindex("</body>")
+    assert packed.num_bytes_downloaded * 3 < plain.num_bytes_downloaded
+
+
 def test_a_reader_of_the_api_is_given_no_session_and_a_page_with_forms_is(team: str):
     client = Client(team)  # no cookie yet
     for url in ("/api/status?as_of=2023-09-01", "/feed.json", "/api/crossings"):

@@ -50,6 +50,7 @@ from geo.team import (
     propose,
     reject,
 )
+from geo.web.pages import accepts_gzip
 from geo.web.session import Sessions, content_policy
 
 if TYPE_CHECKING:
@@ -230,12 +231,11 @@ async def map_page(request: Request) -> Response:
     if found is None:
         return error_page(request, 404, f"There is no crossing {name!r}.")
     bar = _ENV.get_template("bar.html").render(_context(request, crossing=name))
-    html = found.html
-    end = html.rfind("</body>")
-    html = html[:end] + bar + '<script src="/static/web.js"></script>\n' + html[end:]
-    head = html.find("</head>")
-    html = html[:head] + '<link rel="stylesheet" href="/static/web.css">\n' + html[head:]
-    response = HTMLResponse(html)
+    gzipped = accepts_gzip(request.headers.get("accept-encoding", ""))
+    response = HTMLResponse(found.body(bar, gzipped=gzipped))
+    response.headers["Vary"] = "Accept-Encoding"
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
     response.headers["Content-Security-Policy"] = content_policy(
         found.scripts, inline_styles=True, evaluates=True
     )
