@@ -456,6 +456,31 @@ def test_a_live_page_is_served_gzipped_to_a_browser_that_accepts_it_the_same_pag
     assert packed.num_bytes_downloaded * 3 < plain.num_bytes_downloaded
 
 
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html><head><title>t</title></head><body><p>map</p></body>\n<script>x()</script></html>",
+        "<p>a page without a head or a body</p>",
+        "<html><head></head><body>" + "수풍 " * 40_000 + "</body><script>" + "y;" * 9000,
+    ],
+)
+@pytest.mark.parametrize("bar", ["", "<details>rev · reviewer</details>", "é" * 70_000])
+def test_a_page_compressed_around_its_bar_is_one_valid_gzip_stream_of_the_page(html, bar):
+    """Whatever the bar, the gzip stream inflates (its check and size verified) to the page."""
+    import gzip
+    import zlib
+
+    from geo.web.pages import MapPage
+
+    page = MapPage(html, ()).prepare()
+    plain = page.body(bar, gzipped=False)
+    packed = page.body(bar, gzipped=True)
+    assert plain.decode().count(bar) >= 1 and plain.decode().count("/static/web.js") == 1
+    assert gzip.decompress(packed) == plain  # checks the CRC-32 and the length
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    assert inflate.decompress(packed) == plain and inflate.eof and not inflate.unused_data
+
+
 def test_a_reader_of_the_api_is_given_no_session_and_a_page_with_forms_is(team: str):
     client = Client(team)  # no cookie yet
     for url in ("/api/status?as_of=2023-09-01", "/feed.json", "/api/crossings"):

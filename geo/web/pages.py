@@ -77,6 +77,20 @@ _BODY_ADDED = '<script src="/static/web.js"></script>\n'
 #: gzip's usual level: a page of 1 MB is compressed once per drawing, in some 30 ms, to a
 #: fifth or less; each request then compresses only its bar.
 _GZIP_LEVEL = 6
+#: A gzip member's header (RFC 1952): deflate, no name, no time, from an unknown system.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+
+
+def _deflated(data: bytes, *, last: bool) -> bytes:
+    """Deflate ``data`` on its own: blocks that refer to nothing before them, ending on a byte.
+
+    Such pieces join into one deflate stream in any order (a full flush ends a
+    piece that is not the last): how a page compressed once takes each
+    request's bar in its middle.
+    """
+    compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    end = zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH
+    return compressor.compress(data) + compressor.flush(end)
 
 
 @dataclass(frozen=True)
@@ -89,43 +103,49 @@ class MapPage:
     def body(self, bar: str, *, gzipped: bool) -> bytes:
         """Return the page as served, with a request's ``bar``, as UTF-8 or gzip.
 
-        The page up to the bar is encoded (and compressed) once, when first
-        served: a request adds its bar and the page's end (a copy of the
-        compressor's state continues the stream), not a megabyte of work.
+        The page before and after the bar is encoded and compressed once, when
+        first served (see :meth:`prepare`); a request compresses its bar alone.
         """
+        before, after = self._encoded
+        middle = bar.encode()
         if not gzipped:
-            return self._head_bytes + bar.encode() + self._tail.encode()
-        compressor, compressed = self._gzip_head
-        rest = compressor.copy()
-        return compressed + rest.compress((bar + self._tail).encode()) + rest.flush()
+            return before + middle + after
+        packed_before, packed_after = self._packed
+        crc = zlib.crc32(after, zlib.crc32(middle, self._crc_before))
+        size = (len(before) + len(middle) + len(after)) & 0xFFFF_FFFF
+        return b"".join(
+            (
+                _GZIP_HEADER,
+                packed_before,
+                _deflated(middle, last=False),
+                packed_after,
+                crc.to_bytes(4, "little"),
+                size.to_bytes(4, "little"),
+            )
+        )
 
     @cached_property
-    def _parts(self) -> tuple[str, str]:
+    def _encoded(self) -> tuple[bytes, bytes]:
         """The page before the bar (with the stylesheet), and after it (with the script)."""
         html = self.html
         end = html.rfind("</body>")
         end = len(html) if end < 0 else end
         head = html.find("</head>", 0, end)
         before = html[:end] if head < 0 else html[:head] + _HEAD_ADDED + html[head:end]
-        return before, _BODY_ADDED + html[end:]
+        return before.encode(), (_BODY_ADDED + html[end:]).encode()
 
     @cached_property
-    def _head_bytes(self) -> bytes:
-        return self._parts[0].encode()
-
-    @property
-    def _tail(self) -> str:
-        return self._parts[1]
+    def _packed(self) -> tuple[bytes, bytes]:
+        before, after = self._encoded
+        return _deflated(before, last=False), _deflated(after, last=True)
 
     @cached_property
-    def _gzip_head(self) -> tuple[Any, bytes]:
-        """A compressor that has read the page before the bar, and what it has written so far."""
-        compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-        return compressor, compressor.compress(self._head_bytes)
+    def _crc_before(self) -> int:
+        return zlib.crc32(self._encoded[0])
 
     def prepare(self) -> MapPage:
-        """Encode and compress the page before the bar now (in the thread that drew it)."""
-        _ = self._gzip_head
+        """Encode and compress the page around the bar now (in the thread that drew it)."""
+        _ = self._packed, self._crc_before
         return self
 
     def with_data(self, data_json: str) -> MapPage:
