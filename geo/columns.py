@@ -53,6 +53,8 @@ class RowChecker:
         The inventory's structures by id.
     default_recorded_by : str, default ""
         Who recorded a row that does not say.
+    now : datetime, optional
+        When the rows are recorded, unless a row says (default: each row's own moment).
     today : date, optional
         The day the rows are checked on (default: today, UTC).
 
@@ -73,12 +75,14 @@ class RowChecker:
         *,
         structures: Mapping[str, Structure] | None = None,
         default_recorded_by: str = "",
+        now: datetime | None = None,
         today: date | None = None,
     ) -> None:
         self.crossings = crossings
         self.structures = structures
         self.default_recorded_by = default_recorded_by
-        self.today = today or datetime.now(UTC).date()
+        self.now = now
+        self.today = today or (now or datetime.now(UTC)).date()
         self._claims: dict[tuple[object, ...], Any] = {}
         self._sources: dict[tuple[object, ...], Any] = {}
 
@@ -92,7 +96,7 @@ class RowChecker:
             return None
         try:
             claim = claim._replace(summary=_summary(raw))
-            clock = (datetime.now(UTC), self.today)
+            clock = (self.now or datetime.now(UTC), self.today)
             return _observation(raw, claim, source, self.crossings, clock, self.default_recorded_by)
         except RecordValidationError:
             return None

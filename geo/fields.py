@@ -47,6 +47,7 @@ __all__ = [
     "resolve_crossing_id",
     "split_field_value",
     "split_lat_lon",
+    "surely_within_m",
 ]
 
 #: The longest text of each field, in characters: those of the layers (geo.schema), and of the
@@ -430,6 +431,34 @@ def geodesic_distance_m(a: LonLat, b: LonLat) -> float:
     0
     """
     return float(_wgs84().inv(a.lon, a.lat, b.lon, b.lat)[2])
+
+
+#: WGS84's largest radii of curvature: a meridian's (at the poles, a**2 / b) and a parallel's
+#: (the equator's radius, a): a degree of latitude, or of longitude, is never longer.
+_MERIDIAN_RADIUS_MAX_M = 6_399_593.6259
+_PARALLEL_RADIUS_MAX_M = 6_378_137.0
+
+
+def surely_within_m(a: LonLat, b: LonLat, limit_m: float) -> bool:
+    """Say whether two points are surely at most ``limit_m`` apart, without the geodesic.
+
+    Along the meridian from ``a`` to ``b``'s latitude, then along the parallel
+    to ``b``, is a path between them, so the geodesic is no longer than it; and
+    that path is no longer than the degrees it spans times the largest radii.
+    False means only "not surely": :func:`geodesic_distance_m` then decides.
+
+    Examples
+    --------
+    >>> surely_within_m(LonLat(124.39, 40.11), LonLat(124.40, 40.12), 25_000)
+    True
+    >>> surely_within_m(LonLat(124.0, 40.0), LonLat(125.0, 40.0), 25_000)
+    False
+    """
+    bound = (
+        math.radians(abs(a.lat - b.lat)) * _MERIDIAN_RADIUS_MAX_M
+        + math.radians(abs(a.lon - b.lon)) * _PARALLEL_RADIUS_MAX_M
+    )
+    return bound <= limit_m
 
 
 @lru_cache(maxsize=1)

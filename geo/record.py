@@ -6,6 +6,7 @@ import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -245,7 +246,14 @@ def _import_file(
             corrected.add(str(fields["replaces"]))
     check = _RowCheck(name, ignore_duplicates=ignore_duplicates)
     with open_store(store, writable=True) as opened:
-        options = {"structures": opened.structures(), "default_recorded_by": recorder()}
+        # The rows are recorded at one moment, the import's (a stored time has milliseconds).
+        now = datetime.now(UTC)
+        options = {
+            "structures": opened.structures(),
+            "default_recorded_by": recorder(),
+            "now": now,
+            "today": now.date(),
+        }
         slow = history_parser(corrected, opened.crossings(), **options)
         quick = RowChecker(opened.crossings(), **options)
 

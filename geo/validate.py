@@ -32,6 +32,7 @@ from geo.fields import (
     parse_length_m,
     parse_trade_period,
     resolve_crossing_id,
+    surely_within_m,
 )
 from geo.model import (
     APPLIES_TO_ALL,
@@ -548,7 +549,11 @@ def _check_point(
 ) -> None:
     """Refuse a point far from the record's crossing, or, for the whole border, outside it."""
     crossing = crossings.get(crossing_id) if crossing_id else None
-    if crossing is not None and crossing.location is not None:
+    if (
+        crossing is not None
+        and crossing.location is not None
+        and not surely_within_m(crossing.location, location, MAX_DISTANCE_FROM_CROSSING_M)
+    ):
         distance = geodesic_distance_m(crossing.location, location)
         if distance > MAX_DISTANCE_FROM_CROSSING_M:
             raise RecordValidationError(

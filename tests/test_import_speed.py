@@ -297,3 +297,33 @@ def test_the_quick_check_vouches_for_the_rows_it_is_compared_on(bare_store):
         answered = [check(row) for row in rows]
     assert sum(found is not None for found in answered) >= len(rows) - 2
     assert check({**rows[0], "date": "2025-13"}) is None
+
+
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "row-by-row"])
+def test_the_rows_of_an_import_are_recorded_at_one_moment_the_imports(
+    bare_store, tmp_path, monkeypatch, quick
+):
+    """Rows that do not say when they were recorded all get the moment the import began."""
+    from datetime import UTC, datetime
+
+    target = tmp_path / "moment.gpkg"
+    shutil.copyfile(bare_store, target)
+    if not quick:
+        monkeypatch.setattr(RowChecker, "__call__", lambda self, raw: None)
+    before = datetime.now(UTC)
+    import_observations(target, big_file(tmp_path / "rows.csv", 3000, {}))
+    after = datetime.now(UTC)
+    connection = sqlite3.connect(target)
+    try:
+        moments = {
+            m for (m,) in connection.execute("SELECT DISTINCT recorded_at FROM observations")
+        }
+    finally:
+        connection.close()
+    assert len(moments) == 1  # 3,000 rows take more than the millisecond a stored time keeps
+    (moment,) = moments
+    assert (
+        before.replace(microsecond=before.microsecond // 1000 * 1000)
+        <= datetime.fromisoformat(moment)
+        <= after
+    )

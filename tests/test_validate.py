@@ -175,6 +175,30 @@ def test_geodesic_distance_matches_known_value():
     assert 8_000 < geodesic_distance_m(a, b) < 10_000  # "about 8–10 km downstream"
 
 
+def test_a_pair_surely_within_a_distance_is_within_it_on_the_ellipsoid():
+    """The quick bound never vouches for a pair the geodesic puts farther apart."""
+    import random
+
+    from geo.fields import surely_within_m
+
+    rng = random.Random(25)
+    vouched = 0
+    for _ in range(20_000):
+        lat = rng.uniform(-89.9, 89.9)  # the bound's worst cases are near the poles
+        a = LonLat(rng.uniform(-180, 180), lat)
+        b = LonLat(
+            a.lon + rng.uniform(-0.5, 0.5), max(-90.0, min(90.0, lat + rng.uniform(-0.3, 0.3)))
+        )
+        limit = rng.choice([1_000.0, 25_000.0, 60_000.0])
+        if surely_within_m(a, b, limit):
+            vouched += 1
+            assert geodesic_distance_m(a, b) <= limit, (a, b, limit)
+    assert vouched > 2_000  # it vouches for many, or it saves nothing
+    # Beside a crossing, any point within the 25 km the rule allows and a little farther.
+    assert surely_within_m(FRIENDSHIP, LonLat(FRIENDSHIP.lon + 0.1, FRIENDSHIP.lat + 0.05), 25_000)
+    assert not surely_within_m(FRIENDSHIP, JUST_OUTSIDE_25KM, 25_000)
+
+
 # -- observations ----------------------------------------------------------------
 
 
