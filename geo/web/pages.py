@@ -105,6 +105,9 @@ class MapPage:
 
         The page before and after the bar is encoded and compressed once, when
         first served (see :meth:`prepare`); a request compresses its bar alone.
+        The bar holds the session's form token: compressed apart from the page,
+        no text of the page (records others wrote) can be used to guess it from
+        the compressed length (BREACH).
         """
         before, after = self._encoded
         middle = bar.encode()
