@@ -481,6 +481,23 @@ def test_a_page_compressed_around_its_bar_is_one_valid_gzip_stream_of_the_page(h
     assert inflate.decompress(packed) == plain and inflate.eof and not inflate.unused_data
 
 
+def test_the_bar_with_its_form_token_is_compressed_apart_from_the_page():
+    """Two tokens change only the bar's few compressed bytes, never the page's (BREACH)."""
+    from itertools import takewhile
+
+    from geo.web.pages import MapPage
+
+    def shared(a: bytes, b: bytes) -> int:
+        return sum(1 for _ in takewhile(lambda pair: pair[0] == pair[1], zip(a, b, strict=False)))
+
+    html = "<html><head></head><body>" + "<p>record token-a9 said</p>" * 2000 + "</body></html>"
+    page = MapPage(html, ()).prepare()
+    one = page.body('<input name="csrf" value="token-a9">', gzipped=True)[:-8]  # less CRC, size
+    two = page.body('<input name="csrf" value="token-b7">', gzipped=True)[:-8]
+    same_start, same_end = shared(one, two), shared(one[::-1], two[::-1])
+    assert len(one) - same_start - same_end < 48 < same_start  # the bar's bytes alone differ
+
+
 def test_a_reader_of_the_api_is_given_no_session_and_a_page_with_forms_is(team: str):
     client = Client(team)  # no cookie yet
     for url in ("/api/status?as_of=2023-09-01", "/feed.json", "/api/crossings"):
