@@ -84,9 +84,9 @@ _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 def _deflated(data: bytes, *, last: bool) -> bytes:
     """Deflate ``data`` on its own: blocks that refer to nothing before them, ending on a byte.
 
-    Such pieces join into one deflate stream in any order (a full flush ends a
-    piece that is not the last): how a page compressed once takes each
-    request's bar in its middle.
+    Such pieces, each but the last ended by a full flush, join into one
+    deflate stream: how a page compressed once takes each request's bar in
+    its middle.
     """
     compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
     end = zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH
@@ -211,12 +211,11 @@ class MapPages:
                 if found is not None and version is not None and found[0] == version:
                     return found[1]
             drawn = self._draw(name, kept, found, version)
-            if drawn is not None:
-                drawn.prepare()  # here, not in the event loop that serves it
             if drawn is None:
                 with self._lock:  # a name from an address: nothing kept for one that is none
                     self._drawing.pop(name, None)
                 return None
+            drawn.prepare()  # here, not in the event loop that serves it
             with self._lock:
                 self._pages[name] = (version, drawn)
         return drawn
