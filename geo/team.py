@@ -914,9 +914,11 @@ def accept(store: Store, proposal_id: str, *, reviewer: str) -> Observation:
             raise FormError(errors)
         before = _status_text(store, record.crossing_id)
         store.add_observations([record])
-        if can_change_status(record) or record.crossing_id is None:
+        changes = can_change_status(record) or record.crossing_id is None
+        if changes:
             refresh_status_snapshot(store, {record.crossing_id})
-        after = _status_text(store, record.crossing_id)
+        # A record that cannot change a status (a traffic record, say) leaves it as it was.
+        after = _status_text(store, record.crossing_id) if changes else before
         store._execute(
             "UPDATE team_proposals SET state = 'accepted', reviewed_by = :by, reviewed_at = :at "
             "WHERE id = :id AND state = 'proposed'",
