@@ -152,6 +152,13 @@ class Page:
         self.page.route("**/*", lambda route: self._route(route, serve_local))
         self.page.goto(path.as_uri())
         self.page.wait_for_function("document.body.dataset.mapReady === 'true'", timeout=15000)
+        self.settle()
+
+    def settle(self) -> None:
+        """Wait until nothing on the page moves: markers may still glide when the map is ready
+        (the cluster plugin's transition), and a test that measures them must not catch them
+        halfway."""
+        self.page.wait_for_function("document.getAnimations().length === 0", timeout=5000)
 
     def _console(self, message) -> None:
         # Refused tile requests are expected here; any other console error is a failure.
