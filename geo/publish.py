@@ -105,7 +105,7 @@ def _located(
     the store counts them: in one pass for the overview, through the index for a page.
     """
     found: dict[str | None, Sequence[Observation] | Cells] = {}
-    if opened.count() <= MARKER_LIMIT:
+    if opened.count(at_most=MARKER_LIMIT + 1) <= MARKER_LIMIT:  # not a count of every record
         found.update((c.id, located(opened, c.id)) for c in drawn)
         if overview:
             found[None] = located(opened, None)

@@ -585,3 +585,13 @@ def test_light_records_are_the_whole_answer_in_brief(any_store: str):
                 record.source_url, record.location,
             )  # fmt: skip
     assert first not in {n.item.id for n in sightings_around(any_store, "quanhe-wonjong")}
+
+
+def test_a_count_that_stops_at_a_bound_gives_the_count_up_to_it(any_store):
+    """Whether a layer holds more than a few rows is asked without counting every row."""
+    with open_store(any_store) as opened:
+        total = opened.count()
+        assert total > 3
+        for bound in (0, 1, 3, total, total + 5):
+            assert opened.count(at_most=bound) == min(total, bound)
+        assert opened.count("crossings", at_most=2) == 2

@@ -444,11 +444,18 @@ class Store:
         """Return one observation by id, or None."""
         raise NotImplementedError
 
-    def count(self, layer: str = "observations") -> int:
-        """Return the number of rows in a layer."""
+    def count(self, layer: str = "observations", *, at_most: int | None = None) -> int:
+        """Return the number of rows in a layer; with ``at_most``, counting stops there.
+
+        A question that only needs to know whether a layer holds more than a few
+        rows asks ``at_most``: it reads that many, not the whole layer.
+        """
         if layer not in ("crossings", "observations", "trade"):
             raise ValueError(f"layer={layer!r}: must be one of crossings, observations, trade")
-        return int(self._query(f"SELECT count(*) FROM {layer}", {})[0][0])
+        if at_most is None:
+            return int(self._query(f"SELECT count(*) FROM {layer}", {})[0][0])
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM {layer} LIMIT :most) AS first_rows"
+        return int(self._query(sql, {"most": max(0, int(at_most))})[0][0])
 
     def status_source(self, crossing_id: str) -> RecordSource:
         """Return what the status rule reads of a crossing, through this store's indexes.
