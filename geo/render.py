@@ -140,11 +140,17 @@ HISTORY_FIELDS = ("record", "role")
 LIFECYCLE_FIELDS = ("since", "lifecycle", "record")
 
 
-def _row(fields: Sequence[str], **values: object) -> list[object]:
+def _row(fields: tuple[str, ...], **values: object) -> list[object]:
     """Return a row in the order of ``fields``: every field given, no other."""
-    if values.keys() != set(fields):
+    if values.keys() != _field_set(fields):
         raise ValueError(f"row fields {sorted(values)} are not {sorted(fields)}")
     return [values[name] for name in fields]
+
+
+@cache
+def _field_set(fields: tuple[str, ...]) -> frozenset[str]:
+    """Return the names of a kind of row as a set, made once (a page makes thousands of rows)."""
+    return frozenset(fields)
 
 
 class MapDays(NamedTuple):
