@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 import threading
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Any
 
 from geo.model import OVERVIEW_PAGE
@@ -30,28 +29,35 @@ _ASSET = re.compile(r'(<script src="|<link rel="stylesheet" href=")' + re.escape
 _INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.DOTALL)
 
 
+#: A weight of RFC 9110 (``qvalue``): 0 to 1, at most three decimals.
+_QVALUE = re.compile(r"0(\.\d{0,3})?|1(\.0{0,3})?")
+
+
 def accepts_gzip(header: str) -> bool:
     """Whether an ``Accept-Encoding`` header accepts gzip (RFC 9110: a weight of 0 refuses).
 
+    ``x-gzip`` is gzip; a weight that is no qvalue counts as 0.
+
     >>> accepts_gzip("gzip, deflate, br"), accepts_gzip("gzip;q=0, *"), accepts_gzip("*;q=0.5")
     (True, False, True)
+    >>> accepts_gzip("x-gzip;q=0, gzip"), accepts_gzip("gzip;q=1.5"), accepts_gzip("identity")
+    (True, False, False)
     """
     weights: dict[str, float] = {}
     for part in header.lower().split(","):
         coding, _, params = part.partition(";")
         weight = 1.0
         for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = 0.0  # a weight that is no number accepts nothing
-        weights.setdefault(coding.strip(), weight)
-    for name in ("gzip", "x-gzip", "*"):
-        if name in weights:
-            return weights[name] > 0
-    return False
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                value = value.strip()
+                weight = float(value) if _QVALUE.fullmatch(value) else 0.0
+        coding = coding.strip()
+        coding = "gzip" if coding == "x-gzip" else coding
+        weights[coding] = max(weights.get(coding, 0.0), weight)
+    if "gzip" in weights:
+        return weights["gzip"] > 0
+    return weights.get("*", 0.0) > 0
 
 
 def local_assets(html: str) -> str:
@@ -81,14 +87,14 @@ _GZIP_LEVEL = 6
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 
 
-def _deflated(data: bytes, *, last: bool) -> bytes:
+def _deflated(data: bytes, *, last: bool, level: int = _GZIP_LEVEL) -> bytes:
     """Deflate ``data`` on its own: blocks that refer to nothing before them, ending on a byte.
 
     Such pieces, each but the last ended by a full flush, join into one
     deflate stream: how a page compressed once takes each request's bar in
     its middle.
     """
-    compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
     end = zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH
     return compressor.compress(data) + compressor.flush(end)
 
@@ -99,57 +105,60 @@ class MapPage:
 
     html: str
     scripts: tuple[str, ...]
+    #: The page before the bar and after it, as UTF-8 and deflated, and the CRC-32 of the first.
+    _served: tuple[bytes, bytes, bytes, bytes, int] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def body(self, bar: str, *, gzipped: bool) -> bytes:
         """Return the page as served, with a request's ``bar``, as UTF-8 or gzip.
 
-        The page before and after the bar is encoded and compressed once, when
-        first served (see :meth:`prepare`); a request compresses its bar alone.
-        The bar holds the session's form token: compressed apart from the page,
-        no text of the page (records others wrote) can be used to guess it from
-        the compressed length (BREACH).
+        The page before and after the bar is encoded and compressed once (see
+        :meth:`prepare`); a request adds its bar. The bar holds the session's
+        form token, so it is stored, not compressed: no text of the page nor
+        of the bar (records others wrote, the address asked) can be used to
+        guess the token from the length of the answer (BREACH).
         """
-        before, after = self._encoded
+        before, after, packed_before, packed_after, crc_before = self._pieces()
         middle = bar.encode()
         if not gzipped:
-            return before + middle + after
-        packed_before, packed_after = self._packed
-        crc = zlib.crc32(after, zlib.crc32(middle, self._crc_before))
+            return b"".join((before, middle, after))
+        crc = zlib.crc32(after, zlib.crc32(middle, crc_before))
         size = (len(before) + len(middle) + len(after)) & 0xFFFF_FFFF
         return b"".join(
             (
                 _GZIP_HEADER,
                 packed_before,
-                _deflated(middle, last=False),
+                _deflated(middle, last=False, level=0),
                 packed_after,
                 crc.to_bytes(4, "little"),
                 size.to_bytes(4, "little"),
             )
         )
 
-    @cached_property
-    def _encoded(self) -> tuple[bytes, bytes]:
-        """The page before the bar (with the stylesheet), and after it (with the script)."""
-        html = self.html
-        end = html.rfind("</body>")
-        end = len(html) if end < 0 else end
-        head = html.find("</head>", 0, end)
-        before = html[:end] if head < 0 else html[:head] + _HEAD_ADDED + html[head:end]
-        return before.encode(), (_BODY_ADDED + html[end:]).encode()
-
-    @cached_property
-    def _packed(self) -> tuple[bytes, bytes]:
-        before, after = self._encoded
-        return _deflated(before, last=False), _deflated(after, last=True)
-
-    @cached_property
-    def _crc_before(self) -> int:
-        return zlib.crc32(self._encoded[0])
-
     def prepare(self) -> MapPage:
         """Encode and compress the page around the bar now (in the thread that drew it)."""
-        _ = self._packed, self._crc_before
+        self._pieces()
         return self
+
+    def _pieces(self) -> tuple[bytes, bytes, bytes, bytes, int]:
+        """Return what :attr:`_served` holds, made once.
+
+        Kept on the page without a lock: two threads that meet here make the
+        same bytes, and pages of other crossings are prepared at the same time.
+        """
+        served = self._served
+        if served is None:
+            html = self.html
+            end = html.rfind("</body>")
+            end = len(html) if end < 0 else end
+            head = html.find("</head>", 0, end)
+            text = html[:end] if head < 0 else html[:head] + _HEAD_ADDED + html[head:end]
+            before, after = text.encode(), (_BODY_ADDED + html[end:]).encode()
+            packed = _deflated(before, last=False), _deflated(after, last=True)
+            served = (before, after, *packed, zlib.crc32(before))
+            object.__setattr__(self, "_served", served)  # a frozen page: set once, as it is
+        return served
 
     def with_data(self, data_json: str) -> MapPage:
         """Return the page with another data block: what its script draws, the rest as drawn.

@@ -231,7 +231,7 @@ async def map_page(request: Request) -> Response:
     if found is None:
         return error_page(request, 404, f"There is no crossing {name!r}.")
     bar = _ENV.get_template("bar.html").render(_context(request, crossing=name))
-    gzipped = accepts_gzip(request.headers.get("accept-encoding", ""))
+    gzipped = accepts_gzip(",".join(request.headers.getlist("accept-encoding")))
     response = HTMLResponse(found.body(bar, gzipped=gzipped))
     response.headers["Vary"] = "Accept-Encoding"
     if gzipped:
