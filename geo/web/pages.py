@@ -81,7 +81,7 @@ def inline_script_hashes(html: str) -> list[str]:
 _HEAD_ADDED = '<link rel="stylesheet" href="/static/web.css">\n'
 _BODY_ADDED = '<script src="/static/web.js"></script>\n'
 #: gzip's usual level: a page of 1 MB is compressed once per drawing, in some 30 ms, to a
-#: fifth or less; each request then compresses only its bar.
+#: fifth or less; each request then adds its bar, stored (see MapPage.body).
 _GZIP_LEVEL = 6
 #: A gzip member's header (RFC 1952): deflate, no name, no time, from an unknown system.
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
