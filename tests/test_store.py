@@ -21,7 +21,7 @@ from geo.errors import (
     StoreExistsError,
     UnknownRecordError,
 )
-from geo.model import STATUSES
+from geo.model import STATUSES, content
 from geo.qgis import DEFAULT_STYLES
 from geo.record import add_observation, import_observations
 from geo.store import SCHEMA_VERSION, open_store
@@ -131,6 +131,32 @@ def test_duplicate_is_refused_or_ignored(store: Path):
     assert add_observation(store, new_record(), ignore_duplicate=True) == first
     with open_store(store) as opened:
         assert sum(o.id == first for o in opened.observations()) == 1
+
+
+def test_a_batch_reads_back_field_for_field_whichever_rows_fill_a_field(store: Path):
+    """A batch's INSERT names only the columns some row fills: each row keeps its own values."""
+    with open_store(store) as opened:
+        crossings = opened.crossings()
+    records = [
+        parse_observation(new_record(summary=f"Roofs {n}", **extra), crossings)
+        for n, extra in enumerate(
+            [{}, {"notes": "only here", "side": "china"}, {"lat": "42.44", "lon": "130.6"}]
+        )
+    ]
+    only_empty = [parse_observation(new_record(summary="Roofs again"), crossings)]
+    with open_store(store, writable=True) as opened, opened.transaction():
+        opened.add_observations([records[0]])  # stored: the next batch has a duplicate
+        # One by one (a duplicate skipped), then whole, then a batch with no notes at all.
+        opened.add_observations(records, on_duplicate="ignore")
+        opened.add_observations(only_empty)
+    with open_store(store) as opened:
+        for record in [*records, *only_empty]:
+            stored = opened.observation(record.id)
+            assert stored is not None
+            assert content(stored) == content(record)
+            assert stored.recorded_by == record.recorded_by
+    assert records[1].notes == "only here" and records[0].notes == ""
+    assert records[2].has_own_location and not records[1].has_own_location
 
 
 def test_replaces_must_name_a_stored_record_of_the_same_crossing(store: Path):
