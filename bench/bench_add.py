@@ -6,7 +6,8 @@ Prints, for each store size, the median time of our ``add_observation`` (open,
 validate, insert, commit; in-process) for a traffic record and for a status record
 (which also recomputes the crossing's status snapshot), of the write alone on a
 store already open (``Store.add_observations``: what a notebook pays), of the
-floor (one bare INSERT and COMMIT on the same table and indexes) and of the
+floor (one bare INSERT of the same row, its point included, and COMMIT on the same
+table, indexes and triggers; beside it, the same row without its point) and of the
 usual geopandas way, ``GeoDataFrame.to_file(path, layer="observations",
 mode="a")``, on the same file, and the growth from size to size.
 """
@@ -107,21 +108,30 @@ def time_geopandas(path: Path, repeat: int) -> float:
     return statistics.median(times)
 
 
-def time_floor(path: Path, repeat: int) -> float:
-    """One bare INSERT of a full row and a COMMIT: the least a write can cost."""
+def time_floor(path: Path, repeat: int, *, point: bool = True) -> float:
+    """One bare INSERT of a full row and a COMMIT: the least a write can cost.
+
+    With ``point``, the row has its point, as ours has: the store's triggers then keep
+    the R-tree (GeoPackage's own) and the grid's counts, as for any program that writes
+    a feature. Without, only the table and its indexes are written.
+    """
+    from geo.store.blob import point_blob
     from geo.store.gpkg import _OBSERVATION_FIELDS, _connect
 
-    columns = ", ".join(_OBSERVATION_FIELDS)
-    marks = ", ".join("?" * len(_OBSERVATION_FIELDS))
+    columns = ", ".join(("geom", *_OBSERVATION_FIELDS))
+    marks = ", ".join("?" * (len(_OBSERVATION_FIELDS) + 1))
     connection = _connect(path, readonly=False)
     with open_store(path) as store:
-        row = store._observation_row(store.observations("quanhe-wonjong")[-1])
+        record = store.observations("quanhe-wonjong")[-1]
+        row = store._observation_row(record)
+    blob = point_blob(record.location) if point else None
     times = []
     for n in range(repeat):
         start = time.perf_counter()
         connection.execute("BEGIN IMMEDIATE")
         connection.execute(
-            f"INSERT INTO observations ({columns}) VALUES ({marks})", (f"f-{n}", *row[1:])
+            f"INSERT INTO observations ({columns}) VALUES ({marks})",
+            (blob, f"f-{n}-{point}", *row[1:]),
         )
         connection.execute("COMMIT")
         times.append(time.perf_counter() - start)
@@ -148,10 +158,12 @@ def main() -> None:
             status = time_ours(path, args.repeat, kind="status")
             opened = time_open_store(path, args.repeat)
             floor = time_floor(path, args.repeat)
+            bare = time_floor(path, args.repeat, point=False)
             theirs = time_geopandas(path, max(3, args.repeat // 6))
         line = f"{records:>12,}  {ours * 1000:>18.1f} ms  {status * 1000:>17.1f} ms  "
         line += f"{opened * 1000:>14.2f} ms  {floor * 1000:>18.2f} ms  {theirs * 1000:>24.1f} ms"
         line += f"   ours / floor x{ours / floor:.2f}, store open / floor x{opened / floor:.2f}"
+        line += f" (a row without its point: {bare * 1000:.2f} ms, ours / it x{ours / bare:.2f})"
         if previous is not None:
             line += f"   growth: ours x{ours / previous:.2f}"
         print(line, flush=True)

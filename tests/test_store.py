@@ -159,6 +159,35 @@ def test_a_batch_reads_back_field_for_field_whichever_rows_fill_a_field(store: P
     assert records[2].has_own_location and not records[1].has_own_location
 
 
+def test_crossings_and_structures_changed_by_another_program_are_read_anew(store: Path):
+    """What one open built is reused by the next only while the rows are the same."""
+    for _ in range(2):  # the second is built from the first's rows
+        with open_store(store) as opened:
+            before = opened.crossings()
+            before["quanhe-wonjong"] = before["friendship-bridge"]  # the caller's own dict
+            structures = opened.structures()
+    with open_store(store) as opened:
+        assert opened.crossings()["quanhe-wonjong"].id == "quanhe-wonjong"
+    structure_id = next(iter(structures))
+    from geo.store.gpkg import _connect
+
+    connection = _connect(store, readonly=False)  # as another program would, R-tree and all
+    with connection:
+        connection.execute(
+            "UPDATE crossings SET name_en = 'Renamed elsewhere' WHERE id = 'quanhe-wonjong'"
+        )
+        connection.execute("UPDATE structures SET notes = 'noted' WHERE id = ?", (structure_id,))
+    with open_store(store) as opened:
+        assert opened.crossings()["quanhe-wonjong"].name_en == "Renamed elsewhere"
+        assert opened.crossings()["friendship-bridge"].id == "friendship-bridge"
+        assert opened.structures()[structure_id].notes == "noted"
+    with connection:
+        connection.execute("UPDATE crossings SET name_en = 'Quanhe' WHERE id = 'quanhe-wonjong'")
+    connection.close()
+    with open_store(store) as opened:
+        assert opened.crossings()["quanhe-wonjong"].name_en == "Quanhe"
+
+
 def test_replaces_must_name_a_stored_record_of_the_same_crossing(store: Path):
     first = add_observation(store, new_record())
     with pytest.raises(UnknownRecordError, match=r"replaces: 'o-ffffffffff' is not an observation"):
