@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -231,8 +231,8 @@ def _import_file(
     """Import a file that can be read twice (see :func:`import_observations`)."""
     defaults = _checked_defaults(defaults)
 
-    def rows(only: Collection[str] | None = None) -> Iterator[tuple[int, dict[str, object]]]:
-        for number, fields in iter_rows(path, encoding=encoding, only=only):
+    def rows() -> Iterator[tuple[int, dict[str, object]]]:
+        for number, fields in iter_rows(path, encoding=encoding):
             given = {_FIELD_ALIASES.get(k, k): v for k, v in fields.items() if v not in ("", None)}
             yield number, {**defaults, **given}
 
@@ -240,10 +240,11 @@ def _import_file(
     # row by row, so that a file of any size is never held whole.
     corrected: set[str] = set()
     count = 0
-    for _, fields in rows(only=("replaces",)):
+    for _, fields in iter_rows(path, encoding=encoding, only=("replaces",)):
         count += 1
-        if fields.get("replaces"):
-            corrected.add(str(fields["replaces"]))
+        replaced = fields.get("replaces") or defaults.get("replaces")  # as rows() gives it
+        if replaced:
+            corrected.add(str(replaced))
     check = _RowCheck(name, ignore_duplicates=ignore_duplicates)
     with open_store(store, writable=True) as opened:
         # The rows are recorded at one moment, the import's (a stored time has milliseconds).
