@@ -22,6 +22,7 @@ from geo.errors import RecordValidationError
 from geo.publish import export_inventory
 from geo.record import import_observations
 from geo.store import open_store
+from tests.test_timelines import record
 
 ROOT = Path(__file__).parent.parent
 
@@ -407,6 +408,40 @@ def test_a_reader_that_stops_reading_is_not_a_fault(shipped_store: Path):
     )  # fmt: skip
     assert done.stdout == "[\n"
     assert done.stderr == ""  # no "Broken pipe" error, no traceback
+
+
+def test_opening_a_store_keeps_the_lock_of_a_write_under_way_in_the_same_process(store: Path):
+    """A process that closes any descriptor of a file loses its locks on it (POSIX): an open
+    that read the file's header so let another process take the store in the middle of a
+    write, and roll that write back as a crash's leftover."""
+    try_write = (
+        "import sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)\n"
+        "try:\n"
+        "    c.execute('BEGIN IMMEDIATE')\n"
+        "except sqlite3.OperationalError as err:\n"
+        "    print(err)\n"
+        "else:\n"
+        "    print('took the store')\n"
+    )
+
+    def other_process() -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", try_write, str(store)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return run.stdout.strip()
+
+    with open_store(store, writable=True) as writing, writing.transaction():
+        writing.add_observations([record("w-under-way", "quanhe-wonjong", "2025-06")])
+        assert other_process() == "database is locked"
+        for _ in range(3):  # a server's other threads open the store meanwhile
+            with open_store(store) as reading:
+                reading.count()
+        assert other_process() == "database is locked"
+    assert other_process() == "took the store"
 
 
 def test_reading_while_another_process_writes_undoes_nothing_and_says_nothing(

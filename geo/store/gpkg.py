@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import sqlite3
+import stat
 import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -410,18 +411,46 @@ def what_file_is(path: Path) -> str | None:
 
 
 def _what_file_is_not_sqlite(path: Path) -> str | None:
-    """Say what a file is when it is no SQLite database (None: it is one, or is missing)."""
-    if not path.exists() and not path.is_symlink():
-        return None
-    if path.is_dir():
-        return "a folder"
-    if not path.is_file():
-        return "a device, a named pipe or a socket"
+    """Say what a file is when it is no SQLite database (None: it is one, or is missing).
+
+    It reads the file's first bytes: see :func:`_what_path_cannot_be` for why a
+    store about to be opened is not read so.
+    """
+    kind = _what_path_cannot_be(path)
+    if kind is not None or not path.is_file():
+        return kind
     with path.open("rb") as handle:
         start = handle.read(16)
-    if start != b"SQLite format 3\x00":
-        return "an empty file" if not start else "a file that is not a SQLite database"
-    return None
+    return None if start == b"SQLite format 3\x00" else "a file that is not a SQLite database"
+
+
+def _what_path_cannot_be(path: Path) -> str | None:
+    """Say what a path is when its kind or size alone rule out a store (None: it may be one).
+
+    The file is not opened. A process that closes any descriptor of a file
+    loses every lock it holds on it (POSIX locks, which SQLite takes): a write
+    under way in another thread of the process would lose its own, and a reader
+    in another process could then take the file halfway through that write, and
+    roll it back as a crash's leftover.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return "a link to nothing" if path.is_symlink() else None
+    except OSError:
+        return None  # unreadable: the open names the fault
+    if stat.S_ISDIR(info.st_mode):
+        return "a folder"
+    if not stat.S_ISREG(info.st_mode):
+        return "a device, a named pipe or a socket"
+    return "an empty file" if info.st_size == 0 else None
+
+
+def _not_a_store(path: Path, foreign: str) -> NotAStoreError:
+    return NotAStoreError(
+        f"{path}: is {foreign}, not a crossings store. Fix: pass the path of the store's .gpkg "
+        "file with --store; `crossings init --store NEW.gpkg` builds one"
+    )
 
 
 def _what_database_is(path: Path) -> str | None:
@@ -501,13 +530,11 @@ class GeoPackageStore(Store):
                 "(or a postgresql:// URL) with --store"
             )
         # A SQLite file is asked what it holds only when it turns out not to be a store (one
-        # connection for a store: opening is most of what adding one record costs).
-        foreign = _what_file_is_not_sqlite(path)
+        # connection for a store: opening is most of what adding one record costs), and its
+        # bytes are read only when SQLite finds it is no database.
+        foreign = _what_path_cannot_be(path)
         if foreign is not None:
-            raise NotAStoreError(
-                f"{path}: is {foreign}, not a crossings store. Fix: pass the path of the "
-                "store's .gpkg file with --store; `crossings init --store NEW.gpkg` builds one"
-            )
+            raise _not_a_store(path, foreign)
         if not path.is_file():
             raise NotAStoreError(
                 f"{path}: no such store. Fix: run `crossings init` to build it from the "
@@ -558,6 +585,9 @@ class GeoPackageStore(Store):
                 ) from err
             if "not a database" not in str(err):  # locked, damaged, unreadable: not foreign
                 raise store_fault(err, self.path) from err
+            foreign = _what_file_is_not_sqlite(self.path)
+            if foreign is not None:
+                raise _not_a_store(self.path, foreign) from err
             raise NotAStoreError(f"{self.path}: is not a GeoPackage ({err}). {fix}") from err
         if application_id != _GPKG_APPLICATION_ID or meta.get("application") != _APPLICATION:
             raise NotAStoreError(f"{self.path}: is not a crossings GeoPackage. {fix}")
@@ -636,6 +666,9 @@ class GeoPackageStore(Store):
         except sqlite3.DatabaseError as err:
             if "locked" in str(err) or "busy" in str(err):
                 raise store_fault(err, self.path) from err
+            foreign = _what_file_is_not_sqlite(self.path) if "not a database" in str(err) else None
+            if foreign is not None:
+                raise _not_a_store(self.path, foreign) from err
             verdict = str(err)
         if verdict != "ok":
             raise store_fault(sqlite3.DatabaseError(f"malformed: {verdict}"), self.path)
