@@ -432,6 +432,65 @@ def test_a_page_whose_records_changed_gets_new_data_in_the_page_drawn(store, nam
     assert data == _data_block(fresh.html)[0]
 
 
+@pytest.mark.parametrize("name", ["friendship-bridge", "index"])
+def test_a_page_drawn_again_by_the_painter_is_the_page_drawn_here(store, name):
+    """A process of its own draws the new data of a page after a write: the same data."""
+    from geo.publish import page_data
+    from geo.render import page_data_json
+    from geo.store.edits import ensure_edit_marks
+    from geo.web.pages import MapPages
+    from tests.test_timelines import record
+
+    with open_store(store, writable=True) as opened:
+        ensure_edit_marks(opened)
+    pages = MapPages(str(store), apart=True)
+    try:
+        assert pages.painter is not None and pages.painter.ready(timeout=60)
+        first = pages.page(name)
+        with open_store(store, writable=True) as opened:
+            opened.add_observations(
+                [record("w-painted", "friendship-bridge", "2026-02", status="restricted")]
+            )
+        apart = pages.painter.data_json(name)
+        assert apart is not None and "w-painted" in str(apart[0])
+        assert pages.painter.data_json("no-such-crossing") == (None,)
+        again = pages.page(name)
+        data = _data_block(again.html)[0]
+        assert "w-painted" in data and again.scripts == first.scripts
+        here = page_data(str(store), name)
+        assert here is not None and apart[0] == page_data_json(here)
+        assert data == _data_block(MapPages(str(store)).page(name).html)[0]
+    finally:
+        pages.close()
+    assert not pages.painter.ready() and pages.painter.data_json("friendship-bridge") is None
+
+
+def test_while_the_painter_is_gone_pages_are_drawn_here_and_it_is_started_again(store):
+    from geo.store.edits import ensure_edit_marks
+    from geo.web.pages import MapPages
+    from tests.test_timelines import record
+
+    with open_store(store, writable=True) as opened:
+        ensure_edit_marks(opened)
+    pages = MapPages(str(store), apart=True)
+    try:
+        painter = pages.painter
+        assert painter is not None and painter.ready(timeout=60)
+        pages.page("friendship-bridge")
+        for process in list(painter._pool._processes.values()):  # type: ignore[union-attr]
+            process.kill()
+            process.join()
+        with open_store(store, writable=True) as opened:
+            opened.add_observations(
+                [record("w-meanwhile", "friendship-bridge", "2026-02", status="restricted")]
+            )
+        assert "w-meanwhile" in _data_block(pages.page("friendship-bridge").html)[0]
+        assert painter.ready(timeout=60)  # started again
+        assert "w-meanwhile" in str(painter.data_json("friendship-bridge"))
+    finally:
+        pages.close()
+
+
 @pytest.mark.parametrize("role", ["anonymous", "reviewer"])
 def test_a_live_page_is_served_gzipped_to_a_browser_that_accepts_it_the_same_page(team, role):
     """The same page as UTF-8 and as gzip, the account's bar included; far fewer bytes sent."""

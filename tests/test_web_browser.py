@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -24,10 +25,14 @@ SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1400, "h
 
 
 @pytest.fixture
-def server(any_store: str) -> Iterator[str]:
-    """The application serving a fresh store with a team, on a free loopback port."""
+def server(any_store: str, tmp_path: Path) -> Iterator[str]:
+    """The application serving a fresh store with a team, on a free loopback port.
+
+    As ``crossings serve`` makes it: edit marks in the store, pages drawn again by a
+    process of their own.
+    """
     team_of(any_store)
-    app = create_app(Settings(store=any_store, secret=b"a browser test's session key, long"))
+    app = create_app(Settings.load(any_store, secret_file=tmp_path / "secret", draw_apart=True))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

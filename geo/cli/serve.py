@@ -73,7 +73,11 @@ def serve_command(
     """
     app = web_extra("geo.web.app")
     settings = app.Settings.load(
-        store, secret_file=secret_file, readers_need_login=readers_need_login, base_url=base_url
+        store,
+        secret_file=secret_file,
+        readers_need_login=readers_need_login,
+        base_url=base_url,
+        draw_apart=True,
     )
     emit(f"serving {store_name(store)} on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     app.run(settings, host=host, port=port)

@@ -69,6 +69,10 @@ class Settings:
     readers_need_login: bool = False
     #: The address readers reach the server at, for the feeds' links (None: each request's).
     base_url: str | None = None
+    #: Whether pages drawn again after a write are drawn by a process of their own
+    #: (geo.web.pages.Painter): ``crossings serve`` does; an application made in a test
+    #: or a notebook draws them itself unless told.
+    draw_apart: bool = False
 
     @classmethod
     def load(
@@ -78,6 +82,7 @@ class Settings:
         secret_file: Path | None = None,
         readers_need_login: bool = False,
         base_url: str | None = None,
+        draw_apart: bool = False,
     ) -> Settings:
         """Return the settings of a server of ``store``, its session key found or made.
 
@@ -100,6 +105,7 @@ class Settings:
             secret=secret,
             readers_need_login=readers_need_login,
             base_url=base_url,
+            draw_apart=draw_apart,
         )
 
 
@@ -231,9 +237,10 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        pages.keeper.close()
+        pages.close()
 
-    pages = MapPages(settings.store)  # its timelines answer the status questions too
+    # Its timelines answer the status questions too.
+    pages = MapPages(settings.store, apart=settings.draw_apart)
     app = Starlette(
         routes=_routes(settings.store, settings.base_url, pages.keeper),
         middleware=[Middleware(_Team)],
