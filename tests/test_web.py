@@ -6,6 +6,7 @@ checked to have written nothing.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import warnings
@@ -489,6 +490,50 @@ def test_while_the_painter_is_gone_pages_are_drawn_here_and_it_is_started_again(
         assert "w-meanwhile" in str(painter.data_json("friendship-bridge"))
     finally:
         pages.close()
+
+
+def test_the_painter_of_a_server_that_is_killed_ends(store):
+    """A server killed (no shutdown) leaves no process behind holding the store open."""
+    import signal
+    import subprocess
+    import sys
+
+    from geo.store.edits import ensure_edit_marks
+
+    with open_store(store, writable=True) as opened:
+        ensure_edit_marks(opened)
+    script = (
+        "import sys, time\n"
+        "from geo.web.pages import MapPages\n"
+        "pages = MapPages(sys.argv[1], apart=True)\n"
+        "assert pages.painter.ready(timeout=60)\n"
+        "print(*pages.painter._pool._processes, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", script, str(store)], stdout=subprocess.PIPE, text=True
+    )
+    assert server.stdout is not None
+    (painter,) = map(int, server.stdout.readline().split())
+    assert _runs(painter)
+    server.send_signal(signal.SIGKILL)
+    server.wait()
+    server.stdout.close()
+    deadline = time.monotonic() + 20
+    while _runs(painter):
+        if time.monotonic() > deadline:
+            os.kill(painter, signal.SIGKILL)
+            pytest.fail("the painter outlived its server")
+        time.sleep(0.2)
+
+
+def _runs(pid: int) -> bool:
+    """Whether a process runs (an ended one not yet reaped by its new parent does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
 
 
 @pytest.mark.parametrize("role", ["anonymous", "reviewer"])

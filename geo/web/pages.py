@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import re
 import threading
+import time
 import zlib
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -364,6 +366,18 @@ _PAINTING: dict[str, Any] = {}
 def _paint_for(store: str) -> None:
     _PAINTING["store"] = store
     _PAINTING["keeper"] = StatusKeeper(store, page_box_deg=DETAIL_AROUND_DEG)
+    threading.Thread(target=_stop_with, args=(os.getppid(),), daemon=True).start()
+
+
+def _stop_with(server: int) -> None:
+    """End this process when the server that started it is gone (killed, say).
+
+    A server stopped in order stops it; one killed would leave it waiting for
+    pages forever, holding the store open.
+    """
+    while os.getppid() == server:
+        time.sleep(1)
+    os._exit(0)
 
 
 def _paint_ready() -> bool:
