@@ -455,7 +455,8 @@ def test_a_page_drawn_again_by_the_painter_is_the_page_drawn_here(store, name):
         apart = pages.painter.data_json(name)
         assert apart is not None and "w-painted" in str(apart[0])
         assert pages.painter.data_json("no-such-crossing") == (None,)
-        again = pages.page(name)
+        with mock.patch("geo.web.pages.page_data", side_effect=AssertionError("drawn here")):
+            again = pages.page(name)  # by the painter: this process draws nothing
         data = _data_block(again.html)[0]
         assert "w-painted" in data and again.scripts == first.scripts
         here = page_data(str(store), name)
@@ -478,6 +479,7 @@ def test_while_the_painter_is_gone_pages_are_drawn_here_and_it_is_started_again(
         painter = pages.painter
         assert painter is not None and painter.ready(timeout=60)
         pages.page("friendship-bridge")
+        first_pool = painter._pool
         for process in list(painter._pool._processes.values()):  # type: ignore[union-attr]
             process.kill()
             process.join()
@@ -486,14 +488,15 @@ def test_while_the_painter_is_gone_pages_are_drawn_here_and_it_is_started_again(
                 [record("w-meanwhile", "friendship-bridge", "2026-02", status="restricted")]
             )
         assert "w-meanwhile" in _data_block(pages.page("friendship-bridge").html)[0]
-        assert painter.ready(timeout=60)  # started again
+        assert painter._pool is not first_pool and painter.ready(timeout=60)  # started again
         assert "w-meanwhile" in str(painter.data_json("friendship-bridge"))
     finally:
         pages.close()
 
 
-def test_the_painter_of_a_server_that_is_killed_ends(store):
-    """A server killed (no shutdown) leaves no process behind holding the store open."""
+@pytest.mark.parametrize("when", ["drawing", "starting"])
+def test_the_painter_of_a_server_that_is_killed_ends(store, when):
+    """A server killed (no shutdown), even while its painter starts, leaves no process behind."""
     import signal
     import subprocess
     import sys
@@ -506,17 +509,21 @@ def test_the_painter_of_a_server_that_is_killed_ends(store):
         "import sys, time\n"
         "from geo.web.pages import MapPages\n"
         "pages = MapPages(sys.argv[1], apart=True)\n"
-        "assert pages.painter.ready(timeout=60)\n"
+        "if sys.argv[2] == 'drawing':\n"
+        "    assert pages.painter.ready(timeout=60)\n"
+        "else:\n"
+        "    while not pages.painter._pool._processes:\n"
+        "        time.sleep(0.001)\n"
         "print(*pages.painter._pool._processes, flush=True)\n"
         "time.sleep(120)\n"
     )
     server = subprocess.Popen(
-        [sys.executable, "-c", script, str(store)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", script, str(store), when], stdout=subprocess.PIPE, text=True
     )
     assert server.stdout is not None
     (painter,) = map(int, server.stdout.readline().split())
     assert _runs(painter)
-    server.send_signal(signal.SIGKILL)
+    server.send_signal(signal.SIGKILL)  # "starting": before the painter has read the store
     server.wait()
     server.stdout.close()
     deadline = time.monotonic() + 20

@@ -310,7 +310,7 @@ class Painter:
             1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_paint_for,
-            initargs=(self.store,),
+            initargs=(self.store, os.getpid()),
         )
         self._ready = self._pool.submit(_paint_ready)  # its timelines read before any page
 
@@ -338,7 +338,10 @@ class Painter:
             drawn = pool.submit(_paint, name).result(timeout=self.TIMEOUT_S)
         except BrokenProcessPool:
             _log.warning("%s: the process that draws pages stopped; starting it again", self.store)
-            self._restart(pool)
+            try:
+                self._restart(pool)
+            except OSError as err:  # no process could be started: this server draws
+                _log.warning("%s: no process to draw pages could start: %s", self.store, err)
             return None
         except Exception:  # late or failed: drawn here, where a fault is named
             _log.warning("%s: a page could not be drawn apart; drawing it here", self.store)
@@ -363,10 +366,11 @@ class Painter:
 _PAINTING: dict[str, Any] = {}
 
 
-def _paint_for(store: str) -> None:
+def _paint_for(store: str, server: int) -> None:
     _PAINTING["store"] = store
     _PAINTING["keeper"] = StatusKeeper(store, page_box_deg=DETAIL_AROUND_DEG)
-    threading.Thread(target=_stop_with, args=(os.getppid(),), daemon=True).start()
+    # The server's id as it gave it: one killed while this process started is already gone.
+    threading.Thread(target=_stop_with, args=(server,), daemon=True).start()
 
 
 def _stop_with(server: int) -> None:
