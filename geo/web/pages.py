@@ -260,11 +260,8 @@ class MapPages:
         steps = kept.steps if kept is not None else None
         if found is not None and version is not None and _same_shell(found[0], version):
             apart = self.painter.data_json(name) if self.painter is not None else None
-            if apart is not None:
-                (text,) = apart
-            else:  # no painter, or none ready: drawn here
-                data = page_data(self.store, name, timelines=steps)
-                text = None if data is None else page_data_json(data)
+            # No painter, or none ready: drawn here.
+            (text,) = apart if apart is not None else (_data_json(self.store, name, steps),)
             return None if text is None else found[1].with_data(text)
         fmap = (
             overview_map(self.store, timelines=steps)
@@ -281,7 +278,7 @@ class MapPages:
 
 
 class Painter:
-    """Draws the data of crossings' pages in a process of its own, on the store as it is now.
+    """Draws the data of pages (the overview's and crossings') in a process of its own.
 
     A server process answers every request on one core, one thread at a time.
     A page drawn again after a write (about 20 ms of work at 1,000,000 records)
@@ -324,7 +321,7 @@ class Painter:
             return False
 
     def data_json(self, name: str) -> tuple[str | None] | None:
-        """Return a crossing page's data drawn apart, or None: the caller draws it.
+        """Return a page's data drawn apart, or None: the caller draws it.
 
         Drawn: ``(its JSON as page_data_json gives it,)``, ``(None,)`` for no such crossing.
         """
@@ -394,15 +391,18 @@ def _paint_ready() -> bool:
 
 
 def _paint(name: str) -> tuple[str | None] | None:
-    """Return a crossing page's data as JSON, ``(None,)`` for no such crossing; None: failed."""
+    """Return a page's data as JSON, ``(None,)`` for no such crossing; None: it failed."""
     try:
         kept = _PAINTING["keeper"].current()
-        data = page_data(
-            _PAINTING["store"], name, timelines=kept.steps if kept is not None else None
-        )
+        return (_data_json(_PAINTING["store"], name, kept.steps if kept is not None else None),)
     except Exception:  # drawn again by the server, which names the fault
         return None
-    return (None if data is None else page_data_json(data),)
+
+
+def _data_json(store: str, name: str, steps: Any) -> str | None:
+    """Return the data a page's script draws, as JSON; None for no such crossing."""
+    data = page_data(store, name, timelines=steps)
+    return None if data is None else page_data_json(data)
 
 
 def _same_shell(drawn: object, now: object) -> bool:
