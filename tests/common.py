@@ -160,6 +160,23 @@ class Page:
         halfway."""
         self.page.wait_for_function("document.getAnimations().length === 0", timeout=5000)
 
+    def still(self, selector: str) -> None:
+        """Wait until an element stays where it is for 100 ms: Leaflet pans the map (a popup
+        opening pans it clear of the controls) frame by frame, with no CSS animation that
+        settle() could see."""
+        self.page.wait_for_function(
+            """selector => {
+                const box = document.querySelector(selector).getBoundingClientRect();
+                const here = [box.x, box.y, box.width, box.height].join();
+                const was = window.__stillAt;
+                window.__stillAt = here;
+                return was === here;
+            }""",
+            arg=selector,
+            polling=100,
+            timeout=5000,
+        )
+
     def _console(self, message) -> None:
         # Refused tile requests are expected here; any other console error is a failure.
         if message.type == "error" and "Failed to load resource" not in message.text:

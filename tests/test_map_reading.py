@@ -267,7 +267,7 @@ def test_a_shared_link_opens_its_popup_clear_of_the_controls(browser, maps, scre
     page.page.wait_for_function("document.body.dataset.mapReady === 'true'")
     popup = page.page.locator(".leaflet-popup-content-wrapper")
     popup.wait_for()
-    page.page.wait_for_function("!document.querySelector('.leaflet-map-pane').style.transition")
+    page.still(".leaflet-popup-content-wrapper")  # the pan that clears the controls has ended
     box = popup.bounding_box()
     controls = page.page.locator(".leaflet-top .leaflet-control")
     for i in range(controls.count()):
