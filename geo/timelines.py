@@ -112,6 +112,13 @@ class StatusKeeper:
         #: The schema cookie each GeoPackage connection last found the edit marks at.
         self._marks: dict[int, object] = {}
         self._watch_lock = threading.Lock()
+        #: A database's looks, shared: each request needs a look begun after it came, and
+        #: one look serves every request that came before it began (see _look_together).
+        self._looks = threading.Condition()
+        self._arrived = 0  # requests that came for a look so far
+        self._covered = 0  # of them, those the last look began after
+        self._looking = False
+        self._last_look: tuple[tuple[object, ...], int] | None = None
         #: A GeoPackage's file, open to read its change counter.
         self._header: tuple[tuple[int, int], int] | None = None
         #: A GeoPackage's last look, and the file and change counter it was taken at.
@@ -167,11 +174,43 @@ class StatusKeeper:
             looked = self._ask(watch, file, lambda: self._local.__dict__.pop("watch", None))
             self._seen = (stamp, looked)
             return looked
-        with self._watch_lock:
-            if self._watch is None:
-                self._watch = open_store(self.store)
-                self._watches.append(self._watch)
-            return self._ask(self._watch, None, self._forget_shared)
+        return self._look_together()
+
+    def _look_together(self) -> tuple[tuple[object, ...], int] | None:
+        """Ask a database what changed, once for every request waiting meanwhile.
+
+        A request is answered by a look begun after it came, so it sees every
+        write committed before it: by this process, another one or another
+        program. Requests that come while a look is under way wait for the next
+        one, which one of them asks for all: one round trip, not one a request
+        in a queue behind the keeper's connection.
+        """
+        with self._looks:
+            self._arrived += 1
+            ticket = self._arrived
+            while self._looking:
+                self._looks.wait()
+            if self._covered >= ticket:  # a look begun after this request came
+                return self._last_look
+            self._looking = True
+            covered = self._arrived
+        looked = None
+        try:
+            with self._watch_lock:
+                if self._watch is None:
+                    self._watch = open_store(self.store)
+                    self._watches.append(self._watch)
+                looked = self._ask(self._watch, None, self._forget_shared)
+        except BaseException:
+            covered = -1  # the waiting requests ask again, and fail for themselves
+            raise
+        finally:
+            with self._looks:
+                self._looking = False
+                if covered >= 0:
+                    self._covered, self._last_look = covered, looked
+                self._looks.notify_all()
+        return looked
 
     def _header_of(self, file: tuple[int, int]) -> int:
         """Return a descriptor of the store's file as it is now (opened again if replaced)."""

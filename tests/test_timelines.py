@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -261,6 +262,48 @@ def test_edit_marks_dropped_while_kept_stop_the_keeping(store, keep):
     keeper, _ = keep(str(store))
     execute(store, "DROP TRIGGER observations_edited")  # the file's schema cookie changes
     assert keeper.current() is None
+
+
+def test_requests_to_a_database_share_a_look_begun_after_they_came(database, keep, monkeypatch):
+    """Requests that come during a look wait for the next, which one of them asks for all.
+
+    Each sees the record committed before it came, and the database is asked
+    twice, not once a request: a server's requests no longer queue behind one
+    connection, a round trip each.
+    """
+    keeper, _ = keep(database)
+    asks: list[int] = []
+    first_under_way, go_on = threading.Event(), threading.Event()
+    real_ask = keeper._ask
+
+    def slow_first_ask(*args):
+        asks.append(1)
+        if len(asks) == 1:
+            first_under_way.set()
+            go_on.wait(10)
+        return real_ask(*args)
+
+    monkeypatch.setattr(keeper, "_ask", slow_first_ask)
+    first = threading.Thread(target=keeper.current)
+    first.start()
+    assert first_under_way.wait(10)
+    with open_store(database, writable=True) as opened:  # committed while the first look is out
+        opened.add_observations([record("k-s", "quanhe-wonjong", "2026-02", status="closed")])
+    answers: list[KeptTimelines | None] = []
+    later = [threading.Thread(target=lambda: answers.append(keeper.current())) for _ in range(8)]
+    for thread in later:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while keeper._arrived < 9 and time.monotonic() < deadline:  # all eight are waiting
+        time.sleep(0.01)
+    go_on.set()
+    for thread in [first, *later]:
+        thread.join(10)
+    assert len(asks) == 2
+    assert len(answers) == 8
+    for kept in answers:
+        assert kept is not None
+        assert kept.answer("quanhe-wonjong", date(2026, 3, 1)).status == "closed"
 
 
 def test_records_of_a_database_commit_in_the_order_of_their_ids(database: str, keep):
