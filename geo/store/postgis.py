@@ -353,6 +353,18 @@ def _enable_postgis(connection: psycopg.Connection[Any], url: str) -> None:
         ) from err
 
 
+#: The columns of the layers' tables in the store's schema, as (table, column, NULL); read
+#: from the catalog (information_schema's view of it costs four times as much).
+_COLUMNS_PRESENT = (
+    "SELECT c.relname::text, a.attname::text, NULL FROM pg_catalog.pg_attribute a "
+    "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+    "WHERE c.relnamespace = "
+    "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) "
+    "AND c.relname = ANY(%s) "
+    "AND a.attnum > 0 AND NOT a.attisdropped"
+)
+
+
 class PostgisStore(Store):
     """An open crossings database. Use :func:`geo.store.open_store` with its URL."""
 
@@ -408,7 +420,11 @@ class PostgisStore(Store):
         import psycopg
 
         try:
-            meta = dict(self._connection.execute("SELECT key, value FROM crossings_meta"))
+            # The columns come in the same round trip: a server opens a store many times a second.
+            rows = self._connection.execute(
+                f"SELECT NULL, key, value FROM crossings_meta UNION ALL {_COLUMNS_PRESENT}",
+                ([layer.name for layer in _LAYERS],),
+            ).fetchall()
         except psycopg.errors.UndefinedTable as err:
             raise NotAStoreError(
                 f"{self.path}: the database holds no crossings store (no crossings_meta table). "
@@ -416,6 +432,7 @@ class PostgisStore(Store):
             ) from err
         except psycopg.Error as err:
             raise database_fault(err, self.url) from err
+        meta = {key: value for table, key, value in rows if table is None}
         if meta.get("application") != _APPLICATION:
             raise NotAStoreError(f"{self.path}: is not a crossings store. {fix}")
         version_text = str(meta.get("schema_version", "0"))
@@ -436,7 +453,8 @@ class PostgisStore(Store):
             )
         if int(version_text) < SCHEMA_VERSION:
             self._migrate()
-        self._check_columns()
+            rows = self._rows(_COLUMNS_PRESENT, ([layer.name for layer in _LAYERS],))
+        self._check_columns([(table, column) for table, column, _ in rows if table is not None])
 
     def _migrate(self) -> None:
         """Bring a store of an older version up to this release's, in one transaction.
@@ -475,14 +493,10 @@ class PostgisStore(Store):
                     "to run any crossings command against it once, e.g. `crossings validate`"
                 ) from err
 
-    def _check_columns(self) -> None:
+    def _check_columns(self, columns: Iterable[tuple[str, str]]) -> None:
         """Refuse a store that says it is one but lacks tables or columns of its version."""
         present: dict[str, set[str]] = {}
-        for table, column in self._rows(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = ANY(%s)",
-            ([layer.name for layer in _LAYERS],),
-        ):
+        for table, column in columns:
             present.setdefault(table, set()).add(column)
         for layer in _LAYERS:
             wanted = ["fid", *(["geom"] if layer.point else []), *layer.names]
