@@ -124,13 +124,16 @@ class StatusKeeper:
         #: A GeoPackage's last look, and the file and change counter it was taken at.
         self._seen: tuple[tuple[object, ...], tuple[tuple[object, ...], int] | None] | None = None
 
-    def current(self) -> KeptTimelines | None:
+    def current(self, seen: tuple[tuple[object, ...], int] | None = None) -> KeptTimelines | None:
         """Return the timelines as the store is now.
 
         None where the store does not count its edits in place (see
         geo.store.edits): what was read could not be known to be current.
+        ``seen``: what another keeper of the store found it was, a moment ago
+        (a server's, given to the process that draws its pages): the timelines
+        are brought that far without asking the store again.
         """
-        looked = self._look()
+        looked = seen if seen is not None else self._look()
         if looked is None:
             if self._kept is not None or not self._warned:
                 _log.warning("%s: no edit marks: every answer is read afresh", self.store)

@@ -220,6 +220,24 @@ def test_a_file_no_write_has_changed_is_not_asked_again(store, keep, monkeypatch
     assert again.answer("quanhe-wonjong", date(2026, 3, 1)).status == "closed"
 
 
+def test_a_keeper_given_what_another_found_follows_without_asking(
+    any_store: str, keep, monkeypatch
+):
+    """A server's painter is given what the server's keeper found: no look of its own."""
+    server, _ = keep(any_store)
+    painter, before = keep(any_store)
+    with open_store(any_store, writable=True) as opened:
+        opened.add_observations([record("k-g", "quanhe-wonjong", "2026-02", status="closed")])
+    found = server.current()
+    assert found is not None
+    monkeypatch.setattr(painter, "_look", lambda: pytest.fail("the painter asked the store"))
+    followed = painter.current((found.frame, found.last_record))
+    assert followed is not None and followed.last_record == before.last_record + 1
+    assert followed.answer("quanhe-wonjong", date(2026, 3, 1)).status == "closed"
+    assert followed.steps == found.steps
+    assert painter.current((found.frame, found.last_record)) is followed  # nothing read again
+
+
 def test_a_file_in_write_ahead_log_mode_is_asked_each_time(store, keep):
     """QGIS puts a GeoPackage it edits in WAL mode: commits then leave the header as it was."""
     execute(store, "PRAGMA journal_mode = WAL")

@@ -259,7 +259,8 @@ class MapPages:
         """
         steps = kept.steps if kept is not None else None
         if found is not None and version is not None and _same_shell(found[0], version):
-            apart = self.painter.data_json(name) if self.painter is not None else None
+            seen = (kept.frame, kept.last_record) if kept is not None else None
+            apart = self.painter.data_json(name, seen) if self.painter is not None else None
             # No painter, or none ready: drawn here.
             (text,) = apart if apart is not None else (_data_json(self.store, name, steps),)
             return None if text is None else found[1].with_data(text)
@@ -320,10 +321,14 @@ class Painter:
         except Exception:  # not started yet, or stopped: the caller draws
             return False
 
-    def data_json(self, name: str) -> tuple[str | None] | None:
+    def data_json(
+        self, name: str, seen: tuple[tuple[object, ...], int] | None = None
+    ) -> tuple[str | None] | None:
         """Return a page's data drawn apart, or None: the caller draws it.
 
         Drawn: ``(its JSON as page_data_json gives it,)``, ``(None,)`` for no such crossing.
+        ``seen``: the store as the server's timelines found it (their frame and last
+        record); the painter's are brought that far without asking the store again.
         """
         with self._lock:
             pool, ready = self._pool, self._ready
@@ -332,7 +337,7 @@ class Painter:
         try:
             if not ready.result():
                 return None
-            drawn = pool.submit(_paint, name).result(timeout=self.TIMEOUT_S)
+            drawn = pool.submit(_paint, name, seen).result(timeout=self.TIMEOUT_S)
         except BrokenProcessPool:
             _log.warning("%s: the process that draws pages stopped; starting it again", self.store)
             try:
@@ -390,10 +395,10 @@ def _paint_ready() -> bool:
     return True
 
 
-def _paint(name: str) -> tuple[str | None] | None:
+def _paint(name: str, seen: tuple[tuple[object, ...], int] | None) -> tuple[str | None] | None:
     """Return a page's data as JSON, ``(None,)`` for no such crossing; None: it failed."""
     try:
-        kept = _PAINTING["keeper"].current()
+        kept = _PAINTING["keeper"].current(seen)
         return (_data_json(_PAINTING["store"], name, kept.steps if kept is not None else None),)
     except Exception:  # drawn again by the server, which names the fault
         return None
