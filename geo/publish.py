@@ -53,6 +53,9 @@ if TYPE_CHECKING:
     from geo.model import Crossing, Observation, Structure, TradeFigure
     from geo.store.base import Store
 
+    #: The crossings and the structures of a store, by id, as a process keeps them.
+    Inventory = tuple[Mapping[str, Crossing], Mapping[str, Structure]]
+
 __all__ = [
     "FIGURE_SUFFIXES",
     "crossing_page",
@@ -155,19 +158,21 @@ def _map_inputs(
     as_of: date | None,
     only: str | None = None,
     kept: Mapping[str, Sequence[StatusStep]] | None = None,
+    inventory: Inventory | None = None,
 ) -> _PageInputs:
     """Read what the maps show; with ``only``, what that crossing's page shows.
 
     ``kept`` are timelines a process keeps (see geo.timelines), each followed
-    to the end: a page follows them up to today, or the day shown if later.
+    to the end: a page follows them up to today, or the day shown if later;
+    ``inventory`` the crossings and structures it keeps with them.
     """
     today = today_or(None)
     day = as_of or today
     until = max(today, day)
     with open_store(store) as opened:
-        crossings = list(opened.crossings().values())
+        crossings = list((inventory[0] if inventory else opened.crossings()).values())
         drawn = [c for c in crossings if only is None or c.id == only]
-        structures = list(opened.structures().values())
+        structures = list((inventory[1] if inventory else opened.structures()).values())
         owned = owned_structures(structures)
         border = border_records(opened)
         timelines = [
@@ -251,15 +256,17 @@ def page_data(
     name: str,
     *,
     timelines: Mapping[str, Sequence[StatusStep]] | None = None,
+    inventory: Inventory | None = None,
 ) -> dict[str, Any] | None:
     """Return what the script of a page (``index`` or a crossing's id) draws, without drawing it.
 
     The same data :func:`overview_map` and :func:`crossing_page` carry: a server
     whose records changed, and nothing else, puts it into the page it drew.
-    None: no such crossing.
+    None: no such crossing. ``inventory``: the crossings and structures kept with
+    ``timelines``, as current as they are (not read again).
     """
     if name == OVERVIEW_PAGE:
-        got = _map_inputs(store, None, kept=timelines)
+        got = _map_inputs(store, None, kept=timelines, inventory=inventory)
         return overview_data(
             got.drawn,
             got.timelines,
@@ -268,7 +275,7 @@ def page_data(
             days=got.days,
             structures=got.structures,
         )
-    got = _map_inputs(store, None, only=name, kept=timelines)
+    got = _map_inputs(store, None, only=name, kept=timelines, inventory=inventory)
     if not got.drawn:
         return None
     return crossing_data(

@@ -262,7 +262,7 @@ class MapPages:
             seen = (kept.frame, kept.last_record) if kept is not None else None
             apart = self.painter.data_json(name, seen) if self.painter is not None else None
             # No painter, or none ready: drawn here.
-            (text,) = apart if apart is not None else (_data_json(self.store, name, steps),)
+            (text,) = apart if apart is not None else (_data_json(self.store, name, kept),)
             return None if text is None else found[1].with_data(text)
         fmap = (
             overview_map(self.store, timelines=steps)
@@ -399,14 +399,20 @@ def _paint(name: str, seen: tuple[tuple[object, ...], int] | None) -> tuple[str 
     """Return a page's data as JSON, ``(None,)`` for no such crossing; None: it failed."""
     try:
         kept = _PAINTING["keeper"].current(seen)
-        return (_data_json(_PAINTING["store"], name, kept.steps if kept is not None else None),)
+        return (_data_json(_PAINTING["store"], name, kept),)
     except Exception:  # drawn again by the server, which names the fault
         return None
 
 
-def _data_json(store: str, name: str, steps: Any) -> str | None:
+def _data_json(store: str, name: str, kept: KeptTimelines | None) -> str | None:
     """Return the data a page's script draws, as JSON; None for no such crossing."""
-    data = page_data(store, name, timelines=steps)
+    data = (
+        page_data(store, name)
+        if kept is None
+        else page_data(
+            store, name, timelines=kept.steps, inventory=(kept.crossings, kept.structures)
+        )
+    )
     return None if data is None else page_data_json(data)
 
 
