@@ -434,19 +434,15 @@ def test_a_page_whose_records_changed_gets_new_data_in_the_page_drawn(store, nam
 
 
 @pytest.mark.parametrize("name", ["friendship-bridge", "index"])
-def test_a_page_drawn_again_by_the_painter_is_the_page_drawn_here(store, name):
+def test_a_page_drawn_again_by_the_painter_is_the_page_drawn_here(store, painted, name):
     """A process of its own draws the new data of a page after a write: the same data."""
     from geo.publish import page_data
     from geo.render import page_data_json
-    from geo.store.edits import ensure_edit_marks
     from geo.web.pages import MapPages
     from tests.test_timelines import record
 
-    with open_store(store, writable=True) as opened:
-        ensure_edit_marks(opened)
-    pages = MapPages(str(store), apart=True)
+    pages = painted
     try:
-        assert pages.painter is not None and pages.painter.ready(timeout=60)
         first = pages.page(name)
         with open_store(store, writable=True) as opened:
             opened.add_observations(
@@ -467,31 +463,55 @@ def test_a_page_drawn_again_by_the_painter_is_the_page_drawn_here(store, name):
     assert not pages.painter.ready() and pages.painter.data_json("friendship-bridge") is None
 
 
-def test_while_the_painter_is_gone_pages_are_drawn_here_and_it_is_started_again(store):
+def test_while_the_painter_is_gone_pages_are_drawn_here_and_it_is_started_again(store, painted):
+    from tests.test_timelines import record
+
+    painter = painted.painter
+    painted.page("friendship-bridge")
+    first = painter._process
+    assert first is not None
+    first.kill()
+    first.join()
+    with open_store(store, writable=True) as opened:
+        opened.add_observations(
+            [record("w-meanwhile", "friendship-bridge", "2026-02", status="restricted")]
+        )
+    assert "w-meanwhile" in _data_block(painted.page("friendship-bridge").html)[0]
+    assert painter._process is not first and painter.ready(timeout=60)  # started again
+    assert "w-meanwhile" in str(painter.data_json("friendship-bridge"))
+
+
+def test_a_late_painter_is_started_again_and_its_late_answer_is_never_taken_for_another(
+    store, painted
+):
+    """A page not drawn in time is drawn here; the next asked is its own, not the late one."""
+    from geo.publish import page_data
+    from geo.render import page_data_json
+
+    painter = painted.painter
+    first = painter._process
+    painter.TIMEOUT_S = 0.0  # no page can be drawn in no time
+    assert painter.data_json("friendship-bridge") is None  # the caller draws it
+    assert painter._process is not first and first is not None and not first.is_alive()
+    painter.TIMEOUT_S = 60.0
+    assert painter.ready(timeout=60)
+    here = page_data(str(store), "quanhe-wonjong")
+    assert here is not None
+    assert painter.data_json("quanhe-wonjong") == (page_data_json(here),)
+
+
+@pytest.fixture
+def painted(store):
+    """The pages of the test store, drawn again by a painter that is ready; stopped at the end."""
     from geo.store.edits import ensure_edit_marks
     from geo.web.pages import MapPages
-    from tests.test_timelines import record
 
     with open_store(store, writable=True) as opened:
         ensure_edit_marks(opened)
     pages = MapPages(str(store), apart=True)
-    try:
-        painter = pages.painter
-        assert painter is not None and painter.ready(timeout=60)
-        pages.page("friendship-bridge")
-        first_pool = painter._pool
-        for process in list(painter._pool._processes.values()):  # type: ignore[union-attr]
-            process.kill()
-            process.join()
-        with open_store(store, writable=True) as opened:
-            opened.add_observations(
-                [record("w-meanwhile", "friendship-bridge", "2026-02", status="restricted")]
-            )
-        assert "w-meanwhile" in _data_block(pages.page("friendship-bridge").html)[0]
-        assert painter._pool is not first_pool and painter.ready(timeout=60)  # started again
-        assert "w-meanwhile" in str(painter.data_json("friendship-bridge"))
-    finally:
-        pages.close()
+    assert pages.painter is not None and pages.painter.ready(timeout=60)
+    yield pages
+    pages.close()
 
 
 @pytest.mark.parametrize("when", ["drawing", "starting"])
@@ -511,10 +531,7 @@ def test_the_painter_of_a_server_that_is_killed_ends(store, when):
         "pages = MapPages(sys.argv[1], apart=True)\n"
         "if sys.argv[2] == 'drawing':\n"
         "    assert pages.painter.ready(timeout=60)\n"
-        "else:\n"
-        "    while not pages.painter._pool._processes:\n"
-        "        time.sleep(0.001)\n"
-        "print(*pages.painter._pool._processes, flush=True)\n"
+        "print(pages.painter._process.pid, flush=True)\n"
         "time.sleep(120)\n"
     )
     server = subprocess.Popen(

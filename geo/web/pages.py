@@ -16,17 +16,18 @@ import re
 import threading
 import time
 import zlib
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo.model import OVERVIEW_PAGE
 from geo.publish import crossing_page, overview_map, page_data
 from geo.render import DETAIL_AROUND_DEG, page_data_json
 from geo.timelines import KeptTimelines, StatusKeeper
 from geo.web.session import script_hash
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 __all__ = ["MapPage", "MapPages", "accepts_gzip", "local_assets"]
 
@@ -288,6 +289,12 @@ class Painter:
     here, by a process with timelines of its own (followed as the server's
     are), it is drawn at the pace of a core alone.
 
+    The server asks over a pipe of its own, one page at a time, and the thread
+    that asks reads the answer itself: a pool of processes hands each call and
+    each answer through threads of its own, and each hand-over waited for the
+    interpreter's lock behind the server's requests (half of a drawing's time
+    under load).
+
     Whenever the process is not there (starting, gone, or failing), the
     caller is told so and draws the page itself: the page is the same either way.
     """
@@ -297,29 +304,38 @@ class Painter:
 
     def __init__(self, store: str) -> None:
         self.store = store
-        self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
-        self._ready: Future[bool] | None = None
+        self._lock = threading.Lock()  # one page at a time through the pipe
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._pipe: Connection | None = None
+        self._ready: bool | None = None  # None: not known yet
+        self._closed = False
         self._start()
 
     def _start(self) -> None:
         # A new interpreter, not a fork of this one: the server runs threads.
-        self._pool = ProcessPoolExecutor(
-            1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_paint_for,
-            initargs=(self.store, os.getpid()),
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        process = context.Process(
+            target=_paint_for, args=(theirs, self.store, os.getpid()), daemon=True
         )
-        self._ready = self._pool.submit(_paint_ready)  # its timelines read before any page
+        process.start()
+        theirs.close()
+        self._process, self._pipe, self._ready = process, ours, None
 
     def ready(self, timeout: float = 0.0) -> bool:
         """Whether the process draws pages (waiting up to ``timeout`` seconds for it to start)."""
         with self._lock:
-            ready = self._ready
-        try:
-            return ready is not None and ready.result(timeout=timeout)
-        except Exception:  # not started yet, or stopped: the caller draws
-            return False
+            return self._is_ready(timeout)
+
+    def _is_ready(self, timeout: float) -> bool:
+        """Whether the process has read its timelines and draws (under the lock)."""
+        if self._ready is None and self._pipe is not None:
+            try:
+                if self._pipe.poll(timeout):
+                    self._ready = bool(self._pipe.recv())  # it says once, when it has read
+            except (EOFError, OSError):  # gone while starting
+                self._ready = False
+        return bool(self._ready)
 
     def data_json(
         self, name: str, seen: tuple[tuple[object, ...], int] | None = None
@@ -331,48 +347,69 @@ class Painter:
         record); the painter's are brought that far without asking the store again.
         """
         with self._lock:
-            pool, ready = self._pool, self._ready
-        if pool is None or ready is None or not ready.done():
-            return None
-        try:
-            if not ready.result():
+            if not self._is_ready(0.0) or self._pipe is None:
                 return None
-            drawn = pool.submit(_paint, name, seen).result(timeout=self.TIMEOUT_S)
-        except BrokenProcessPool:
-            _log.warning("%s: the process that draws pages stopped; starting it again", self.store)
             try:
-                self._restart(pool)
-            except OSError as err:  # no process could be started: this server draws
-                _log.warning("%s: no process to draw pages could start: %s", self.store, err)
-            return None
-        except Exception:  # late or failed: drawn here, where a fault is named
+                self._pipe.send((name, seen))
+                if not self._pipe.poll(self.TIMEOUT_S):
+                    raise TimeoutError(f"no page within {self.TIMEOUT_S:g} s")
+                drawn: tuple[str | None] | None = self._pipe.recv()
+            except (EOFError, OSError) as err:  # TimeoutError is an OSError
+                # Gone, or late: its answer would come in the place of the next one's.
+                _log.warning(
+                    "%s: the process that draws pages stopped or is late (%s)", self.store, err
+                )
+                self._restart()
+                return None
+        if drawn is None:  # failed there: drawn here, where a fault is named
             _log.warning("%s: a page could not be drawn apart; drawing it here", self.store)
-            return None
         return drawn
 
-    def _restart(self, broken: ProcessPoolExecutor) -> None:
-        with self._lock:
-            if self._pool is not broken:  # started again by another request
-                return
-            broken.shutdown(wait=False, cancel_futures=True)
+    def _stop(self) -> None:
+        """End the process and close the pipe (its end of the pipe closed, it ends by itself)."""
+        process, pipe = self._process, self._pipe
+        self._process, self._pipe, self._ready = None, None, False
+        if pipe is not None:
+            pipe.close()
+        if process is not None:
+            process.join(timeout=5)
+            if process.is_alive():  # in the middle of a page, or stuck
+                process.kill()
+                process.join()
+
+    def _restart(self) -> None:
+        """Start the process again (under the lock); where none can start, this server draws."""
+        self._stop()
+        if self._closed:
+            return
+        try:
             self._start()
+        except OSError as err:
+            _log.warning("%s: no process to draw pages could start: %s", self.store, err)
 
     def close(self) -> None:
-        with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool, self._ready = None, None
+        """End the process; not waiting for a page under way (its caller then draws it)."""
+        self._closed = True
+        self._stop()
 
 
 # The painter's process: its store and the timelines it follows.
 _PAINTING: dict[str, Any] = {}
 
 
-def _paint_for(store: str, server: int) -> None:
+def _paint_for(pipe: Connection, store: str, server: int) -> None:
+    """Draw the pages the server asks for, one at a time, until it closes the pipe."""
     _PAINTING["store"] = store
     _PAINTING["keeper"] = StatusKeeper(store, page_box_deg=DETAIL_AROUND_DEG)
     # The server's id as it gave it: one killed while this process started is already gone.
     threading.Thread(target=_stop_with, args=(server,), daemon=True).start()
+    try:
+        pipe.send(_paint_ready())
+        while True:
+            name, seen = pipe.recv()
+            pipe.send(_paint(name, seen))
+    except (EOFError, OSError):  # the server closed its end, or is gone
+        pass
 
 
 def _stop_with(server: int) -> None:
