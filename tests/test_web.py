@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 import warnings
 from unittest import mock
@@ -498,6 +499,31 @@ def test_a_late_painter_is_started_again_and_its_late_answer_is_never_taken_for_
     here = page_data(str(store), "quanhe-wonjong")
     assert here is not None
     assert painter.data_json("quanhe-wonjong") == (page_data_json(here),)
+
+
+def test_a_painter_that_could_not_read_the_store_is_started_again_later(store, tmp_path):
+    """The store was not there when the server started: its pages are drawn apart once it is."""
+    from geo.publish import page_data
+    from geo.render import page_data_json
+    from geo.store.edits import ensure_edit_marks
+    from geo.web.pages import Painter
+
+    later = tmp_path / "later.gpkg"
+    painter = Painter(str(later))
+    try:
+        assert not painter.ready(timeout=60)  # it could not read it: the server draws
+        shutil.copyfile(store, later)
+        with open_store(later, writable=True) as opened:
+            ensure_edit_marks(opened)
+        assert painter.data_json("friendship-bridge") is None  # not tried again yet
+        painter.RETRY_S = 0.0
+        assert painter.data_json("friendship-bridge") is None  # started again; drawn by the caller
+        assert painter.ready(timeout=60)
+        here = page_data(str(later), "friendship-bridge")
+        assert here is not None
+        assert painter.data_json("friendship-bridge") == (page_data_json(here),)
+    finally:
+        painter.close()
 
 
 @pytest.fixture

@@ -301,6 +301,8 @@ class Painter:
 
     #: How long a page may take to be drawn apart before it is drawn in the server instead.
     TIMEOUT_S = 30.0
+    #: How long after a start that could not read the store it is started again.
+    RETRY_S = 60.0
 
     def __init__(self, store: str) -> None:
         self.store = store
@@ -321,6 +323,7 @@ class Painter:
         process.start()
         theirs.close()
         self._process, self._pipe, self._ready = process, ours, None
+        self._started = time.monotonic()
 
     def ready(self, timeout: float = 0.0) -> bool:
         """Whether the process draws pages (waiting up to ``timeout`` seconds for it to start)."""
@@ -348,6 +351,9 @@ class Painter:
         """
         with self._lock:
             if not self._is_ready(0.0) or self._pipe is None:
+                # One that could not read the store (down for a moment, say) tries again later.
+                if self._ready is False and time.monotonic() - self._started >= self.RETRY_S:
+                    self._restart()
                 return None
             try:
                 self._pipe.send((name, seen))
