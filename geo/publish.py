@@ -52,9 +52,7 @@ from geo.store.digest import (
 if TYPE_CHECKING:
     from geo.model import Crossing, Observation, Structure, TradeFigure
     from geo.store.base import Store
-
-    #: The crossings and the structures of a store, by id, as a process keeps them.
-    Inventory = tuple[Mapping[str, Crossing], Mapping[str, Structure]]
+    from geo.timelines import KeptTimelines
 
 __all__ = [
     "FIGURE_SUFFIXES",
@@ -158,21 +156,24 @@ def _map_inputs(
     as_of: date | None,
     only: str | None = None,
     kept: Mapping[str, Sequence[StatusStep]] | None = None,
-    inventory: Inventory | None = None,
+    known: KeptTimelines | None = None,
 ) -> _PageInputs:
     """Read what the maps show; with ``only``, what that crossing's page shows.
 
     ``kept`` are timelines a process keeps (see geo.timelines), each followed
     to the end: a page follows them up to today, or the day shown if later;
-    ``inventory`` the crossings and structures it keeps with them.
+    ``known`` all that it keeps (its timelines, crossings, structures and first
+    day), as current as it is, not read again.
     """
+    if known is not None:
+        kept = known.steps
     today = today_or(None)
     day = as_of or today
     until = max(today, day)
     with open_store(store) as opened:
-        crossings = list((inventory[0] if inventory else opened.crossings()).values())
+        crossings = list((known.crossings if known else opened.crossings()).values())
         drawn = [c for c in crossings if only is None or c.id == only]
-        structures = list((inventory[1] if inventory else opened.structures()).values())
+        structures = list((known.structures if known else opened.structures()).values())
         owned = owned_structures(structures)
         border = border_records(opened)
         timelines = [
@@ -183,7 +184,7 @@ def _map_inputs(
             )
             for c in drawn
         ]
-        first = first_day(opened, [c.id for c in crossings])
+        first = known.first_day if known else first_day(opened, [c.id for c in crossings])
         return _PageInputs(
             crossings,
             drawn,
@@ -255,18 +256,18 @@ def page_data(
     store: str | Path,
     name: str,
     *,
-    timelines: Mapping[str, Sequence[StatusStep]] | None = None,
-    inventory: Inventory | None = None,
+    kept: KeptTimelines | None = None,
 ) -> dict[str, Any] | None:
     """Return what the script of a page (``index`` or a crossing's id) draws, without drawing it.
 
     The same data :func:`overview_map` and :func:`crossing_page` carry: a server
     whose records changed, and nothing else, puts it into the page it drew.
-    None: no such crossing. ``inventory``: the crossings and structures kept with
-    ``timelines``, as current as they are (not read again).
+    None: no such crossing. ``kept``: what a process keeps of the store (see
+    geo.timelines), as current as it is: its statuses over time, crossings,
+    structures and first day are not read again.
     """
     if name == OVERVIEW_PAGE:
-        got = _map_inputs(store, None, kept=timelines, inventory=inventory)
+        got = _map_inputs(store, None, known=kept)
         return overview_data(
             got.drawn,
             got.timelines,
@@ -275,7 +276,7 @@ def page_data(
             days=got.days,
             structures=got.structures,
         )
-    got = _map_inputs(store, None, only=name, kept=timelines, inventory=inventory)
+    got = _map_inputs(store, None, only=name, known=kept)
     if not got.drawn:
         return None
     return crossing_data(

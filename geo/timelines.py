@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from geo.inventory import owned_structures
 from geo.status import StatusAnswer, StatusStep, answer_on, source_timeline
 from geo.store import is_database, open_store
+from geo.store.digest import first_day
 from geo.store.edits import EDITS_TOTAL, has_edit_marks
 from geo.store.gpkg import change_counter
 from geo.store.periods import status_changes
@@ -73,6 +74,8 @@ class KeptTimelines:
     #: Changes to what each crossing's page shows since ``epoch`` began.
     changes: Mapping[str, int] = field(default_factory=dict)
     epoch: int = 0
+    #: The first day of any record of the crossings or the whole border (the maps' start).
+    first_day: date | None = None
 
     def answer(self, crossing_id: str, day: date) -> StatusAnswer:
         """Return a crossing's status on ``day``, as :func:`geo.status.evaluate` gives it."""
@@ -308,7 +311,10 @@ def _read(opened: Store, frame: tuple[object, ...], last: int, epoch: int) -> Ke
             source, until=date.max, structure_ids=owned.get(crossing_id, ())
         )
         plans[crossing_id] = tuple(source.plans)
-    return KeptTimelines(crossings, structures, steps, plans, frame, last, epoch=epoch)
+    first = first_day(opened, list(crossings))
+    return KeptTimelines(
+        crossings, structures, steps, plans, frame, last, epoch=epoch, first_day=first
+    )
 
 
 def _continued(
@@ -337,8 +343,13 @@ def _continued(
                 since=since[crossing_id],
             )
     changes = {cid: kept.changes.get(cid, 0) + (cid in touched) for cid in kept.crossings}
+    # Records were only added: the first day can only come earlier, with one of them.
+    starts = [
+        r.date.start for r in added if r.crossing_id is None or r.crossing_id in kept.crossings
+    ]
+    first = min(filter(None, [kept.first_day, *starts]), default=None)
     return KeptTimelines(
-        kept.crossings, kept.structures, steps, plans, frame, last, changes, kept.epoch
+        kept.crossings, kept.structures, steps, plans, frame, last, changes, kept.epoch, first
     )
 
 

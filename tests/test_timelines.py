@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from geo.store import open_store
+from geo.store.digest import first_day
 from geo.store.edits import ensure_edit_marks, has_edit_marks
 from geo.store.schema import OBSERVATIONS
 from geo.timelines import KeptTimelines, StatusKeeper
@@ -86,9 +87,24 @@ def test_records_added_continue_the_timelines_they_concern(seed: int, store, kee
         assert kept.epoch == first_epoch  # continued, not read again
         _, fresh = keep(str(store))
         assert kept.steps == fresh.steps and kept.plans == fresh.plans
+        assert kept.first_day == fresh.first_day
     with open_store(store) as opened:
         days = days_of(opened)
     assert_kept_answers(str(store), kept, days)
+
+
+def test_a_record_earlier_than_any_moves_the_maps_first_day(any_store: str, keep):
+    """The first day kept is the maps': continued with a record before every other, as read."""
+    keeper, kept = keep(any_store)
+    with open_store(any_store) as opened:
+        assert kept.first_day == first_day(opened, list(opened.crossings()))
+    assert kept.first_day is not None and kept.first_day > date(1960, 1, 1)
+    with open_store(any_store, writable=True) as opened:
+        opened.add_observations([record("k-old", "quanhe-wonjong", "1960-01", kind="context")])
+        opened.add_observations([record("k-new", None, "2026-01", kind="context")])
+    moved = keeper.current()
+    assert moved is not None and moved.epoch == kept.epoch  # continued, not read again
+    assert moved.first_day == date(1960, 1, 1)
 
 
 def test_a_record_changes_the_page_count_of_its_crossing_only(store, keep):

@@ -449,13 +449,7 @@ def _paint(name: str, seen: tuple[tuple[object, ...], int] | None) -> tuple[str 
 
 def _data_json(store: str, name: str, kept: KeptTimelines | None) -> str | None:
     """Return the data a page's script draws, as JSON; None for no such crossing."""
-    data = (
-        page_data(store, name)
-        if kept is None
-        else page_data(
-            store, name, timelines=kept.steps, inventory=(kept.crossings, kept.structures)
-        )
-    )
+    data = page_data(store, name, kept=kept)
     return None if data is None else page_data_json(data)
 
 
