@@ -34,7 +34,7 @@ from geo.inventory import owned_structures
 from geo.status import StatusAnswer, StatusStep, answer_on, source_timeline
 from geo.store import is_database, open_store
 from geo.store.digest import first_day
-from geo.store.edits import EDITS_TOTAL, has_edit_marks
+from geo.store.edits import EDITS_TOTAL, edit_marks_counted, has_edit_marks
 from geo.store.gpkg import change_counter
 from geo.store.periods import status_changes
 
@@ -249,16 +249,25 @@ class StatusKeeper:
         """Ask one connection what changed: one query, once the edit marks are known there.
 
         A GeoPackage's schema cookie is asked with it: the marks are looked for again
-        whenever the file's tables or triggers change.
+        whenever the file's tables or triggers change. A database's marks are
+        counted in the same query (its schema has no such cookie).
         """
         marks = self._marks.get(id(watch))
         try:
-            if marks is None or file is None:
-                if not has_edit_marks(watch):
+            if file is None:  # a database: once its marks are known, counted with the frame
+                if marks is None:
+                    if not has_edit_marks(watch):
+                        return None
+                    self._marks[id(watch)] = True
+                counted, wanted = edit_marks_counted(watch)
+                sql = _FRAME.replace("SELECT ", f"SELECT ({counted}), ", 1)
+                marked, *frame, last = watch._query(sql, {})[0]
+                if int(marked) != wanted:  # dropped since: nothing can be kept
+                    self._marks.pop(id(watch), None)
                     return None
-            if file is None:
-                *frame, last = watch._query(_FRAME, {})[0]
             else:
+                if marks is None and not has_edit_marks(watch):
+                    return None
                 cookie, *frame, last = watch._query(_FRAME_FILE, {})[0]
                 if marks is not None and cookie != marks and not has_edit_marks(watch):
                     return None

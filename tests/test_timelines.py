@@ -292,10 +292,23 @@ def test_a_change_of_many_rows_in_a_database_counts_once(database: str, keep):
         assert opened._query("SELECT sum(edits) FROM layer_edits", {})[0][0] == 1
 
 
-def test_edit_marks_dropped_while_kept_stop_the_keeping(store, keep):
-    keeper, _ = keep(str(store))
-    execute(store, "DROP TRIGGER observations_edited")  # the file's schema cookie changes
+def test_edit_marks_dropped_while_kept_stop_the_keeping(any_store: str, keep):
+    keeper, _ = keep(any_store)
+    on = "" if not any_store.startswith("postgresql:") else " ON observations"
+    execute(any_store, f"DROP TRIGGER observations_edited{on}")  # a file's schema cookie changes
     assert keeper.current() is None
+
+
+def test_a_look_at_a_database_is_one_question(database: str, keep, monkeypatch):
+    """What changed and whether the edit marks are still there: one round trip a look."""
+    keeper, kept = keep(database)
+    watch = keeper._watch
+    assert watch is not None
+    asked: list[str] = []
+    real_query = watch._query
+    monkeypatch.setattr(watch, "_query", lambda sql, p: asked.append(sql) or real_query(sql, p))
+    assert keeper.current() is kept and keeper.current() is kept
+    assert len(asked) == 2
 
 
 def test_requests_to_a_database_share_a_look_begun_after_they_came(database, keep, monkeypatch):

@@ -109,6 +109,12 @@ def _postgres_statements() -> list[str]:
 
 def has_edit_marks(store: Store) -> bool:
     """Whether the store counts its edits in place (:func:`ensure_edit_marks` was run on it)."""
+    sql, wanted = edit_marks_counted(store)
+    return int(store._query(sql, {})[0][0]) == wanted
+
+
+def edit_marks_counted(store: Store) -> tuple[str, int]:
+    """Return a query counting the store's triggers that mark edits, and how many it must find."""
     triggers = _TRIGGERS if is_geopackage(store) else _PG_TRIGGERS
     names = ", ".join(f"'{name}'" for name in triggers)
     if is_geopackage(store):
@@ -116,9 +122,10 @@ def has_edit_marks(store: Store) -> bool:
     else:
         sql = (
             "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE "
-            f"c.relnamespace = current_schema()::regnamespace AND t.tgname IN ({names})"
+            "c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
+            f"AND t.tgname IN ({names})"
         )
-    return int(store._query(sql, {})[0][0]) == len(triggers)
+    return sql, len(triggers)
 
 
 def ensure_edit_marks(store: Store) -> None:
