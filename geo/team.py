@@ -286,16 +286,28 @@ _REGISTER = (
 _READY: weakref.WeakSet[Store] = weakref.WeakSet()
 
 
+#: The databases (by address) in which this process has found the team's tables. A server reads
+#: an account at every signed-in request, and a database's catalog is a round trip away; the
+#: tool never drops these tables (one dropped by another program is then a fault, named).
+_FOUND_IN: set[str] = set()
+
+
 def _has_tables(store: Store) -> bool:
     names = ", ".join(f"'{name}'" for name in _TABLES)
     if is_geopackage(store):
         sql = f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({names})"
-    else:
-        sql = (
-            "SELECT count(*) FROM information_schema.tables WHERE "
-            f"table_schema = current_schema() AND table_name IN ({names})"
-        )
-    return int(store._query(sql, {})[0][0]) == len(_TABLES)
+        return int(store._query(sql, {})[0][0]) == len(_TABLES)
+    address = str(getattr(store, "url", ""))
+    if address in _FOUND_IN:
+        return True
+    sql = (
+        "SELECT count(*) FROM information_schema.tables WHERE "
+        f"table_schema = current_schema() AND table_name IN ({names})"
+    )
+    found = int(store._query(sql, {})[0][0]) == len(_TABLES)
+    if found and address and not getattr(store, "_depth", 0):  # committed: not in a transaction
+        _FOUND_IN.add(address)
+    return found
 
 
 def ensure_team_tables(store: Store) -> None:

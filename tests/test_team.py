@@ -21,6 +21,7 @@ from geo.team import (
     add_user,
     check_password,
     disable_user,
+    find_user,
     list_users,
     proposal,
     proposals,
@@ -68,6 +69,23 @@ def team_rows(store: str) -> dict[str, list]:
 def team(any_store: str) -> str:
     team_of(any_store)
     return any_store
+
+
+def test_a_server_finds_the_team_tables_of_a_database_once(database: str):
+    """An account read at every signed-in request does not ask the catalog each time."""
+    with open_store(database) as opened:
+        assert find_user(opened, "rita") is None  # a store never served: no tables, no account
+    team_of(database)
+    looked = []
+    for _ in range(3):
+        asked: list[str] = []
+        with open_store(database) as opened:
+            real_query = opened._query
+            opened._query = lambda sql, p, q=real_query, a=asked: a.append(sql) or q(sql, p)  # type: ignore[method-assign]
+            found = find_user(opened, "rita")
+            assert found is not None and found.role == "reader"
+        looked.append(any("information_schema" in sql for sql in asked))
+    assert looked == [True, False, False]
 
 
 def test_a_proposal_waits_then_joins_the_records_when_accepted(team: str):
