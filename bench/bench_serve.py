@@ -25,7 +25,10 @@ in-process (``list_crossings``, and ``status_matrix``, which the API uses)
 and a crossing page drawn in-process.
 
 ``--profile`` samples one server process with py-spy during the run and
-prints where its time went.
+prints where its time went. ``--template URL`` serves, on PostGIS, a copy of a
+database already loaded (``CREATE DATABASE ... TEMPLATE``, dropped after the
+run) instead of loading the store into a throwaway server: runs of a minute
+each, without the load's minutes between them.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from pathlib import Path
 from common import ROOT, shared_store
 
 from geo.store import open_store
+from geo.store.postgis import display_url
 
 PASSWORD = "load-test-password-1234"
 #: The days a status is asked of: any day the synthetic records span.
@@ -482,6 +486,43 @@ class Target:
     peers: dict[str, float]
 
 
+@contextmanager
+def postgis_store(template: str | None, server, path: Path, records: int):  # type: ignore[no-untyped-def]
+    """Yield the address of the PostGIS store served: loaded into ``server``, or a copy."""
+    if template:
+        print(f"a copy of {display_url(template)}")
+        with copied_database(template) as url:
+            yield url
+        return
+    from bench_postgis import load as load_postgis
+
+    url = server.database()
+    seconds = load_postgis(path, url)
+    print(f"{records:,} records (loaded into PostGIS in {seconds:.0f} s)")
+    yield url
+
+
+@contextmanager
+def copied_database(template: str):  # type: ignore[no-untyped-def]
+    """Yield the address of a copy of a loaded database, on its server; drop it after."""
+    import psycopg
+    from psycopg import sql
+
+    base, _, name = template.rpartition("/")
+    copy = f"bench_copy_{os.getpid()}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(copy), sql.Identifier(name)
+            )
+        )
+    try:
+        yield f"{base}/{copy}"
+    finally:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(copy)))
+
+
 def allow_connections(server, count: int) -> None:  # type: ignore[no-untyped-def]
     """Restart the throwaway server allowing ``count`` connections (the tests allow 40).
 
@@ -545,6 +586,10 @@ def main() -> None:
         help="connections the PostgreSQL server allows (100, its default; 0: the tests' 40)",
     )
     parser.add_argument("--profile", action="store_true", help="sample one server with py-spy")
+    parser.add_argument(
+        "--template",
+        help="on PostGIS, serve a copy of this loaded database instead of loading one",
+    )
     args = parser.parse_args()
     backends = args.backends.split(",")
     pause = f", readers pause {args.pause:g} s on average" if args.pause else ""
@@ -553,7 +598,7 @@ def main() -> None:
     results = {}
     with ExitStack() as stack:
         server = None
-        if "PostGIS" in backends:
+        if "PostGIS" in backends and not args.template:
             sys.path.insert(0, str(ROOT / "tests"))
             sys.path.insert(0, str(ROOT / "bench"))
             import postgres  # the tests' throwaway server
@@ -575,12 +620,8 @@ def main() -> None:
                     print(f"{records:,} records")
                     target = Target("GeoPackage, 1 server process", str(copy), 1, folder, peers)
                     results[("GeoPackage", records)] = run_target(target, args, run, crossings)
-            if server is not None:
-                from bench_postgis import load as load_postgis
-
-                url = server.database()
-                seconds = load_postgis(path, url)
-                print(f"{records:,} records (loaded into PostGIS in {seconds:.0f} s)")
+            if server is not None or (args.template and "PostGIS" in backends):
+                url = stack.enter_context(postgis_store(args.template, server, path, records))
                 with tempfile.TemporaryDirectory() as scratch:
                     target = Target(
                         f"PostGIS, {args.processes} server processes",
