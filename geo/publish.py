@@ -162,8 +162,8 @@ def _map_inputs(
 
     ``kept`` are timelines a process keeps (see geo.timelines), each followed
     to the end: a page follows them up to today, or the day shown if later;
-    ``known`` all that it keeps (its timelines, crossings, structures and first
-    day), as current as it is, not read again.
+    ``known`` all that it keeps (its timelines, crossings, structures, first day
+    and trade figures), as current as it is, not read again.
     """
     if known is not None:
         kept = known.steps
@@ -189,7 +189,7 @@ def _map_inputs(
             crossings,
             drawn,
             structures,
-            opened.trade(),
+            list(known.trade) if known else opened.trade(),
             timelines,
             [_history(opened, c, owned.get(c.id, ()), border) for c in drawn],
             _located(opened, drawn, overview=only is None),
@@ -264,7 +264,7 @@ def page_data(
     whose records changed, and nothing else, puts it into the page it drew.
     None: no such crossing. ``kept``: what a process keeps of the store (see
     geo.timelines), as current as it is: its statuses over time, crossings,
-    structures and first day are not read again.
+    structures, first day and trade figures are not read again.
     """
     if name == OVERVIEW_PAGE:
         got = _map_inputs(store, None, known=kept)

@@ -39,7 +39,7 @@ from geo.store.gpkg import change_counter
 from geo.store.periods import status_changes
 
 if TYPE_CHECKING:
-    from geo.model import Crossing, Observation, Structure
+    from geo.model import Crossing, Observation, Structure, TradeFigure
     from geo.store import Store
 
 __all__ = ["KeptTimelines", "StatusKeeper"]
@@ -76,6 +76,8 @@ class KeptTimelines:
     epoch: int = 0
     #: The first day of any record of the crossings or the whole border (the maps' start).
     first_day: date | None = None
+    #: The trade figures (the frame counts their changes: they are as current as it is).
+    trade: tuple[TradeFigure, ...] = ()
 
     def answer(self, crossing_id: str, day: date) -> StatusAnswer:
         """Return a crossing's status on ``day``, as :func:`geo.status.evaluate` gives it."""
@@ -322,7 +324,15 @@ def _read(opened: Store, frame: tuple[object, ...], last: int, epoch: int) -> Ke
         plans[crossing_id] = tuple(source.plans)
     first = first_day(opened, list(crossings))
     return KeptTimelines(
-        crossings, structures, steps, plans, frame, last, epoch=epoch, first_day=first
+        crossings,
+        structures,
+        steps,
+        plans,
+        frame,
+        last,
+        epoch=epoch,
+        first_day=first,
+        trade=tuple(opened.trade()),
     )
 
 
@@ -358,7 +368,16 @@ def _continued(
     ]
     first = min(filter(None, [kept.first_day, *starts]), default=None)
     return KeptTimelines(
-        kept.crossings, kept.structures, steps, plans, frame, last, changes, kept.epoch, first
+        kept.crossings,
+        kept.structures,
+        steps,
+        plans,
+        frame,
+        last,
+        changes,
+        kept.epoch,
+        first,
+        kept.trade,
     )
 
 

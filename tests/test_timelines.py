@@ -175,6 +175,18 @@ def test_a_change_in_place_by_another_program_reads_every_timeline_again(change,
     assert_kept_answers(any_store, again, [date(2019, 6, 1), date(2024, 6, 1), date(2026, 6, 1)])
 
 
+def test_the_trade_figures_kept_are_read_again_when_another_program_changes_them(any_store, keep):
+    """The maps take the trade figures from what a server keeps: they follow the store."""
+    keeper, kept = keep(any_store)
+    with open_store(any_store) as opened:
+        assert list(kept.trade) == opened.trade() != []
+    execute(any_store, "UPDATE trade SET value_usd = value_usd + 1")  # behind the tool's back
+    again = keeper.current()
+    assert again is not None
+    with open_store(any_store) as opened:
+        assert list(again.trade) == opened.trade() != list(kept.trade)
+
+
 def test_the_status_snapshot_the_tool_writes_is_not_an_edit(any_store, keep):
     keeper, kept = keep(any_store)
     with open_store(any_store, writable=True) as opened:
