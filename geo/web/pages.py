@@ -433,7 +433,7 @@ def _paint_ready() -> bool:
     """Read the timelines once; False if this process cannot draw (the server draws then)."""
     try:
         _PAINTING["keeper"].current()
-    except Exception:  # the server draws every page itself, and names the fault
+    except Exception:  # the server draws its pages, names the fault, and starts one anew later
         return False
     return True
 
