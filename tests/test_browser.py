@@ -436,6 +436,13 @@ def test_crossing_page_links_titles_and_follows_the_date(browser, shipped_maps, 
     overview = side.locator("nav a.page-link")
     assert overview.get_attribute("href").startswith("index.html#date=")
     assert side.locator("#crossing-pages option").count() == 17  # the 16 others and a prompt
+    # The list of pages fits the side panel, on a phone too (its names are long).
+    fits = page.page.evaluate(
+        "(() => { const s = document.querySelector('#crossing-pages').getBoundingClientRect();"
+        " const p = document.querySelector('#crossing-side').getBoundingClientRect();"
+        " return s.right <= p.right + 0.5 && s.right <= window.innerWidth; })()"
+    )
+    assert fits
     assert page.page.locator(".xing-ring-label").inner_text() == "3 km ring"
     for day in ("2020-03-01", "2021-06-01", "2023-09-01"):
         page.page.fill("#time-date", day)
