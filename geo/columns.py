@@ -14,22 +14,36 @@ here touches a file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from geo.errors import RecordValidationError
+from geo.fields import (
+    _LIMITS,
+    MAX_DISTANCE_FROM_CROSSING_M,
+    _is_clean,
+    check_url,
+    parse_choice,
+    parse_fuzzy_date,
+    surely_within_m,
+)
+from geo.model import SIDES, LonLat, Observation, observation_id
+from geo.schema import CARRIED_FIELDS, TEXT_LIMIT_DEFAULT
 from geo.validate import (
     CLAIM_FIELDS,
     SOURCE_FIELDS,
     _claim_but_summary,
     _observation,
+    _recorded_at,
     _source,
     _summary,
 )
 
 if TYPE_CHECKING:
-    from geo.model import Crossing, Observation, Structure
+    from geo.model import Crossing, Structure
 
 __all__ = ["RowChecker"]
 
@@ -39,7 +53,15 @@ _MEMO_SIZE = 1 << 16
 #: ``0.0`` and ``-0.0`` are equal), so equal keys are equal texts.
 _KEYED = frozenset({str, type(None), bool, int})
 #: What a memo holds for a combination the rules refuse.
-_REFUSED = object()
+_REFUSED: Any = object()
+#: The fields :meth:`RowChecker.columns` checks column by column (the claim's and the source's
+#: are checked by combination, as row by row).
+_OWN_FIELDS = (
+    "summary", "side", "lat", "lon", "replaces", "recorded_at", "recorded_by", "notes", "id",
+    *(f.name for f in CARRIED_FIELDS),
+)  # fmt: skip
+#: Values other than texts that a text field reads as the text they print as (see clean_text).
+_PRINTED = frozenset({int, float, bool})
 
 
 class RowChecker:
@@ -130,3 +152,235 @@ class RowChecker:
                 memo.clear()
             memo[values] = found
         return None if found is _REFUSED else found
+
+    def columns(
+        self, columns: Mapping[str, Sequence[object]], count: int
+    ) -> list[Observation | None]:
+        """Return the record of each of ``count`` rows given column by column, or None.
+
+        Each record is the one :meth:`__call__` gives for the row (a mapping of
+        its cells); the work is done a column at a time: a column of clean texts
+        is checked whole, and a value that repeats is checked once. A row with
+        anything unusual (a text to clean, a bad value, a point not surely near
+        its crossing, a record about the whole border with a point) is None: the
+        caller parses it alone, which names what is wrong.
+        """
+        declined = bytearray(count)  # 1: the row is left to be parsed alone
+        texts = {name: _texts(columns.get(name), name, count, declined) for name in _OWN_FIELDS}
+        claims = self._keyed(self._claims, columns, CLAIM_FIELDS, self._claim, count, declined)
+        sources = self._keyed(self._sources, columns, SOURCE_FIELDS, self._source, count, declined)
+        now = self.now or datetime.now(UTC)
+        sides = _each(texts["side"], _side, declined)
+        recorded = _each(
+            texts["recorded_at"], lambda text: _recorded_at(text, now) if text else now, declined
+        )
+        carried = [
+            _each(texts[field.name], _carried_rule(field.name, field.rule, self.today), declined)
+            for field in CARRIED_FIELDS
+        ]
+        locations = self._locations(texts["lat"], texts["lon"], claims, declined)
+        found: list[Observation | None] = []
+        rows = zip(
+            claims, sources, texts["summary"], sides, locations, texts["replaces"],
+            texts["recorded_at"], recorded, texts["recorded_by"], texts["notes"], texts["id"],
+            zip(*carried, strict=True), declined, strict=True,
+        )  # fmt: skip
+        for (
+            claim,
+            source,
+            text,
+            side,
+            location,
+            replaces,
+            at_text,
+            at,
+            by,
+            notes,
+            given,
+            kept,
+            no,
+        ) in rows:
+            if no:
+                found.append(None)
+                continue
+            summary = " ".join(text.split())
+            record_id = observation_id(
+                claim.crossing_id, claim.date.text, claim.kind, summary,
+                source.source_url, source.source_name,
+            )  # fmt: skip
+            if (
+                not summary
+                or (given and given != record_id)
+                or (claim.kind == "retraction" and not replaces)
+                or (not kept[_SOURCE_QUOTE] and (kept[_QUOTE_EN] or kept[_CHECKED_ON]))
+            ):
+                found.append(None)
+                continue
+            # Positional, in the order of Observation's fields, as geo.validate builds it.
+            record = Observation(
+                record_id, claim.crossing_id, claim.date, claim.kind, claim.status, summary,
+                source.source_name, source.source_url, source.source_published,
+                source.source_type, source.source_detail, side, location,
+                location is not None, replaces or None, notes, at,
+                by or ("" if at_text else self.default_recorded_by), claim.applies_to,
+                claim.until, claim.structure_id, claim.traffic, claim.expected,
+                claim.lifecycle, source.source_is_mirror, *kept,
+            )  # fmt: skip
+            found.append(record)
+        return found
+
+    def _keyed(
+        self,
+        memo: dict[tuple[object, ...], Any],
+        columns: Mapping[str, Sequence[object]],
+        names: tuple[str, ...],
+        check: Callable[[Mapping[str, object]], object],
+        count: int,
+        declined: bytearray,
+    ) -> list[Any]:
+        """Return each row's answer of ``check`` for its values of ``names`` (see :meth:`_memo`)."""
+        given = [name for name in names if name in columns]  # the others: None in every row
+        keys = list(zip(*(columns[name] for name in given), strict=True)) or [()] * count
+        known = {}
+        for values in set(keys):
+            answer = self._memo(memo, dict(zip(given, values, strict=True)), names, check)
+            known[values] = _REFUSED if answer is None else answer
+        answers = list(map(known.__getitem__, keys))
+        if _REFUSED in known.values():
+            for row, answer in enumerate(answers):
+                if answer is _REFUSED:
+                    declined[row] = 1
+        return answers
+
+    def _locations(
+        self,
+        lats: list[str],
+        lons: list[str],
+        claims: list[Any],
+        declined: bytearray,
+    ) -> list[LonLat | None]:
+        """Return each row's own point; a row whose point is not surely good is declined."""
+        if not any(lats) and not any(lons):
+            return [None] * len(lats)
+        try:  # the usual column: every row has a point, each written as a plain number
+            if "_" in "".join(lats) + "".join(lons):  # float() reads 4_0 as 40
+                raise ValueError
+            points: list[LonLat | None] = list(map(LonLat, map(float, lons), map(float, lats)))
+        except ValueError:
+            points = list(map(_point, lats, lons))
+        found: list[LonLat | None] = []
+        for row, (point, lat_text, lon_text, claim) in enumerate(
+            zip(points, lats, lons, claims, strict=True)
+        ):
+            if point is None:
+                if lat_text or lon_text:  # not a point, or only half of one
+                    declined[row] = 1
+                found.append(None)
+                continue
+            crossing = self.crossings.get(claim.crossing_id) if claim is not _REFUSED else None
+            if (
+                not (-90.0 <= point.lat <= 90.0 and -180.0 <= point.lon <= 180.0)  # NaN is neither
+                or claim is _REFUSED
+                or claim.crossing_id is None  # the border region is checked row by row
+                or (
+                    crossing is not None
+                    and crossing.location is not None
+                    and not surely_within_m(crossing.location, point, MAX_DISTANCE_FROM_CROSSING_M)
+                )
+            ):
+                declined[row] = 1
+                found.append(None)
+                continue
+            found.append(point)
+        return found
+
+
+def _point(lat: str, lon: str) -> LonLat | None:
+    """Return the point of two texts of plain numbers, else None."""
+    try:
+        if "_" in lat or "_" in lon:
+            raise ValueError
+        return LonLat(float(lon), float(lat))
+    except ValueError:
+        return None
+
+
+_CARRIED_NAMES = [f.name for f in CARRIED_FIELDS]
+_SOURCE_QUOTE = _CARRIED_NAMES.index("source_quote")
+_QUOTE_EN = _CARRIED_NAMES.index("quote_en")
+_CHECKED_ON = _CARRIED_NAMES.index("checked_on")
+
+
+def _texts(
+    values: Sequence[object] | None, field: str, count: int, declined: bytearray
+) -> list[str]:
+    """Return a column's values as the texts ``clean_text`` gives, "" for a declined row's.
+
+    A column of clean texts (the most) is checked whole; else each value.
+    """
+    if values is None:
+        return [""] * count
+    texts: list[str]
+    if set(map(type, values)) == {str}:
+        texts = list(values)  # type: ignore[arg-type]
+    else:
+        texts = []
+        for row, value in enumerate(values):
+            if value is None or (type(value) is float and math.isnan(value)):
+                texts.append("")
+            elif type(value) is str:
+                texts.append(value)
+            elif type(value) in _PRINTED:
+                texts.append(str(value))
+            else:
+                texts.append("")
+                declined[row] = 1
+    joined = "".join(texts)
+    if (
+        joined.isprintable()
+        and (joined.isascii() or unicodedata.is_normalized("NFC", "\n".join(texts)))
+        and max(map(len, texts)) <= _LIMITS.get(field, TEXT_LIMIT_DEFAULT)
+        and all(map(str.__eq__, texts, map(str.strip, texts)))
+    ):
+        return texts
+    for row, text in enumerate(texts):
+        if not _is_clean(text, field):
+            declined[row] = 1
+            texts[row] = ""
+    return texts
+
+
+def _each(texts: list[str], check: Callable[[str], Any], declined: bytearray) -> list[Any]:
+    """Return ``check`` of each text, each distinct text checked once; a refused row is declined."""
+    answers = {}
+    for text in set(texts):
+        try:
+            answers[text] = check(text)
+        except RecordValidationError:
+            answers[text] = _REFUSED
+    found = list(map(answers.__getitem__, texts))
+    if any(answer is _REFUSED for answer in answers.values()):
+        for row, answer in enumerate(found):
+            if answer is _REFUSED:
+                declined[row] = 1
+    return found
+
+
+def _side(text: str) -> str | None:
+    return parse_choice("side", text, SIDES) if text else None
+
+
+def _carried_rule(name: str, rule: str, today: date) -> Callable[[str], str]:
+    """Return the check of a field carried as given, as geo.validate's ``_carried`` makes it."""
+
+    def check(text: str) -> str:
+        if text and rule == "url":
+            check_url(name, text)
+        elif text and rule == "day":
+            day = parse_fuzzy_date(text, field=name, today=today)
+            if day.precision != "day":
+                raise RecordValidationError(name, text, "is not a day", "YYYY-MM-DD", "")
+            text = day.text
+        return text
+
+    return check

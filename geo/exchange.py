@@ -53,9 +53,11 @@ __all__ = [
     "crossing_fields",
     "csv_cell",
     "csv_encoding",
+    "iter_csv_columns",
     "iter_rows",
     "observation_fields",
     "read_csv_format",
+    "read_csv_header",
     "read_csv_rows",
     "read_rows",
     "trade_fields",
@@ -433,15 +435,81 @@ def _iter_csv_rows(
     with fewer cells than the header has None in the columns it lacks.
     """
     found = read_csv_format(path, encoding=encoding)
+    names: list[str] = []
+    for number, cells in _csv_cells(path, found, names):
+        fields: dict[str, object]
+        if only is None:
+            fields = dict(zip(names, cells, strict=True))
+        else:
+            fields = {name: cell for name, cell in zip(names, cells, strict=True) if name in only}
+        if found.delimiter == ";":
+            _decimal_points(fields)
+        yield number, fields
+
+
+def iter_csv_columns(
+    path: str | Path, *, encoding: str | None = None, size: int = 20_000
+) -> Iterator[tuple[list[int], dict[str, list[str | None]]]]:
+    """Yield a CSV file's rows in chunks of at most ``size``: their numbers and their columns.
+
+    The rows of :func:`read_csv_rows`, column by column: a check of many rows
+    reads a column at once, and a file of any size is never held whole.
+
+    Raises
+    ------
+    RecordValidationError
+        As :func:`read_csv_rows`.
+    """
+    path = Path(path)
+    found = read_csv_format(path, encoding=encoding)
+    names: list[str] = []
+    numbers: list[int] = []
+    rows: list[Sequence[str | None]] = []
+
+    def chunk() -> tuple[list[int], dict[str, list[str | None]]]:
+        columns = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
+        if found.delimiter == ";":
+            for name in ("lat", "lon"):
+                if name in columns:
+                    columns[name] = list(map(_decimal_point, columns[name]))
+        return numbers.copy(), columns
+
+    for number, cells in _csv_cells(path, found, names):
+        numbers.append(number)
+        rows.append(cells)
+        if len(rows) == size:
+            yield chunk()
+            numbers.clear()
+            rows.clear()
+    if rows:
+        yield chunk()
+
+
+def read_csv_header(path: str | Path, *, encoding: str | None = None) -> list[str]:
+    """Return the column names of a CSV file's header row (see :func:`read_csv_rows`)."""
+    path = Path(path)
+    names: list[str] = []
+    for _ in _csv_cells(path, read_csv_format(path, encoding=encoding), names):
+        break  # the names are read before the first row
+    return names
+
+
+def _csv_cells(
+    path: Path, found: CsvFormat, names: list[str]
+) -> Iterator[tuple[int, Sequence[str | None]]]:
+    """Yield the number and the cells of each row, one per column of the header.
+
+    ``names`` is filled with the header's column names before the first row.
+    Every row too long is named at the end, in one error.
+    """
     problems: list[RowProblem] = []
     number = 1
     try:
         with path.open(encoding=_ENCODINGS[found.encoding][1], newline="") as handle:
             reader = csv.reader(handle, delimiter=found.delimiter)
             header = _checked_header(path, next(reader, []))
+            names.extend(header)
             width = len(header)
-            kept = [n for n, name in enumerate(header) if only is None or name in only]
-            names = [header[n] for n in kept]
             for row in reader:
                 if not row:  # a blank line is no row
                     continue
@@ -454,12 +522,7 @@ def _iter_csv_rows(
                     cells = list(map(_spreadsheet_text, row))
                 if len(cells) < width:
                     cells = [*cells, *[None] * (width - len(cells))]
-                if only is not None:
-                    cells = [cells[n] for n in kept]
-                fields: dict[str, object] = dict(zip(names, cells, strict=True))
-                if found.delimiter == ";":
-                    _decimal_points(fields)
-                yield number, fields
+                yield number, cells
     except UnicodeDecodeError as err:
         raise _encoding_error(
             found.encoding, f"does not read {path} beyond row {number:,} ({err.reason})"
@@ -497,9 +560,14 @@ def _extra_cells(
 def _decimal_points(fields: dict[str, object]) -> None:
     """Read a latitude or longitude written with a decimal comma (``40,08``) as ``40.08``."""
     for name in ("lat", "lon"):
-        value = fields.get(name)
-        if isinstance(value, str) and _DECIMAL_COMMA.fullmatch(value.strip()):
-            fields[name] = value.strip().replace(",", ".")
+        if name in fields:
+            fields[name] = _decimal_point(fields[name])
+
+
+def _decimal_point(value: object) -> object:
+    if isinstance(value, str) and _DECIMAL_COMMA.fullmatch(value.strip()):
+        return value.strip().replace(",", ".")
+    return value
 
 
 def _spreadsheet_text(value: str | None) -> str | None:

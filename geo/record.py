@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from geo.columns import RowChecker
 from geo.errors import (
@@ -22,8 +23,10 @@ from geo.exchange import (
     OBSERVATION_COLUMNS,
     SUPPORTED_SUFFIXES,
     CsvFormat,
+    iter_csv_columns,
     iter_rows,
     read_csv_format,
+    read_csv_header,
     unsupported_file,
 )
 from geo.inventory import history_parser, recorder, refresh_status_snapshot, today_or
@@ -231,20 +234,22 @@ def _import_file(
     """Import a file that can be read twice (see :func:`import_observations`)."""
     defaults = _checked_defaults(defaults)
 
-    def rows() -> Iterator[tuple[int, dict[str, object]]]:
-        for number, fields in iter_rows(path, encoding=encoding):
-            given = {_FIELD_ALIASES.get(k, k): v for k, v in fields.items() if v not in ("", None)}
-            yield number, {**defaults, **given}
+    def chunks() -> Iterator[_Chunk]:
+        return _chunks(path, encoding, defaults)
 
     # A first pass reads only what later rows correct; the second validates and writes,
-    # row by row, so that a file of any size is never held whole.
+    # a chunk of rows at a time, so that a file of any size is never held whole. A CSV
+    # file without a column of corrections needs no first pass: its lines are counted.
     corrected: set[str] = set()
-    count = 0
-    for _, fields in iter_rows(path, encoding=encoding, only=("replaces",)):
-        count += 1
-        replaced = fields.get("replaces") or defaults.get("replaces")  # as rows() gives it
-        if replaced:
-            corrected.add(str(replaced))
+    if "replaces" in defaults or not _csv_without(path, encoding, "replaces"):
+        expected = 0
+        for _, fields in iter_rows(path, encoding=encoding, only=("replaces",)):
+            expected += 1
+            replaced = fields.get("replaces") or defaults.get("replaces")  # as chunks give it
+            if replaced:
+                corrected.add(str(replaced))
+    else:
+        expected = _lines(path)
     check = _RowCheck(name, ignore_duplicates=ignore_duplicates)
     with open_store(store, writable=True) as opened:
         # The rows are recorded at one moment, the import's (a stored time has milliseconds).
@@ -262,17 +267,17 @@ def _import_file(
             # A row the quick check cannot vouch for is parsed alone, which names its fault.
             return quick(fields) or slow(fields)
 
-        bulk = count >= _BULK_ROWS and count >= opened.count() // 4
+        bulk = expected >= _BULK_ROWS and expected >= opened.count() // 4
         with opened.transaction():
             ids = opened.add_observations(
-                check.records(rows, parse),
+                check.records(chunks, quick.columns, parse),
                 on_duplicate="ignore" if ignore_duplicates else "error",
                 bulk=bulk,
-                expected_rows=count,
+                expected_rows=expected,
             )
             refresh_status_snapshot(opened, check.touched)
     ignored = sorted(check.columns - OBSERVATION_FIELDS - _DERIVED_FIELDS - _KML_FIELDS)
-    return ImportReport(ids=ids, rows=count, ignored_fields=ignored)
+    return ImportReport(ids=ids, rows=check.rows, ignored_fields=ignored)
 
 
 def _checked_defaults(defaults: Mapping[str, str] | None) -> dict[str, str]:
@@ -290,6 +295,79 @@ def _checked_defaults(defaults: Mapping[str, str] | None) -> dict[str, str]:
     return defaults
 
 
+#: The values of an empty cell.
+_EMPTY = ("", None)
+#: Rows of a file that is not CSV checked at once (a CSV file's chunk is iter_csv_columns').
+_CHUNK_ROWS = 20_000
+
+#: A chunk of a file's rows: their numbers, and each column's values (a row's None or "": empty).
+_Chunk = tuple[list[int], dict[str, list[object]]]
+
+
+def _chunks(path: Path, encoding: str | None, defaults: Mapping[str, str]) -> Iterator[_Chunk]:
+    """Yield a file's rows in chunks of columns, named as fields, empty cells given defaults."""
+    found: Iterator[tuple[list[int], dict[str, list[Any]]]]
+    if path.suffix.lower() == ".csv":
+        found = iter_csv_columns(path, encoding=encoding)
+    else:
+        found = _columns_of(iter_rows(path, encoding=encoding))
+    for numbers, columns in found:
+        given: dict[str, list[object]] = {}
+        for column, values in columns.items():
+            field = _FIELD_ALIASES.get(column, column)
+            earlier = given.get(field)  # two columns of one field: a row's later cell wins, if any
+            given[field] = (
+                list(values)
+                if earlier is None
+                else [b if b not in _EMPTY else a for a, b in zip(earlier, values, strict=True)]
+            )
+        for field, value in defaults.items():
+            cells = given.get(field)
+            given[field] = (
+                [value] * len(numbers)
+                if cells is None
+                else [value if cell in _EMPTY else cell for cell in cells]
+            )
+        yield numbers, given
+
+
+def _columns_of(rows: Iterable[tuple[int, Mapping[str, object]]]) -> Iterator[_Chunk]:
+    """Yield rows of fields in chunks of columns."""
+    rows = iter(rows)
+    while chunk := list(islice(rows, _CHUNK_ROWS)):
+        names = dict.fromkeys(name for _, fields in chunk for name in fields)
+        yield (
+            [number for number, _ in chunk],
+            {name: [fields.get(name) for _, fields in chunk] for name in names},
+        )
+
+
+def _rows_of(chunks: Iterable[_Chunk]) -> Iterator[tuple[int, dict[str, object]]]:
+    """Yield each row of chunks as its non-empty fields."""
+    for numbers, columns in chunks:
+        for row, number in enumerate(numbers):
+            yield number, _fields(columns, row)
+
+
+def _fields(columns: Mapping[str, list[object]], row: int) -> dict[str, object]:
+    """Return the fields a row gives a value (a dict of its non-empty cells)."""
+    return {name: values[row] for name, values in columns.items() if values[row] not in _EMPTY}
+
+
+def _csv_without(path: Path, encoding: str | None, column: str) -> bool:
+    """Say whether a file is a CSV file whose header has no ``column``."""
+    return path.suffix.lower() == ".csv" and column not in read_csv_header(path, encoding=encoding)
+
+
+def _lines(path: Path) -> int:
+    """Count a file's lines (about its rows: a cell may hold a line break)."""
+    count = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            count += block.count(b"\n")
+    return count
+
+
 class _RowCheck:
     """The second pass over a file: what its rows hold, and what is wrong with them.
 
@@ -301,6 +379,7 @@ class _RowCheck:
         self.name = name
         self.ignore_duplicates = ignore_duplicates
         self.columns: set[str] = set()
+        self.rows = 0
         self.touched: set[str | None] = set()
         self.problems: list[RowProblem] = []
         # Each id's row and a 64-bit hash of what the row says, in one int: small at a million.
@@ -310,26 +389,37 @@ class _RowCheck:
 
     def records(
         self,
-        rows: Callable[[], Iterator[tuple[int, dict[str, object]]]],
+        chunks: Callable[[], Iterator[_Chunk]],
+        quick: Callable[[Mapping[str, list[object]], int], list[Observation | None]],
         parse: Callable[[Mapping[str, object]], Observation],
     ) -> Iterator[Observation]:
-        """Yield each good record; at the end, raise if any row was bad or in conflict."""
-        for number, fields in rows():
-            self.columns.update(fields)
-            try:
-                record = parse(fields)
-            except RecordValidationError as err:
-                self.problems.append(RowProblem(number, err))
-                continue
-            if not self._goes_on(number, record):
-                continue
-            if can_change_status(record):
-                self.touched.add(record.crossing_id)
-            # After a bad row, check the rest and write nothing.
-            if not self.problems and not self.conflicts:
-                yield record
+        """Yield each good record; at the end, raise if any row was bad or in conflict.
+
+        ``quick`` checks a chunk's rows column by column; a row it leaves (None)
+        is parsed alone by ``parse``, which names what is wrong.
+        """
+        for numbers, columns in chunks():
+            self.rows += len(numbers)
+            for name, values in columns.items():
+                if name not in self.columns and any(value not in _EMPTY for value in values):
+                    self.columns.add(name)
+            for row, (number, found) in enumerate(
+                zip(numbers, quick(columns, len(numbers)), strict=True)
+            ):
+                try:
+                    record = found or parse(_fields(columns, row))
+                except RecordValidationError as err:
+                    self.problems.append(RowProblem(number, err))
+                    continue
+                if not self._goes_on(number, record):
+                    continue
+                if can_change_status(record):
+                    self.touched.add(record.crossing_id)
+                # After a bad row, check the rest and write nothing.
+                if not self.problems and not self.conflicts:
+                    yield record
         if self.problems or self.conflicts:  # raised inside the write's transaction: it rolls back
-            self.problems.extend(_named_conflicts(self.conflicts, rows(), parse))
+            self.problems.extend(_named_conflicts(self.conflicts, _rows_of(chunks()), parse))
             self.problems.sort(key=lambda problem: problem.row)
             raise BatchValidationError(self.name, self.problems)
 

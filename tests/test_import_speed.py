@@ -1,8 +1,9 @@
-"""The quick path of `crossings import`: the same stored rows and errors as row-by-row parsing.
+"""The quick paths of `crossings import`: the same stored rows and errors as row-by-row parsing.
 
-An import checks what repeats from row to row once (geo.columns.RowChecker) and
-parses a row alone only where the quick check cannot vouch for it. These tests
-import the same files both ways, the quick check on and off, and find no
+An import checks a chunk of rows column by column (geo.columns.RowChecker.columns),
+then a row it leaves by what repeats from row to row (RowChecker.__call__), and
+parses a row alone only where neither can vouch for it. These tests import the
+same files three ways (both quick checks, only the row check, neither) and find no
 difference: in the rows stored, in the report, and in the errors of bad rows.
 """
 
@@ -18,11 +19,13 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from geo import record
 from geo.build import init_inventory
 from geo.columns import RowChecker
-from geo.errors import BatchValidationError
+from geo.errors import BatchValidationError, RecordValidationError
 from geo.record import import_observations
 
 DATA = Path(__file__).parent / "data"
@@ -81,16 +84,26 @@ def stored(path: Path) -> list[tuple[object, ...]]:
         connection.close()
 
 
+def _no_columns(self: RowChecker, columns: object, count: int) -> list[None]:
+    return [None] * count
+
+
 def import_both_ways(
     bare: Path, tmp_path: Path, source: Path, monkeypatch: pytest.MonkeyPatch, **options: object
 ) -> tuple[object, object]:
-    """Import a file with the quick check and without; return (result, stored) of each."""
+    """Import a file with the quick checks and without; return (result, stored) of each.
+
+    The import with only the row check must agree too: it is compared here, and
+    the first two ways are returned.
+    """
     results = []
-    for quick in (True, False):
-        target = tmp_path / f"{'quick' if quick else 'slow'}-{source.stem}.gpkg"
+    for way in ("columns", "rows", "slow"):
+        target = tmp_path / f"{way}-{source.stem}.gpkg"
         shutil.copyfile(bare, target)
         with monkeypatch.context() as patch:
-            if not quick:
+            if way != "columns":
+                patch.setattr(RowChecker, "columns", _no_columns)
+            if way == "slow":
                 patch.setattr(RowChecker, "__call__", lambda self, raw: None)
             try:
                 report = import_observations(target, source, **options)  # type: ignore[arg-type]
@@ -98,14 +111,15 @@ def import_both_ways(
             except BatchValidationError as err:
                 outcome = (str(err), [(p.row, str(p.error)) for p in err.problems])
         results.append((outcome, stored(target)))
-    return results[0], results[1]
+    assert results[1] == results[2]  # the row check alone agrees with parsing row by row
+    return results[0], results[2]
 
 
 def mutated(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     """The seed's rows written as people write them: case, spaces, other digits and forms."""
     changed = []
-    for n, given in enumerate(rows):
-        row = dict(given)
+    for n, written in enumerate(rows):
+        row = dict(written)
         if n % 3 == 0:
             row["kind"] = row["kind"].upper()
             row["source_type"] = " " + row["source_type"].replace("_", " ") + " "
@@ -309,6 +323,7 @@ def test_the_rows_of_an_import_are_recorded_at_one_moment_the_imports(
     target = tmp_path / "moment.gpkg"
     shutil.copyfile(bare_store, target)
     if not quick:
+        monkeypatch.setattr(RowChecker, "columns", _no_columns)
         monkeypatch.setattr(RowChecker, "__call__", lambda self, raw: None)
     before = datetime.now(UTC)
     import_observations(target, big_file(tmp_path / "rows.csv", 3000, {}))
@@ -327,3 +342,154 @@ def test_the_rows_of_an_import_are_recorded_at_one_moment_the_imports(
         <= datetime.fromisoformat(moment)
         <= after
     )
+
+
+def test_the_column_check_vouches_for_the_usual_rows(bare_store, tmp_path):
+    """The column check is not a path that every row leaves: it answers for plain rows."""
+    from geo.exchange import iter_csv_columns
+    from geo.store import open_store
+
+    with open_store(bare_store) as opened:
+        check = RowChecker(opened.crossings(), structures=opened.structures())
+        seed = {name: [row[name] for row in seed_rows()] for name in seed_rows()[0]}
+        answered = check.columns(seed, len(seed["id"]))
+        assert sum(found is not None for found in answered) >= len(answered) - 2
+        plain = big_file(tmp_path / "plain.csv", 500, {})
+        ((numbers, columns),) = iter_csv_columns(plain)
+        assert None not in check.columns(columns, len(numbers))
+
+
+#: Values a column may hold, good and bad, for the comparison below: texts to clean, forms
+#: float() reads, points near, far and on the border, ids right and wrong.
+_CELLS = {
+    "crossing_id": [
+        "quanhe-wonjong",
+        "friendship-bridge",
+        "border",
+        "atlantis",
+        " Quanhe-Wonjong",
+        "",
+    ],
+    "date": ["2024-05", "2024", "2024-05-06", "２０２４-05", "2024-13", "", "2999"],
+    "kind": ["traffic", "status", "retraction", "Context", "plan", "rumour"],
+    "status": ["", "open", "closed", "maybe"],
+    "summary": [
+        "trucks seen",
+        "  trucks  seen ",
+        "",
+        "a\x07bell",
+        "Sinu\u0306iju",
+        "신의주",
+        "x" * 2001,
+    ],
+    "source_url": ["https://example.org/a", "", "ftp://example.org/a"],
+    "source_name": ["", "Yonhap"],
+    "source_detail": ["", "broadcast"],
+    "source_type": ["news_report", "satellite_imagery", "hearsay"],
+    "lat": [
+        "10",
+        "42.57",
+        "",
+        "42,57",
+        "4_2.57",
+        "nan",
+        "91",
+        "40.1",
+        "４２.５７",
+        " 42.57",
+        "42.6",
+    ],
+    "lon": ["130.52", "", "130.6", "1e2", "inf", "124.39"],
+    "side": ["", "cn", "KP", "north"],
+    "replaces": ["", "o-0123456789"],
+    "recorded_at": ["", "2025-01-02T03:04:05Z", "yesterday", "2999-01-01"],
+    "recorded_by": ["", "analyst", "\u202eevil"],
+    "notes": ["", "two\nlines", "tab\there", " padded "],
+    "id": ["", "o-0000000000"],
+    "source_quote": ["", "said so"],
+    "quote_en": ["", "said so"],
+    "checked_on": ["", "2025-01-02", "2025-01"],
+    "archive_url": ["", "https://web.archive.org/x", "not a url"],
+}
+
+
+#: A row every check takes; the comparison varies a few of its columns.
+_GOOD_ROW = {
+    "crossing_id": "quanhe-wonjong",
+    "date": "2024-05",
+    "kind": "traffic",
+    "summary": "trucks seen",
+    "source_url": "https://example.org/a",
+    "source_type": "news_report",
+    "lat": "42.57",
+    "lon": "130.52",
+}
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_the_column_check_gives_each_row_what_parsing_it_alone_gives(bare_store, data):
+    """Each row's record from the column check is the one parsing gives, or None (parsed alone).
+
+    A row that parsing refuses must never get a record.
+    """
+    varied = data.draw(st.lists(st.sampled_from(sorted(_CELLS)), unique=True, max_size=3))
+    count = data.draw(st.integers(1, 12))
+    columns = {name: [value] * count for name, value in _GOOD_ROW.items()}
+    for name in varied:  # a few columns vary from row to row, over good and bad values
+        columns[name] = data.draw(
+            st.lists(st.sampled_from(_CELLS[name]), min_size=count, max_size=count)
+        )
+    assert_columns_check_as_parsing(bare_store, columns, count)
+
+
+#: Rows the comparison above may draw seldom: each differs from the good row in a few fields.
+_RARE_ROWS = [
+    {"crossing_id": "border", "lat": "10"},  # a point outside the border region
+    {"crossing_id": "border"},  # a border-wide record with a point inside it
+    {"notes": " padded "},
+    {"lat": "4_2.57"},
+    {"lat": "nan"},
+    {"lon": ""},
+    {"source_quote": "", "quote_en": "said so"},
+    {"kind": "retraction"},
+    {"id": "o-0000000000"},
+]
+
+
+@pytest.mark.parametrize("change", _RARE_ROWS, ids=[str(r) for r in _RARE_ROWS])
+def test_the_column_check_gives_rare_rows_what_parsing_gives(bare_store, change):
+    columns = {name: [value, value] for name, value in _GOOD_ROW.items()}
+    for name, value in change.items():
+        columns[name] = [_GOOD_ROW.get(name, ""), value]  # a good row, then the rare one
+    found = assert_columns_check_as_parsing(bare_store, columns, 2)
+    assert found[0] is not None  # the good row is answered by the columns
+
+
+def assert_columns_check_as_parsing(
+    bare_store: Path, columns: dict[str, list[str]], count: int
+) -> list[object]:
+    """Assert that the column check gives each row parsing's record, or None, never another."""
+    from datetime import UTC, datetime
+
+    from geo.store import open_store
+    from geo.validate import parse_observation
+
+    now = datetime(2026, 12, 4, 12, tzinfo=UTC)
+    with open_store(bare_store) as opened:
+        crossings, structures = opened.crossings(), opened.structures()
+    check = RowChecker(crossings, structures=structures, now=now, default_recorded_by="me")
+    found = check.columns(columns, count)
+    for row, answer in enumerate(found):
+        fields = {name: values[row] for name, values in columns.items() if values[row]}
+        try:
+            parsed = parse_observation(
+                fields, crossings, structures=structures, now=now, default_recorded_by="me"
+            )
+        except RecordValidationError:
+            assert answer is None, fields
+            continue
+        assert answer is None or answer == parsed, fields
+    return list(found)

@@ -1103,23 +1103,39 @@ class GeoPackageStore(Store):
         crossings = self.crossings()
         written = WrittenIds()
         box = [math.inf, math.inf, -math.inf, -math.inf]
+        size = _BULK_BATCH if bulk else 1000
+
+        def write(batch: list[Observation]) -> None:
+            points = [
+                record.location
+                or (crossings[record.crossing_id].location if record.crossing_id else None)
+                for record in batch
+            ]
+            located = [point for point in points if point is not None]
+            if located:  # the extent covers every feature, own point or not
+                lons, lats = [p.lon for p in located], [p.lat for p in located]
+                box[:] = (
+                    min(box[0], *lons), min(box[1], *lats), max(box[2], *lons), max(box[3], *lats)
+                )  # fmt: skip
+            rows = [
+                (point_blob(point), *row)
+                for point, row in zip(points, schema.observation_rows(batch), strict=True)
+            ]
+            self._write(connection, names, list(zip(batch, rows, strict=True)), written,
+                        on_duplicate, cluster=bulk)  # fmt: skip
+            batch.clear()
+
         with self._transaction() as connection:
             deferred = self._defer_indexes(connection, expected_rows) if bulk else None
-            batch: list[tuple[Observation, tuple[object, ...]]] = []
+            batch: list[Observation] = []
             for record in records:
                 if record.replaces is not None:
-                    self._write(connection, names, batch, written, on_duplicate, cluster=bulk)
+                    write(batch)
                     self._check_replaces(record)  # against what is written so far
-                location = record.location
-                if location is None and record.crossing_id is not None:
-                    location = crossings[record.crossing_id].location
-                batch.append((record, (point_blob(location), *self._observation_row(record))))
-                if location is not None:  # the extent covers every feature, own point or not
-                    lon, lat = location
-                    box = [min(box[0], lon), min(box[1], lat), max(box[2], lon), max(box[3], lat)]
-                if len(batch) == (_BULK_BATCH if bulk else 1000):
-                    self._write(connection, names, batch, written, on_duplicate, cluster=bulk)
-            self._write(connection, names, batch, written, on_duplicate, cluster=bulk)
+                batch.append(record)
+                if len(batch) == size:
+                    write(batch)
+            write(batch)
             if deferred is not None:
                 self._restore_indexes(connection, deferred)
             self._border = None  # border-wide records may be among them

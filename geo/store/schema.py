@@ -8,7 +8,7 @@ as the store reads them (``schema.OBSERVATIONS``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
@@ -61,6 +61,7 @@ __all__ = [
     "day_text",
     "observation_from_row",
     "observation_row",
+    "observation_rows",
     "sighting_from_row",
     "structure_from_row",
     "structure_row",
@@ -221,37 +222,42 @@ def trade_from_row(values: Sequence[Any]) -> TradeFigure:
 
 def observation_row(o: Observation) -> tuple[object, ...]:
     """Return the values of an observation's row, in the order of OBSERVATIONS.fields."""
-    return (
-        o.id,
-        o.crossing_id,
-        o.date.text,
-        o.date.precision,
-        o.date.start.isoformat(),
-        o.date.end.isoformat(),
-        o.kind,
-        o.status,
-        o.summary,
-        o.source_name,
-        o.source_url,
-        o.source_published.text if o.source_published else None,
-        o.source_type,
-        o.source_detail,
-        o.side,
-        int(o.has_own_location),
-        o.replaces,
-        o.notes,
-        timestamp(o.recorded_at),
-        o.recorded_by,
-        ",".join(o.applies_to) or None,
-        o.until.text if o.until else None,
-        o.until.end.isoformat() if o.until else None,
-        o.structure_id,
-        ",".join(o.traffic) or None,
-        o.expected.text if o.expected else None,
-        o.lifecycle,
-        int(o.source_is_mirror),
-        *[getattr(o, name) or None for name in _CARRIED],
-    )
+    return observation_rows([o])[0]
+
+
+def observation_rows(records: Iterable[Observation]) -> list[tuple[object, ...]]:
+    """Return the rows of many observations (see :func:`observation_row`).
+
+    The dates and moments that records share (an import's rows share a few)
+    are formatted once.
+    """
+    days: dict[int, tuple[str, str, str, str]] = {}
+    moments: dict[int, str] = {}
+    rows: list[tuple[object, ...]] = []
+    # Unpacked in the order of Observation's fields: an import writes many.
+    for (
+        oid, crossing_id, when, kind, status, summary, source_name, source_url, published,
+        source_type, source_detail, side, _, own, replaces, notes, recorded_at, recorded_by,
+        applies_to, until, structure_id, traffic, expected, lifecycle, mirror, *carried,
+    ) in records:  # fmt: skip
+        day = days.get(id(when))  # one call: the records keep each date alive
+        if day is None:
+            day = days[id(when)] = (
+                when.text, when.precision, when.start.isoformat(), when.end.isoformat()
+            )  # fmt: skip
+        moment = moments.get(id(recorded_at))
+        if moment is None:
+            moment = moments[id(recorded_at)] = timestamp(recorded_at)
+        row = (
+            oid, crossing_id, *day, kind, status, summary, source_name, source_url,
+            published.text if published else None, source_type, source_detail, side,
+            int(own), replaces, notes, moment, recorded_by, ",".join(applies_to) or None,
+            until.text if until else None, until.end.isoformat() if until else None,
+            structure_id, ",".join(traffic) or None, expected.text if expected else None,
+            lifecycle, int(mirror), *[value or None for value in carried],
+        )  # fmt: skip
+        rows.append(row)
+    return rows
 
 
 #: The fields a record carries as given (geo.schema), last in the row and in the record, in
