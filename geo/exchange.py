@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -436,15 +437,16 @@ def _iter_csv_rows(
     """
     found = read_csv_format(path, encoding=encoding)
     names: list[str] = []
-    for number, cells in _csv_cells(path, found, names):
-        fields: dict[str, object]
-        if only is None:
-            fields = dict(zip(names, cells, strict=True))
-        else:
-            fields = {name: cell for name, cell in zip(names, cells, strict=True) if name in only}
-        if found.delimiter == ";":
-            _decimal_points(fields)
-        yield number, fields
+    for numbers, rows in _csv_chunks(path, found, names, 1024):
+        for number, cells in zip(numbers, rows, strict=True):
+            fields: dict[str, object]
+            if only is None:
+                fields = dict(zip(names, cells, strict=True))
+            else:
+                fields = {n: cell for n, cell in zip(names, cells, strict=True) if n in only}
+            if found.delimiter == ";":
+                _decimal_points(fields)
+            yield number, fields
 
 
 def iter_csv_columns(
@@ -463,69 +465,76 @@ def iter_csv_columns(
     path = Path(path)
     found = read_csv_format(path, encoding=encoding)
     names: list[str] = []
-    numbers: list[int] = []
-    rows: list[Sequence[str | None]] = []
-
-    def chunk() -> tuple[list[int], dict[str, list[str | None]]]:
+    for numbers, rows in _csv_chunks(path, found, names, size):
         columns = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
         if found.delimiter == ";":
             for name in ("lat", "lon"):
                 if name in columns:
                     columns[name] = list(map(_decimal_point, columns[name]))
-        return numbers.copy(), columns
-
-    for number, cells in _csv_cells(path, found, names):
-        numbers.append(number)
-        rows.append(cells)
-        if len(rows) == size:
-            yield chunk()
-            numbers.clear()
-            rows.clear()
-    if rows:
-        yield chunk()
+        yield numbers, columns
 
 
 def read_csv_header(path: str | Path, *, encoding: str | None = None) -> list[str]:
     """Return the column names of a CSV file's header row (see :func:`read_csv_rows`)."""
     path = Path(path)
-    names: list[str] = []
-    for _ in _csv_cells(path, read_csv_format(path, encoding=encoding), names):
-        break  # the names are read before the first row
-    return names
+    found = read_csv_format(path, encoding=encoding)
+    try:
+        with path.open(encoding=_ENCODINGS[found.encoding][1], newline="") as handle:
+            return _checked_header(path, next(csv.reader(handle, delimiter=found.delimiter), []))
+    except UnicodeDecodeError as err:
+        raise _encoding_error(found.encoding, f"does not read {path} ({err.reason})") from err
+    except (OSError, csv.Error) as err:
+        raise _file_error(path, f"cannot be read ({err})") from err
 
 
-def _csv_cells(
-    path: Path, found: CsvFormat, names: list[str]
-) -> Iterator[tuple[int, Sequence[str | None]]]:
-    """Yield the number and the cells of each row, one per column of the header.
+def _csv_chunks(
+    path: Path, found: CsvFormat, names: list[str], size: int
+) -> Iterator[tuple[list[int], list[Sequence[str | None]]]]:
+    """Yield the rows of a CSV file in chunks: their numbers, and each row's cells, one a column.
 
-    ``names`` is filled with the header's column names before the first row.
+    ``names`` is filled with the header's column names before the first chunk.
     Every row too long is named at the end, in one error.
     """
     problems: list[RowProblem] = []
     number = 1
+    reader = None
     try:
         with path.open(encoding=_ENCODINGS[found.encoding][1], newline="") as handle:
             reader = csv.reader(handle, delimiter=found.delimiter)
             header = _checked_header(path, next(reader, []))
             names.extend(header)
             width = len(header)
-            for row in reader:
-                if not row:  # a blank line is no row
+            while rows := list(islice(reader, size)):
+                starts = "\x00".join(map("\x00".join, rows))
+                if set(map(len, rows)) == {width} and not (
+                    starts.startswith("'") or "\x00'" in starts
+                ):  # the usual chunk: no blank row, none short or long, no cell quoted
+                    yield list(range(number + 1, number + 1 + len(rows))), rows  # type: ignore[misc]
+                    number += len(rows)
                     continue
-                number += 1
-                if len(row) > width:
-                    problems.append(RowProblem(number, _extra_cells(header, row[width:], found)))
-                    continue
-                cells: Sequence[str | None] = row
-                if "'" in "".join(row):  # a cell may start with the quote write_csv adds
-                    cells = list(map(_spreadsheet_text, row))
-                if len(cells) < width:
-                    cells = [*cells, *[None] * (width - len(cells))]
-                yield number, cells
+                numbers, cells_of = [], []
+                for row in rows:
+                    if not row:  # a blank line is no row
+                        continue
+                    number += 1
+                    if len(row) > width:
+                        problems.append(
+                            RowProblem(number, _extra_cells(header, row[width:], found))
+                        )
+                        continue
+                    cells: Sequence[str | None] = row
+                    if "'" in "".join(row):  # a cell may start with the quote write_csv adds
+                        cells = list(map(_spreadsheet_text, row))
+                    if len(cells) < width:
+                        cells = [*cells, *[None] * (width - len(cells))]
+                    numbers.append(number)
+                    cells_of.append(cells)
+                if numbers:
+                    yield numbers, cells_of
     except UnicodeDecodeError as err:
+        read = reader.line_num if reader is not None else 0  # lines read whole, the header's too
         raise _encoding_error(
-            found.encoding, f"does not read {path} beyond row {number:,} ({err.reason})"
+            found.encoding, f"does not read {path} beyond line {read:,} ({err.reason})"
         ) from err
     except (OSError, csv.Error) as err:
         raise _file_error(path, f"cannot be read ({err})") from err

@@ -371,8 +371,9 @@ def _lines(path: Path) -> int:
 class _RowCheck:
     """The second pass over a file: what its rows hold, and what is wrong with them.
 
-    Good rows are handed on one by one while no row has been bad; the bad rows
-    and the conflicts are all listed at the end, and nothing is written then.
+    Good rows are handed on one by one while no row has been bad; the bad rows,
+    the repeated ones and the conflicts are all listed at the end, and nothing
+    is written then.
     """
 
     def __init__(self, name: str, *, ignore_duplicates: bool) -> None:
@@ -382,10 +383,10 @@ class _RowCheck:
         self.rows = 0
         self.touched: set[str | None] = set()
         self.problems: list[RowProblem] = []
-        # Each id's row and a 64-bit hash of what the row says, in one int: small at a million.
+        # Each id's first row: small at a million.
         self.seen: dict[str, int] = {}
-        # A row, the earlier row of its id, and the record.
-        self.conflicts: list[tuple[int, int, Observation]] = []
+        # A row whose id an earlier row has, and that row: told apart at the end (see _repeated).
+        self.repeats: list[tuple[int, int]] = []
 
     def records(
         self,
@@ -411,70 +412,59 @@ class _RowCheck:
                 except RecordValidationError as err:
                     self.problems.append(RowProblem(number, err))
                     continue
-                if not self._goes_on(number, record):
+                first = self.seen.setdefault(record.id, number)
+                if first != number:  # written once at most, whatever it says
+                    self.repeats.append((number, first))
                     continue
                 if can_change_status(record):
                     self.touched.add(record.crossing_id)
                 # After a bad row, check the rest and write nothing.
-                if not self.problems and not self.conflicts:
+                if not self.problems and (self.ignore_duplicates or not self.repeats):
                     yield record
-        if self.problems or self.conflicts:  # raised inside the write's transaction: it rolls back
-            self.problems.extend(_named_conflicts(self.conflicts, _rows_of(chunks()), parse))
+        if self.repeats:
+            self.problems.extend(self._repeated(_rows_of(chunks()), parse))
+        if self.problems:  # raised inside the write's transaction: it rolls back
             self.problems.sort(key=lambda problem: problem.row)
             raise BatchValidationError(self.name, self.problems)
 
-    def _goes_on(self, number: int, record: Observation) -> bool:
-        """Say whether a row goes on to be written (or skipped as a stored duplicate).
+    def _repeated(
+        self,
+        rows: Iterator[tuple[int, dict[str, object]]],
+        parse: Callable[[Mapping[str, object]], Observation],
+    ) -> list[RowProblem]:
+        """Name each row with the id of an earlier row, unless it is that row again, ignored.
 
         A later row with the id of an earlier one that says something else is a
-        conflict; one that says the same is a problem unless duplicates are ignored.
+        conflict; one that says the same is a problem unless duplicates are
+        ignored. The import keeps only each id's first row number, so the rows
+        are read again: only when ids repeat.
         """
-        said = hash(content(record)) & 0xFFFF_FFFF_FFFF_FFFF
-        packed = self.seen.setdefault(record.id, number << 64 | said)
-        first, first_said = packed >> 64, packed & 0xFFFF_FFFF_FFFF_FFFF
-        if first != number and first_said != said:  # one id, two contents: a conflict
-            self.conflicts.append((number, first, record))
-            return False
-        if first != number and not self.ignore_duplicates:
-            self.problems.append(
-                RowProblem(
-                    number,
-                    RecordValidationError(
-                        "observation",
-                        record.id,
-                        f"repeats row {first} (the same in every field)",
-                        "each record once",
-                        "remove the repeated row, or pass --ignore",
-                    ),
+        wanted = {number for pair in self.repeats for number in pair}
+        parsed: dict[int, Observation] = {}
+        for number, fields in rows:
+            if number in wanted:
+                parsed[number] = parse(fields)
+                if len(parsed) == len(wanted):
+                    break
+        problems = []
+        for number, first in self.repeats:
+            record, earlier = parsed[number], parsed[first]
+            if content(record) != content(earlier):  # one id, two contents: a conflict
+                differing = differing_fields(record, earlier)
+                problems.append(
+                    RowProblem(number, ConflictingRecordError(record.id, f"row {first}", differing))
                 )
-            )
-            return False
-        return True
-
-
-def _named_conflicts(
-    conflicts: list[tuple[int, int, Observation]],
-    rows: Iterator[tuple[int, dict[str, object]]],
-    parse: Callable[[Mapping[str, object]], Observation],
-) -> list[RowProblem]:
-    """Name what each conflicting row says unlike the earlier row of its id.
-
-    The import keeps only a hash of each row it has read, so the earlier rows
-    are read again: only when there are conflicts, and nothing is written then.
-    """
-    wanted = {first for _, first, _ in conflicts}
-    earlier: dict[int, Observation] = {}
-    for number, fields in rows:
-        if number in wanted:
-            earlier[number] = parse(fields)
-            if len(earlier) == len(wanted):
-                break
-    return [
-        RowProblem(
-            number,
-            ConflictingRecordError(
-                record.id, f"row {first}", differing_fields(record, earlier[first])
-            ),
-        )
-        for number, first, record in conflicts
-    ]
+            elif not self.ignore_duplicates:
+                problems.append(
+                    RowProblem(
+                        number,
+                        RecordValidationError(
+                            "observation",
+                            record.id,
+                            f"repeats row {first} (the same in every field)",
+                            "each record once",
+                            "remove the repeated row, or pass --ignore",
+                        ),
+                    )
+                )
+        return problems

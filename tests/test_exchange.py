@@ -1018,7 +1018,7 @@ def test_a_fault_past_the_part_read_first_names_the_row(store, tmp_path):
         )
     assert path.stat().st_size > 1 << 20
     with pytest.raises(
-        RecordValidationError, match=rf"encoding: 'utf-8' does not read {path} beyond row [\d,]+"
+        RecordValidationError, match=rf"encoding: 'utf-8' does not read {path} beyond line [\d,]+"
     ):
         read_csv_rows(path)
 
