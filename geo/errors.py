@@ -30,6 +30,18 @@ __all__ = [
 class GeoError(Exception):
     """Base class of every error raised by the crossings library."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled whole (a process that checks a file tells another what is wrong): the
+        # subclasses take other arguments than the message they pass on.
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(kind: type[GeoError], args: tuple[object, ...], state: dict[str, object]) -> GeoError:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class RecordValidationError(GeoError, ValueError):
     """One field of one record is not acceptable.
@@ -127,6 +139,10 @@ class BatchValidationError(GeoError, ValueError):
         self.problems = problems
         lines = "\n".join(f"  {problem}" for problem in problems)
         super().__init__(f"{source}: {len(problems)} problem(s), nothing was imported:\n{lines}")
+
+
+class WorkerStoppedError(GeoError):
+    """A process doing part of the work (the check of an imported file) ended before it finished."""
 
 
 class StoreError(GeoError):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from geo import apart
 from geo.columns import RowChecker
 from geo.errors import (
     BatchValidationError,
@@ -35,10 +37,11 @@ from geo.status import (
     can_change_status,
 )
 from geo.store import open_store
+from geo.store.gpkg import GeoPackageStore, PreparedBatch, prepare_batches
 from geo.validate import parse_observation
 
 if TYPE_CHECKING:
-    from geo.model import Observation
+    from geo.model import Crossing, Observation
 
 __all__ = [
     "OBSERVATION_FIELDS",
@@ -250,34 +253,91 @@ def _import_file(
                 corrected.add(str(replaced))
     else:
         expected = _lines(path)
-    check = _RowCheck(name, ignore_duplicates=ignore_duplicates)
     with open_store(store, writable=True) as opened:
         # The rows are recorded at one moment, the import's (a stored time has milliseconds).
         now = datetime.now(UTC)
-        options = {
-            "structures": opened.structures(),
-            "default_recorded_by": recorder(),
-            "now": now,
-            "today": now.date(),
-        }
-        slow = history_parser(corrected, opened.crossings(), **options)
-        quick = RowChecker(opened.crossings(), **options)
-
-        def parse(fields: Mapping[str, object]) -> Observation:
-            # A row the quick check cannot vouch for is parsed alone, which names its fault.
-            return quick(fields) or slow(fields)
-
+        job = _Job(
+            path, name, encoding, defaults, corrected, opened.crossings(), ignore_duplicates,
+            {
+                "structures": opened.structures(),
+                "default_recorded_by": recorder(),
+                "now": now,
+                "today": now.date(),
+            },
+        )  # fmt: skip
         bulk = expected >= _BULK_ROWS and expected >= opened.count() // 4
+        on_duplicate = "ignore" if ignore_duplicates else "error"
         with opened.transaction():
-            ids = opened.add_observations(
-                check.records(chunks, quick.columns, parse),
-                on_duplicate="ignore" if ignore_duplicates else "error",
-                bulk=bulk,
-                expected_rows=expected,
-            )
+            if bulk and _APART and sys.executable and isinstance(opened, GeoPackageStore):
+                # A large file is checked in a process of its own while this one writes.
+                check = _RowCheck(name, ignore_duplicates=ignore_duplicates)
+                with closing(_checked_apart(job, check)) as batches:  # ends the other process
+                    ids = opened.add_prepared(
+                        batches, on_duplicate=on_duplicate, bulk=True, expected_rows=expected
+                    )
+            else:
+                check, records = _checked(job)
+                ids = opened.add_observations(
+                    records, on_duplicate=on_duplicate, bulk=bulk, expected_rows=expected
+                )
             refresh_status_snapshot(opened, check.touched)
     ignored = sorted(check.columns - OBSERVATION_FIELDS - _DERIVED_FIELDS - _KML_FIELDS)
     return ImportReport(ids=ids, rows=check.rows, ignored_fields=ignored)
+
+
+#: Whether a bulk import into a GeoPackage checks its file in a process of its own.
+_APART = True
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What the check of a file's rows needs: in this process, or in one of its own."""
+
+    path: Path
+    name: str
+    encoding: str | None
+    defaults: dict[str, str]
+    corrected: set[str]
+    crossings: Mapping[str, Crossing]
+    ignore_duplicates: bool
+    options: dict[str, Any]
+
+
+def _checked(job: _Job) -> tuple[_RowCheck, Iterator[Observation]]:
+    """Return the check of a file's rows and the good records it yields, as they are read."""
+    check = _RowCheck(job.name, ignore_duplicates=job.ignore_duplicates)
+    slow = history_parser(job.corrected, job.crossings, **job.options)
+    quick = RowChecker(job.crossings, **job.options)
+
+    def parse(fields: Mapping[str, object]) -> Observation:
+        # A row the quick check cannot vouch for is parsed alone, which names its fault.
+        return quick(fields) or slow(fields)
+
+    def chunks() -> Iterator[_Chunk]:
+        return _chunks(job.path, job.encoding, job.defaults)
+
+    return check, check.records(chunks, quick.columns, parse)
+
+
+def _checked_apart(job: _Job, check: _RowCheck) -> Generator[PreparedBatch, None, None]:
+    """Yield the batches of a file checked in a process of its own; then fill in ``check``.
+
+    An error of the file is raised where the batches are read, as when it is
+    checked in this process.
+    """
+    for kind, *value in apart.results(_prepared, job):
+        if kind == "done":
+            check.touched, check.columns, check.rows = value
+        else:
+            yield value[0]
+
+
+def _prepared(job: _Job) -> Iterator[tuple[object, ...]]:
+    """Check a file; yield its records in batches ready for the store, then what the check saw."""
+    check, records = _checked(job)
+    for batch in prepare_batches(records, job.crossings, bulk=True):
+        yield ("batch", batch)
+    yield ("done", check.touched, check.columns, check.rows)
 
 
 def _checked_defaults(defaults: Mapping[str, str] | None) -> dict[str, str]:

@@ -2,9 +2,11 @@
 
 An import checks a chunk of rows column by column (geo.columns.RowChecker.columns),
 then a row it leaves by what repeats from row to row (RowChecker.__call__), and
-parses a row alone only where neither can vouch for it. These tests import the
-same files three ways (both quick checks, only the row check, neither) and find no
-difference: in the rows stored, in the report, and in the errors of bad rows.
+parses a row alone only where neither can vouch for it; a large file is checked
+in a process of its own (geo.apart) while the importing one writes. These tests
+import the same files three ways (both quick checks, in a process of their own
+where the load is bulk; only the row check; neither) and find no difference: in
+the rows stored, in the report, and in the errors of bad rows.
 """
 
 from __future__ import annotations
@@ -101,7 +103,8 @@ def import_both_ways(
         target = tmp_path / f"{way}-{source.stem}.gpkg"
         shutil.copyfile(bare, target)
         with monkeypatch.context() as patch:
-            if way != "columns":
+            if way != "columns":  # checked in this process: another would not see the patches
+                patch.setattr(record, "_APART", False)
                 patch.setattr(RowChecker, "columns", _no_columns)
             if way == "slow":
                 patch.setattr(RowChecker, "__call__", lambda self, raw: None)
@@ -209,9 +212,12 @@ BAD_VALUES = [
 @pytest.mark.parametrize(
     ("field", "value"), BAD_VALUES, ids=[f"{f}={v[:12]!r}" for f, v in BAD_VALUES]
 )
+@pytest.mark.parametrize("bulk", [False, True], ids=["rows", "bulk"])
 def test_a_bad_value_is_named_as_row_by_row_parsing_names_it(
-    bare_store, tmp_path, monkeypatch, field, value
+    bare_store, tmp_path, monkeypatch, field, value, bulk
 ):
+    if bulk:  # the file is checked in a process of its own, which tells its errors
+        monkeypatch.setattr(record, "_BULK_ROWS", 1)
     rows = seed_rows()
     for n in (0, len(rows) // 2, len(rows) - 1):
         rows[n][field] = value
@@ -493,3 +499,51 @@ def assert_columns_check_as_parsing(
             continue
         assert answer is None or answer == parsed, fields
     return list(found)
+
+
+def test_the_three_ways_agree_on_defaults_and_columns_named_otherwise(
+    bare_store, tmp_path, monkeypatch
+):
+    """Values given for empty cells (--set) and a column under another name reach every way."""
+    rows = []
+    for n, seed in enumerate(seed_rows()):
+        row = {("date_precision" if k == "precision" else k): v for k, v in seed.items()}
+        if n % 2:
+            row["notes"] = ""
+            row["source_type"] = ""
+        rows.append(row)
+    source = write_rows(tmp_path / "renamed.csv", rows)
+    defaults = {"notes": "set for the empty cells", "source_type": "news_report"}
+    quick, slow = import_both_ways(bare_store, tmp_path, source, monkeypatch, defaults=defaults)
+    assert quick == slow
+    assert len(quick[0][0]) == len(rows)
+    notes = [row for row in quick[1] if "set for the empty cells" in row]
+    assert len(notes) == sum(not row["notes"] for row in rows)  # each row that left it empty
+
+
+def test_the_check_apart_makes_no_garbage_in_cycles(bare_store, tmp_path):
+    """The check runs without the cycle collector in its own process (geo.apart): it must
+    leave nothing that only the collector would free, of good rows or bad. (The error it
+    ends with holds each bad row's own error, with its traceback: sent, then the process ends.)
+    """
+    import gc
+    from datetime import UTC, datetime
+
+    from geo.store import open_store
+
+    bad = dict.fromkeys(range(0, 3000, 7), ("date", "2025-13"))
+    source = big_file(tmp_path / "rows.csv", 3000, bad)
+    with open_store(bare_store) as opened:
+        now = datetime.now(UTC)
+        options = {"structures": opened.structures(), "now": now, "today": now.date()}
+        job = record._Job(source, "rows.csv", None, {}, set(), opened.crossings(), False, options)
+    gc.collect()
+    gc.disable()
+    try:
+        with pytest.raises(BatchValidationError) as caught:
+            for _ in record._prepared(job):
+                pass
+        assert len(caught.value.problems) == len(bad)
+        assert gc.collect() == 0  # while the error is held: nothing else was left
+    finally:
+        gc.enable()

@@ -20,8 +20,9 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from geo.errors import (
     DamagedStoreError,
@@ -41,6 +42,7 @@ from geo.model import (
     TradeFigure,
 )
 from geo.query import Ellipse, dwithin_boxes, dwithin_ellipse
+from geo.status import can_change_status
 from geo.store import rtree, schema, tally
 from geo.store.base import Store, WrittenIds
 from geo.store.blob import (
@@ -392,6 +394,79 @@ def open_store(path: str | Path, *, writable: bool = False) -> GeoPackageStore:
 
 #: Rows a bulk load sorts into grid order at a time (memory: a few tens of MB).
 _BULK_BATCH = 20_000
+
+
+#: The columns of a prepared row: the geometry, then the fields of observation_row.
+_INSERTED = ("geom", *_OBSERVATION_FIELDS)
+_OWN_POINT_AT = _INSERTED.index("has_own_location")
+_ROW_ID = itemgetter(_INSERTED.index("id"))
+
+
+class PreparedBatch(NamedTuple):
+    """A batch of records as the observations table takes them (see :func:`prepare_batches`)."""
+
+    #: Each record's geometry blob (its own point, else its crossing's), then its observation_row.
+    rows: list[tuple[object, ...]]
+    #: The extent of the rows' points (west, south, east, north); None: none has a point.
+    box: tuple[float, float, float, float] | None
+    #: The records that may change a status, by their place in ``rows``: noted once written.
+    notable: dict[int, Observation]
+    #: The batch's first record, when it replaces another: checked before the batch is written.
+    corrects: Observation | None
+
+
+def prepare_batches(
+    records: Iterable[Observation], crossings: Mapping[str, Crossing], *, bulk: bool = False
+) -> Iterator[PreparedBatch]:
+    """Yield records in batches of rows ready to insert, as they come.
+
+    A record that replaces another starts a batch: it is checked against what
+    is written before it. With ``bulk``, batches are larger and each is in grid
+    order (see :func:`_grid_order`). Needs no store: another process may make them.
+    """
+    size = _BULK_BATCH if bulk else 1000
+    batch: list[Observation] = []
+    for record in records:
+        if record.replaces is not None and batch:
+            yield _prepared(batch, crossings, bulk=bulk)
+            batch = []
+        batch.append(record)
+        if len(batch) == size:
+            yield _prepared(batch, crossings, bulk=bulk)
+            batch = []
+    if batch:
+        yield _prepared(batch, crossings, bulk=bulk)
+
+
+def _prepared(
+    batch: list[Observation], crossings: Mapping[str, Crossing], *, bulk: bool
+) -> PreparedBatch:
+    corrects = batch[0] if batch[0].replaces is not None else None
+    points = [
+        record.location or (crossings[record.crossing_id].location if record.crossing_id else None)
+        for record in batch
+    ]
+    located = [point for point in points if point is not None]
+    box = None
+    if located:  # the extent covers every feature, own point or not
+        lons, lats = [p.lon for p in located], [p.lat for p in located]
+        box = (min(lons), min(lats), max(lons), max(lats))
+    if bulk:
+        order = _grid_order(points)
+        batch = [batch[n] for n in order]
+        points = [points[n] for n in order]
+    rows = [
+        (point_blob(point), *row)
+        for point, row in zip(points, schema.observation_rows(batch), strict=True)
+    ]
+    notable = {n: record for n, record in enumerate(batch) if can_change_status(record)}
+    return PreparedBatch(rows, box, notable, corrects)
+
+
+def _row_record(row: Sequence[Any]) -> Observation:
+    """Return the record of a prepared row (its point: the blob's, if the record's own)."""
+    point = blob_point(row[0]) if row[_OWN_POINT_AT] else None  # type: ignore[arg-type]
+    return schema.observation_from_row(point, row[1:])
 
 
 def _grid_order(points: Sequence[LonLat | None]) -> list[int]:
@@ -1104,50 +1179,38 @@ class GeoPackageStore(Store):
         RecordValidationError
             A record replaces one of another crossing.
         """
+        batches = prepare_batches(records, self.crossings(), bulk=bulk)
+        return self.add_prepared(
+            batches, on_duplicate=on_duplicate, bulk=bulk, expected_rows=expected_rows
+        )
+
+    def add_prepared(
+        self,
+        batches: Iterable[PreparedBatch],
+        *,
+        on_duplicate: str = "error",
+        bulk: bool = False,
+        expected_rows: int = 0,
+    ) -> list[str]:
+        """Add the rows of prepared batches in one transaction (see :meth:`add_observations`).
+
+        The batches are made by :func:`prepare_batches`, in this process or
+        another (an import checks a large file in a process of its own).
+        """
         if on_duplicate not in ("error", "ignore"):
             raise ValueError(f"on_duplicate={on_duplicate!r}: must be 'error' or 'ignore'")
-        names = ("geom", *_OBSERVATION_FIELDS)
-        crossings = self.crossings()
         written = WrittenIds()
         box = [math.inf, math.inf, -math.inf, -math.inf]
-        size = _BULK_BATCH if bulk else 1000
-
-        def write(batch: list[Observation]) -> None:
-            points = [
-                record.location
-                or (crossings[record.crossing_id].location if record.crossing_id else None)
-                for record in batch
-            ]
-            located = [point for point in points if point is not None]
-            if located:  # the extent covers every feature, own point or not
-                lons, lats = [p.lon for p in located], [p.lat for p in located]
-                box[:] = (
-                    min(box[0], *lons), min(box[1], *lats), max(box[2], *lons), max(box[3], *lats)
-                )  # fmt: skip
-            if bulk and batch:
-                order = _grid_order(points)
-                batch[:] = [batch[n] for n in order]
-                points = [points[n] for n in order]
-            rows = [
-                (point_blob(point), *row)
-                for point, row in zip(points, schema.observation_rows(batch), strict=True)
-            ]
-            self._write(
-                connection, names, list(zip(batch, rows, strict=True)), written, on_duplicate
-            )
-            batch.clear()
-
         with self._transaction() as connection:
             deferred = self._defer_indexes(connection, expected_rows) if bulk else None
-            batch: list[Observation] = []
-            for record in records:
-                if record.replaces is not None:
-                    write(batch)
-                    self._check_replaces(record)  # against what is written so far
-                batch.append(record)
-                if len(batch) == size:
-                    write(batch)
-            write(batch)
+            for batch in batches:
+                if batch.corrects is not None:
+                    self._check_replaces(batch.corrects)  # against what is written so far
+                self._write(connection, batch, written, on_duplicate)
+                if batch.box is not None:
+                    west, south, east, north = batch.box
+                    box = [min(box[0], west), min(box[1], south), max(box[2], east),
+                           max(box[3], north)]  # fmt: skip
             if deferred is not None:
                 self._restore_indexes(connection, deferred)
             self._border = None  # border-wide records may be among them
@@ -1160,38 +1223,37 @@ class GeoPackageStore(Store):
     def _write(
         self,
         connection: sqlite3.Connection,
-        names: Sequence[str],
-        batch: list[tuple[Observation, tuple[object, ...]]],
+        batch: PreparedBatch,
         written: WrittenIds,
         on_duplicate: str,
     ) -> None:
         """Insert a batch of rows; the unique index on id finds a record stored already."""
-        if not batch:
+        if not batch.rows:
             return
-        insert, rows = _insert_filled(names, [row for _, row in batch])
+        insert, rows = _insert_filled(_INSERTED, batch.rows)
         connection.execute("SAVEPOINT batch")
         try:
             connection.executemany(insert, rows)
             connection.execute("RELEASE batch")
-            written.add(record.id for record, _ in batch)
-            for record, _ in batch:
+            written.add(map(_ROW_ID, batch.rows))
+            for record in batch.notable.values():
                 self._note_periods(record)
         except sqlite3.IntegrityError:
             connection.execute("ROLLBACK TO batch")
             connection.execute("RELEASE batch")
             stored = []
-            for (record, _), row in zip(batch, rows, strict=True):  # one by one, to name it
-                try:
+            for n, (whole, row) in enumerate(zip(batch.rows, rows, strict=True)):
+                try:  # one by one, to name the record stored already
                     connection.execute(insert, row)
                 except sqlite3.IntegrityError:
-                    if self.observation(record.id) is None:
+                    if self.observation(_ROW_ID(whole)) is None:
                         raise
-                    self._refuse_duplicate(record, on_duplicate)
+                    self._refuse_duplicate(_row_record(whole), on_duplicate)
                     continue
-                stored.append(record.id)
-                self._note_periods(record)
+                stored.append(_ROW_ID(whole))
+                if n in batch.notable:
+                    self._note_periods(batch.notable[n])
             written.add(stored)
-        batch.clear()
 
     #: The index of the observations layer that a bulk load keeps while it writes: the
     #: unique id, which refuses duplicates and finds the records a correction replaces.
