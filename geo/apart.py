@@ -18,6 +18,7 @@ import struct
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -97,6 +98,7 @@ def _write(frames: BinaryIO, kind: int, value: object) -> None:
     data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
     frames.write(_HEAD.pack(kind, len(data)))
     frames.write(data)
+    frames.flush()
 
 
 def _main(descriptor: int) -> None:
@@ -107,18 +109,20 @@ def _main(descriptor: int) -> None:
     # (tests/test_import_speed.py checks the import's), and the collector's passes over the
     # records held (a batch at a time) took a quarter of the check of 1,000,000 rows.
     gc.disable()
-    with os.fdopen(descriptor, "wb") as frames:
+    # Each frame is flushed whole: none is left for the exit, where a parent that has ended
+    # (killed, or stopped reading) would make the flush fail aloud.
+    with suppress(BrokenPipeError), os.fdopen(descriptor, "wb") as frames:
         try:
             for item in function(*args):
                 _write(frames, _ITEM, item)
             _write(frames, _END, None)
         except BrokenPipeError:
-            return  # the parent stopped reading: nobody is waiting
+            raise  # the parent has ended: nobody is waiting
         except Exception as err:  # raised in the parent, where the items are read
             try:
                 _write(frames, _ERROR, err)
             except BrokenPipeError:
-                return
+                raise
             except Exception:  # an error that cannot be pickled is sent by its words
                 stopped = WorkerStoppedError(f"{type(err).__name__}: {err}")
                 _write(frames, _ERROR, stopped)

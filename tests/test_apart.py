@@ -57,3 +57,23 @@ def test_the_errors_of_the_library_pass_between_processes_whole():
     assert str(again) == str(batch)
     (problem,) = again.problems
     assert (problem.row, problem.error.field, str(problem.error)) == (3, "date", str(error))
+
+
+def test_a_process_whose_reader_has_ended_stops_without_a_word(tmp_path):
+    """The importing process killed: the other one stops at its next item, printing nothing."""
+    import subprocess
+    import sys
+
+    reading, writing = os.pipe()
+    os.close(reading)  # the reader has ended
+    done = subprocess.run(
+        [sys.executable, "-m", "geo.apart", str(writing)],
+        input=pickle.dumps((itertools.count, ())),
+        pass_fds=(writing,),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    os.close(writing)
+    assert done.stderr == b""
+    assert done.returncode == 0
