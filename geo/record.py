@@ -409,6 +409,21 @@ def _rows_of(chunks: Iterable[_Chunk]) -> Iterator[tuple[int, dict[str, object]]
             yield number, _fields(columns, row)
 
 
+def _parsed(
+    chunks: Callable[[], Iterator[_Chunk]],
+    wanted: set[int],
+    parse: Callable[[Mapping[str, object]], Observation],
+) -> Iterator[tuple[int, Observation]]:
+    """Read a file's rows again; yield the number and the record of each row ``wanted``."""
+    left = len(wanted)
+    for number, fields in _rows_of(chunks()):
+        if number in wanted:
+            yield number, parse(fields)
+            left -= 1
+            if not left:
+                return
+
+
 def _fields(columns: Mapping[str, list[object]], row: int) -> dict[str, object]:
     """Return the fields a row gives a value (a dict of its non-empty cells)."""
     return {name: values[row] for name, values in columns.items() if values[row] not in _EMPTY}
@@ -445,8 +460,8 @@ class _RowCheck:
         self.problems: list[RowProblem] = []
         # Each id's first row: small at a million.
         self.seen: dict[str, int] = {}
-        # A row whose id an earlier row has, and that row: told apart at the end (see _repeated).
-        self.repeats: list[tuple[int, int]] = []
+        # A row whose id an earlier row has, that row, and the id: told apart at the end.
+        self.repeats: list[tuple[int, int, str]] = []
 
     def records(
         self,
@@ -474,7 +489,7 @@ class _RowCheck:
                     continue
                 first = self.seen.setdefault(record.id, number)
                 if first != number:  # written once at most, whatever it says
-                    self.repeats.append((number, first))
+                    self.repeats.append((number, first, record.id))
                     continue
                 if can_change_status(record):
                     self.touched.add(record.crossing_id)
@@ -482,14 +497,14 @@ class _RowCheck:
                 if not self.problems and (self.ignore_duplicates or not self.repeats):
                     yield record
         if self.repeats:
-            self.problems.extend(self._repeated(_rows_of(chunks()), parse))
+            self.problems.extend(self._repeated(chunks, parse))
         if self.problems:  # raised inside the write's transaction: it rolls back
             self.problems.sort(key=lambda problem: problem.row)
             raise BatchValidationError(self.name, self.problems)
 
     def _repeated(
         self,
-        rows: Iterator[tuple[int, dict[str, object]]],
+        chunks: Callable[[], Iterator[_Chunk]],
         parse: Callable[[Mapping[str, object]], Observation],
     ) -> list[RowProblem]:
         """Name each row with the id of an earlier row, unless it is that row again, ignored.
@@ -497,34 +512,37 @@ class _RowCheck:
         A later row with the id of an earlier one that says something else is a
         conflict; one that says the same is a problem unless duplicates are
         ignored. The import keeps only each id's first row number, so the rows
-        are read again: only when ids repeat.
+        are read again, only when ids repeat, and keep only a hash of what each
+        says; a third reading makes the records of the conflicts, to name what
+        differs.
         """
-        wanted = {number for pair in self.repeats for number in pair}
-        parsed: dict[int, Observation] = {}
-        for number, fields in rows:
-            if number in wanted:
-                parsed[number] = parse(fields)
-                if len(parsed) == len(wanted):
-                    break
+        wanted = {row for number, first, _ in self.repeats for row in (number, first)}
+        said = {number: hash(content(record)) for number, record in _parsed(chunks, wanted, parse)}
         problems = []
-        for number, first in self.repeats:
-            record, earlier = parsed[number], parsed[first]
-            if content(record) != content(earlier):  # one id, two contents: a conflict
-                differing = differing_fields(record, earlier)
-                problems.append(
-                    RowProblem(number, ConflictingRecordError(record.id, f"row {first}", differing))
-                )
+        conflicts = []
+        for number, first, record_id in self.repeats:
+            if said[number] != said[first]:  # one id, two contents: a conflict
+                conflicts.append((number, first))
             elif not self.ignore_duplicates:
                 problems.append(
                     RowProblem(
                         number,
                         RecordValidationError(
                             "observation",
-                            record.id,
+                            record_id,
                             f"repeats row {first} (the same in every field)",
                             "each record once",
                             "remove the repeated row, or pass --ignore",
                         ),
                     )
+                )
+        if conflicts:
+            wanted = {number for pair in conflicts for number in pair}
+            records = dict(_parsed(chunks, wanted, parse))
+            for number, first in conflicts:
+                record, earlier = records[number], records[first]
+                differing = differing_fields(record, earlier)
+                problems.append(
+                    RowProblem(number, ConflictingRecordError(record.id, f"row {first}", differing))
                 )
         return problems
