@@ -100,8 +100,8 @@ def test_no_library_module_imports_the_command_line():
 FLOORS = [
     # Pure rules and types, and the files the package ships (the base layer, the styles).
     PURE | {"geo.leftovers", "geo.qgis", "geo.assets", "geo.basemap"},
-    # The store, and what reads or writes files beside it.
-    {"geo.store", "geo.outputs", "geo.inventory"},
+    # The store, what reads or writes files beside it, and work run in a process of its own.
+    {"geo.store", "geo.outputs", "geo.inventory", "geo.apart"},
     # Questions (and their frames), exchange formats, building and recording.
     {
         "geo.exchange",
