@@ -12,7 +12,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geo import apart
+from geo.apart import results as apart_results
 from geo.columns import RowChecker
 from geo.errors import (
     BatchValidationError,
@@ -325,7 +325,7 @@ def _checked_apart(job: _Job, check: _RowCheck) -> Generator[PreparedBatch, None
     An error of the file is raised where the batches are read, as when it is
     checked in this process.
     """
-    for kind, *value in apart.results(_prepared, job):
+    for kind, *value in apart_results(_prepared, job):
         if kind == "done":
             check.touched, check.columns, check.rows = value
         else:
