@@ -2,7 +2,7 @@
 
 A large import checks its file in a second process while the first writes the
 store, so that the two take two processors. The second process is a fresh
-interpreter (``python -m geo.apart``), not a fork: the caller may hold threads
+interpreter (``python -P -m geo.apart``), not a fork: the caller may hold threads
 and open files, and a script that calls the library without a
 ``__main__`` guard is not run again. What passes between them is pickled; it
 never leaves the machine, and only this module's own processes write it.
@@ -51,7 +51,9 @@ def results(function: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]
     env = {**os.environ, "PYTHONPATH": package_root + (os.pathsep + path if path else "")}
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "geo.apart", str(writing)],
+            # -P: the working folder is not searched first (a folder named geo there would
+            # shadow the package); the package's own root comes first on PYTHONPATH.
+            [sys.executable, "-P", "-m", "geo.apart", str(writing)],
             stdin=subprocess.PIPE,
             pass_fds=(writing,),
             env=env,

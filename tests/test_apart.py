@@ -77,3 +77,12 @@ def test_a_process_whose_reader_has_ended_stops_without_a_word(tmp_path):
     os.close(writing)
     assert done.stderr == b""
     assert done.returncode == 0
+
+
+def test_a_folder_named_geo_where_the_work_starts_does_not_stand_in_for_the_package(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "geo").mkdir()
+    (tmp_path / "geo" / "__init__.py").write_text("raise SystemExit(9)\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert list(results(itertools.repeat, 1, 2)) == [1, 1]
