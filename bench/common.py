@@ -131,7 +131,10 @@ def cold_process(args: list[str]) -> tuple[float, int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        env=dict(os.environ),
+        # As a user's install runs, with its bytecode: pip compiles an installed package, and
+        # the first run of a command writes what it imports (a variable that forbids it would
+        # have every run compile the package anew).
+        env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
     )
     together = 0
     while running.poll() is None:
