@@ -9,8 +9,9 @@ from __future__ import annotations
 import gc
 import json
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -714,8 +715,16 @@ def _read_chunks(opened: Store, sql: str, chunks: list[list[int]]) -> Iterator[l
         with open_store(path) as apart:
             return apart._query(sql, {"fids": json.dumps(chunk)})
 
+    # At most a few chunks are read ahead of the one taken: a reader slower than the disk
+    # (a busy machine, a pipe) would otherwise have every chunk of the answer held at once.
     with ThreadPoolExecutor(max_workers=_READ_APART) as pool:
-        yield from pool.map(read, chunks)
+        ahead: deque[Future[list[Any]]] = deque()
+        for chunk in chunks:
+            ahead.append(pool.submit(read, chunk))
+            if len(ahead) > _READ_APART:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
 
 
 def _unreadable(fids: object, err: Exception) -> RecordValidationError:

@@ -402,3 +402,38 @@ def test_an_answer_of_100000_records_is_written_in_flat_memory(
     assert all_of_them < held / 4, (all_of_them, held)
     # Only the order grows: a few numbers a record, not the records.
     assert (all_of_them - few) / 80_000 < 200, (few, all_of_them)
+
+
+def test_a_slow_reader_of_a_long_answer_has_only_a_few_chunks_read_ahead(
+    varied_store: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The chunks of an answer are read by several connections, but never far ahead of the
+    reader: one slower than the disk (a busy machine, a pipe) would have them all held."""
+    import threading
+    import time
+    from contextlib import contextmanager
+
+    from geo import questions
+
+    read: list[int] = []
+    lock = threading.Lock()
+
+    class Apart:
+        def _query(self, sql: str, params: dict[str, str]) -> list[object]:
+            with lock:
+                read.append(json.loads(params["fids"])[0])
+            return [params["fids"]]
+
+    @contextmanager
+    def opened_apart(path: object):  # type: ignore[no-untyped-def]
+        yield Apart()
+
+    monkeypatch.setattr(questions, "open_store", opened_apart)
+    chunks = [[n] for n in range(60)]
+    with open_store(varied_store) as store:
+        answer = questions._read_chunks(store, "SELECT", chunks)
+        assert next(answer) == [json.dumps([0])]
+        time.sleep(0.3)  # the reader is slow: the connections could read every chunk meanwhile
+        assert len(read) <= 2 * questions._READ_APART + 1, len(read)
+        assert [rows[0] for rows in answer] == [json.dumps([n]) for n in range(1, 60)]
+    assert sorted(read) == list(range(60))
