@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -711,20 +712,32 @@ def _read_chunks(opened: Store, sql: str, chunks: list[list[int]]) -> Iterator[l
             yield opened._query(sql, {"fids": json.dumps(chunk)})
         return
 
+    # Each thread opens the store once, for every chunk it reads (an open checks the store:
+    # once a chunk, the opens took longer than the reads of a warm answer).
+    local = threading.local()
+    stores: list[Store] = []
+
     def read(chunk: list[int]) -> list[Any]:
-        with open_store(path) as apart:
-            return apart._query(sql, {"fids": json.dumps(chunk)})
+        apart = getattr(local, "store", None)
+        if apart is None:
+            apart = local.store = open_store(path)
+            stores.append(apart)
+        return apart._query(sql, {"fids": json.dumps(chunk)})
 
     # At most a few chunks are read ahead of the one taken: a reader slower than the disk
     # (a busy machine, a pipe) would otherwise have every chunk of the answer held at once.
-    with ThreadPoolExecutor(max_workers=_READ_APART) as pool:
-        ahead: deque[Future[list[Any]]] = deque()
-        for chunk in chunks:
-            ahead.append(pool.submit(read, chunk))
-            if len(ahead) > _READ_APART:
+    try:
+        with ThreadPoolExecutor(max_workers=_READ_APART) as pool:
+            ahead: deque[Future[list[Any]]] = deque()
+            for chunk in chunks:
+                ahead.append(pool.submit(read, chunk))
+                if len(ahead) > _READ_APART:
+                    yield ahead.popleft().result()
+            while ahead:
                 yield ahead.popleft().result()
-        while ahead:
-            yield ahead.popleft().result()
+    finally:
+        for apart in stores:
+            apart.close()
 
 
 def _unreadable(fids: object, err: Exception) -> RecordValidationError:

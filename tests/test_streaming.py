@@ -411,24 +411,30 @@ def test_a_slow_reader_of_a_long_answer_has_only_a_few_chunks_read_ahead(
     reader: one slower than the disk (a busy machine, a pipe) would have them all held."""
     import threading
     import time
-    from contextlib import contextmanager
 
     from geo import questions
 
     read: list[int] = []
     lock = threading.Lock()
 
+    opened: list[Apart] = []
+
     class Apart:
+        closed = False
+
         def _query(self, sql: str, params: dict[str, str]) -> list[object]:
             with lock:
                 read.append(json.loads(params["fids"])[0])
             return [params["fids"]]
 
-    @contextmanager
-    def opened_apart(path: object):  # type: ignore[no-untyped-def]
-        yield Apart()
+        def close(self) -> None:
+            self.closed = True
 
-    monkeypatch.setattr(questions, "open_store", opened_apart)
+    def open_apart(path: object) -> Apart:
+        opened.append(Apart())
+        return opened[-1]
+
+    monkeypatch.setattr(questions, "open_store", open_apart)
     chunks = [[n] for n in range(60)]
     with open_store(varied_store) as store:
         answer = questions._read_chunks(store, "SELECT", chunks)
@@ -437,3 +443,6 @@ def test_a_slow_reader_of_a_long_answer_has_only_a_few_chunks_read_ahead(
         assert len(read) <= 2 * questions._READ_APART + 1, len(read)
         assert [rows[0] for rows in answer] == [json.dumps([n]) for n in range(1, 60)]
     assert sorted(read) == list(range(60))
+    # One store a connection, opened once for every chunk it reads, and closed at the end.
+    assert 1 <= len(opened) <= questions._READ_APART
+    assert all(apart.closed for apart in opened)
