@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import threading
+import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -546,6 +547,9 @@ def transitions(store: str | Path | Store, since: str, until: str) -> list[Trans
 _READ_AT_A_TIME = 1000
 #: Connections that read the points of a long answer at once (from this many chunks on).
 _READ_APART = 8
+#: A chunk read slower than this came from the disk (from memory one takes a few ms): the rest
+#: of the answer is read by several connections at once.
+_FROM_DISK_S = 0.02
 
 #: A record in force (as IN_FORCE of geo.store.source): the corrected records' ids are read
 #: once, from the index of ``replaces``, not looked up record by record.
@@ -701,17 +705,27 @@ def _points_in_force(opened: Store, fids: Sequence[int], more: str | None = None
 def _read_chunks(opened: Store, sql: str, chunks: list[list[int]]) -> Iterator[list[Any]]:
     """Yield the rows of ``sql`` for each chunk of feature ids, in order.
 
-    Many chunks of a GeoPackage are read by several connections at once: a
-    store whose pages are not yet in memory is read from the disk several
-    pages at a time, not one after another (a cold answer of 20,000 records
-    among 10,000,000 reads about 20,000 pages).
+    Chunks of a GeoPackage that come from the disk are read by several
+    connections at once: a store whose pages are not yet in memory is read
+    several pages at a time, not one after another (a cold answer of 20,000
+    records among 10,000,000 reads about 20,000 pages). Chunks read from memory
+    are read on the store's own connection, where other connections would cost
+    more than they save.
     """
     path = getattr(opened, "path", None)
-    if len(chunks) < _READ_APART or not isinstance(opened, GeoPackageStore) or path is None:
-        for chunk in chunks:
-            yield opened._query(sql, {"fids": json.dumps(chunk)})
-        return
+    apart = len(chunks) >= _READ_APART and isinstance(opened, GeoPackageStore) and path is not None
+    for n, chunk in enumerate(chunks):
+        start = time.perf_counter()
+        rows = opened._query(sql, {"fids": json.dumps(chunk)})
+        took = time.perf_counter() - start
+        yield rows
+        if apart and path is not None and took > _FROM_DISK_S and n + 1 < len(chunks):
+            yield from _read_apart(path, sql, chunks[n + 1 :])
+            return
 
+
+def _read_apart(path: Path, sql: str, chunks: list[list[int]]) -> Iterator[list[Any]]:
+    """Yield the rows of ``sql`` for each chunk, read by several connections at once, in order."""
     # Each thread opens the store once, for every chunk it reads (an open checks the store:
     # once a chunk, the opens took longer than the reads of a warm answer).
     local = threading.local()

@@ -436,13 +436,43 @@ def test_a_slow_reader_of_a_long_answer_has_only_a_few_chunks_read_ahead(
 
     monkeypatch.setattr(questions, "open_store", open_apart)
     chunks = [[n] for n in range(60)]
-    with open_store(varied_store) as store:
-        answer = questions._read_chunks(store, "SELECT", chunks)
-        assert next(answer) == [json.dumps([0])]
-        time.sleep(0.3)  # the reader is slow: the connections could read every chunk meanwhile
-        assert len(read) <= 2 * questions._READ_APART + 1, len(read)
-        assert [rows[0] for rows in answer] == [json.dumps([n]) for n in range(1, 60)]
+    answer = questions._read_apart(varied_store, "SELECT", chunks)
+    assert next(answer) == [json.dumps([0])]
+    time.sleep(0.3)  # the reader is slow: the connections could read every chunk meanwhile
+    assert len(read) <= 2 * questions._READ_APART + 1, len(read)
+    assert [rows[0] for rows in answer] == [json.dumps([n]) for n in range(1, 60)]
     assert sorted(read) == list(range(60))
     # One store a connection, opened once for every chunk it reads, and closed at the end.
     assert 1 <= len(opened) <= questions._READ_APART
     assert all(apart.closed for apart in opened)
+
+
+@pytest.mark.parametrize("from_disk", [False, True])
+def test_the_chunks_of_an_answer_are_read_apart_only_once_one_came_from_the_disk(
+    varied_store: Path, monkeypatch: pytest.MonkeyPatch, from_disk: bool
+):
+    """Read from memory, every chunk is read on the store's own connection; once a chunk was
+    slow (from the disk), the rest are read by several connections at once, in order."""
+    from geo import questions
+
+    apart: list[list[list[int]]] = []
+
+    def read_apart(path: Path, sql: str, chunks: list[list[int]]) -> Iterator[list[object]]:
+        apart.append(chunks)
+        for chunk in chunks:
+            yield [("apart", chunk[0])]
+
+    monkeypatch.setattr(questions, "_read_apart", read_apart)
+    monkeypatch.setattr(questions, "_FROM_DISK_S", -1.0 if from_disk else float("inf"))
+    sql = f"SELECT o.fid FROM observations o WHERE {questions._AMONG}"
+    with open_store(varied_store) as store:
+        fids = [fid for (fid,) in store._connection.execute("SELECT fid FROM observations")]
+        chunks = [[fid] for fid in fids[:20]]
+        found = list(questions._read_chunks(store, sql, chunks))
+    assert found[0] == [(chunks[0][0],)]  # the first on the store's own connection
+    if from_disk:
+        assert apart == [chunks[1:]]
+        assert found[1:] == [[("apart", chunk[0])] for chunk in chunks[1:]]
+    else:
+        assert apart == []
+        assert found == [[(chunk[0],)] for chunk in chunks]
