@@ -18,6 +18,7 @@ import math
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from geo.errors import RecordValidationError
@@ -25,21 +26,21 @@ from geo.fields import (
     _LIMITS,
     MAX_DISTANCE_FROM_CROSSING_M,
     _is_clean,
-    check_url,
     parse_choice,
-    parse_fuzzy_date,
     surely_within_m,
 )
 from geo.model import SIDES, LonLat, Observation, observation_id
 from geo.schema import CARRIED_FIELDS, TEXT_LIMIT_DEFAULT
 from geo.validate import (
     CLAIM_FIELDS,
+    NEEDS_QUOTE,
     SOURCE_FIELDS,
     _claim_but_summary,
     _observation,
     _recorded_at,
     _source,
     _summary,
+    carried_value,
 )
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ class RowChecker:
             texts["recorded_at"], lambda text: _recorded_at(text, now) if text else now, declined
         )
         carried = [
-            _each(texts[field.name], _carried_rule(field.name, field.rule, self.today), declined)
+            _each(texts[field.name], partial(carried_value, field, today=self.today), declined)
             for field in CARRIED_FIELDS
         ]
         locations = self._locations(texts["lat"], texts["lon"], claims, declined)
@@ -212,7 +213,7 @@ class RowChecker:
                 not summary
                 or (given and given != record_id)
                 or (claim.kind == "retraction" and not replaces)
-                or (not kept[_SOURCE_QUOTE] and (kept[_QUOTE_EN] or kept[_CHECKED_ON]))
+                or (not kept[_SOURCE_QUOTE] and any(kept[n] for n in _NEEDS_QUOTE))
             ):
                 found.append(None)
                 continue
@@ -307,8 +308,7 @@ def _point(lat: str, lon: str) -> LonLat | None:
 
 _CARRIED_NAMES = [f.name for f in CARRIED_FIELDS]
 _SOURCE_QUOTE = _CARRIED_NAMES.index("source_quote")
-_QUOTE_EN = _CARRIED_NAMES.index("quote_en")
-_CHECKED_ON = _CARRIED_NAMES.index("checked_on")
+_NEEDS_QUOTE = [_CARRIED_NAMES.index(name) for name in NEEDS_QUOTE]
 
 
 def _texts(
@@ -368,19 +368,3 @@ def _each(texts: list[str], check: Callable[[str], Any], declined: bytearray) ->
 
 def _side(text: str) -> str | None:
     return parse_choice("side", text, SIDES) if text else None
-
-
-def _carried_rule(name: str, rule: str, today: date) -> Callable[[str], str]:
-    """Return the check of a field carried as given, as geo.validate's ``_carried`` makes it."""
-
-    def check(text: str) -> str:
-        if text and rule == "url":
-            check_url(name, text)
-        elif text and rule == "day":
-            day = parse_fuzzy_date(text, field=name, today=today)
-            if day.precision != "day":
-                raise RecordValidationError(name, text, "is not a day", "YYYY-MM-DD", "")
-            text = day.text
-        return text
-
-    return check

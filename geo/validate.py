@@ -58,7 +58,7 @@ from geo.model import (
     TradeFigure,
     observation_id,
 )
-from geo.schema import CARRIED_FIELDS, TEXT_LIMITS
+from geo.schema import CARRIED_FIELDS, TEXT_LIMITS, Field
 
 __all__ = [
     "parse_crossing",
@@ -645,22 +645,16 @@ def _derived_id(raw: Mapping[str, object], claim: _Claim, source: _Source) -> st
     return record_id
 
 
+#: Fields carried as given that say something about the source's own words: only beside them.
+NEEDS_QUOTE = ("quote_en", "checked_on")
+
+
 def _carried(raw: Mapping[str, object], today: date) -> dict[str, str]:
     """Check the fields a record carries as given (see geo.schema.Field), each by its rule."""
-    values = {}
-    for field in CARRIED_FIELDS:
-        text = _text(raw, field.name)
-        if text and field.rule == "url":
-            check_url(field.name, text)
-        elif text and field.rule == "day":
-            day = parse_fuzzy_date(text, field=field.name, today=today)
-            if day.precision != "day":
-                raise RecordValidationError(
-                    field.name, text, "is not a day", "YYYY-MM-DD", "give the day, e.g. 2026-12-03"
-                )
-            text = day.text
-        values[field.name] = text
-    for name in ("quote_en", "checked_on"):
+    values = {
+        field.name: carried_value(field, _text(raw, field.name), today) for field in CARRIED_FIELDS
+    }
+    for name in NEEDS_QUOTE:
         if values.get(name) and not values.get("source_quote"):
             raise RecordValidationError(
                 name,
@@ -670,6 +664,20 @@ def _carried(raw: Mapping[str, object], today: date) -> dict[str, str]:
                 "give source_quote, the words of the source, verbatim",
             )
     return values
+
+
+def carried_value(field: Field, text: str, today: date) -> str:
+    """Check the clean text of a field carried as given by its rule; return the value kept."""
+    if text and field.rule == "url":
+        check_url(field.name, text)
+    elif text and field.rule == "day":
+        day = parse_fuzzy_date(text, field=field.name, today=today)
+        if day.precision != "day":
+            raise RecordValidationError(
+                field.name, text, "is not a day", "YYYY-MM-DD", "give the day, e.g. 2026-12-03"
+            )
+        text = day.text
+    return text
 
 
 def _located(raw: Mapping[str, object], what: str) -> tuple[LonLat | None, int | None, str | None]:

@@ -8,7 +8,7 @@ as the store reads them (``schema.OBSERVATIONS``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
@@ -225,7 +225,7 @@ def observation_row(o: Observation) -> tuple[object, ...]:
     return observation_rows([o])[0]
 
 
-def observation_rows(records: Iterable[Observation]) -> list[tuple[object, ...]]:
+def observation_rows(records: Sequence[Observation]) -> list[tuple[object, ...]]:
     """Return the rows of many observations (see :func:`observation_row`).
 
     The dates and moments that records share (an import's rows share a few)
@@ -240,7 +240,7 @@ def observation_rows(records: Iterable[Observation]) -> list[tuple[object, ...]]
         source_type, source_detail, side, _, own, replaces, notes, recorded_at, recorded_by,
         applies_to, until, structure_id, traffic, expected, lifecycle, mirror, *carried,
     ) in records:  # fmt: skip
-        day = days.get(id(when))  # one call: the records keep each date alive
+        day = days.get(id(when))  # the sequence keeps each date alive: an id is not reused
         if day is None:
             day = days[id(when)] = (
                 when.text, when.precision, when.start.isoformat(), when.end.isoformat()
