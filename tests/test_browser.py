@@ -444,6 +444,15 @@ def test_crossing_page_links_titles_and_follows_the_date(browser, shipped_maps, 
     )
     assert fits
     assert page.page.locator(".xing-ring-label").inner_text() == "3 km ring"
+    # The ring's label is readable: no control of the map lies over it, on a phone too.
+    covered_by = page.page.evaluate(
+        "(() => { const l = document.querySelector('.xing-ring-label').getBoundingClientRect();"
+        " return Array.from(document.querySelectorAll('.leaflet-control'))"
+        " .filter(c => { const r = c.getBoundingClientRect(); return r.width && r.height"
+        " && l.left < r.right && r.left < l.right && l.top < r.bottom && r.top < l.bottom; })"
+        " .map(c => c.className); })()"
+    )
+    assert covered_by == []
     for day in ("2020-03-01", "2021-06-01", "2023-09-01"):
         page.page.fill("#time-date", day)
         page.page.dispatch_event("#time-date", "change")

@@ -489,7 +489,8 @@ var crossingsMap = (function () {
       var centre = L.latLng(located[0].lat, located[0].lon);
       L.circle(centre, { radius: data.ringKm * 1000, color: "#555", weight: 1, fill: false, dashArray: "6",
                          interactive: false }).addTo(map);
-      L.marker([located[0].lat + data.ringKm / 111.2, located[0].lon], { interactive: false, keyboard: false,
+      // The label at the ring's foot: its top is under the date control on a phone.
+      L.marker([located[0].lat - data.ringKm / 111.2, located[0].lon], { interactive: false, keyboard: false,
         icon: L.divIcon({ html: el("div", { className: "xing-ring-label", text: data.ringLabel }), className: "",
                           iconSize: [160, 16], iconAnchor: [80, 8] }) }).addTo(map);
       map.fitBounds(centre.toBounds(2000 * data.ringKm * 1.15), { animate: false });
