@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import unicodedata
@@ -130,6 +132,25 @@ def test_within(any_store: str, tmp_path: Path):
     rows = json.loads(result.output)
     assert {r["type"] for r in rows} == {"crossing", "observation"}
     assert {r["id"] for r in rows if r["type"] == "crossing"} == {"quanhe-wonjong"}
+
+
+def test_within_as_csv_gives_each_kind_its_own_fields(any_store: str, tmp_path: Path):
+    # The columns were once the first row's (a crossing's): a record lost its date and summary.
+    path = tmp_path / "area.geojson"
+    ring = [[130, 42], [131, 42], [131, 43], [130, 43], [130, 42]]
+    path.write_text(json.dumps({"type": "Polygon", "coordinates": [ring]}))
+    as_json = json.loads(run("within", str(path), "--format", "json", store=any_store).output)
+    result = run("within", str(path), "--format", "csv", store=any_store)
+    assert result.exit_code == 0
+    as_csv = list(csv.DictReader(io.StringIO(result.output)))
+    assert len(as_csv) == len(as_json)
+    for from_csv, from_json in zip(as_csv, as_json, strict=True):
+        for field in ("type", "id", "name_en", "crossing_id", "date", "summary", "source_url"):
+            if field in from_json:
+                assert from_csv[field] == str(from_json[field] or ""), field
+            else:  # the other kind's field
+                assert from_csv[field] == "", field
+    assert {r["type"] for r in as_csv} == {"crossing", "observation"}
 
 
 def test_status_as_of(any_store: str):

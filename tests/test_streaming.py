@@ -26,6 +26,7 @@ from click.testing import CliRunner
 
 from geo.answers import distance_text, rounded
 from geo.cli import cli
+from geo.cli.ask import WITHIN_CSV_COLUMNS
 from geo.cli.output import _feature, echo_rows, table, terminal_safe
 from geo.exchange import crossing_fields, csv_cell, observation_fields
 from geo.model import LonLat
@@ -148,14 +149,19 @@ def varied_store(tmp_path_factory: pytest.TempPathFactory, _built_store: Path) -
 # -- the text the commands printed from whole records ----------------------------------------
 
 
-def printed(rows: list[dict[str, object]], output_format: str, columns: tuple[str, ...]) -> str:
+def printed(
+    rows: list[dict[str, object]],
+    output_format: str,
+    columns: tuple[str, ...],
+    csv_header: tuple[str, ...] | None = None,
+) -> str:
     """The text echo_records printed before: a row at a time, from mappings."""
     if output_format in ("table", "wide"):
         text = table(rows, columns, width=0 if output_format == "wide" else 100)
         return terminal_safe(text) + "\n"
     if output_format == "csv":
         buffer = io.StringIO()
-        fields = list(rows[0]) if rows else list(columns)
+        fields = list(csv_header or (rows[0] if rows else columns))
         writer = csv.DictWriter(buffer, fields, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         for row in rows:
@@ -271,7 +277,8 @@ def test_within_prints_what_whole_records_printed(
     varied_store: Path, tmp_path: Path, box: tuple[float, ...], output_format: str
 ):
     area = area_file(tmp_path, *box)
-    expected = printed(within_rows(varied_store, area), output_format, WITHIN_COLUMNS)
+    rows = within_rows(varied_store, area)
+    expected = printed(rows, output_format, WITHIN_COLUMNS, WITHIN_CSV_COLUMNS)
     got = run("within", str(area), "--store", str(varied_store), "--format", output_format)
     assert got == expected
 

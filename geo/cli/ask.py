@@ -37,6 +37,7 @@ from geo.cli.output import (
     rounded,
     status_fields,
 )
+from geo.exchange import CROSSING_COLUMNS
 from geo.fields import split_lat_lon
 from geo.model import OBSERVATION_KINDS, SOURCE_TYPES
 from geo.questions import (
@@ -237,7 +238,12 @@ def within_command(file: str, store: str, output_format: str) -> None:
         typed = [{"type": "crossing", **crossing_fields(c)} for c in crossings]
         records = (("observation", *row) for row in found.rows)
         blocks = itertools.chain(record_blocks(typed), [(("type", *found.fields), records)])
-        echo_blocks(blocks, output_format, columns=columns)
+        echo_blocks(blocks, output_format, columns=columns, csv_header=WITHIN_CSV_COLUMNS)
+
+
+#: The columns of ``crossings within --format csv``: a crossing's and a record's fields (the
+#: names they share once); each row leaves empty the fields of the other kind.
+WITHIN_CSV_COLUMNS = ("type", *dict.fromkeys((*CROSSING_COLUMNS, *RECORD_FIELDS)))
 
 
 @click.command("status")

@@ -722,14 +722,19 @@ def _csv_rows(rows: Sequence[Sequence[object]]) -> Iterable[Sequence[object]]:
     return zip(*columns, strict=True)
 
 
-def _write_csv(blocks: Iterable[Block], printer: _Printer, columns: Sequence[str]) -> None:
-    """Write rows as CSV under the first row's fields (``columns`` if there is none).
+def _write_csv(
+    blocks: Iterable[Block],
+    printer: _Printer,
+    columns: Sequence[str],
+    header: Sequence[str] | None = None,
+) -> None:
+    """Write rows as CSV under ``header``, else the first row's fields (``columns`` if none).
 
     A row of other fields gives those (empty where it has none): as csv.DictWriter.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    header: list[str] | None = None
+    shown: list[str] | None = None
 
     def start(fields: Sequence[str]) -> list[str]:
         context = click.get_current_context(silent=True)
@@ -740,19 +745,23 @@ def _write_csv(blocks: Iterable[Block], printer: _Printer, columns: Sequence[str
 
     for fields, rows in blocks:
         for chunk in _chunks(rows):
-            header = header or start(fields)
-            picks = _members(fields, header)
+            shown = shown or start(header or fields)
+            picks = _members(fields, shown)
             rows_read: Iterable[Sequence[object]] = chunk
             if picks != list(range(len(fields))):
-                padded = ((*row, "") for row in chunk)  # a field the row lacks reads ""
-                rows_read = [[values[n] for n in picks] for values in padded]
+                padded = [(*row, "") for row in chunk]  # a field the row lacks reads ""
+                rows_read = (
+                    list(map(operator.itemgetter(*picks), padded))
+                    if len(picks) > 1
+                    else [(values[picks[0]],) for values in padded]
+                )
             # A cell a spreadsheet would run as a formula is quoted, as in exported files.
             writer.writerows(_csv_rows(list(rows_read)))
             printer.write(buffer.getvalue())
             buffer.seek(0)
             buffer.truncate()
-    if header is None:
-        start(columns)
+    if shown is None:
+        start(header or columns)
     printer.write(buffer.getvalue())
 
 
@@ -786,19 +795,26 @@ class _Cells(dict[object, str]):
         return text
 
 
-def echo_blocks(blocks: Iterable[Block], output_format: str, *, columns: Sequence[str]) -> None:
+def echo_blocks(
+    blocks: Iterable[Block],
+    output_format: str,
+    *,
+    columns: Sequence[str],
+    csv_header: Sequence[str] | None = None,
+) -> None:
     """Print an answer given as blocks of rows (tuples of values) in the chosen format.
 
     JSON, GeoJSON and CSV are written as the rows come, a chunk at a time, so a
     long answer is never held whole; a table keeps the texts of its cells, to
     measure its columns. The text is the same as :func:`echo_records` prints
-    for the same rows as mappings.
+    for the same rows as mappings. A CSV's columns are ``csv_header`` (an answer
+    whose rows have different fields: every field of each) or the first row's.
     """
     printer = _Printer()
     if output_format in ("json", "geojson"):
         _write_json(blocks, printer, geojson=output_format == "geojson")
     elif output_format == "csv":
-        _write_csv(blocks, printer, columns)
+        _write_csv(blocks, printer, columns, csv_header)
     else:
         text = _table_text(blocks, columns, 0 if output_format == "wide" else None)
         printer.write(text + "\n")
