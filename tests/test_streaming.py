@@ -8,6 +8,7 @@ row, ``json.dumps(indent=2)``, ``csv.DictWriter`` and the table of those mapping
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gc
 import io
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo.answers import distance_text, rounded
 from geo.cli import cli
@@ -346,6 +349,33 @@ def peak_of(function) -> int:  # type: ignore[no-untyped-def]
         finally:
             tracemalloc.stop()
             sys.stdout = stdout
+
+
+#: Values of a CSV cell: what a spreadsheet would run, what the writer quotes, and the rest.
+CELLS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(alphabet=st.sampled_from(",\"\r\n\t=+-@' ;a\x1b圈"), max_size=6),
+    st.text(max_size=8),
+    st.lists(st.text(max_size=4), max_size=3),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 4).flatmap(lambda width: st.lists(st.lists(CELLS, min_size=width,
+       max_size=width).map(tuple), max_size=6)), st.data())  # fmt: skip
+def test_csv_is_what_the_csv_writer_writes_of_each_cell(rows: list[tuple[object, ...]], data):
+    width = len(rows[0]) if rows else data.draw(st.integers(1, 4))
+    fields = tuple(f"f{n}" for n in range(width))
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    writer.writerows([fields, *([csv_cell(v) for v in row] for row in rows)])
+    got = io.StringIO()
+    with contextlib.redirect_stdout(got):
+        echo_rows(fields, iter(rows), "csv", columns=fields)
+    assert got.getvalue() == terminal_safe(expected.getvalue())
 
 
 @pytest.mark.parametrize("output_format", ["json", "csv", "geojson"])

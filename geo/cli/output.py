@@ -694,32 +694,53 @@ class _Quoted(dict[str, bool]):
 _QUOTED = _Quoted()
 
 
-#: The values of a CSV cell that csv_cell leaves as they are, whatever they hold.
-_NUMBERS = frozenset({int, float, bool, type(None)})
 _FIRST = operator.itemgetter(slice(0, 1))
 
 
-def _csv_rows(rows: Sequence[Sequence[object]]) -> Iterable[Sequence[object]]:
-    """Return rows with their values as csv_cell makes them: formulas quoted, lists joined.
+def _csv_text(value: object) -> str:
+    """Return the text csv.writer writes of a value beside others ("," and "\n" as we write)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow((value, None))  # alone, "" is '""'
+    return buffer.getvalue()[:-2]
 
-    Column by column: a column of numbers, or of texts none of which starts as a
-    formula does, is kept as it is; the others go through csv_cell.
+
+#: The characters for which csv.writer quotes a text, as this Python's writer does (a
+#: carriage return alone is quoted by some versions only).
+_CSV_SPECIAL = re.compile('[,"\n\r]' if _csv_text("\r") != "\r" else '[,"\n]')
+_NONE = type(None)
+
+
+def _csv_quoted(text: str) -> str:
+    """Return a text as csv.writer quotes it: in double quotes, each of them doubled."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _csv_lines(rows: Sequence[Sequence[object]]) -> str:
+    """Return the text csv.writer writes of rows of csv_cell's values, rows of 2 cells or more.
+
+    Column by column: a column of None is empty, one of numbers is as str() gives
+    them (as the writer does), and one of texts is as it is when none starts as a
+    formula (csv_cell quotes it) or holds a character the writer quotes for. The
+    other values of other types go through csv_cell and the writer one at a time.
     """
-    if not rows:
-        return rows
     columns: list[Sequence[object]] = list(zip(*rows, strict=True))
     for n, column in enumerate(columns):
         kinds = set(map(type, column))
-        if kinds <= _NUMBERS:
-            continue
-        if kinds <= {str, type(None)}:
-            texts: Sequence[Any] = (
-                column if type(None) not in kinds else [v for v in column if v is not None]
-            )
-            if not any(_QUOTED[first] for first in set(map(_FIRST, texts))):
-                continue
-        columns[n] = list(map(csv_cell, column))
-    return zip(*columns, strict=True)
+        if kinds == {_NONE}:
+            columns[n] = [""] * len(column)
+        elif kinds <= {int, float, bool}:
+            columns[n] = list(map(str, column))
+        elif kinds <= {str, _NONE}:
+            texts: Sequence[Any] = column if _NONE not in kinds else [v or "" for v in column]
+            if any(_QUOTED[first] for first in set(map(_FIRST, texts))):
+                texts = [csv_cell(v) for v in texts]
+            if _CSV_SPECIAL.search("".join(texts)):
+                search = _CSV_SPECIAL.search
+                texts = [_csv_quoted(v) if search(v) else v for v in texts]
+            columns[n] = texts
+        else:
+            columns[n] = [_csv_text(csv_cell(v)) for v in column]
+    return "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
 
 
 def _write_csv(
@@ -756,7 +777,10 @@ def _write_csv(
                     else [(values[picks[0]],) for values in padded]
                 )
             # A cell a spreadsheet would run as a formula is quoted, as in exported files.
-            writer.writerows(_csv_rows(list(rows_read)))
+            if len(shown) > 1:
+                buffer.write(_csv_lines(list(rows_read)))
+            else:
+                writer.writerows([csv_cell(v) for v in row] for row in rows_read)
             printer.write(buffer.getvalue())
             buffer.seek(0)
             buffer.truncate()
