@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CROSSING_COLUMNS",
     "CSV_ENCODINGS",
+    "CSV_QUOTED_STARTS",
     "EXPORT_SUFFIXES",
     "KML_FIELDS",
     "KMZ_ICON",
@@ -85,7 +86,7 @@ Row = tuple[int, dict[str, object]]
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: First characters of a cell that ``write_csv`` quotes: a formula's, and the quote itself,
 #: so that a text which starts with a quote reads back unchanged.
-_QUOTED_STARTS = (*_FORMULA_STARTS, "'")
+CSV_QUOTED_STARTS = (*_FORMULA_STARTS, "'")
 
 
 def _file_error(path: Path, problem: str) -> RecordValidationError:
@@ -581,7 +582,7 @@ def _decimal_point(value: object) -> object:
 
 def _spreadsheet_text(value: str | None) -> str | None:
     """Undo the quote that ``write_csv`` puts before a cell a spreadsheet would run as a formula."""
-    if value and value[0] == "'" and value[1:2] in _QUOTED_STARTS:
+    if value and value[0] == "'" and value[1:2] in CSV_QUOTED_STARTS:
         return value[1:]
     return value
 
@@ -938,7 +939,7 @@ def csv_cell(value: object) -> object:
     """
     if isinstance(value, list):
         value = "; ".join(map(str, value))
-    if isinstance(value, str) and value[:1] in _QUOTED_STARTS:
+    if isinstance(value, str) and value[:1] in CSV_QUOTED_STARTS:
         return "'" + value
     return value
 

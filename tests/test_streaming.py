@@ -357,7 +357,7 @@ CELLS = st.one_of(
     st.booleans(),
     st.integers(),
     st.floats(),
-    st.text(alphabet=st.sampled_from(",\"\r\n\t=+-@' ;a\x1b圈"), max_size=6),
+    st.text(alphabet=st.sampled_from(",\"\r\n\t=+-@' ;a\x00\x1b圈"), max_size=6),
     st.text(max_size=8),
     st.lists(st.text(max_size=4), max_size=3),
 )

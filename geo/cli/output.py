@@ -30,7 +30,13 @@ from geo.answers import (
     source_label,
     status_fields,
 )
-from geo.exchange import crossing_fields, csv_cell, observation_fields, structure_fields
+from geo.exchange import (
+    CSV_QUOTED_STARTS,
+    crossing_fields,
+    csv_cell,
+    observation_fields,
+    structure_fields,
+)
 from geo.status import describe_status
 
 if TYPE_CHECKING:
@@ -683,17 +689,6 @@ def _write_json(blocks: Iterable[Block], printer: _Printer, *, geojson: bool) ->
         printer.write(("\n" if written else "") + "]\n")  # an empty answer is []
 
 
-class _Quoted(dict[str, bool]):
-    """Whether csv_cell quotes a text that starts with a character, learnt once a character."""
-
-    def __missing__(self, first: str) -> bool:
-        self[first] = quoted = csv_cell(first) != first
-        return quoted
-
-
-_QUOTED = _Quoted()
-
-
 _FIRST = operator.itemgetter(slice(0, 1))
 
 
@@ -706,7 +701,10 @@ def _csv_text(value: object) -> str:
 
 #: The characters for which csv.writer quotes a text, as this Python's writer does (a
 #: carriage return alone is quoted by some versions only).
-_CSV_SPECIAL = re.compile('[,"\n\r]' if _csv_text("\r") != "\r" else '[,"\n]')
+_CSV_QUOTES_FOR = ',"\n\r' if _csv_text("\r") != "\r" else ',"\n'
+_CSV_SPECIAL = re.compile(f"[{_CSV_QUOTES_FOR}]")
+#: The first characters of a text csv_cell quotes.
+_FORMULA_FIRSTS = frozenset(CSV_QUOTED_STARTS)
 _NONE = type(None)
 
 
@@ -715,32 +713,36 @@ def _csv_quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _csv_lines(rows: Sequence[Sequence[object]]) -> str:
-    """Return the text csv.writer writes of rows of csv_cell's values, rows of 2 cells or more.
+def _csv_lines(columns: Sequence[Sequence[object] | None], count: int) -> str:
+    """Return the text csv.writer writes of ``count`` rows of csv_cell's values, 2 cells or more.
 
-    Column by column: a column of None is empty, one of numbers is as str() gives
-    them (as the writer does), and one of texts is as it is when none starts as a
-    formula (csv_cell quotes it) or holds a character the writer quotes for. The
-    other values of other types go through csv_cell and the writer one at a time.
+    Column by column (None: a column the rows lack, empty): a column of None is
+    empty, one of numbers is as str() gives them (as the writer does), and one of
+    texts is as it is when none starts as a formula (csv_cell quotes it) or holds a
+    character the writer quotes for. The other values go through csv_cell, and the
+    values of other types through the writer too, one at a time.
     """
-    columns: list[Sequence[object]] = list(zip(*rows, strict=True))
-    for n, column in enumerate(columns):
-        kinds = set(map(type, column))
-        if kinds == {_NONE}:
-            columns[n] = [""] * len(column)
+    cells: list[Sequence[str]] = []
+    for column in columns:
+        kinds = {_NONE} if column is None else set(map(type, column))
+        if column is None or kinds == {_NONE}:
+            cells.append([""] * count)
         elif kinds <= {int, float, bool}:
-            columns[n] = list(map(str, column))
+            cells.append(list(map(str, column)))
         elif kinds <= {str, _NONE}:
-            texts: Sequence[Any] = column if _NONE not in kinds else [v or "" for v in column]
-            if any(_QUOTED[first] for first in set(map(_FIRST, texts))):
-                texts = [csv_cell(v) for v in texts]
-            if _CSV_SPECIAL.search("".join(texts)):
+            texts: list[Any] | Sequence[Any] = column
+            if _NONE in kinds:
+                texts = [v or "" for v in column]
+            if not _FORMULA_FIRSTS.isdisjoint(map(_FIRST, texts)):
+                texts = [str(csv_cell(v)) for v in texts]
+            joined = "".join(texts)  # a character to quote for is found in it at C speed
+            if any(c in joined for c in _CSV_QUOTES_FOR):
                 search = _CSV_SPECIAL.search
                 texts = [_csv_quoted(v) if search(v) else v for v in texts]
-            columns[n] = texts
+            cells.append(texts)
         else:
-            columns[n] = [_csv_text(csv_cell(v)) for v in column]
-    return "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
+            cells.append([_csv_text(csv_cell(v)) for v in column])
+    return "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
 
 
 def _write_csv(
@@ -768,19 +770,14 @@ def _write_csv(
         for chunk in _chunks(rows):
             shown = shown or start(header or fields)
             picks = _members(fields, shown)
-            rows_read: Iterable[Sequence[object]] = chunk
-            if picks != list(range(len(fields))):
-                padded = [(*row, "") for row in chunk]  # a field the row lacks reads ""
-                rows_read = (
-                    list(map(operator.itemgetter(*picks), padded))
-                    if len(picks) > 1
-                    else [(values[picks[0]],) for values in padded]
-                )
             # A cell a spreadsheet would run as a formula is quoted, as in exported files.
             if len(shown) > 1:
-                buffer.write(_csv_lines(list(rows_read)))
+                values = list(zip(*chunk, strict=True))
+                picked = [values[n] if n >= 0 else None for n in picks]
+                buffer.write(_csv_lines(picked, len(chunk)))
             else:
-                writer.writerows([csv_cell(v) for v in row] for row in rows_read)
+                (n,) = picks
+                writer.writerows([csv_cell(row[n]) if n >= 0 else ""] for row in chunk)
             printer.write(buffer.getvalue())
             buffer.seek(0)
             buffer.truncate()
