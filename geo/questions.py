@@ -649,25 +649,46 @@ class Streamed(NamedTuple):
 
 
 class _Points(NamedTuple):
-    """Records in force among some feature ids, in file order: id, point, first day, more."""
+    """Records in force among some feature ids, in file order: id, point, first day, more.
+
+    ``held``: each record's row of the columns asked for, by feature id, when they
+    were read with the points (few records), else None.
+    """
 
     fid: Any
     lon: Any
     lat: Any
     first_day: Any
     more: list[Any]
+    held: dict[int, tuple[Any, ...]] | None = None
 
 
-def _points_in_force(opened: Store, fids: Sequence[int], more: str | None = None) -> _Points:
+#: At most this many records' rows are read with their points and held until written: one
+#: reading of the store instead of two (about 2 KB a record held).
+_HELD_AT_MOST = 10_000
+
+
+def _points_in_force(
+    opened: Store, fids: Sequence[int], more: str | None = None, columns: Sequence[str] = ()
+) -> _Points:
     """Read the point and first day (and the column ``more``) of the records in force.
 
     Only those with a point; in file order, a chunk of ids at a time, into arrays
-    made once for all of them.
+    made once for all of them. With ``columns`` (the feature id first) and few
+    records, their rows of those columns are read too and held.
     """
     import numpy as np
 
+    held: dict[int, tuple[Any, ...]] | None = {} if columns and len(fids) <= _HELD_AT_MOST else None
+    asked = [
+        *(columns if held is not None else ["fid"]),
+        "geom",
+        "date_start",
+        *([more] if more else []),
+    ]
+    at = len(asked) - (4 if more else 3)  # where the point is, then the day and ``more``
     sql = (
-        f"SELECT o.fid, o.geom, o.date_start{', o.' + more if more else ''} FROM observations o "
+        f"SELECT {', '.join(f'o.{c}' for c in asked)} FROM observations o "
         f"WHERE {_AMONG} AND {_IN_FORCE} ORDER BY o.fid"
     )
     found = _Points(
@@ -676,14 +697,15 @@ def _points_in_force(opened: Store, fids: Sequence[int], more: str | None = None
         np.empty(len(fids)),
         np.empty(len(fids), np.int64),
         [],
+        held,
     )
     seen: dict[Any, Any] = {}
     filled = 0
     chunks = [list(fids[n : n + _READ_AT_A_TIME]) for n in range(0, len(fids), _READ_AT_A_TIME)]
     for rows in _read_chunks(opened, sql, chunks):
-        lon, lat = blob_arrays([row[1] for row in rows])
+        lon, lat = blob_arrays([row[at + 1] for row in rows])
         try:
-            first = np.fromiter((_first_day(row[2]) for row in rows), np.int64, len(rows))
+            first = np.fromiter((_first_day(row[at + 2]) for row in rows), np.int64, len(rows))
         except (TypeError, ValueError) as err:
             raise _unreadable(rows[0][0], err) from err
         fid = np.fromiter((row[0] for row in rows), np.int64, len(rows))
@@ -694,12 +716,14 @@ def _points_in_force(opened: Store, fids: Sequence[int], more: str | None = None
         filled = end
         if more:  # few values, each held once
             found.more.extend(
-                seen.setdefault(row[3], row[3])
+                seen.setdefault(row[at + 3], row[at + 3])
                 for row, kept in zip(rows, located.tolist(), strict=True)
                 if kept
             )
+        if held is not None:
+            held.update((row[0], row) for row in rows)
     fid, lon, lat, first = (column[:filled] for column in found[:4])
-    return _Points(fid, lon, lat, first, found.more)
+    return _Points(fid, lon, lat, first, found.more, held)
 
 
 def _read_chunks(opened: Store, sql: str, chunks: list[list[int]]) -> Iterator[list[Any]]:
@@ -778,21 +802,24 @@ def _record_rows(
     lat and lon are the record's point; with ``own_points``, only a point of its
     own (as observation_fields gives them), else None. ``measured``, the distance
     and bearing of each of ``points``, adds them (the bearing None at 0 m). Each
-    chunk is read in one query and made column by column.
+    chunk is read in one query (or taken from the rows held with the points) and
+    made column by column.
     """
-    columns = ["fid", *{spec[0]: None for f in fields if (spec := _FIELDS[f]) is not None}]
-    columns.append("has_own_location")
+    columns = _record_columns(fields)
     sql = f"SELECT {', '.join(f'o.{c}' for c in columns)} FROM observations o WHERE {_AMONG}"
+    own = columns.index("has_own_location")
     for start in range(0, len(order), _READ_AT_A_TIME):
         taken = order[start : start + _READ_AT_A_TIME]
         chunk = points.fid[taken].tolist()
-        stored = {row[0]: row for row in opened._query(sql, {"fids": json.dumps(chunk)})}
+        stored = points.held
+        if stored is None:
+            stored = {row[0]: row for row in opened._query(sql, {"fids": json.dumps(chunk)})}
         stored_columns = list(zip(*(stored[fid] for fid in chunk), strict=True))
         point = {"lon": points.lon[taken].tolist(), "lat": points.lat[taken].tolist()}
         if own_points:  # a record without a point of its own has none here
             for name, values in point.items():
                 point[name] = [
-                    v if own else None for v, own in zip(values, stored_columns[-1], strict=True)
+                    v if has else None for v, has in zip(values, stored_columns[own], strict=True)
                 ]
         try:
             made = [
@@ -811,6 +838,12 @@ def _record_rows(
                 [b if d > 0 else None for d, b in zip(distances, bearings, strict=True)],
             ]
         yield from zip(*made, strict=True)
+
+
+def _record_columns(fields: Sequence[str]) -> list[str]:
+    """Return the columns _record_rows reads for ``fields``: the feature id first."""
+    stored = {spec[0]: None for f in fields if (spec := _FIELDS[f]) is not None}
+    return ["fid", *stored, "has_own_location"]
 
 
 def _read(stored: Sequence[Any], read: Callable[[Any], Any] | None) -> Sequence[Any]:
@@ -856,7 +889,7 @@ def _nearby_rows(
         rows = _whole_rows((n.item for n in found), fields, own_points=own_points)
         then = ((n.distance_m, n.bearing_deg) for n in found)
         return Streamed(names, (row + m for row, m in zip(rows, then, strict=True)))
-    points = _points_in_force(opened, fids)
+    points = _points_in_force(opened, fids, columns=_record_columns(fields))
     distances, bearings = geodesic_inverse(origin, points.lon, points.lat)
     kept = np.flatnonzero(distances <= limit)
     kept = kept[np.argsort(points.first_day[kept], kind="stable")]  # ties: the earlier first
@@ -936,7 +969,7 @@ def stream_within(
             _, records = within_areas(opened, data, path)
             yield crossings, Streamed(tuple(fields), _whole_rows(records, fields, own_points=False))
             return
-        points = _points_in_force(opened, fids, "crossing_id")
+        points = _points_in_force(opened, fids, "crossing_id", _record_columns(fields))
         kept = np.flatnonzero(shapely.intersects_xy(area, points.lon, points.lat))
         names = sorted({c or "" for c in points.more})
         rank = {name: n for n, name in enumerate(names)}

@@ -239,6 +239,15 @@ def area_file(folder: Path, west: float, south: float, east: float, north: float
 # -- the same text --------------------------------------------------------------------------
 
 
+@pytest.fixture(params=["held", "read again"])
+def rows_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An answer's rows held from the reading of its points (few), or read again (many)."""
+    if request.param == "read again":
+        monkeypatch.setattr("geo.questions._HELD_AT_MOST", 0)
+    return str(request.param)
+
+
+
 @pytest.mark.parametrize("output_format", FORMATS)
 @pytest.mark.parametrize(
     ("crossing_id", "km", "filters"),
@@ -249,6 +258,7 @@ def area_file(folder: Path, west: float, south: float, east: float, north: float
         ("friendship-bridge", 5.0, {"kind": "status", "until": "2024"}),
     ],
 )
+@pytest.mark.usefixtures("rows_read")
 def test_around_prints_what_whole_records_printed(
     varied_store: Path, crossing_id: str, km: float, filters: dict[str, str], output_format: str
 ):
@@ -261,6 +271,7 @@ def test_around_prints_what_whole_records_printed(
 
 
 @pytest.mark.parametrize("output_format", FORMATS)
+@pytest.mark.usefixtures("rows_read")
 def test_near_observations_prints_what_whole_records_printed(
     varied_store: Path, output_format: str
 ):
@@ -276,6 +287,7 @@ def test_near_observations_prints_what_whole_records_printed(
 
 @pytest.mark.parametrize("output_format", FORMATS)
 @pytest.mark.parametrize("box", [(124.30, 40.00, 124.45, 40.15), (0.0, 0.0, 1.0, 1.0)])
+@pytest.mark.usefixtures("rows_read")
 def test_within_prints_what_whole_records_printed(
     varied_store: Path, tmp_path: Path, box: tuple[float, ...], output_format: str
 ):
