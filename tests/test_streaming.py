@@ -247,7 +247,6 @@ def rows_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     return str(request.param)
 
 
-
 @pytest.mark.parametrize("output_format", FORMATS)
 @pytest.mark.parametrize(
     ("crossing_id", "km", "filters"),
