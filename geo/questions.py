@@ -422,6 +422,8 @@ def _fids_in(opened: Store, area: Any, polygons: Sequence[Any]) -> list[int]:
     import shapely
 
     index = opened.index_boxes([BBox(*p.bounds) for p in polygons])
+    if len(polygons) == 1 and polygons[0].equals(shapely.envelope(polygons[0])):
+        return list(np.unique(index.fid).tolist())  # a rectangle: each box found meets it
     boxes_hit = shapely.intersects(
         area, shapely.box(index.minx, index.miny, index.maxx, index.maxy)
     )

@@ -16,7 +16,16 @@ from geo.errors import RecordValidationError, UnknownCrossingError
 from geo.exchange import observation_fields
 from geo.model import LonLat
 from geo.query import dwithin_boxes, dwithin_ellipse, geodesic_inverse
-from geo.questions import around, changes, distance_between, near, nearest, sightings_around, within
+from geo.questions import (
+    around,
+    changes,
+    distance_between,
+    near,
+    nearest,
+    sightings_around,
+    stream_within,
+    within,
+)
 from geo.record import add_observation
 from geo.store import open_store
 from tests.common import FRIENDSHIP, NEW_YALU, QUANHE
@@ -253,6 +262,34 @@ def test_within_polygons(store: Path, tmp_path: Path):
     assert {c.id for c in crossings} == {"friendship-bridge", "new-yalu-river-bridge"}
     assert inside in {o.id for o in observations}
     assert all(o.location and 124.30 <= o.location.lon <= 124.45 for o in observations)
+
+
+def _area_file(folder: Path, ring: list[list[float]]) -> Path:
+    path = folder / "area.geojson"
+    path.write_text(json.dumps({"type": "Polygon", "coordinates": [ring]}))
+    return path
+
+
+def test_within_keeps_only_the_points_inside_a_triangle_or_a_rectangle(store: Path, tmp_path: Path):
+    # The R-tree's boxes are rounded outwards to 32 bits: a point a hair beyond an edge is a
+    # candidate, and must be left out; so must a point inside the triangle's box, not in it.
+    lat, lon = 40.05, 124.38
+    inside = _observe(store, "friendship-bridge", "2025-05", lat + 0.001, lon + 0.001, "inside")
+    corner = _observe(store, "friendship-bridge", "2025-05", lat + 0.009, lon + 0.009, "corner")
+    hair = _observe(store, "friendship-bridge", "2025-05", lat + 0.005, lon - 1e-9, "a hair out")
+    triangle = [[lon, lat], [lon + 0.01, lat], [lon, lat + 0.01], [lon, lat]]
+    rectangle = [[lon, lat], [lon + 0.01, lat], [lon + 0.01, lat + 0.01], [lon, lat + 0.01],
+                 [lon, lat]]  # fmt: skip
+    for ring, kept in ((triangle, {inside}), (rectangle, {inside, corner})):
+        _, observations = within(store, _area_file(tmp_path, ring))
+        assert {o.id for o in observations} & {inside, corner, hair} == kept
+        streamed = run_within_ids(store, _area_file(tmp_path, ring))
+        assert streamed & {inside, corner, hair} == kept
+
+
+def run_within_ids(store: Path, area: Path) -> set[str]:
+    with stream_within(store, area, fields=("id",)) as (_, found):
+        return {row[0] for row in found.rows}
 
 
 def test_within_needs_polygons(store: Path, tmp_path: Path):
