@@ -856,7 +856,8 @@ def _read(stored: Sequence[Any], read: Callable[[Any], Any] | None) -> Sequence[
         return [value or "" for value in stored]
     if read is _or_none:
         return [value or None for value in stored]
-    return list(map(read, stored))
+    made = {value: read(value) for value in set(stored)}  # each value once: few differ
+    return list(map(made.__getitem__, stored))
 
 
 def _whole_rows(
