@@ -389,6 +389,29 @@ def test_csv_is_what_the_csv_writer_writes_of_each_cell(rows: list[tuple[object,
     assert got.getvalue() == terminal_safe(expected.getvalue())
 
 
+#: Fields of a JSON row: a point's, and names JSON escapes or a template would misread.
+JSON_FIELDS = ("lon", "lat", "id", 'a "quoted" name', "50%s", "圈河")
+POINTS = st.one_of(st.none(), st.floats(-180, 180))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, len(JSON_FIELDS)),
+    st.lists(st.tuples(POINTS, POINTS, *[CELLS] * 4), max_size=5),
+    st.sampled_from(["json", "geojson"]),
+)
+def test_json_is_what_json_dumps_writes_of_each_row(
+    width: int, values: list[tuple[object, ...]], output_format: str
+):
+    fields = JSON_FIELDS[:width]
+    rows = [row[:width] for row in values]
+    got = io.StringIO()
+    with contextlib.redirect_stdout(got):
+        echo_rows(fields, iter(rows), output_format, columns=fields)
+    expected = printed([dict(zip(fields, row, strict=True)) for row in rows], output_format, fields)
+    assert got.getvalue() == expected
+
+
 @pytest.mark.parametrize("output_format", ["json", "csv", "geojson"])
 def test_rows_are_written_in_memory_that_does_not_grow(output_format: str):
     def write(count: int) -> int:

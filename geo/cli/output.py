@@ -121,7 +121,8 @@ def terminal_safe(text: str) -> str:
 
 def emit(text: str = "", *, nl: bool = True, err: bool = False) -> None:
     """Print to stdout (or stderr) with nothing a terminal would act on: see terminal_safe."""
-    click.echo(terminal_safe(text), nl=nl, err=err)
+    # color=True: click need not look for colour codes to strip, terminal_safe left none.
+    click.echo(terminal_safe(text), nl=nl, err=err, color=True)
 
 
 def bounded(message: str, longest: int = 300) -> str:
@@ -613,7 +614,7 @@ class _JsonRows:
     """Rows of some fields as JSON objects (or GeoJSON features), as json.dumps(indent=2) writes.
 
     A chunk of rows whose values are all plain (text, numbers, None) is encoded by
-    json's C encoder in one call and laid into templates of the objects' keys; a
+    json's C encoder in one call and laid between the texts of the objects' keys; a
     row holding a list or a mapping is written by json.dumps itself.
     """
 
@@ -628,16 +629,26 @@ class _JsonRows:
         ]
         depth = "    " if geojson else "  "  # the properties of a feature sit a level deeper
         keys = [
-            self.pad + depth + json.dumps(self.fields[n], ensure_ascii=False).replace("%", "%%")
-            for n in self.shown
+            self.pad + depth + json.dumps(self.fields[n], ensure_ascii=False) for n in self.shown
         ]
-        body = "{" + ",".join(k + ": %s" for k in keys) + self.pad + depth[2:] + "}"
-        self.template = body if keys else "{}"
+        # The texts around an object's values: before each, and after the last.
+        self.parts = ["{}"]
+        if keys:
+            self.parts = ["{" + keys[0] + ": ", *("," + k + ": " for k in keys[1:])]
+            self.parts.append(self.pad + depth[2:] + "}")
         head = '{\n      "type": "Feature",\n      "geometry": '
-        point = '{\n        "type": "Point",\n        "coordinates": [\n          %s,\n          %s'
-        properties = '\n      "properties": ' + self.template + "\n    }"
-        self.point = head + point + "\n        ]\n      }," + properties
-        self.nowhere = head + "null," + properties
+        point = '{\n        "type": "Point",\n        "coordinates": [\n          '
+        properties = '\n      "properties": '
+        feature = [properties + self.parts[0], *self.parts[1:-1], self.parts[-1] + "\n    }"]
+        if len(self.parts) == 1:
+            feature = [properties + self.parts[0] + "\n    }"]
+        self.point = [
+            head + point,
+            ",\n          ",
+            "\n        ]\n      }," + feature[0],
+            *feature[1:],
+        ]
+        self.nowhere = [head + "null," + feature[0], *feature[1:]]
         self.order = [self.lon, self.lat, *self.shown]
         if min(self.order) >= 0:  # every field there: picked in one call
             self.laid = operator.itemgetter(*self.order)  # type: ignore[method-assign,assignment]
@@ -648,30 +659,45 @@ class _JsonRows:
             item = _feature(item)
         return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", self.pad)
 
-    def texts(self, chunk: Sequence[Sequence[object]]) -> list[str]:
-        """Return each row of a chunk as the text json.dumps gives it."""
+    def text(self, chunk: Sequence[Sequence[object]]) -> str:
+        """Return the rows of a chunk as json.dumps gives each, joined by a comma and a line."""
+        between = "," + self.pad
         laid = chunk
         if self.geojson:  # each row's values in the order of its feature's text
             laid = list(map(self.laid, chunk))
         flat = list(itertools.chain.from_iterable(laid))
         if not set(map(type, flat)) <= _SCALARS:
-            return [self.dumped(row) for row in chunk]
-        width = len(laid[0]) if laid else 0
+            return between.join(self.dumped(row) for row in chunk)
+        encoded = _ONE_A_LINE.encode(flat)[1:-1].split("\n") if flat else []
+        parts = self.point if self.geojson else self.parts
+        width = len(parts) - 1
+        if self.geojson and "null" in encoded[::width]:  # a record without a point
+            rows = [encoded[n : n + width] for n in range(0, len(encoded), width)]
+            return between.join(
+                _laid_between(self.nowhere, values[2:])
+                if values[0] == "null"
+                else _laid_between(self.point, values)
+                for values in rows
+            )
         if not width:
-            return [self.template] * len(chunk)
-        encoded = _ONE_A_LINE.encode(flat)[1:-1].split("\n")
-        rows = [encoded[n : n + width] for n in range(0, len(encoded), width)]
-        if not self.geojson:
-            return [self.template % tuple(values) for values in rows]
-        return [
-            self.nowhere % tuple(values[2:]) if values[0] == "null" else self.point % tuple(values)
-            for values in rows
-        ]
+            return between.join(parts * len(chunk))
+        # Every value between the texts around it, in one join: the texts of a row and the
+        # end of the row before it repeat from row to row.
+        pieces = [""] * (2 * len(encoded))
+        pieces[1::2] = encoded
+        pieces[::2] = [parts[-1] + between + parts[0], *parts[1:-1]] * len(chunk)
+        pieces[0] = parts[0]
+        return "".join(pieces) + parts[-1]
 
     def laid(self, row: Sequence[object]) -> tuple[object, ...]:
         """Return a row's lon, lat and properties (a field it lacks: None)."""
         padded = (*row, None)
         return tuple(padded[n] for n in self.order)
+
+
+def _laid_between(parts: Sequence[str], values: Sequence[str]) -> str:
+    """Return values laid between texts: the first text, a value, the next text, and so on."""
+    return "".join(itertools.chain.from_iterable(zip(parts[:-1], values, strict=True))) + parts[-1]
 
 
 def _write_json(blocks: Iterable[Block], printer: _Printer, *, geojson: bool) -> None:
@@ -680,8 +706,7 @@ def _write_json(blocks: Iterable[Block], printer: _Printer, *, geojson: bool) ->
     for fields, rows in blocks:
         shape = _JsonRows(fields, geojson=geojson)
         for chunk in _chunks(rows):
-            joined = ("," + shape.pad).join(shape.texts(chunk))
-            printer.write(("," if written else "") + shape.pad + joined)
+            printer.write(("," if written else "") + shape.pad + shape.text(chunk))
             written = True
     if geojson:
         printer.write("\n  ]\n}\n")
