@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RECORD_FIELDS",
     "Change",
+    "Chunked",
     "Match",
     "Nearby",
     "Streamed",
@@ -638,6 +640,35 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], Any] | None] | None] = {
 RECORD_FIELDS = tuple(_FIELDS)
 
 
+class Chunked:
+    """Rows given a chunk at a time as the chunk's columns: lists of equal length, one a field.
+
+    Iterating gives the rows (tuples); a writer that works column by column takes
+    ``chunks`` as they are. Each is read once.
+    """
+
+    def __init__(self, chunks: Iterable[list[Sequence[Any]]]) -> None:
+        self.chunks: Iterator[list[Sequence[Any]]] = iter(chunks)
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        for columns in self.chunks:
+            yield from zip(*columns, strict=True)
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[Sequence[Any]]) -> Chunked:
+        """Return rows (of one field or more) as chunks of _READ_AT_A_TIME."""
+        return cls(_row_chunks(iter(rows)))
+
+    def changed(self, change: Callable[[list[Sequence[Any]]], list[Sequence[Any]]]) -> Chunked:
+        """Return these rows with ``change`` made to the columns of each chunk."""
+        return Chunked(map(change, self.chunks))
+
+
+def _row_chunks(rows: Iterator[Sequence[Any]]) -> Iterator[list[Sequence[Any]]]:
+    while chunk := list(islice(rows, _READ_AT_A_TIME)):
+        yield list(zip(*chunk, strict=True))
+
+
 class Streamed(NamedTuple):
     """An answer written as it is read: the names of its fields and its rows, in order.
 
@@ -647,7 +678,7 @@ class Streamed(NamedTuple):
     """
 
     fields: tuple[str, ...]
-    rows: Iterator[tuple[Any, ...]]
+    rows: Chunked
 
 
 class _Points(NamedTuple):
@@ -790,7 +821,7 @@ def _unreadable(fids: object, err: Exception) -> RecordValidationError:
     )
 
 
-def _record_rows(
+def _record_chunks(
     opened: Store,
     points: _Points,
     order: Any,
@@ -798,8 +829,8 @@ def _record_rows(
     *,
     own_points: bool,
     measured: tuple[Any, Any] | None = None,
-) -> Iterator[tuple[Any, ...]]:
-    """Yield the ``fields`` of the records at ``order`` among ``points``, a chunk at a time.
+) -> Iterator[list[Sequence[Any]]]:
+    """Yield the columns of the ``fields`` of the records at ``order`` among ``points``, by chunk.
 
     lat and lon are the record's point; with ``own_points``, only a point of its
     own (as observation_fields gives them), else None. ``measured``, the distance
@@ -839,11 +870,11 @@ def _record_rows(
                 distances,
                 [b if d > 0 else None for d, b in zip(distances, bearings, strict=True)],
             ]
-        yield from zip(*made, strict=True)
+        yield made
 
 
 def _record_columns(fields: Sequence[str]) -> list[str]:
-    """Return the columns _record_rows reads for ``fields``: the feature id first."""
+    """Return the columns _record_chunks reads for ``fields``: the feature id first."""
     stored = {spec[0]: None for f in fields if (spec := _FIELDS[f]) is not None}
     return ["fid", *stored, "has_own_location"]
 
@@ -891,15 +922,15 @@ def _nearby_rows(
         found = _observations_around(opened, origin, km, **asked)
         rows = _whole_rows((n.item for n in found), fields, own_points=own_points)
         then = ((n.distance_m, n.bearing_deg) for n in found)
-        return Streamed(names, (row + m for row, m in zip(rows, then, strict=True)))
+        return Streamed(names, Chunked.of_rows(row + m for row, m in zip(rows, then, strict=True)))
     points = _points_in_force(opened, fids, columns=_record_columns(fields))
     distances, bearings = geodesic_inverse(origin, points.lon, points.lat)
     kept = np.flatnonzero(distances <= limit)
     kept = kept[np.argsort(points.first_day[kept], kind="stable")]  # ties: the earlier first
     order = kept[np.argsort(distances[kept], kind="stable")]
     measured = (distances, bearings)
-    rows = _record_rows(opened, points, order, fields, own_points=own_points, measured=measured)
-    return Streamed(names, rows)
+    chunks = _record_chunks(opened, points, order, fields, own_points=own_points, measured=measured)
+    return Streamed(names, Chunked(chunks))
 
 
 _FILTERS = ("since", "until", "kind", "source_type")
@@ -970,7 +1001,8 @@ def stream_within(
         fids = _fids_in(opened, area, polygons)
         if not isinstance(opened, GeoPackageStore):
             _, records = within_areas(opened, data, path)
-            yield crossings, Streamed(tuple(fields), _whole_rows(records, fields, own_points=False))
+            whole = Chunked.of_rows(_whole_rows(records, fields, own_points=False))
+            yield crossings, Streamed(tuple(fields), whole)
             return
         points = _points_in_force(opened, fids, "crossing_id", _record_columns(fields))
         kept = np.flatnonzero(shapely.intersects_xy(area, points.lon, points.lat))
@@ -978,5 +1010,5 @@ def stream_within(
         rank = {name: n for n, name in enumerate(names)}
         by_crossing = np.fromiter((rank[c or ""] for c in points.more), np.int64, len(points.more))
         order = kept[np.lexsort((points.first_day[kept], by_crossing[kept]))]  # stable
-        rows = _record_rows(opened, points, order, fields, own_points=False)
-        yield crossings, Streamed(tuple(fields), rows)
+        chunks = _record_chunks(opened, points, order, fields, own_points=False)
+        yield crossings, Streamed(tuple(fields), Chunked(chunks))

@@ -33,7 +33,14 @@ from geo.cli.ask import WITHIN_CSV_COLUMNS
 from geo.cli.output import _feature, echo_rows, table, terminal_safe
 from geo.exchange import crossing_fields, csv_cell, observation_fields
 from geo.model import LonLat
-from geo.questions import RECORD_FIELDS, around, observations_near, sightings_around, within
+from geo.questions import (
+    RECORD_FIELDS,
+    Chunked,
+    around,
+    observations_near,
+    sightings_around,
+    within,
+)
 from geo.store import open_store
 from geo.store.blob import st_coordinate, st_is_empty
 from geo.validate import parse_observation
@@ -383,10 +390,11 @@ def test_csv_is_what_the_csv_writer_writes_of_each_cell(rows: list[tuple[object,
     expected = io.StringIO()
     writer = csv.writer(expected, lineterminator="\n")
     writer.writerows([fields, *([csv_cell(v) for v in row] for row in rows)])
-    got = io.StringIO()
-    with contextlib.redirect_stdout(got):
-        echo_rows(fields, iter(rows), "csv", columns=fields)
-    assert got.getvalue() == terminal_safe(expected.getvalue())
+    for given_as in (iter(rows), Chunked.of_rows(rows)):  # rows, or a chunk's columns
+        got = io.StringIO()
+        with contextlib.redirect_stdout(got):
+            echo_rows(fields, given_as, "csv", columns=fields)
+        assert got.getvalue() == terminal_safe(expected.getvalue())
 
 
 #: Fields of a JSON row: a point's, and names JSON escapes or a template would misread.
@@ -405,11 +413,12 @@ def test_json_is_what_json_dumps_writes_of_each_row(
 ):
     fields = JSON_FIELDS[:width]
     rows = [row[:width] for row in values]
-    got = io.StringIO()
-    with contextlib.redirect_stdout(got):
-        echo_rows(fields, iter(rows), output_format, columns=fields)
     expected = printed([dict(zip(fields, row, strict=True)) for row in rows], output_format, fields)
-    assert got.getvalue() == expected
+    for given_as in (iter(rows), Chunked.of_rows(rows)) if width else (iter(rows),):
+        got = io.StringIO()
+        with contextlib.redirect_stdout(got):
+            echo_rows(fields, given_as, output_format, columns=fields)
+        assert got.getvalue() == expected
 
 
 @pytest.mark.parametrize("output_format", ["json", "csv", "geojson"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -42,6 +42,7 @@ from geo.fields import split_lat_lon
 from geo.model import OBSERVATION_KINDS, SOURCE_TYPES
 from geo.questions import (
     RECORD_FIELDS,
+    Chunked,
     Streamed,
     changes,
     distance_between,
@@ -175,14 +176,17 @@ AROUND_COLUMNS = (
 )
 
 
-def _measured(found: Streamed) -> tuple[tuple[str, ...], Iterator[tuple[Any, ...]]]:
+def _measured(found: Streamed) -> tuple[tuple[str, ...], Chunked]:
     """Return a streamed answer's fields and rows with its distances as the output says them."""
     fields = (*found.fields[:-2], "distance_m", "distance", "bearing_deg")
-    rows = (
-        (*values, round(d, 1), distance_text(d), None if b is None else round(b, 1))
-        for *values, d, b in found.rows
-    )
-    return fields, rows
+
+    def said(columns: list[Sequence[Any]]) -> list[Sequence[Any]]:
+        *values, distances, bearings = columns
+        metres = [round(d, 1) for d in distances]
+        degrees = [None if b is None else round(b, 1) for b in bearings]
+        return [*values, metres, list(map(distance_text, distances)), degrees]
+
+    return fields, found.rows.changed(said)
 
 
 @click.command("nearest")
@@ -236,7 +240,7 @@ def within_command(file: str, store: str, output_format: str) -> None:
     fields = columns[1:-1] if output_format in ("table", "wide") else RECORD_FIELDS
     with stream_within(store, file, fields=fields) as (crossings, found):
         typed = [{"type": "crossing", **crossing_fields(c)} for c in crossings]
-        records = (("observation", *row) for row in found.rows)
+        records = found.rows.changed(lambda columns: [["observation"] * len(columns[0]), *columns])
         blocks = itertools.chain(record_blocks(typed), [(("type", *found.fields), records)])
         echo_blocks(blocks, output_format, columns=columns, csv_header=WITHIN_CSV_COLUMNS)
 

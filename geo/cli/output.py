@@ -37,6 +37,7 @@ from geo.exchange import (
     observation_fields,
     structure_fields,
 )
+from geo.questions import Chunked
 from geo.status import describe_status
 
 if TYPE_CHECKING:
@@ -598,10 +599,15 @@ class _Printer:
             self._size = 0
 
 
-def _chunks(rows: Iterable[Sequence[object]]) -> Iterator[list[Sequence[object]]]:
+def _column_chunks(rows: Iterable[Sequence[object]]) -> Iterator[tuple[int, list[Sequence[Any]]]]:
+    """Yield rows a chunk at a time: its number of rows and its columns (Chunked: as given)."""
+    if isinstance(rows, Chunked):
+        for columns in rows.chunks:
+            yield len(columns[0]), columns
+        return
     iterator = iter(rows)
     while chunk := list(itertools.islice(iterator, _ROWS_AT_A_TIME)):
-        yield chunk
+        yield len(chunk), list(zip(*chunk, strict=True))
 
 
 def _members(fields: Sequence[str], names: Sequence[str]) -> list[int]:
@@ -650,8 +656,6 @@ class _JsonRows:
         ]
         self.nowhere = [head + "null," + feature[0], *feature[1:]]
         self.order = [self.lon, self.lat, *self.shown]
-        if min(self.order) >= 0:  # every field there: picked in one call
-            self.laid = operator.itemgetter(*self.order)  # type: ignore[method-assign,assignment]
 
     def dumped(self, row: Sequence[object]) -> str:
         item: Mapping[str, object] = dict(zip(self.fields, row, strict=True))
@@ -659,15 +663,15 @@ class _JsonRows:
             item = _feature(item)
         return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", self.pad)
 
-    def text(self, chunk: Sequence[Sequence[object]]) -> str:
-        """Return the rows of a chunk as json.dumps gives each, joined by a comma and a line."""
+    def text(self, columns: Sequence[Sequence[object]], count: int) -> str:
+        """Return ``count`` rows given as columns as json.dumps gives each, joined by ",\\n"."""
         between = "," + self.pad
-        laid = chunk
-        if self.geojson:  # each row's values in the order of its feature's text
-            laid = list(map(self.laid, chunk))
-        flat = list(itertools.chain.from_iterable(laid))
+        laid = columns
+        if self.geojson:  # the values in the order of a feature's text (a field lacked: None)
+            laid = [columns[n] if n >= 0 else [None] * count for n in self.order]
+        flat = list(itertools.chain.from_iterable(zip(*laid, strict=True)))
         if not set(map(type, flat)) <= _SCALARS:
-            return between.join(self.dumped(row) for row in chunk)
+            return between.join(self.dumped(row) for row in zip(*columns, strict=True))
         encoded = _ONE_A_LINE.encode(flat)[1:-1].split("\n") if flat else []
         parts = self.point if self.geojson else self.parts
         width = len(parts) - 1
@@ -680,19 +684,14 @@ class _JsonRows:
                 for values in rows
             )
         if not width:
-            return between.join(parts * len(chunk))
+            return between.join(parts * count)
         # Every value between the texts around it, in one join: the texts of a row and the
         # end of the row before it repeat from row to row.
         pieces = [""] * (2 * len(encoded))
         pieces[1::2] = encoded
-        pieces[::2] = [parts[-1] + between + parts[0], *parts[1:-1]] * len(chunk)
+        pieces[::2] = [parts[-1] + between + parts[0], *parts[1:-1]] * count
         pieces[0] = parts[0]
         return "".join(pieces) + parts[-1]
-
-    def laid(self, row: Sequence[object]) -> tuple[object, ...]:
-        """Return a row's lon, lat and properties (a field it lacks: None)."""
-        padded = (*row, None)
-        return tuple(padded[n] for n in self.order)
 
 
 def _laid_between(parts: Sequence[str], values: Sequence[str]) -> str:
@@ -705,8 +704,8 @@ def _write_json(blocks: Iterable[Block], printer: _Printer, *, geojson: bool) ->
     written = False
     for fields, rows in blocks:
         shape = _JsonRows(fields, geojson=geojson)
-        for chunk in _chunks(rows):
-            printer.write(("," if written else "") + shape.pad + shape.text(chunk))
+        for count, columns in _column_chunks(rows):
+            printer.write(("," if written else "") + shape.pad + shape.text(columns, count))
             written = True
     if geojson:
         printer.write("\n  ]\n}\n")
@@ -792,17 +791,15 @@ def _write_csv(
         return list(fields)
 
     for fields, rows in blocks:
-        for chunk in _chunks(rows):
+        for count, values in _column_chunks(rows):
             shown = shown or start(header or fields)
-            picks = _members(fields, shown)
+            picked = [values[n] if n >= 0 else None for n in _members(fields, shown)]
             # A cell a spreadsheet would run as a formula is quoted, as in exported files.
             if len(shown) > 1:
-                values = list(zip(*chunk, strict=True))
-                picked = [values[n] if n >= 0 else None for n in picks]
-                buffer.write(_csv_lines(picked, len(chunk)))
+                buffer.write(_csv_lines(picked, count))
             else:
-                (n,) = picks
-                writer.writerows([csv_cell(row[n]) if n >= 0 else ""] for row in chunk)
+                (only,) = picked
+                writer.writerows([csv_cell(v)] for v in only or [""] * count)
             printer.write(buffer.getvalue())
             buffer.seek(0)
             buffer.truncate()
