@@ -697,7 +697,7 @@ class _Points(NamedTuple):
 
 
 #: At most this many records' rows are read with their points and held until written: one
-#: reading of the store instead of two (about 2 KB a record held).
+#: reading of the store instead of two (about 1 KB a record held: 10 MB at most).
 _HELD_AT_MOST = 10_000
 
 
