@@ -691,38 +691,149 @@ def check_geojson_crs(data: object, path: str | Path) -> None:
         )
 
 
-def _read_geojson_rows(path: Path) -> list[Row]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, ValueError) as err:  # also numbers too long to read
-        raise _file_error(path, f"cannot be read as JSON ({_short(err)})") from err
-    except RecursionError as err:
-        raise _file_error(path, "is nested too deeply to be GeoJSON") from err
-    check_geojson_crs(data, path)
-    features = None
-    if isinstance(data, dict):
-        features = [data] if data.get("type") == "Feature" else data.get("features")
-    if not isinstance(features, list):
-        raise _file_error(path, "is not a GeoJSON FeatureCollection")
-    rows: list[Row] = []
+def _iter_geojson_rows(path: Path) -> Iterator[Row]:
+    """Yield the observation rows of a GeoJSON file, a feature at a time as it is read.
+
+    A file of any size is never held whole. Every bad feature is named at the end
+    (BatchValidationError), after the good rows before it were yielded: a caller
+    that writes them does so inside a transaction that this error undoes.
+    """
+    top: dict[str, object] = {}  # the members other than the features
     problems: list[RowProblem] = []
-    for number, feature in enumerate(features, start=1):
+    number = 0
+    features_seen = False
+
+    def checked(feature: object) -> Iterator[Row]:
+        nonlocal number
+        number += 1
         try:
             fields = _feature_fields(number, feature)
         except RecordValidationError as err:
             problems.append(RowProblem(number, err))
-            continue
+            return
         if fields.get("layer") not in ("crossing", "structure"):
-            rows.append((number, fields))
+            yield number, fields
+
+    for name, value in _geojson_members(path):
+        if name is _FEATURE:
+            yield from checked(value)
+        elif name in top or (name == "features" and features_seen):
+            raise _file_error(path, f'has two "{_short(name)}" members')
+        elif value is _FEATURES:
+            features_seen = True  # what came before the features is checked first
+            _check_collection(top, path)
+        else:
+            top[str(name)] = value
+    check_geojson_crs(top, path)
+    if not features_seen:
+        if top.get("type") != "Feature" or "features" in top:
+            raise _file_error(path, "is not a GeoJSON FeatureCollection")
+        yield from checked(top)  # a file of one feature
     if problems:
         raise BatchValidationError(str(path), problems)
-    return rows
+
+
+def _geojson_members(path: Path) -> Iterator[tuple[object, Any]]:
+    """Yield the members of a GeoJSON file's object as it is read (see _json_members)."""
+    import ijson  # here, not at import: only a GeoJSON file needs it
+
+    try:
+        with path.open("rb") as handle:
+            if handle.read(3) != codecs.BOM_UTF8:
+                handle.seek(0)
+            events = ijson.basic_parse(handle, use_float=True)
+            yield from _json_members(events)
+            for _ in events:  # anything after the object is an error of the file
+                pass
+    except ijson.JSONError as err:  # also a file not in UTF-8
+        raise _file_error(path, f"cannot be read as JSON ({_parse_error(err)})") from err
+    except _TooDeepError as err:
+        raise _file_error(path, "is nested too deeply to be GeoJSON") from err
+    except OSError as err:
+        raise _file_error(path, f"cannot be read ({_short(err)})") from err
+
+
+def _parse_error(err: Exception) -> str:
+    """Return what the JSON parser said of a file, on one line: the fault, then where."""
+    said = err.args[0] if err.args else err
+    if isinstance(said, bytes):
+        said = said.decode("utf-8", "replace")
+    fault, _, rest = str(said).partition("\n")
+    near = rest.partition("\n")[0].strip()
+    return f"{fault.rstrip('.')}, at {_short(near)!r}" if near else fault
+
+
+def _check_collection(top: Mapping[str, object], path: Path) -> None:
+    """Refuse a collection whose members so far say its points are not lon/lat, or one feature."""
+    check_geojson_crs(top, path)
+    if top.get("type") == "Feature":
+        raise _file_error(path, "is not a GeoJSON FeatureCollection")
+
+
+#: In what _json_members gives: the value of "features" when it is an array (its items follow,
+#: each as (_FEATURE, item)).
+_FEATURES = object()
+_FEATURE = object()
+
+
+def _json_members(events: Iterator[tuple[str, Any]]) -> Iterator[tuple[object, Any]]:
+    """Yield the members of a JSON object from its parse events: (name, value) each.
+
+    The items of an array named "features" are yielded one at a time as they are
+    read, after ("features", _FEATURES). A document that is not an object is one
+    member named "".
+    """
+    first, value = next(events)
+    if first != "start_map":
+        yield "", _json_value(first, value, events)
+        return
+    for event, key in events:
+        if event == "end_map":
+            return
+        kind, value = next(events)  # the member named ``key``
+        if key == "features" and kind == "start_array":
+            yield key, _FEATURES
+            for item, start in events:
+                if item == "end_array":
+                    break
+                yield _FEATURE, _json_value(item, start, events)
+        else:
+            yield key, _json_value(kind, value, events)
+
+
+def _json_value(first: str, value: Any, events: Iterator[tuple[str, Any]]) -> Any:
+    """Return the JSON value whose first parse event is ``first``, read from ``events``."""
+    import ijson
+
+    if first not in ("start_map", "start_array"):
+        return value
+    builder = ijson.ObjectBuilder()
+    builder.event(first, value)
+    depth = 1
+    for event, part in events:
+        builder.event(event, part)
+        depth += event in ("start_map", "start_array")
+        depth -= event in ("end_map", "end_array")
+        if not depth:
+            break
+        if depth > _DEEPEST:
+            raise _TooDeepError
+    return builder.value
+
+
+#: The deepest a JSON value of a GeoJSON file may nest (a point feature's values sit 4 deep):
+#: deeper, the file is refused before anything reads the value by recursion.
+_DEEPEST = 100
+
+
+class _TooDeepError(Exception):
+    """A JSON value nested deeper than _DEEPEST."""
 
 
 def iter_rows(
     path: str | Path, *, encoding: str | None = None, only: Collection[str] | None = None
 ) -> Iterator[Row]:
-    """Yield observation rows of a CSV, GeoJSON or KML file; a CSV is read as it is yielded.
+    """Yield observation rows of a CSV, GeoJSON or KML file; CSV and GeoJSON as they are read.
 
     ``encoding`` is a CSV file's (see :func:`read_csv_format`; found when not given).
     With ``only``, a CSV row holds only those of its columns (a pass that needs
@@ -736,6 +847,8 @@ def iter_rows(
     path = Path(path)
     if path.suffix.lower() == ".csv":
         yield from _iter_csv_rows(path, encoding, only)
+    elif path.suffix.lower() in (".geojson", ".json") and encoding is None:
+        yield from _iter_geojson_rows(path)  # read as it is yielded
     else:
         yield from read_rows(path, encoding=encoding)
 
@@ -766,7 +879,7 @@ def read_rows(path: str | Path, *, encoding: str | None = None) -> list[Row]:
             "leave the encoding out",
         )
     if suffix in (".geojson", ".json"):
-        return _read_geojson_rows(path)
+        return list(_iter_geojson_rows(path))
     return _read_kml_rows(path)
 
 

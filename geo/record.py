@@ -241,10 +241,10 @@ def _import_file(
         return _chunks(path, encoding, defaults)
 
     # A first pass reads only what later rows correct; the second validates and writes,
-    # a chunk of rows at a time, so that a file of any size is never held whole. A CSV
-    # file without a column of corrections needs no first pass: its lines are counted.
+    # a chunk of rows at a time, so that a file of any size is never held whole. A file
+    # that cannot hold a correction needs no first pass: its rows are counted, about.
     corrected: set[str] = set()
-    if "replaces" in defaults or not _csv_without(path, encoding, "replaces"):
+    if "replaces" in defaults or not _without(path, encoding, "replaces"):
         expected = 0
         for _, fields in iter_rows(path, encoding=encoding, only=("replaces",)):
             expected += 1
@@ -429,17 +429,40 @@ def _fields(columns: Mapping[str, list[object]], row: int) -> dict[str, object]:
     return {name: values[row] for name, values in columns.items() if values[row] not in _EMPTY}
 
 
-def _csv_without(path: Path, encoding: str | None, column: str) -> bool:
-    """Say whether a file is a CSV file whose header has no ``column``."""
-    return path.suffix.lower() == ".csv" and column not in read_csv_header(path, encoding=encoding)
+def _without(path: Path, encoding: str | None, column: str) -> bool:
+    """Say whether no row of a CSV or GeoJSON file can hold ``column``.
+
+    A CSV file's header has no such column; a GeoJSON file holds no "``column``"
+    and no escaped character (a name written with one could be it).
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return column not in read_csv_header(path, encoding=encoding)
+    if suffix in (".geojson", ".json"):
+        return _count(path, b"\\u") == 0 and _count(path, f'"{column}"'.encode()) == 0
+    return False
 
 
 def _lines(path: Path) -> int:
-    """Count a file's lines (about its rows: a cell may hold a line break)."""
+    """Count a file's rows, about.
+
+    A CSV file's lines (a cell may hold a line break); a GeoJSON file's "Feature"
+    (a text may hold it too).
+    """
+    if path.suffix.lower() in (".geojson", ".json"):
+        return _count(path, b'"Feature"')
+    return _count(path, b"\n")
+
+
+def _count(path: Path, part: bytes) -> int:
+    """Count where ``part`` stands in a file, read a MiB at a time (its blocks overlap)."""
     count = 0
     with path.open("rb") as handle:
+        tail = b""
         while block := handle.read(1 << 20):
-            count += block.count(b"\n")
+            joined = tail + block  # the tail is too short to hold one: none is counted twice
+            count += joined.count(part)
+            tail = joined[len(joined) - len(part) + 1 :]
     return count
 
 

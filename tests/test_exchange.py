@@ -434,15 +434,16 @@ def test_geojson_rows_that_cannot_be_read_are_refused_by_number(store, tmp_path,
         (
             '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
             '{"type": "Point", "coordinates": [' + "1" * 5_001 + ", 42]}}]}",
-            r"cannot be read as JSON \(Exceeds the limit",
+            r"cannot be read as JSON \(parse error: integer overflow, at '.*\[1111",
         ),
-        (
+        (  # NaN is not JSON (RFC 8259): the parser names where it stands
             (
                 '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
                 '{"type": "Point", "coordinates": [NaN, 42]}, "properties": {}}]}'
             ),
-            r"row 1: geometry.coordinates: '\[nan, 42\]' is not a point",
+            r"cannot be read as JSON \(lexical error: invalid char in json text, at '.*\[NaN, 42\]",
         ),
+        ('{"type": "FeatureCollection", "features": []} x', r"parse error: trailing garbage"),
     ],
 )
 def test_geojson_files_that_cannot_be_read_say_why(store, tmp_path, text, message):
@@ -450,6 +451,101 @@ def test_geojson_files_that_cannot_be_read_say_why(store, tmp_path, text, messag
     path.write_text(text)
     with pytest.raises((RecordValidationError, BatchValidationError), match=message):
         import_observations(store, path)
+
+
+def _collection(features: list[dict], **members: object) -> str:
+    return json.dumps({"type": "FeatureCollection", "features": features, **members})
+
+
+def _point_feature(n: int) -> dict:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [130.52 + n % 97 / 1e4, 42.57]},
+        "properties": {"crossing_id": "quanhe-wonjong", "date": "2024-05", "kind": "traffic",
+                       "summary": f"trucks seen {n}", "source_url": "https://example.org/n",
+                       "source_type": "satellite_imagery"},
+    }  # fmt: skip
+
+
+def test_a_geojson_file_is_read_a_feature_at_a_time(tmp_path):
+    import tracemalloc
+
+    from geo.exchange import iter_rows
+
+    def peak(count: int) -> int:
+        path = tmp_path / f"{count}.geojson"
+        path.write_text(_collection([_point_feature(n) for n in range(count)]))
+        tracemalloc.start()
+        try:
+            read = sum(1 for _ in iter_rows(path))
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+            assert read == count
+
+    small, large = peak(2_000), peak(40_000)
+    assert large < small * 1.5 + 200_000, (small, large)  # whole, it was about 20x
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (  # the declaration after the features: the rows read are not written
+            _collection([_point_feature(1)], crs={"properties": {"name": "EPSG:3857"}}),
+            r"crs: 'EPSG:3857' of in.geojson is not WGS84",
+        ),
+        (
+            _collection([_point_feature(1)])[:-1] + ', "features": []}',
+            r'has two "features" members',
+        ),
+        (json.dumps({**_point_feature(1), "features": []}), r"is not a GeoJSON FeatureCollection"),
+    ],
+)
+def test_geojson_members_after_the_features_still_count(store, tmp_path, text, message):
+    path = tmp_path / "in.geojson"
+    path.write_text(text)
+    before = store.read_bytes()
+    with pytest.raises(RecordValidationError, match=message):
+        import_observations(store, path)
+    assert store.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ['"replaces"', '"r\\u0065places"'])
+def test_a_geojson_correction_keeps_the_history_it_replaces(store, tmp_path, name):
+    # A row today's rules refuse is kept when a later row corrects it: the file's first
+    # pass finds the corrections, even under a name written with an escape.
+    history = {"crossing_id": "quanhe-wonjong", "date": "2019", "kind": "traffic",
+               "status": "built_not_opened", "summary": "an old row", "source_name": "KBS",
+               "source_type": "news_report"}  # fmt: skip
+    with open_store(store) as opened:
+        old = parse_observation(history, opened.crossings(), as_recorded=True).id
+    correction = {**history, "kind": "status", "status": "closed", "date": "2020",
+                  "summary": "its correction",
+                  "source_url": "https://example.org/c", "replaces": old}  # fmt: skip
+    features = [{"type": "Feature", "geometry": None, "properties": p}
+                for p in (history, correction)]  # fmt: skip
+    path = tmp_path / "history.geojson"
+    path.write_text(_collection(features).replace('"replaces"', name))
+    assert import_observations(store, path).ids[0] == old
+
+
+def test_a_file_is_counted_across_its_blocks(tmp_path):
+    from geo.record import _count
+
+    path = tmp_path / "blocks.geojson"
+    path.write_bytes(b"x" * ((1 << 20) - 4) + b'"Feature"' * 3 + b"y" * (1 << 20))
+    assert _count(path, b'"Feature"') == 3
+    assert _count(path, b"x") == (1 << 20) - 4
+
+
+def test_geojson_of_one_feature_or_of_none_is_read(store, tmp_path):
+    from geo.exchange import read_rows
+
+    one, none = tmp_path / "one.geojson", tmp_path / "none.geojson"
+    one.write_text(json.dumps(_point_feature(7)))
+    none.write_text(_collection([]))
+    assert [fields["summary"] for _, fields in read_rows(one)] == ["trucks seen 7"]
+    assert read_rows(none) == []
 
 
 def test_csv_with_a_repeated_column_or_extra_cells_is_refused(store, tmp_path):
