@@ -9,12 +9,16 @@ store already open (``Store.add_observations``: what a notebook pays), of the
 floor (one bare INSERT of the same row, its point included, and COMMIT on the same
 table, indexes and triggers; beside it, the same row without its point) and of the
 usual geopandas way, ``GeoDataFrame.to_file(path, layer="observations",
-mode="a")``, on the same file, and the growth from size to size.
+mode="a")``, on the same file, and the growth from size to size. Ours and the floor
+are called in turn, round by round, after the copy of the store has reached the
+disk (timed first, ours paid for the copy's writing-back).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import os
 import shutil
 import statistics
 import tempfile
@@ -22,31 +26,35 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import ROOT, shared_store
+from common import ROOT, interleaved_medians, shared_store
 
 from geo.record import add_observation
 from geo.store import open_store
+from geo.store.gpkg import _connect
 
 
-def time_ours(path: Path, repeat: int, kind: str = "traffic") -> float:
-    """A traffic record changes no status; a status record also refreshes the snapshot."""
-    times = []
-    for n in range(repeat):
-        fields = {
-            "crossing_id": "quanhe-wonjong",
-            "date": "2025-06",
-            "kind": kind,
-            **({"status": "open"} if kind == "status" else {}),
-            "summary": f"bench {kind} record {n}",
-            "source_url": "https://example.org/b",
-            "source_type": "ground_observation",
-            "lat": "42.57",
-            "lon": "130.52",
-        }
-        start = time.perf_counter()
-        add_observation(path, fields)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def adder(path: Path, kind: str = "traffic"):  # type: ignore[no-untyped-def]
+    """One record a call, each new. A status record also refreshes the snapshot."""
+    count = itertools.count()
+
+    def add() -> None:
+        n = next(count)
+        add_observation(
+            path,
+            {
+                "crossing_id": "quanhe-wonjong",
+                "date": "2025-06",
+                "kind": kind,
+                **({"status": "open"} if kind == "status" else {}),
+                "summary": f"bench {kind} record {n}",
+                "source_url": "https://example.org/b",
+                "source_type": "ground_observation",
+                "lat": "42.57",
+                "lon": "130.52",
+            },
+        )
+
+    return add
 
 
 def time_open_store(path: Path, repeat: int) -> float:
@@ -108,35 +116,33 @@ def time_geopandas(path: Path, repeat: int) -> float:
     return statistics.median(times)
 
 
-def time_floor(path: Path, repeat: int, *, point: bool = True) -> float:
-    """One bare INSERT of a full row and a COMMIT: the least a write can cost.
+def inserter(path: Path, connection, *, point: bool = True):  # type: ignore[no-untyped-def]
+    """One bare INSERT of a full row and a COMMIT a call: the least a write can cost.
 
     With ``point``, the row has its point, as ours has: the store's triggers then keep
     the R-tree (GeoPackage's own) and the grid's counts, as for any program that writes
     a feature. Without, only the table and its indexes are written.
     """
     from geo.store.blob import point_blob
-    from geo.store.gpkg import _OBSERVATION_FIELDS, _connect
+    from geo.store.gpkg import _OBSERVATION_FIELDS
 
     columns = ", ".join(("geom", *_OBSERVATION_FIELDS))
     marks = ", ".join("?" * (len(_OBSERVATION_FIELDS) + 1))
-    connection = _connect(path, readonly=False)
     with open_store(path) as store:
         record = store.observations("quanhe-wonjong")[-1]
         row = store._observation_row(record)
     blob = point_blob(record.location) if point else None
-    times = []
-    for n in range(repeat):
-        start = time.perf_counter()
+    count = itertools.count()
+
+    def insert() -> None:
         connection.execute("BEGIN IMMEDIATE")
         connection.execute(
             f"INSERT INTO observations ({columns}) VALUES ({marks})",
-            (blob, f"f-{n}-{point}", *row[1:]),
+            (blob, f"f-{next(count)}-{point}", *row[1:]),
         )
         connection.execute("COMMIT")
-        times.append(time.perf_counter() - start)
-    connection.close()
-    return statistics.median(times)
+
+    return insert
 
 
 def main() -> None:
@@ -154,11 +160,23 @@ def main() -> None:
             path = Path(tmp) / "copy.gpkg"
             # A copy of the shared benchmark store: the timed adds must not change it.
             shutil.copyfile(shared_store(records), path)
-            ours = time_ours(path, args.repeat)
-            status = time_ours(path, args.repeat, kind="status")
+            os.sync()  # the copy reaches the disk before a write is timed, not during one
+            connection = _connect(path, readonly=False)
+            # Called in turn, round by round: the disk's pace falls on each alike.
+            timed = interleaved_medians(
+                {
+                    "ours": adder(path),
+                    "status": adder(path, "status"),
+                    "floor": inserter(path, connection),
+                    "bare": inserter(path, connection, point=False),
+                },
+                args.repeat,
+            )
+            connection.close()
+            ours, status, floor, bare = (
+                timed[name][0] for name in ("ours", "status", "floor", "bare")
+            )
             opened = time_open_store(path, args.repeat)
-            floor = time_floor(path, args.repeat)
-            bare = time_floor(path, args.repeat, point=False)
             theirs = time_geopandas(path, max(3, args.repeat // 6))
         line = f"{records:>12,}  {ours * 1000:>18.1f} ms  {status * 1000:>17.1f} ms  "
         line += f"{opened * 1000:>14.2f} ms  {floor * 1000:>18.2f} ms  {theirs * 1000:>24.1f} ms"
