@@ -6,7 +6,8 @@ Prints, for each size, the time to load the records into a new store, the bytes
 the load wrote against the size of the file, and the growth from size to size;
 then a 1,000,000-row CSV imported by the command in a fresh process (wall time
 and peak memory) beside geopandas reading the same file with ``read_file`` and
-writing it with ``to_file``, also in a fresh process. Beside each load, geopandas
+writing it with ``to_file``, also in a fresh process, and the same rows as a
+GeoJSON file imported both ways. Beside each load, geopandas
 writing the same points to a GeoPackage with ``to_file`` in the same run.
 ``--import-only`` runs only the imports, of 200,000 and 1,000,000 rows. A CSV
 row whose 10-digit id is another row's is left out of the file (the import
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 import tempfile
 import time
@@ -106,22 +108,38 @@ def csv_of(folder: Path, records: int) -> tuple[Path, int]:
     return path, skipped
 
 
+def geojson_of(source: Path) -> Path:
+    """Write the rows of a CSV made by csv_of as a GeoJSON FeatureCollection of points."""
+    path = source.with_suffix(".geojson")
+    with source.open(encoding="utf-8", newline="") as rows, path.open("w", encoding="utf-8") as out:
+        out.write('{"type": "FeatureCollection", "features": [')
+        for n, row in enumerate(csv.DictReader(rows)):
+            point = [float(row.pop("lon")), float(row.pop("lat"))]
+            feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": point},
+                       "properties": row}  # fmt: skip
+            out.write(("," if n else "") + "\n" + json.dumps(feature))
+        out.write("\n]}\n")
+    return path
+
+
 def cold_import(store: Path, path: Path) -> tuple[float, int]:
     """Wall seconds and peak resident memory (MB) of `crossings import` in a fresh process."""
     crossings = str(Path(sys.executable).parent / "crossings")
     return cold_process([crossings, "import", str(path), "--store", str(store)])
 
 
-#: geopandas' way with the same file, in a process of its own: read it, make the points, write.
+#: geopandas' way with the same file, in a process of its own: read it, make the points (of a
+#: CSV), write.
 GEOPANDAS_IMPORT = """
 import sys
 import geopandas as gpd
 frame = gpd.read_file(sys.argv[1])
-frame = gpd.GeoDataFrame(
-    frame.drop(columns="geometry", errors="ignore"),
-    geometry=gpd.points_from_xy(frame["lon"].astype(float), frame["lat"].astype(float)),
-    crs=4326,
-)
+if "lon" in frame:  # a CSV: the points are made from its columns (a GeoJSON file has them)
+    frame = gpd.GeoDataFrame(
+        frame.drop(columns="geometry", errors="ignore"),
+        geometry=gpd.points_from_xy(frame["lon"].astype(float), frame["lat"].astype(float)),
+        crs=4326,
+    )
 frame.to_file(sys.argv[2], layer="observations", driver="GPKG")
 """
 
@@ -134,27 +152,31 @@ def cold_geopandas_import(folder: Path, path: Path) -> tuple[float, int]:
 
 
 def compare_imports(folder: Path, sizes: list[int]) -> None:
-    """Print `crossings import` of a CSV beside geopandas reading and writing the same rows."""
-    print(f"\n{'CSV rows':>12}  {'crossings import':>22}  {'geopandas read+write':>22}  ratio")
+    """Print `crossings import` of a CSV, and of the same rows as GeoJSON, beside geopandas."""
+    print(f"\n{'rows':>16}  {'crossings import':>22}  {'geopandas read+write':>22}  ratio")
     for records in sizes:
-        store = folder / f"import-{records}.gpkg"
-        store.unlink(missing_ok=True)
-        init_inventory(store, seed=ROOT / "layers" / "seed")
         source, skipped = csv_of(folder, records)
-        wall, peak = cold_import(store, source)
-        g_wall, g_peak = cold_geopandas_import(folder, source)
-        print(
-            f"{records - skipped:>12,}  {wall:>9.1f} s {peak:>6} MB  {g_wall:>9.1f} s "
-            f"{g_peak:>6} MB  x{wall / g_wall:.2f}",
-            flush=True,
-        )
+        for path in (source, geojson_of(source)):
+            store = folder / f"import-{records}.gpkg"
+            store.unlink(missing_ok=True)
+            init_inventory(store, seed=ROOT / "layers" / "seed")
+            wall, peak = cold_import(store, path)
+            g_wall, g_peak = cold_geopandas_import(folder, path)
+            kind = "GeoJSON" if path.suffix == ".geojson" else "CSV"
+            print(
+                f"{kind:>7} {records - skipped:>8,}  {wall:>9.1f} s {peak:>6} MB  "
+                f"{g_wall:>9.1f} s {g_peak:>6} MB  x{wall / g_wall:.2f}",
+                flush=True,
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", action="store_true", help="also 10,000,000 (minutes)")
     parser.add_argument(
-        "--import-only", action="store_true", help="only the CSV imports (200,000 and 1,000,000)"
+        "--import-only",
+        action="store_true",
+        help="only the imports, CSV and GeoJSON (200,000 and 1,000,000)",
     )
     args = parser.parse_args()
     sizes = [100_000, 1_000_000] + ([10_000_000] if args.large else [])
