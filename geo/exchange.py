@@ -742,7 +742,7 @@ def _geojson_members(path: Path) -> Iterator[tuple[object, Any]]:
             if handle.read(3) != codecs.BOM_UTF8:
                 handle.seek(0)
             events = ijson.basic_parse(handle, use_float=True)
-            yield from _json_members(events)
+            yield from _json_members(events, ijson.ObjectBuilder)
             for _ in events:  # anything after the object is an error of the file
                 pass
     except ijson.JSONError as err:  # also a file not in UTF-8
@@ -776,16 +776,16 @@ _FEATURES = object()
 _FEATURE = object()
 
 
-def _json_members(events: Iterator[tuple[str, Any]]) -> Iterator[tuple[object, Any]]:
+def _json_members(events: Iterator[tuple[str, Any]], builder: Any) -> Iterator[tuple[object, Any]]:
     """Yield the members of a JSON object from its parse events: (name, value) each.
 
     The items of an array named "features" are yielded one at a time as they are
     read, after ("features", _FEATURES). A document that is not an object is one
-    member named "".
+    member named "". ``builder`` makes a value of its events (ijson's ObjectBuilder).
     """
     first, value = next(events)
     if first != "start_map":
-        yield "", _json_value(first, value, events)
+        yield "", _json_value(first, value, events, builder)
         return
     for event, key in events:
         if event == "end_map":
@@ -796,29 +796,27 @@ def _json_members(events: Iterator[tuple[str, Any]]) -> Iterator[tuple[object, A
             for item, start in events:
                 if item == "end_array":
                     break
-                yield _FEATURE, _json_value(item, start, events)
+                yield _FEATURE, _json_value(item, start, events, builder)
         else:
-            yield key, _json_value(kind, value, events)
+            yield key, _json_value(kind, value, events, builder)
 
 
-def _json_value(first: str, value: Any, events: Iterator[tuple[str, Any]]) -> Any:
+def _json_value(first: str, value: Any, events: Iterator[tuple[str, Any]], builder: Any) -> Any:
     """Return the JSON value whose first parse event is ``first``, read from ``events``."""
-    import ijson
-
     if first not in ("start_map", "start_array"):
         return value
-    builder = ijson.ObjectBuilder()
-    builder.event(first, value)
+    made = builder()
+    made.event(first, value)
     depth = 1
     for event, part in events:
-        builder.event(event, part)
+        made.event(event, part)
         depth += event in ("start_map", "start_array")
         depth -= event in ("end_map", "end_array")
         if not depth:
             break
         if depth > _DEEPEST:
             raise _TooDeepError
-    return builder.value
+    return made.value
 
 
 #: The deepest a JSON value of a GeoJSON file may nest (a point feature's values sit 4 deep):

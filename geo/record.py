@@ -244,15 +244,16 @@ def _import_file(
     # a chunk of rows at a time, so that a file of any size is never held whole. A file
     # that cannot hold a correction needs no first pass: its rows are counted, about.
     corrected: set[str] = set()
-    if "replaces" in defaults or not _without(path, encoding, "replaces"):
+    without, expected = (
+        (False, 0) if "replaces" in defaults else _without(path, encoding, "replaces")
+    )
+    if not without:
         expected = 0
         for _, fields in iter_rows(path, encoding=encoding, only=("replaces",)):
             expected += 1
             replaced = fields.get("replaces") or defaults.get("replaces")  # as chunks give it
             if replaced:
                 corrected.add(str(replaced))
-    else:
-        expected = _lines(path)
     with open_store(store, writable=True) as opened:
         # The rows are recorded at one moment, the import's (a stored time has milliseconds).
         now = datetime.now(UTC)
@@ -429,41 +430,38 @@ def _fields(columns: Mapping[str, list[object]], row: int) -> dict[str, object]:
     return {name: values[row] for name, values in columns.items() if values[row] not in _EMPTY}
 
 
-def _without(path: Path, encoding: str | None, column: str) -> bool:
-    """Say whether no row of a CSV or GeoJSON file can hold ``column``.
+def _without(path: Path, encoding: str | None, column: str) -> tuple[bool, int]:
+    """Say whether no row of a CSV or GeoJSON file can hold ``column``, and count its rows.
 
     A CSV file's header has no such column; a GeoJSON file holds no "``column``"
-    and no escaped character (a name written with one could be it).
+    and no escaped character (a name written with one could be it). The rows are
+    counted about: a CSV file's lines (a cell may hold a line break), a GeoJSON
+    file's "Feature" (a text may hold it too). One reading of the file gives both.
     """
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return column not in read_csv_header(path, encoding=encoding)
+        if column in read_csv_header(path, encoding=encoding):
+            return False, 0
+        (lines,) = _counts(path, b"\n")
+        return True, lines
     if suffix in (".geojson", ".json"):
-        return _count(path, b"\\u") == 0 and _count(path, f'"{column}"'.encode()) == 0
-    return False
+        escapes, named, features = _counts(path, b"\\u", f'"{column}"'.encode(), b'"Feature"')
+        return escapes == named == 0, features
+    return False, 0
 
 
-def _lines(path: Path) -> int:
-    """Count a file's rows, about.
-
-    A CSV file's lines (a cell may hold a line break); a GeoJSON file's "Feature"
-    (a text may hold it too).
-    """
-    if path.suffix.lower() in (".geojson", ".json"):
-        return _count(path, b'"Feature"')
-    return _count(path, b"\n")
-
-
-def _count(path: Path, part: bytes) -> int:
-    """Count where ``part`` stands in a file, read a MiB at a time (its blocks overlap)."""
-    count = 0
+def _counts(path: Path, *parts: bytes) -> list[int]:
+    """Count where each of ``parts`` stands in a file, read once, a MiB at a time."""
+    counts = [0] * len(parts)
+    longest = max(map(len, parts))
     with path.open("rb") as handle:
         tail = b""
         while block := handle.read(1 << 20):
-            joined = tail + block  # the tail is too short to hold one: none is counted twice
-            count += joined.count(part)
-            tail = joined[len(joined) - len(part) + 1 :]
-    return count
+            joined = tail + block
+            for n, part in enumerate(parts):  # one that ends in the tail was counted already
+                counts[n] += joined.count(part) - tail.count(part)
+            tail = joined[len(joined) - longest + 1 :]
+    return counts
 
 
 class _RowCheck:

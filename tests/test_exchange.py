@@ -530,12 +530,11 @@ def test_a_geojson_correction_keeps_the_history_it_replaces(store, tmp_path, nam
 
 
 def test_a_file_is_counted_across_its_blocks(tmp_path):
-    from geo.record import _count
+    from geo.record import _counts
 
     path = tmp_path / "blocks.geojson"
     path.write_bytes(b"x" * ((1 << 20) - 4) + b'"Feature"' * 3 + b"y" * (1 << 20))
-    assert _count(path, b'"Feature"') == 3
-    assert _count(path, b"x") == (1 << 20) - 4
+    assert _counts(path, b'"Feature"', b"x", b"y", b"\\u") == [3, (1 << 20) - 4, 1 << 20, 0]
 
 
 def test_geojson_of_one_feature_or_of_none_is_read(store, tmp_path):
